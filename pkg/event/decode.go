@@ -1,0 +1,563 @@
+package event
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Decode parses one event from line (without its newline) and checks it: the
+// value is a JSON object, known fields have their types, required fields are
+// present and addresses are valid. Decode does not keep line; set Raw
+// yourself if you need it.
+func Decode(line []byte, e *Event) error {
+	*e = Event{}
+	d := decoder{b: line}
+	d.skipSpace()
+	if !d.eat('{') {
+		return d.syntax("not a JSON object")
+	}
+	d.skipSpace()
+	if d.eat('}') {
+		return finish(e, 0)
+	}
+	var seen fieldSet
+	for {
+		d.skipSpace()
+		key, err := d.str()
+		if err != nil {
+			return err
+		}
+		d.skipSpace()
+		if !d.eat(':') {
+			return d.syntax("expected ':' after object key")
+		}
+		d.skipSpace()
+		if err := d.field(e, key, &seen); err != nil {
+			return err
+		}
+		d.skipSpace()
+		if d.eat(',') {
+			continue
+		}
+		if d.eat('}') {
+			break
+		}
+		return d.syntax("expected ',' or '}' after object value")
+	}
+	d.skipSpace()
+	if d.i != len(d.b) {
+		return d.syntax("text after the JSON object")
+	}
+	return finish(e, seen)
+}
+
+type fieldSet uint32
+
+const (
+	hasTime fieldSet = 1 << iota
+	hasJail
+	hasHost
+	hasIP
+	hasAction
+)
+
+func finish(e *Event, seen fieldSet) error {
+	switch e.Action {
+	case "":
+		if seen&hasAction != 0 {
+			return errors.New(`field "action": must be "ban" or "unban"`)
+		}
+		if seen&hasTime == 0 {
+			return errors.New(`missing required field "time"`)
+		}
+	case ActionBan, ActionUnban:
+	default:
+		return fmt.Errorf(`field "action": unknown action %q`, e.Action)
+	}
+	if e.Jail == "" {
+		return errors.New(`missing required field "jail"`)
+	}
+	if !e.IP.IsValid() && e.Host == "" {
+		return errors.New(`missing required field "ip" or "host"`)
+	}
+	return nil
+}
+
+func isKnownField(k string) bool {
+	switch k {
+	case "action", "time", "jail", "filter", "host", "ip", "lineno", "attempts", "users",
+		"failures", "bantime", "until", "bancount", "restored", "reason", "applied", "error":
+		return true
+	}
+	return false
+}
+
+type decoder struct {
+	b []byte
+	i int
+}
+
+// SyntaxError is a JSON syntax error at a byte offset of the line.
+type SyntaxError struct {
+	Offset int // 1-based byte column
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("invalid JSON at column %d: %s", e.Offset, e.Msg)
+}
+
+func (d *decoder) syntax(msg string) error {
+	if d.i >= len(d.b) && msg != "not a JSON object" {
+		msg = "unexpected end of line"
+	}
+	return &SyntaxError{Offset: d.i + 1, Msg: msg}
+}
+
+func (d *decoder) skipSpace() {
+	for d.i < len(d.b) && isSpace(d.b[d.i]) {
+		d.i++
+	}
+}
+
+func (d *decoder) eat(c byte) bool {
+	if d.i < len(d.b) && d.b[d.i] == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+func typeError(key, want string) error {
+	return fmt.Errorf("field %q: want %s", key, want)
+}
+
+func (d *decoder) field(e *Event, key string, seen *fieldSet) error {
+	switch key {
+	case "action", "jail", "filter", "host", "ip", "reason", "error", "time", "until":
+		if d.i < len(d.b) && d.b[d.i] == 'n' {
+			// null is absent
+			return d.null(key)
+		}
+		if d.i >= len(d.b) || d.b[d.i] != '"' {
+			if err := d.skipValue(0); err != nil {
+				return err
+			}
+			return typeError(key, "a string")
+		}
+		s, err := d.str()
+		if err != nil {
+			return err
+		}
+		switch key {
+		case "action":
+			e.Action = s
+			*seen |= hasAction
+		case "jail":
+			e.Jail = s
+			*seen |= hasJail
+		case "filter":
+			e.Filter = s
+		case "host":
+			e.Host = s
+			*seen |= hasHost
+		case "reason":
+			e.Reason = s
+		case "error":
+			e.Error = s
+		case "ip":
+			if s == "" {
+				return nil
+			}
+			p, err := ParseIP(s)
+			if err != nil {
+				return fmt.Errorf("field \"ip\": invalid address %q", s)
+			}
+			e.IP = p
+			*seen |= hasIP
+		case "time", "until":
+			t, err := parseTime(s)
+			if err != nil {
+				return fmt.Errorf("field %q: invalid RFC 3339 time %q", key, s)
+			}
+			if key == "time" {
+				e.Time = t
+				*seen |= hasTime
+			} else {
+				e.Until = t
+			}
+		}
+		return nil
+	case "lineno", "attempts", "failures", "bantime", "bancount":
+		if d.i < len(d.b) && d.b[d.i] == 'n' {
+			return d.null(key)
+		}
+		n, err := d.integer(key)
+		if err != nil {
+			return err
+		}
+		switch key {
+		case "lineno":
+			e.Lineno = n
+		case "attempts":
+			e.Attempts = int(n)
+		case "failures":
+			e.Failures = int(n)
+		case "bantime":
+			e.Bantime = n
+		case "bancount":
+			e.Bancount = int(n)
+		}
+		return nil
+	case "restored", "applied":
+		var v bool
+		switch {
+		case d.lit("true"):
+			v = true
+		case d.lit("false"):
+		case d.lit("null"):
+			return nil
+		default:
+			if err := d.skipValue(0); err != nil {
+				return err
+			}
+			return typeError(key, "true or false")
+		}
+		if key == "restored" {
+			e.Restored = v
+		} else {
+			e.Applied = &v
+		}
+		return nil
+	case "users":
+		if d.lit("null") {
+			return nil
+		}
+		if !d.eat('[') {
+			if err := d.skipValue(0); err != nil {
+				return err
+			}
+			return typeError(key, "an array of strings")
+		}
+		d.skipSpace()
+		if d.eat(']') {
+			return nil
+		}
+		for {
+			d.skipSpace()
+			if d.i >= len(d.b) || d.b[d.i] != '"' {
+				if err := d.skipValue(0); err != nil {
+					return err
+				}
+				return typeError(key, "an array of strings")
+			}
+			s, err := d.str()
+			if err != nil {
+				return err
+			}
+			e.Users = append(e.Users, s)
+			d.skipSpace()
+			if d.eat(',') {
+				continue
+			}
+			if d.eat(']') {
+				return nil
+			}
+			return d.syntax("expected ',' or ']' in array")
+		}
+	}
+	// Unknown field: keep strings as captures, validate and skip the rest.
+	if d.i < len(d.b) && d.b[d.i] == '"' {
+		s, err := d.str()
+		if err != nil {
+			return err
+		}
+		if e.Captures == nil {
+			e.Captures = make(map[string]string, 2)
+		}
+		e.Captures[key] = s
+		return nil
+	}
+	return d.skipValue(0)
+}
+
+func parseTime(s string) (time.Time, error) {
+	return time.Parse(time.RFC3339Nano, s)
+}
+
+func (d *decoder) null(key string) error {
+	if d.lit("null") {
+		return nil
+	}
+	if err := d.skipValue(0); err != nil {
+		return err
+	}
+	return typeError(key, "a string")
+}
+
+func (d *decoder) lit(s string) bool {
+	if len(d.b)-d.i >= len(s) && string(d.b[d.i:d.i+len(s)]) == s {
+		d.i += len(s)
+		return true
+	}
+	return false
+}
+
+func (d *decoder) integer(key string) (int64, error) {
+	start := d.i
+	if err := d.number(); err != nil {
+		if d.i == start {
+			if err := d.skipValue(0); err != nil {
+				return 0, err
+			}
+			return 0, typeError(key, "a number")
+		}
+		return 0, err
+	}
+	s := string(d.b[start:d.i])
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(s, 64)
+		if ferr != nil || f != float64(int64(f)) {
+			return 0, typeError(key, "an integer")
+		}
+		n = int64(f)
+	}
+	return n, nil
+}
+
+// number scans a JSON number.
+func (d *decoder) number() error {
+	start := d.i
+	d.eat('-')
+	switch {
+	case d.eat('0'):
+	case d.i < len(d.b) && d.b[d.i] >= '1' && d.b[d.i] <= '9':
+		for d.i < len(d.b) && isDigit(d.b[d.i]) {
+			d.i++
+		}
+	default:
+		if d.i == start {
+			return d.syntax("expected a value")
+		}
+		return d.syntax("invalid number")
+	}
+	if d.eat('.') {
+		if d.i >= len(d.b) || !isDigit(d.b[d.i]) {
+			return d.syntax("invalid number")
+		}
+		for d.i < len(d.b) && isDigit(d.b[d.i]) {
+			d.i++
+		}
+	}
+	if d.i < len(d.b) && (d.b[d.i] == 'e' || d.b[d.i] == 'E') {
+		d.i++
+		if d.i < len(d.b) && (d.b[d.i] == '+' || d.b[d.i] == '-') {
+			d.i++
+		}
+		if d.i >= len(d.b) || !isDigit(d.b[d.i]) {
+			return d.syntax("invalid number")
+		}
+		for d.i < len(d.b) && isDigit(d.b[d.i]) {
+			d.i++
+		}
+	}
+	return nil
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+const maxDepth = 64
+
+// skipValue scans any JSON value.
+func (d *decoder) skipValue(depth int) error {
+	if depth > maxDepth {
+		return d.syntax("nested too deeply")
+	}
+	if d.i >= len(d.b) {
+		return d.syntax("expected a value")
+	}
+	switch c := d.b[d.i]; {
+	case c == '"':
+		_, err := d.str()
+		return err
+	case c == '{':
+		d.i++
+		d.skipSpace()
+		if d.eat('}') {
+			return nil
+		}
+		for {
+			d.skipSpace()
+			if _, err := d.str(); err != nil {
+				return err
+			}
+			d.skipSpace()
+			if !d.eat(':') {
+				return d.syntax("expected ':' after object key")
+			}
+			d.skipSpace()
+			if err := d.skipValue(depth + 1); err != nil {
+				return err
+			}
+			d.skipSpace()
+			if d.eat(',') {
+				continue
+			}
+			if d.eat('}') {
+				return nil
+			}
+			return d.syntax("expected ',' or '}' after object value")
+		}
+	case c == '[':
+		d.i++
+		d.skipSpace()
+		if d.eat(']') {
+			return nil
+		}
+		for {
+			d.skipSpace()
+			if err := d.skipValue(depth + 1); err != nil {
+				return err
+			}
+			d.skipSpace()
+			if d.eat(',') {
+				continue
+			}
+			if d.eat(']') {
+				return nil
+			}
+			return d.syntax("expected ',' or ']' in array")
+		}
+	case c == 't':
+		if d.lit("true") {
+			return nil
+		}
+	case c == 'f':
+		if d.lit("false") {
+			return nil
+		}
+	case c == 'n':
+		if d.lit("null") {
+			return nil
+		}
+	case c == '-' || isDigit(c):
+		return d.number()
+	}
+	return d.syntax("invalid value")
+}
+
+// str scans a JSON string and returns its value. Invalid UTF-8 is replaced
+// with U+FFFD.
+func (d *decoder) str() (string, error) {
+	if !d.eat('"') {
+		return "", d.syntax("expected a string")
+	}
+	start := d.i
+	// Fast path: no escapes, plain ASCII or valid UTF-8.
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		if c == '"' {
+			s := d.b[start:d.i]
+			d.i++
+			if utf8.Valid(s) {
+				return string(s), nil
+			}
+			return string([]rune(string(s))), nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+		d.i++
+	}
+	buf := append([]byte(nil), d.b[start:d.i]...)
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			if !utf8.Valid(buf) {
+				return string([]rune(string(buf))), nil
+			}
+			return string(buf), nil
+		case c < 0x20:
+			return "", d.syntax("control character in string")
+		case c == '\\':
+			d.i++
+			if d.i >= len(d.b) {
+				return "", d.syntax("unexpected end of line")
+			}
+			esc := d.b[d.i]
+			d.i++
+			switch esc {
+			case '"', '\\', '/':
+				buf = append(buf, esc)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				r, ok := d.hex4()
+				if !ok {
+					return "", d.syntax("invalid \\u escape")
+				}
+				if utf16.IsSurrogate(r) {
+					r2 := rune(utf8.RuneError)
+					save := d.i
+					if d.lit(`\u`) {
+						if x, ok := d.hex4(); ok {
+							r2 = x
+						} else {
+							return "", d.syntax("invalid \\u escape")
+						}
+					}
+					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+						r = dec
+					} else {
+						r = utf8.RuneError
+						d.i = save
+					}
+				}
+				buf = utf8.AppendRune(buf, r)
+			default:
+				return "", d.syntax("invalid escape in string")
+			}
+		default:
+			buf = append(buf, c)
+			d.i++
+		}
+	}
+	return "", d.syntax("unterminated string")
+}
+
+func (d *decoder) hex4() (rune, bool) {
+	if len(d.b)-d.i < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range d.b[d.i : d.i+4] {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	d.i += 4
+	return r, true
+}

@@ -1,0 +1,173 @@
+// Package event defines the JSON Lines events that banpipe's three programs
+// exchange, with a streaming [Reader] and a buffered [Writer].
+//
+// Every event is one JSON object on one line. There are four kinds, told
+// apart by the "action" field and the "applied" field.
+//
+// # Failure (written by logmatch, read by bancount)
+//
+//	{"time":"2026-11-21T10:04:05+01:00","jail":"sshd","filter":"sshd","host":"192.0.2.7","ip":"192.0.2.7","lineno":42,"attempts":1,"user":"root"}
+//
+//   - action: absent.
+//   - time (string, RFC 3339 with offset, required): when the failure happened;
+//     fractional seconds appear when the log line had them.
+//   - jail (string, required): the jail the failure counts toward.
+//   - filter (string): the filter that matched; absent when unknown.
+//   - host (string): the failure id as captured (an address, a host name or an
+//     <F-ID> value). Required unless ip is given.
+//   - ip (string): the normalised address, when host is or resolved to one;
+//     absent otherwise. IPv4-mapped IPv6 addresses are written as IPv4.
+//   - lineno (number): the 1-based input line on which the failure was decided;
+//     absent when zero.
+//   - attempts (number): the log lines merged into this failure; absent when 0.
+//   - users (array of strings): the distinct users of a multi-line failure, when
+//     there were several.
+//   - any other string field: an <F-NAME> capture of the filter, its name
+//     lower-cased ("user", "port", ...), present when non-empty.
+//
+// # Ban and unban (written by bancount, read by fwban)
+//
+//	{"action":"ban","time":"...","jail":"sshd","ip":"192.0.2.7","failures":5,"bantime":3600,"until":"...","bancount":1}
+//	{"action":"unban","time":"...","jail":"sshd","ip":"192.0.2.7"}
+//
+//   - action (string, required): "ban" or "unban".
+//   - time (string, RFC 3339): when the decision was taken; may be absent in
+//     hand-written events.
+//   - jail (string, required).
+//   - ip (string): an address or a CIDR prefix (a subnet ban). Required unless
+//     host is given: a ban of a non-address id carries host and no ip.
+//   - host (string): the id when it is not an address.
+//   - failures (number): failures that led to the ban.
+//   - bantime (number): the ban's length in seconds; -1 is permanent.
+//   - until (string, RFC 3339): when the ban ends; absent for permanent bans
+//     and unbans. A ban of an address already banned updates its end.
+//   - bancount (number): how many times this id has been banned (1 the first time).
+//   - restored (bool): true for bans re-emitted from persistent state at start.
+//   - reason (string): why an unban happened ("expired", "manual", ...), when known.
+//
+// # Result (written by fwban)
+//
+// The event fwban read, every field kept as it was, plus:
+//
+//   - applied (bool): whether the firewall now reflects the event.
+//   - error (string): why it was not applied; absent when applied is true.
+//
+// # Reading
+//
+// [Reader] reads one event per line. A bad line (not JSON, a field of the wrong
+// type, a missing required field, an invalid address, a line over [MaxLine]
+// bytes) is returned as a *[LineError] carrying the line number; the caller
+// reports and counts it, and reading goes on with the next line.
+package event
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Actions.
+const (
+	ActionBan   = "ban"
+	ActionUnban = "unban"
+)
+
+// MaxLine is the longest event line, in bytes, that a [Reader] accepts.
+const MaxLine = 1 << 20
+
+// Event is one line of the stream. Which fields are set depends on its kind;
+// see the package documentation.
+type Event struct {
+	Action string    // "" for a failure, ActionBan or ActionUnban
+	Time   time.Time // zero when absent
+	Jail   string
+	Filter string
+	Host   string
+	// IP is the address or prefix; a single address is a full-length prefix.
+	// The zero Prefix means absent.
+	IP       netip.Prefix
+	Lineno   int64
+	Attempts int
+	Users    []string
+	// Captures holds the <F-NAME> captures of a failure (lower-cased names),
+	// and any other unknown string field of an event.
+	Captures map[string]string
+
+	Failures int
+	Bantime  int64     // seconds; -1 permanent
+	Until    time.Time // zero when absent
+	Bancount int
+	Restored bool
+	Reason   string
+
+	// Applied and Error are set on fwban's results. Applied is nil when absent.
+	Applied *bool
+	Error   string
+
+	// Raw is the line the event was read from, without its newline; nil for
+	// events made in the program.
+	Raw []byte
+}
+
+// IsFailure reports whether e is a failure event.
+func (e *Event) IsFailure() bool { return e.Action == "" }
+
+// Addr returns the single address of e, if its ip is one address.
+func (e *Event) Addr() (netip.Addr, bool) {
+	if !e.IP.IsValid() || !e.IP.IsSingleIP() {
+		return netip.Addr{}, false
+	}
+	return e.IP.Addr(), true
+}
+
+// ID is the identity that bans and counts key on: the ip when present
+// (prefixes in CIDR form), else the host.
+func (e *Event) ID() string {
+	if e.IP.IsValid() {
+		return FormatPrefix(e.IP)
+	}
+	return e.Host
+}
+
+// FormatPrefix formats p as an address when it is a single address and in
+// CIDR notation otherwise.
+func FormatPrefix(p netip.Prefix) string {
+	if p.IsSingleIP() {
+		return p.Addr().String()
+	}
+	return p.String()
+}
+
+// ParseIP parses an address or a CIDR prefix as used in the ip field. It
+// unmaps IPv4-mapped IPv6 addresses, masks prefixes, and rejects zones and
+// addresses with leading zeros, as fail2ban does.
+func ParseIP(s string) (netip.Prefix, error) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '/' {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				return netip.Prefix{}, err
+			}
+			a := p.Addr()
+			bits := p.Bits()
+			if a.Is4In6() && bits >= 96 {
+				a, bits = a.Unmap(), bits-96
+			}
+			return netip.PrefixFrom(a, bits).Masked(), nil
+		}
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	if a.Zone() != "" {
+		return netip.Prefix{}, errZone
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+type constError string
+
+func (e constError) Error() string { return string(e) }
+
+const errZone = constError("address with a zone")

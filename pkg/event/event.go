@@ -6,44 +6,44 @@
 //
 // # Failure (written by logmatch, read by bancount)
 //
-//	{"time":"2026-11-21T10:04:05+01:00","jail":"sshd","filter":"sshd","host":"192.0.2.7","ip":"192.0.2.7","lineno":42,"attempts":1,"user":"root"}
+//		{"time":"2026-11-21T10:04:05+01:00","jail":"sshd","filter":"sshd","host":"192.0.2.7","ip":"192.0.2.7","lineno":42,"attempts":1,"user":"root"}
 //
-//   - action: absent.
-//   - time (string, RFC 3339 with offset, required): when the failure happened;
-//     fractional seconds appear when the log line had them.
-//   - jail (string, required): the jail the failure counts toward.
-//   - filter (string): the filter that matched; absent when unknown.
-//   - host (string): the failure id as captured (an address, a host name or an
-//     <F-ID> value). Required unless ip is given.
-//   - ip (string): the normalised address, when host is or resolved to one;
-//     absent otherwise. IPv4-mapped IPv6 addresses are written as IPv4.
-//   - lineno (number): the 1-based input line on which the failure was decided;
-//     absent when zero.
-//   - attempts (number): the log lines merged into this failure; absent when 0.
-//   - users (array of strings): the distinct users of a multi-line failure, when
-//     there were several.
-//   - any other string field: an <F-NAME> capture of the filter, its name
-//     lower-cased ("user", "port", ...), present when non-empty.
+//	  - action: absent.
+//	  - time (string, RFC 3339 with offset, required): when the failure happened;
+//	    fractional seconds appear when the log line had them.
+//	  - jail (string, required): the jail the failure counts toward.
+//	  - filter (string): the filter that matched; absent when unknown.
+//	  - host (string): the failure id as captured (an address, a host name or an
+//	    <F-ID> value). Required unless ip is given.
+//	  - ip (string): the normalised address, when host is or resolved to one;
+//	    absent otherwise. IPv4-mapped IPv6 addresses are written as IPv4.
+//	  - lineno (number): the 1-based input line on which the failure was decided;
+//	    absent when zero.
+//	  - attempts (number): the log lines merged into this failure; absent when 0.
+//	  - users (array of strings): the distinct users of a multi-line failure, when
+//	    there were several.
+//	  - any other string field: an <F-NAME> capture of the filter, its name
+//	    lower-cased ("user", "port", ...), present when non-empty.
 //
 // # Ban and unban (written by bancount, read by fwban)
 //
-//	{"action":"ban","time":"...","jail":"sshd","ip":"192.0.2.7","failures":5,"bantime":3600,"until":"...","bancount":1}
-//	{"action":"unban","time":"...","jail":"sshd","ip":"192.0.2.7"}
+//		{"action":"ban","time":"...","jail":"sshd","ip":"192.0.2.7","failures":5,"bantime":3600,"until":"...","bancount":1}
+//		{"action":"unban","time":"...","jail":"sshd","ip":"192.0.2.7"}
 //
-//   - action (string, required): "ban" or "unban".
-//   - time (string, RFC 3339): when the decision was taken; may be absent in
-//     hand-written events.
-//   - jail (string, required).
-//   - ip (string): an address or a CIDR prefix (a subnet ban). Required unless
-//     host is given: a ban of a non-address id carries host and no ip.
-//   - host (string): the id when it is not an address.
-//   - failures (number): failures that led to the ban.
-//   - bantime (number): the ban's length in seconds; -1 is permanent.
-//   - until (string, RFC 3339): when the ban ends; absent for permanent bans
-//     and unbans. A ban of an address already banned updates its end.
-//   - bancount (number): how many times this id has been banned (1 the first time).
-//   - restored (bool): true for bans re-emitted from persistent state at start.
-//   - reason (string): why an unban happened ("expired", "manual", ...), when known.
+//	  - action (string, required): "ban" or "unban".
+//	  - time (string, RFC 3339): when the decision was taken; may be absent in
+//	    hand-written events.
+//	  - jail (string, required).
+//	  - ip (string): an address or a CIDR prefix (a subnet ban). Required unless
+//	    host is given: a ban of a non-address id carries host and no ip.
+//	  - host (string): the id when it is not an address.
+//	  - failures (number): failures that led to the ban.
+//	  - bantime (number): the ban's length in seconds; -1 is permanent.
+//	  - until (string, RFC 3339): when the ban ends; absent for permanent bans
+//	    and unbans. A ban of an address already banned updates its end.
+//	  - bancount (number): how many times this id has been banned (1 the first time).
+//	  - restored (bool): true for bans re-emitted from persistent state at start.
+//	  - reason (string): why an unban happened ("expired", "manual", ...), when known.
 //
 // # Result (written by fwban)
 //

@@ -1,0 +1,65 @@
+// Package firewall applies bans to the kernel firewall. Each backend
+// (iptables, ipset, nftables, fail2ban action.d commands, dry run) implements
+// [Backend]; fwban routes every ban and unban event to the backend of its jail.
+package firewall
+
+import (
+	"context"
+	"net/netip"
+	"time"
+)
+
+// Ban is one ban or unban to apply.
+type Ban struct {
+	Jail     string
+	Prefix   netip.Prefix  // the address (full-length prefix) or subnet
+	Bantime  time.Duration // <0: permanent; 0: unknown
+	Until    time.Time     // zero: permanent or unknown
+	Time     time.Time     // when the decision was taken
+	Failures int
+	Bancount int
+	Restored bool
+	// Captures are the failure's <F-*> captures and other string fields of
+	// the event (for action.d tags such as <F-USER>).
+	Captures map[string]string
+}
+
+// JailSettings is what a backend needs to know of a jail.
+type JailSettings struct {
+	Name      string
+	Ports     string // "ssh" or "22,2222" or "" for all ports
+	Protocol  string // "tcp" (default), "udp", "all"
+	Chain     string // hook chain, "INPUT" by default
+	Blocktype string // "REJECT" (default, fail2ban's icmp-port-unreachable), "DROP"
+	// Options holds the jail's other settings (from a jail configuration) for
+	// backends that interpolate them, such as action.d.
+	Options map[string]string
+}
+
+// Entry is one ban the firewall holds.
+type Entry struct {
+	Jail    string
+	Prefix  netip.Prefix
+	Expires time.Duration // time left in the kernel; 0: none or unknown
+}
+
+// Backend applies bans to one firewall.
+type Backend interface {
+	// Name is the backend's name as given to --backend.
+	Name() string
+	// Check verifies at start that the tools and kernel features the backend
+	// needs are there, with a clear error otherwise.
+	Check(ctx context.Context) error
+	// Ban applies the bans of one jail as one batch (created on the jail's
+	// first ban); errs[i] is the result of bans[i]. A ban already in place is
+	// updated (its timeout), never duplicated.
+	Ban(ctx context.Context, jail JailSettings, bans []Ban) (errs []error)
+	// Unban removes the bans; removing an absent entry is no error.
+	Unban(ctx context.Context, jail JailSettings, bans []Ban) (errs []error)
+	// List returns the bans held for jail ("" for every jail).
+	List(ctx context.Context, jail string) ([]Entry, error)
+	// Flush removes everything the backend made for jail ("" for all).
+	Flush(ctx context.Context, jail string) error
+	// Close releases resources; the firewall state stays.
+	Close() error
+}

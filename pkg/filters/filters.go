@@ -1,0 +1,71 @@
+// Package filters holds banpipe's built-in filters: fail2ban filter.d files
+// written for banpipe, embedded in the binaries.
+//
+// The files are in fail2ban's format ([INCLUDES], [DEFAULT], [Definition],
+// [Init], prefregex, failregex, ignoreregex, mode, maxlines, datepattern,
+// journalmatch, <HOST>, <F-USER>, <F-MLFID>, <F-NOFAIL> ...) and offer the
+// same modes and options as fail2ban's filters of the same name, so a jail's
+// `filter = postfix[mode=aggressive]` works unchanged. FS holds them under
+// filter.d/, next to common.conf (the prefix-line definitions they and
+// user-written filters include); Names lists the filters.
+//
+// The filters and their options (default first):
+//
+//	apache-auth       mode=normal|aggressive, logging=logfile|syslog|all
+//	apache-badbots    badbots (list of agents), badbotscustom
+//	courier-auth      -
+//	dovecot           mode=normal|aggressive
+//	exim              mode=normal|aggressive
+//	mysqld-auth       -
+//	named-refused     logtype=file|journal, _category
+//	nginx-botsearch   block, webmail, phpmyadmin, wordpress
+//	nginx-http-auth   mode=normal|auth|fallback|aggressive
+//	nginx-limit-req   ngx_limit_req_zones
+//	pam-generic       _ttys_re
+//	postfix           mode=more|normal|rbl|auth|ddos|extra|aggressive|errors
+//	proftpd           -
+//	pure-ftpd         -
+//	recidive          _jailname (fail2ban log lines and bancount's JSON ban events)
+//	sendmail-auth     -
+//	sendmail-reject   mode=normal|extra|aggressive
+//	sshd              mode=normal|ddos|extra|aggressive,
+//	                  publickey=nofail|invalid|any|ignore
+//	vsftpd            -
+//
+// Every filter that includes common.conf also takes logtype=file|short|
+// journal|rfc5424. Each filter has an annotated sample log in testdata/, in
+// fail2ban's "# failJSON:" format, that the tests replay.
+package filters
+
+import (
+	"embed"
+	"io/fs"
+	"sort"
+	"strings"
+)
+
+//go:embed filter.d/*.conf
+var embedded embed.FS
+
+// FS holds the built-in filter files; "filter.d/sshd.conf" is a path in it.
+var FS fs.FS = embedded
+
+// Names returns the names of the built-in filters, sorted: the .conf files
+// of filter.d without their extension, leaving out the include-only files
+// (common.conf and the *-common.conf helpers).
+func Names() []string {
+	ents, err := fs.ReadDir(embedded, "filter.d")
+	if err != nil {
+		panic("filters: embedded filter.d unreadable: " + err.Error())
+	}
+	var names []string
+	for _, e := range ents {
+		n, ok := strings.CutSuffix(e.Name(), ".conf")
+		if !ok || n == "common" || strings.HasSuffix(n, "-common") {
+			continue
+		}
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,195 @@
+// Package pyre runs Python regular expressions, as fail2ban's filters write
+// them, on github.com/dlclark/regexp2 with Python's semantics.
+//
+// A scanner that knows escapes and character classes parses the Python
+// pattern and writes the regexp2 (.NET syntax) equivalent:
+//
+//   - (?P<name>...) becomes (?<name>...) and (?P=name) becomes \k<name>;
+//   - {,n} becomes {0,n} (.NET would read it as literal text);
+//   - the inline flag u is dropped, x is applied by the scanner, a and L are
+//     refused (no equivalent);
+//   - \Z becomes \z (Python's \Z is the absolute end);
+//   - escaped punctuation such as \< \' \_ is written as the plain character
+//     (.NET gives \< and \' a meaning of their own);
+//   - [ inside a class is escaped (.NET reads [a-[b]] as class subtraction);
+//   - numeric back-references \N and (?(N)...) refer to synthetic group names
+//     in Python's numbering (regexp2 numbers unnamed groups first);
+//   - \UXXXXXXXX and \uXXXX become code point escapes; \N{NAME} is refused.
+//
+// Patterns Python refuses (unbalanced parentheses, unknown escapes of ASCII
+// letters, variable-width look-behind, duplicate group names, global flags
+// after the start) are refused too. The result is compiled in regexp2's
+// default mode (never RE2 or ECMAScript, which change $, \d, \w and \s),
+// with Multiline on request and a match timeout.
+//
+// Each compiled pattern also carries its literal prefilter: a set of
+// strings of at least [MinLiteral] bytes, one of which every match contains
+// (case-insensitive parts, classes, look-arounds and back-references are
+// treated conservatively, so the set is exact: a text that contains none of
+// them cannot match).
+//
+// Known deviations from Python, all outside ASCII: \d, \w and \s use Go's
+// Unicode tables (\w also matches combining marks, Python's \s also matches
+// U+001C..U+001F), and a few exotic case-folding pairs differ.
+package pyre
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/dlclark/regexp2"
+)
+
+// DefaultTimeout is the match timeout of patterns compiled without one.
+const DefaultTimeout = time.Second
+
+// Options control compilation.
+type Options struct {
+	// Multiline makes ^ and $ match at line boundaries (Python re.MULTILINE).
+	Multiline bool
+	// Timeout bounds one match; 0 means DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Regexp is a compiled Python pattern. It is safe for concurrent use.
+type Regexp struct {
+	re         *regexp2.Regexp
+	expr       string
+	translated string
+	names      []string // Python's named groups, in order
+	literals   []string
+}
+
+// Translate returns the regexp2 form of the Python pattern expr.
+func Translate(expr string) (string, error) {
+	t, _, _, err := translate(expr)
+	return t, err
+}
+
+func translate(expr string) (string, *node, *parser, error) {
+	n, p, err := parse(expr)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	var b strings.Builder
+	emit(&b, n, p)
+	return b.String(), n, p, nil
+}
+
+// Literals returns the prefilter set of the Python pattern expr: strings of
+// at least MinLiteral bytes at least one of which every match contains, or
+// nil when there is no such set (or expr does not parse).
+func Literals(expr string) []string {
+	n, _, err := parse(expr)
+	if err != nil {
+		return nil
+	}
+	return literalsOf(n)
+}
+
+// Compile translates and compiles the Python pattern expr.
+func Compile(expr string, opts Options) (re *Regexp, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			re, err = nil, errors.New("regexp2 failed on the translated pattern")
+		}
+	}()
+	t, n, p, err := translate(expr)
+	if err != nil {
+		return nil, err
+	}
+	var o regexp2.RegexOptions
+	if opts.Multiline {
+		o |= regexp2.Multiline
+	}
+	r2, err := regexp2.Compile(t, o)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	r2.MatchTimeout = opts.Timeout
+	names := make([]string, 0, len(p.names))
+	for i := 1; i <= p.ncap; i++ {
+		if nm := p.numNames[i]; nm != "" {
+			names = append(names, nm)
+		}
+	}
+	return &Regexp{re: r2, expr: expr, translated: t, names: names, literals: literalsOf(n)}, nil
+}
+
+// MustCompile is Compile that panics on error, for patterns in programs.
+func MustCompile(expr string, opts Options) *Regexp {
+	re, err := Compile(expr, opts)
+	if err != nil {
+		panic("pyre: " + expr + ": " + err.Error())
+	}
+	return re
+}
+
+// String returns the Python source of the pattern.
+func (re *Regexp) String() string { return re.expr }
+
+// Translated returns the regexp2 pattern actually compiled.
+func (re *Regexp) Translated() string { return re.translated }
+
+// Names returns the named groups of the pattern, in Python's order.
+func (re *Regexp) Names() []string { return re.names }
+
+// HasGroup reports whether the pattern has a group of that name.
+func (re *Regexp) HasGroup(name string) bool {
+	for _, n := range re.names {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Group returns regexp2's number for the named group, or -1.
+func (re *Regexp) Group(name string) int {
+	if !re.HasGroup(name) {
+		return -1
+	}
+	return re.re.GroupNumberFromName(name)
+}
+
+// Literals returns the prefilter set (see the package documentation); nil
+// means every text is a candidate.
+func (re *Regexp) Literals() []string { return re.literals }
+
+// FindRunes returns the first match in text (Python's search), nil when
+// there is none. A match that outlives the timeout returns an error.
+// Captures index into text, in runes.
+func (re *Regexp) FindRunes(text []rune) (*regexp2.Match, error) {
+	return re.re.FindRunesMatch(text)
+}
+
+// MatchString reports whether s contains a match.
+func (re *Regexp) MatchString(s string) (bool, error) {
+	m, err := re.re.FindStringMatch(s)
+	return m != nil, err
+}
+
+// FindString returns the named groups of the first match in s that took
+// part in it (Python's groupdict without the None values), and whether s
+// matched.
+func (re *Regexp) FindString(s string) (map[string]string, bool, error) {
+	m, err := re.re.FindStringMatch(s)
+	if err != nil || m == nil {
+		return nil, false, err
+	}
+	out := map[string]string{}
+	for _, n := range re.names {
+		g := m.GroupByName(n)
+		if g != nil && len(g.Captures) > 0 {
+			out[n] = g.String()
+		}
+	}
+	return out, true, nil
+}
+
+// Regexp2 returns the underlying compiled regexp2 pattern.
+func (re *Regexp) Regexp2() *regexp2.Regexp { return re.re }

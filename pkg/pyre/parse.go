@@ -19,18 +19,18 @@ func (e *Error) Error() string { return fmt.Sprintf("%s at offset %d", e.Msg, e.
 type kind uint8
 
 const (
-	kLit      kind = iota // one literal rune (r)
-	kAny                  // .
-	kClass                // [...] (text holds the translated class)
-	kEsc                  // a class escape such as \d \w \s (text)
-	kAnchor               // zero-width: ^ $ \A \z \b \B (text)
-	kGroup                // a group of some gkind
-	kCond                 // (?(ref)yes|no): subs[0] yes, subs[1] no (may be nil)
-	kBackref              // (?P=name) or \N: name
-	kRepeat               // subs[0] repeated min..max (max -1 = unbounded)
-	kConcat               // subs in sequence
-	kAlt                  // subs as alternatives
-	kFlags                // global inline flags at the start: text
+	kLit     kind = iota // one literal rune (r)
+	kAny                 // .
+	kClass               // [...] (text holds the translated class)
+	kEsc                 // a class escape such as \d \w \s (text)
+	kAnchor              // zero-width: ^ $ \A \z \b \B (text)
+	kGroup               // a group of some gkind
+	kCond                // (?(ref)yes|no): subs[0] yes, subs[1] no (may be nil)
+	kBackref             // (?P=name) or \N: name
+	kRepeat              // subs[0] repeated min..max (max -1 = unbounded)
+	kConcat              // subs in sequence
+	kAlt                 // subs as alternatives
+	kFlags               // global inline flags at the start: text
 )
 
 type gkind uint8

@@ -1,0 +1,845 @@
+package bans
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"sort"
+	"time"
+
+	"github.com/banpipe/banpipe/pkg/event"
+)
+
+// Config configures an [Engine].
+type Config struct {
+	// Jail returns the settings of a jail by name; it is called once per
+	// name. Nil gives every jail [DefaultSettings].
+	Jail func(name string) *Jail
+	// Live makes "now" the wall clock (Clock); otherwise "now" is the newest
+	// event time seen (--clock log).
+	Live bool
+	// Clock is the wall clock for live mode; nil means time.Now.
+	Clock func() time.Time
+	// Rand returns a number in [0, 1) for bantime.rndtime; nil means
+	// math/rand/v2.Float64.
+	Rand func() float64
+	// MaxTracked caps the failure windows kept, over all jails; the least
+	// recently failing id is evicted first. 0 means 1,000,000.
+	MaxTracked int
+	// Journal receives every change of state; nil discards them.
+	Journal Journal
+	// Shared, when set, is the fleet-wide window (see [Shared]).
+	Shared Shared
+	// Emit receives the ban and unban events; it must not keep e.
+	Emit func(e *event.Event)
+	// OnIgnore is told about every ignored failure (for the ban log).
+	OnIgnore func(jail, id, source string)
+}
+
+// Stats are a jail's counters since the engine started.
+type Stats struct {
+	Failures   int64 `json:"failures"`   // failures counted into windows
+	Ignored    int64 `json:"ignored"`    // failures of ignored ids
+	Stale      int64 `json:"stale"`      // failures older than findtime (live clock)
+	Duplicates int64 `json:"duplicates"` // failures already counted by an earlier run
+	Bans       int64 `json:"bans"`       // bans made
+	Extended   int64 `json:"extended"`   // running bans extended
+	Unbans     int64 `json:"unbans"`     // bans ended
+	Expired    int64 `json:"expired"`    // ban candidates whose ban would already have ended
+}
+
+// BanInfo describes a ban.
+type BanInfo struct {
+	Jail     string       `json:"jail"`
+	ID       string       `json:"id"`
+	IP       netip.Prefix `json:"-"`
+	Start    time.Time    `json:"start"`
+	End      time.Time    `json:"until,omitzero"` // zero: permanent
+	Bantime  int64        `json:"bantime"`
+	Count    int          `json:"bancount"`
+	Failures int          `json:"failures"`
+}
+
+// Engine decides bans from failures with fail2ban's rules. It is not safe
+// for concurrent use: callers serialise access.
+type Engine struct {
+	cfg   Config
+	jails map[string]*jail
+
+	now        int64 // Unix ns; 0 before the first event in log mode
+	loc        *time.Location
+	first      int64 // purge anchor
+	nextPurge  int64
+	seq        int64
+	lru        ticket // sentinel of the list of tickets, oldest first
+	ntickets   int
+	evictions  int64
+	expiry     banHeap
+	history    map[string][]*histRow
+	replaying  bool
+	rec        Record
+	ev         event.Event
+	idbuf      []byte
+	maxTracked int
+}
+
+type jail struct {
+	name    string
+	cfg     *Jail
+	tickets map[string]*ticket
+	bans    map[string]*ban
+	st      Stats
+
+	w    int64 // newest failure time seen
+	keys map[MarkKey]struct{}
+	// w0/keys0: the watermark of the earlier runs, frozen at Start.
+	has0  bool
+	w0    int64
+	keys0 map[MarkKey]struct{}
+}
+
+type ticket struct {
+	j           *jail
+	id          string
+	first, last int64
+	retry       int64
+	fails       int64
+	prev, next  *ticket
+}
+
+type ban struct {
+	j       *jail
+	id      string
+	ip      netip.Prefix
+	start   int64
+	end     int64 // 0: permanent
+	bantime int64
+	count   int
+	fails   int
+	seq     int64
+	idx     int
+}
+
+type histRow struct {
+	jail    string
+	count   int
+	time    int64 // Unix seconds
+	bantime int64
+}
+
+const maxMarkKeys = 10000
+
+// New returns an engine.
+func New(cfg Config) *Engine {
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = randFloat
+	}
+	e := &Engine{cfg: cfg, jails: make(map[string]*jail), history: make(map[string][]*histRow),
+		loc: time.Local, maxTracked: cfg.MaxTracked}
+	if e.maxTracked <= 0 {
+		e.maxTracked = 1_000_000
+	}
+	e.lru.prev, e.lru.next = &e.lru, &e.lru
+	return e
+}
+
+func (e *Engine) jail(name string) *jail {
+	if j := e.jails[name]; j != nil {
+		return j
+	}
+	var jc *Jail
+	if e.cfg.Jail != nil {
+		jc = e.cfg.Jail(name)
+	}
+	if jc == nil {
+		jc = &Jail{Settings: DefaultSettings()}
+	}
+	if jc.Settings.MaxRetry <= 0 {
+		jc.Settings.MaxRetry = 1
+	}
+	j := &jail{name: name, cfg: jc, tickets: make(map[string]*ticket), bans: make(map[string]*ban),
+		keys: make(map[MarkKey]struct{})}
+	e.jails[name] = j
+	return j
+}
+
+// Start freezes the dedupe watermarks loaded from the state: failures of a
+// jail older than its newest failure of the earlier runs, or equal to it
+// with an id and line already seen, count as duplicates. Call it after the
+// state is loaded and before the first failure.
+func (e *Engine) Start() {
+	for _, j := range e.jails {
+		if j.w == 0 {
+			continue
+		}
+		j.has0, j.w0 = true, j.w
+		j.keys0 = make(map[MarkKey]struct{}, len(j.keys))
+		for k := range j.keys {
+			j.keys0[k] = struct{}{}
+		}
+	}
+}
+
+func (j *jail) dup(t int64, id string, lineno int64) bool {
+	if !j.has0 || t > j.w0 {
+		return false
+	}
+	if t < j.w0 {
+		return true
+	}
+	_, ok := j.keys0[MarkKey{id, lineno}]
+	return ok
+}
+
+func (j *jail) observe(t int64, id string, lineno int64) {
+	switch {
+	case t > j.w:
+		j.w = t
+		clear(j.keys)
+		j.keys[MarkKey{id, lineno}] = struct{}{}
+	case t == j.w && len(j.keys) < maxMarkKeys:
+		j.keys[MarkKey{id, lineno}] = struct{}{}
+	}
+}
+
+// Now returns the engine's current time.
+func (e *Engine) Now() time.Time {
+	if e.cfg.Live {
+		return e.cfg.Clock()
+	}
+	if e.now == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, e.now).In(e.loc)
+}
+
+func (e *Engine) nowTime() time.Time { return time.Unix(0, e.now).In(e.loc) }
+
+// setNow advances the clock: live, to the wall clock; by log, to t when
+// newer.
+func (e *Engine) setNow(t int64, loc *time.Location) {
+	if e.cfg.Live {
+		c := e.cfg.Clock()
+		e.now = c.UnixNano()
+		e.loc = c.Location()
+	} else if t > e.now {
+		e.now = t
+		if loc != nil {
+			e.loc = loc
+		}
+	}
+	if e.first == 0 && e.now != 0 {
+		e.first = e.now
+		e.nextPurge = e.now + int64(time.Hour)
+		if !e.replaying {
+			e.journal(Record{Kind: RecHeader, Now: e.now, First: e.first, Next: e.nextPurge, Seq: e.seq})
+		}
+	}
+}
+
+// Tick advances a live clock to the wall clock and ends expired bans. With
+// the log clock it ends bans that expired by the newest event time.
+func (e *Engine) Tick() {
+	e.setNow(0, nil)
+	e.tick()
+}
+
+func (e *Engine) tick() {
+	if e.now == 0 {
+		return
+	}
+	if e.now >= e.nextPurge && e.nextPurge != 0 {
+		e.purge()
+	}
+	for len(e.expiry) > 0 && e.now > e.expiry[0].end {
+		b := heap.Pop(&e.expiry).(*ban)
+		e.unban(b, "expired")
+	}
+	// Reclaim stale windows from the oldest end of the list.
+	for t := e.lru.next; t != &e.lru; t = e.lru.next {
+		if t.last >= e.now-int64(t.j.cfg.Settings.FindTime) {
+			break
+		}
+		e.dropTicket(t)
+	}
+}
+
+// purge forgets old history rows as fail2ban's hourly database purge does.
+func (e *Engine) purge() {
+	const hour, day = int64(time.Hour), int64(24 * time.Hour)
+	p := e.first + (e.now-e.first)/hour*hour
+	e.nextPurge = p + hour
+	limit := (p - day) / int64(time.Second)
+	for id, rows := range e.history {
+		keep := rows[:0]
+		for _, r := range rows {
+			if r.time < limit && r.bantime != -1 && r.time+3*r.bantime < limit {
+				continue
+			}
+			keep = append(keep, r)
+		}
+		if len(keep) == 0 {
+			delete(e.history, id)
+		} else {
+			e.history[id] = keep
+		}
+	}
+}
+
+// journal reports a change; the record is reused, so journals must not
+// keep the pointer.
+func (e *Engine) journal(r Record) {
+	if e.cfg.Journal != nil && !e.replaying {
+		e.rec = r
+		e.cfg.Journal.Append(&e.rec)
+	}
+}
+
+func (e *Engine) emit(ev *event.Event) {
+	if e.cfg.Emit != nil && !e.replaying {
+		e.cfg.Emit(ev)
+	}
+}
+
+// failureID returns the id of a failure and its address.
+func (e *Engine) failureID(ev *event.Event) (id string, addr netip.Addr, hasAddr bool, ip netip.Prefix) {
+	if ev.IP.IsValid() {
+		ip = ev.IP
+		if a, ok := ev.Addr(); ok {
+			addr, hasAddr = a, true
+		}
+		return event.FormatPrefix(ip), addr, hasAddr, ip
+	}
+	return ev.Host, netip.Addr{}, false, ip
+}
+
+// Failure counts one failure event and emits the bans it causes.
+func (e *Engine) Failure(ev *event.Event) {
+	j := e.jail(ev.Jail)
+	t := ev.Time.UnixNano()
+	var id string
+	var addr netip.Addr
+	var hasAddr bool
+	var ip netip.Prefix
+	if a, ok := ev.Addr(); ok {
+		// Look the id up without allocating when the window exists.
+		addr, hasAddr, ip = a, true, ev.IP
+		e.idbuf = a.AppendTo(e.idbuf[:0])
+		if tk := j.tickets[string(e.idbuf)]; tk != nil {
+			id = tk.id
+		} else {
+			id = string(e.idbuf)
+		}
+	} else {
+		id, addr, hasAddr, ip = e.failureID(ev)
+	}
+	if j.dup(t, id, ev.Lineno) {
+		j.st.Duplicates++
+		return
+	}
+	e.setNow(t, ev.Time.Location())
+	e.tick()
+	j.observe(t, id, ev.Lineno)
+	seen, lineno := t, ev.Lineno
+
+	if hasAddr && (addr.IsLoopback() || addr.IsUnspecified()) {
+		e.ignored(j, id, seen, lineno, "loopback")
+		return
+	}
+	if j.cfg.Ignore != nil {
+		if ok, src := j.cfg.Ignore.Ignored(id, addr, hasAddr); ok {
+			e.ignored(j, id, seen, lineno, src)
+			return
+		}
+	}
+	s := &j.cfg.Settings
+	findtime := int64(s.FindTime)
+	if e.cfg.Live && t < e.now-findtime {
+		j.st.Stale++
+		e.journal(Record{Kind: RecSeen, Jail: j.name, ID: id, Seen: seen, Lineno: lineno})
+		return
+	}
+	// An event more than 60 s away from now counts as happening now.
+	if d := (t - e.now) / int64(time.Second); d < -60 || d > 60 {
+		t = e.now
+	}
+	j.st.Failures++
+
+	if e.cfg.Shared != nil {
+		ban, n, err := e.cfg.Shared.Failure(context.Background(), j.name, id, time.Unix(0, t), 1, s.MaxRetry, s.FindTime)
+		if err == nil {
+			if ban {
+				e.decide(j, id, ip, t, n, seen, lineno)
+			} else {
+				e.journal(Record{Kind: RecSeen, Jail: j.name, ID: id, Seen: seen, Lineno: lineno})
+			}
+			return
+		}
+	}
+
+	tk := j.tickets[id]
+	if tk != nil && tk.last < e.now-findtime {
+		e.unlinkTicket(tk)
+		tk = nil
+	}
+	if tk == nil {
+		tk = &ticket{j: j, id: id, first: t, last: t, retry: 1, fails: 1}
+		j.tickets[id] = tk
+		e.ntickets++
+	} else {
+		if t > tk.last {
+			if tk.first < t-findtime {
+				r := float64(tk.retry) / (float64(t-tk.first) / 1e9) * s.FindTime.Seconds()
+				tk.retry = int64(math.RoundToEven(r))
+				tk.first = t - findtime
+			}
+			tk.last = t
+		}
+		tk.retry++
+		tk.fails++
+		e.unlinkList(tk)
+	}
+	e.pushList(tk)
+	candidate := tk.retry >= int64(s.MaxRetry)
+	if !candidate && s.Increment.Enabled {
+		// A known offender's failure weighs more: 2, 3, 5, 9, ...
+		if r := e.row(j.name, id); r != nil && t > r.time*int64(time.Second) {
+			k := min(int64(1)<<min(r.count, 20)/2+1, int64(s.MaxRetry))
+			if k > 1 {
+				tk.retry += k - 1
+				tk.fails++
+				candidate = tk.retry >= int64(s.MaxRetry)
+			}
+		}
+	}
+	if !candidate {
+		e.journal(Record{Kind: RecTicket, Jail: j.name, ID: id, Seen: seen, Lineno: lineno,
+			First: tk.first, Last: tk.last, Retry: tk.retry, Fails: tk.fails})
+		e.evict()
+		return
+	}
+	last, fails := tk.last, int(tk.fails)
+	e.unlinkTicket(tk)
+	e.decide(j, id, ip, last, fails, seen, lineno)
+}
+
+func (e *Engine) ignored(j *jail, id string, seen, lineno int64, src string) {
+	j.st.Ignored++
+	e.journal(Record{Kind: RecSeen, Jail: j.name, ID: id, Seen: seen, Lineno: lineno})
+	if e.cfg.OnIgnore != nil {
+		e.cfg.OnIgnore(j.name, id, src)
+	}
+}
+
+func (e *Engine) evict() {
+	for e.ntickets > e.maxTracked {
+		t := e.lru.next
+		e.evictions++
+		e.journal(Record{Kind: RecDrop, Jail: t.j.name, ID: t.id})
+		e.unlinkTicket(t)
+	}
+}
+
+func (e *Engine) dropTicket(t *ticket) { e.unlinkTicket(t) }
+
+func (e *Engine) unlinkTicket(t *ticket) {
+	delete(t.j.tickets, t.id)
+	e.unlinkList(t)
+	e.ntickets--
+}
+
+func (e *Engine) unlinkList(t *ticket) {
+	t.prev.next, t.next.prev = t.next, t.prev
+	t.prev, t.next = nil, nil
+}
+
+func (e *Engine) pushList(t *ticket) {
+	t.prev, t.next = e.lru.prev, &e.lru
+	e.lru.prev.next = t
+	e.lru.prev = t
+}
+
+// row returns the history row of id in jail.
+func (e *Engine) row(jail, id string) *histRow {
+	for _, r := range e.history[id] {
+		if r.jail == jail {
+			return r
+		}
+	}
+	return nil
+}
+
+// pastBans returns the ban count that the increment uses: the jail's row,
+// or with overalljails the sum over every jail.
+func (e *Engine) pastBans(j *jail, id string) int {
+	if !j.cfg.Settings.Increment.OverallJails {
+		if r := e.row(j.name, id); r != nil {
+			return r.count
+		}
+		return 0
+	}
+	n := 0
+	for _, r := range e.history[id] {
+		n += r.count
+	}
+	return n
+}
+
+// decide applies a ban candidate whose last failure was at last.
+func (e *Engine) decide(j *jail, id string, ip netip.Prefix, last int64, fails int, seen, lineno int64) {
+	s := &j.cfg.Settings
+	perm := s.BanTime < 0
+	base := int64(s.BanTime)
+	if !perm && last+base < e.now {
+		j.st.Expired++
+		e.journal(Record{Kind: RecDrop, Jail: j.name, ID: id, Seen: seen, Lineno: lineno})
+		return
+	}
+	if b := j.bans[id]; b != nil {
+		switch {
+		case b.end == 0:
+			e.journal(Record{Kind: RecDrop, Jail: j.name, ID: id, Seen: seen, Lineno: lineno})
+			return
+		case perm:
+			heap.Remove(&e.expiry, b.idx)
+			b.end, b.bantime = 0, -1
+		case last+base > b.end:
+			b.end = last + base
+			b.bantime = (b.end - b.start) / int64(time.Second)
+			heap.Fix(&e.expiry, b.idx)
+		default:
+			e.journal(Record{Kind: RecDrop, Jail: j.name, ID: id, Seen: seen, Lineno: lineno})
+			return
+		}
+		b.fails = fails
+		j.st.Extended++
+		e.journalBan(b, true, seen, lineno)
+		e.emitBan(b, false)
+		return
+	}
+	count, bt := 1, int64(-1)
+	if !perm {
+		sec := s.BanTime.Seconds()
+		if in := &s.Increment; in.Enabled && base > 0 {
+			if c := e.pastBans(j, id); c > 0 {
+				count = c + 1
+				sec = s.banTimeFor(c)
+				if in.RndTime > 0 {
+					sec += e.cfg.Rand() * in.RndTime.Seconds()
+				}
+			}
+		}
+		bt = int64(sec)
+	}
+	e.seq++
+	b := &ban{j: j, id: id, ip: ip, start: last, bantime: bt, count: count, fails: fails, seq: e.seq, idx: -1}
+	if bt >= 0 {
+		b.end = last + bt*int64(time.Second)
+	}
+	e.addBan(b)
+	j.st.Bans++
+	e.journalBan(b, false, seen, lineno)
+	e.emitBan(b, false)
+}
+
+func (e *Engine) addBan(b *ban) {
+	b.j.bans[b.id] = b
+	if b.end != 0 {
+		heap.Push(&e.expiry, b)
+	}
+	e.writeRow(b.j.name, b.id, b.count, b.start, b.bantime)
+}
+
+// writeRow records a ban in the history unless that would move it back.
+func (e *Engine) writeRow(jail, id string, count int, start, bantime int64) {
+	sec := int64(math.RoundToEven(float64(start) / 1e9))
+	if r := e.row(jail, id); r != nil {
+		if sec < r.time {
+			return
+		}
+		r.count, r.time, r.bantime = count, sec, bantime
+		return
+	}
+	e.history[id] = append(e.history[id], &histRow{jail: jail, count: count, time: sec, bantime: bantime})
+}
+
+func (e *Engine) journalBan(b *ban, extend bool, seen, lineno int64) {
+	if e.cfg.Journal == nil || e.replaying {
+		return
+	}
+	e.rec = Record{Kind: RecBan, Jail: b.j.name, ID: b.id, Seen: seen, Lineno: lineno, Start: b.start,
+		End: b.end, Bantime: b.bantime, Count: int64(b.count), Fails: int64(b.fails), Seq: b.seq, Extend: extend}
+	if b.ip.IsValid() {
+		e.rec.IP = event.FormatPrefix(b.ip)
+	}
+	e.cfg.Journal.Append(&e.rec)
+}
+
+func (e *Engine) emitBan(b *ban, restored bool) {
+	ev := &e.ev
+	*ev = event.Event{Action: event.ActionBan, Time: e.nowTime(), Jail: b.j.name, Failures: b.fails,
+		Bantime: b.bantime, Bancount: b.count, Restored: restored}
+	if b.ip.IsValid() {
+		ev.IP = b.ip
+	} else {
+		ev.Host = b.id
+	}
+	if b.end != 0 {
+		ev.Until = time.Unix(0, b.end).In(e.loc)
+	}
+	e.emit(ev)
+}
+
+func (e *Engine) unban(b *ban, reason string) {
+	delete(b.j.bans, b.id)
+	if b.idx >= 0 {
+		heap.Remove(&e.expiry, b.idx)
+	}
+	b.j.st.Unbans++
+	e.journal(Record{Kind: RecUnban, Jail: b.j.name, ID: b.id, Reason: reason})
+	ev := &e.ev
+	*ev = event.Event{Action: event.ActionUnban, Time: e.nowTime(), Jail: b.j.name, Reason: reason}
+	if b.ip.IsValid() {
+		ev.IP = b.ip
+	} else {
+		ev.Host = b.id
+	}
+	e.emit(ev)
+}
+
+// Restore emits the bans loaded from the state: those still running with
+// "restored":true, the expired ones as unbans. Call it after loading.
+func (e *Engine) Restore() {
+	e.setNow(0, nil)
+	for len(e.expiry) > 0 && e.now > e.expiry[0].end {
+		b := heap.Pop(&e.expiry).(*ban)
+		e.unban(b, "expired")
+	}
+	for _, b := range e.sortedBans("") {
+		e.emitBan(b, true)
+	}
+}
+
+func (e *Engine) sortedBans(jail string) []*ban {
+	var bs []*ban
+	for _, j := range e.jails {
+		if jail != "" && j.name != jail {
+			continue
+		}
+		for _, b := range j.bans {
+			bs = append(bs, b)
+		}
+	}
+	sort.Slice(bs, func(a, c int) bool { return bs[a].seq < bs[c].seq })
+	return bs
+}
+
+// Errors of the control operations.
+var (
+	ErrBanned    = errors.New("already banned")
+	ErrNotBanned = errors.New("not banned")
+	ErrIgnored   = errors.New("on the ignore list")
+)
+
+// Ban bans id (an address, a prefix or a host id) in jail by hand, as
+// fail2ban-client's banip does: the ban starts now with the jail's ban time
+// (and its increment). Loopback, unspecified and ignored addresses, and
+// prefixes that cover them, are refused.
+func (e *Engine) Ban(jailName, id string) (BanInfo, error) {
+	j := e.jail(jailName)
+	e.setNow(0, nil)
+	if e.now == 0 {
+		e.now = e.cfg.Clock().UnixNano()
+	}
+	e.tick()
+	var ip netip.Prefix
+	if p, err := event.ParseIP(id); err == nil {
+		ip = p
+		id = event.FormatPrefix(p)
+		if p.Bits() == 0 {
+			return BanInfo{}, fmt.Errorf("%s: refusing to ban every address", id)
+		}
+		for _, lo := range []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"),
+			netip.MustParsePrefix("0.0.0.0/32"), netip.MustParsePrefix("::/128")} {
+			if p.Overlaps(lo) {
+				return BanInfo{}, fmt.Errorf("%s: covers loopback or unspecified address %s", id, lo)
+			}
+		}
+		if p.IsSingleIP() && j.cfg.Ignore != nil {
+			if ok, src := j.cfg.Ignore.Ignored(id, p.Addr(), true); ok {
+				return BanInfo{}, fmt.Errorf("%s: %w (%s)", id, ErrIgnored, src)
+			}
+		}
+	} else if j.cfg.Ignore != nil {
+		if ok, src := j.cfg.Ignore.Ignored(id, netip.Addr{}, false); ok {
+			return BanInfo{}, fmt.Errorf("%s: %w (%s)", id, ErrIgnored, src)
+		}
+	}
+	if j.bans[id] != nil {
+		return BanInfo{}, fmt.Errorf("%s in %s: %w", id, jailName, ErrBanned)
+	}
+	if tk := j.tickets[id]; tk != nil {
+		e.unlinkTicket(tk)
+	}
+	e.decide(j, id, ip, e.now, j.cfg.Settings.MaxRetry, 0, 0)
+	b := j.bans[id]
+	if b == nil {
+		return BanInfo{}, fmt.Errorf("%s: not banned", id)
+	}
+	return e.info(b), nil
+}
+
+// Unban ends the ban of id in jail (every jail when jail is ""), and
+// forgets its failure window, so it is banned again only after maxretry
+// new failures. It returns the bans ended.
+func (e *Engine) Unban(jailName, id string) ([]BanInfo, error) {
+	if p, err := event.ParseIP(id); err == nil {
+		id = event.FormatPrefix(p)
+	}
+	e.setNow(0, nil)
+	var out []BanInfo
+	for _, j := range e.jailList(jailName) {
+		if tk := j.tickets[id]; tk != nil {
+			e.journal(Record{Kind: RecDrop, Jail: j.name, ID: id})
+			e.unlinkTicket(tk)
+		}
+		if b := j.bans[id]; b != nil {
+			out = append(out, e.info(b))
+			e.unban(b, "manual")
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: %w", id, ErrNotBanned)
+	}
+	return out, nil
+}
+
+// UnbanAll ends every ban of jail (every jail when jail is "").
+func (e *Engine) UnbanAll(jailName string) []BanInfo {
+	e.setNow(0, nil)
+	var out []BanInfo
+	for _, b := range e.sortedBans(jailName) {
+		out = append(out, e.info(b))
+		if tk := b.j.tickets[b.id]; tk != nil {
+			e.journal(Record{Kind: RecDrop, Jail: b.j.name, ID: b.id})
+			e.unlinkTicket(tk)
+		}
+		e.unban(b, "manual")
+	}
+	return out
+}
+
+func (e *Engine) jailList(name string) []*jail {
+	if name != "" {
+		return []*jail{e.jail(name)}
+	}
+	js := make([]*jail, 0, len(e.jails))
+	for _, j := range e.jails {
+		js = append(js, j)
+	}
+	sort.Slice(js, func(a, b int) bool { return js[a].name < js[b].name })
+	return js
+}
+
+func (e *Engine) info(b *ban) BanInfo {
+	bi := BanInfo{Jail: b.j.name, ID: b.id, IP: b.ip, Start: time.Unix(0, b.start).In(e.loc),
+		Bantime: b.bantime, Count: b.count, Failures: b.fails}
+	if b.end != 0 {
+		bi.End = time.Unix(0, b.end).In(e.loc)
+	}
+	return bi
+}
+
+// WindowInfo describes a failure window being counted.
+type WindowInfo struct {
+	ID       string    `json:"id"`
+	Retry    int64     `json:"retry"`
+	Failures int64     `json:"failures"`
+	First    time.Time `json:"first"`
+	Last     time.Time `json:"last"`
+}
+
+// JailStatus is one jail's state.
+type JailStatus struct {
+	Name     string       `json:"jail"`
+	Settings Settings     `json:"-"`
+	Stats    Stats        `json:"totals"`
+	Counting int          `json:"counting"` // failure windows alive
+	Windows  []WindowInfo `json:"windows,omitempty"`
+	Banned   []BanInfo    `json:"banned"`
+}
+
+// Status returns the state of jail (every jail when jail is ""), with at
+// most maxWindows failure windows each (the most recent).
+func (e *Engine) Status(jailName string, maxWindows int) []JailStatus {
+	e.setNow(0, nil)
+	var out []JailStatus
+	for _, j := range e.jailList(jailName) {
+		js := JailStatus{Name: j.name, Settings: j.cfg.Settings, Stats: j.st, Banned: []BanInfo{}}
+		ft := int64(j.cfg.Settings.FindTime)
+		for _, t := range j.tickets {
+			if t.last < e.now-ft {
+				continue
+			}
+			js.Counting++
+		}
+		for t := e.lru.prev; t != &e.lru && len(js.Windows) < maxWindows; t = t.prev {
+			if t.j == j && t.last >= e.now-ft {
+				js.Windows = append(js.Windows, WindowInfo{ID: t.id, Retry: t.retry, Failures: t.fails,
+					First: time.Unix(0, t.first).In(e.loc), Last: time.Unix(0, t.last).In(e.loc)})
+			}
+		}
+		for _, b := range e.sortedBans(j.name) {
+			js.Banned = append(js.Banned, e.info(b))
+		}
+		out = append(out, js)
+	}
+	return out
+}
+
+// Evictions returns how many failure windows the cap evicted.
+func (e *Engine) Evictions() int64 { return e.evictions }
+
+// Tracked returns the number of failure windows held.
+func (e *Engine) Tracked() int { return e.ntickets }
+
+// NextExpiry returns when the next ban ends, if any ban has an end.
+func (e *Engine) NextExpiry() (time.Time, bool) {
+	if len(e.expiry) == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, e.expiry[0].end), true
+}
+
+type banHeap []*ban
+
+func (h banHeap) Len() int { return len(h) }
+func (h banHeap) Less(a, b int) bool {
+	if h[a].end != h[b].end {
+		return h[a].end < h[b].end
+	}
+	return h[a].seq < h[b].seq
+}
+func (h banHeap) Swap(a, b int) {
+	h[a], h[b] = h[b], h[a]
+	h[a].idx, h[b].idx = a, b
+}
+func (h *banHeap) Push(x any) {
+	b := x.(*ban)
+	b.idx = len(*h)
+	*h = append(*h, b)
+}
+func (h *banHeap) Pop() any {
+	old := *h
+	b := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	b.idx = -1
+	return b
+}

@@ -1,0 +1,96 @@
+package bans
+
+import (
+	"context"
+	"math"
+	"net/netip"
+	"time"
+)
+
+// Settings are one jail's decision settings.
+type Settings struct {
+	MaxRetry  int           // failures that ban; fail2ban's default is 5
+	FindTime  time.Duration // the rate window; default 10m
+	BanTime   time.Duration // ban length; negative is permanent; default 10m
+	Increment Increment     // bantime.increment and its options
+}
+
+// Increment holds fail2ban's bantime.* options.
+type Increment struct {
+	Enabled bool    // bantime.increment
+	Factor  float64 // bantime.factor; 0 means 1
+	// Formula computes a repeat offender's ban time from the base ban time
+	// (seconds), the past ban count and the factor (bantime.formula). Nil
+	// means fail2ban's default: banTime * 2^min(count, 20) * factor, never
+	// below banTime.
+	Formula      func(banTime float64, count int, factor float64) float64
+	Multipliers  []float64     // bantime.multipliers; overrides Formula
+	MaxTime      time.Duration // bantime.maxtime; 0 means no limit
+	RndTime      time.Duration // bantime.rndtime; 0 means none
+	OverallJails bool          // bantime.overalljails
+}
+
+// DefaultSettings returns fail2ban's defaults: maxretry 5, findtime 10m,
+// bantime 10m, no increment.
+func DefaultSettings() Settings {
+	return Settings{MaxRetry: 5, FindTime: 10 * time.Minute, BanTime: 10 * time.Minute}
+}
+
+// Permanent reports whether the ban time means a permanent ban.
+func (s *Settings) Permanent() bool { return s.BanTime < 0 }
+
+// banTimeFor returns the ban time in seconds for an id with c past bans
+// (c == 0: first ban), before rndtime.
+func (s *Settings) banTimeFor(c int) float64 {
+	b := s.BanTime.Seconds()
+	in := &s.Increment
+	if !in.Enabled || b <= 0 || c <= 0 {
+		return b
+	}
+	f := in.Factor
+	if f == 0 {
+		f = 1
+	}
+	var t float64
+	switch {
+	case len(in.Multipliers) > 0:
+		m := in.Multipliers[min(c, len(in.Multipliers)-1)]
+		t = b * f * m
+	case in.Formula != nil:
+		t = math.Max(b, in.Formula(b, c, f))
+	default:
+		t = math.Max(b, b*float64(int64(1)<<min(c, 20))*f)
+	}
+	if in.MaxTime > 0 {
+		t = math.Min(t, in.MaxTime.Seconds())
+	}
+	return t
+}
+
+// Ignorer decides whether a failure id is on a jail's ignore list. addr is
+// the id's address when it has one. The source names the rule that matched
+// ("ip", "dns", "self", "command", ...), for the ban log.
+type Ignorer interface {
+	Ignored(id string, addr netip.Addr, hasAddr bool) (ignored bool, source string)
+}
+
+// Jail is what the engine needs to know about a jail.
+type Jail struct {
+	Settings Settings
+	Ignore   Ignorer // nil: only loopback is ignored
+}
+
+// Shared is the seam for fleet mode: a window shared by several hosts. When
+// an [Engine] has one, every counted failure is also reported to it, and its
+// answer decides the ban; on error the engine falls back to its local
+// window. Bans decided here are published; bans decided elsewhere arrive
+// through Subscribe and are applied with [Engine.Ban].
+type Shared interface {
+	// Failure adds a failure of id in jail at t with the given weight and
+	// reports whether the shared window reached maxretry.
+	Failure(ctx context.Context, jail, id string, t time.Time, weight, maxretry int, findtime time.Duration) (ban bool, failures int, err error)
+	// PublishBan tells the other hosts about a ban decided here.
+	PublishBan(ctx context.Context, b BanInfo) error
+	// Subscribe calls fn for every ban decided by another host until ctx ends.
+	Subscribe(ctx context.Context, fn func(BanInfo)) error
+}

@@ -1,0 +1,403 @@
+package datedetect
+
+import (
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// dateFields are the values a pattern template captured (fail2ban's
+// groupdict), already converted to numbers.
+type dateFields struct {
+	has                         uint32 // 1<<key for every key seen
+	year, month, day            int
+	hour, minute, second, nsec  int
+	weekday, julian, weekOfYear int
+	weekStartsMon               bool
+	zone                        int // minutes east
+	hasZone                     bool
+	ampm                        int // 0 none, 1 am, 2 pm
+	hour12                      int
+	bad                         bool
+}
+
+var (
+	monthsAbbr = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+	monthsFull = []string{"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"}
+	daysAbbr   = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+	daysFull   = []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+)
+
+func indexFold(list []string, s string) int {
+	for i, v := range list {
+		if strings.EqualFold(v, s) {
+			return i
+		}
+	}
+	return -1
+}
+
+// atoi parses ASCII digits with optional surrounding spaces (Python's
+// int() on what the token regexes capture).
+func atoi(s string) (int, bool) {
+	s = strings.Trim(s, " ")
+	if s == "" || len(s) > 9 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// set records one captured value, as reGroupDictStrptime does for key.
+func (f *dateFields) set(key int, val string) {
+	f.has |= 1 << key
+	var ok = true
+	switch key {
+	case keyy:
+		f.year, ok = atoi(val)
+		if f.year <= 2000 {
+			f.year += 2000
+		}
+		f.has |= 1 << keyY
+	case keyY:
+		f.year, ok = atoi(val)
+	case keym:
+		f.month, ok = atoi(val)
+	case keyB:
+		f.month = indexFold(monthsFull, val) + 1
+		ok = f.month > 0
+		f.has |= 1 << keym
+	case keyb:
+		f.month = indexFold(monthsAbbr, val) + 1
+		ok = f.month > 0
+		f.has |= 1 << keym
+	case keyd:
+		f.day, ok = atoi(val)
+	case keyH:
+		f.hour, ok = atoi(val)
+	case keyI:
+		f.hour12, ok = atoi(val)
+		f.hour = f.hour12
+		f.has |= 1 << keyH
+	case keyM:
+		f.minute, ok = atoi(val)
+	case keyS:
+		f.second, ok = atoi(val)
+	case keyf:
+		n, k := 0, 0
+		for i := 0; i < len(val) && k < 9; i++ {
+			c := val[i]
+			if c < '0' || c > '9' {
+				ok = false
+				break
+			}
+			n = n*10 + int(c-'0')
+			k++
+		}
+		for ; k < 9; k++ {
+			n *= 10
+		}
+		f.nsec = n
+	case keyA:
+		f.weekday = indexFold(daysFull, val)
+		ok = f.weekday >= 0
+		f.has |= 1 << keya
+	case keya:
+		f.weekday = indexFold(daysAbbr, val)
+		ok = f.weekday >= 0
+	case keyw:
+		f.weekday, ok = atoi(val)
+		f.weekday--
+		if f.weekday < 0 {
+			f.weekday = 6
+		}
+		f.has |= 1 << keya
+	case keyj:
+		f.julian, ok = atoi(val)
+	case keyU, keyW:
+		f.weekOfYear, ok = atoi(val)
+		f.weekStartsMon = key == keyW
+		f.has |= 1 << keyU
+	case keyz, keyZ:
+		f.hasZone = true
+		if val == "Z" || val == "UTC" || val == "GMT" {
+			f.zone = 0
+		} else {
+			f.zone, ok = zoneOffset(val)
+		}
+	case keyp:
+		switch strings.ToLower(val) {
+		case "am":
+			f.ampm = 1
+		case "pm":
+			f.ampm = 2
+		default:
+			ok = false
+		}
+	}
+	if !ok {
+		f.bad = true
+	}
+}
+
+func (f *dateFields) is(key int) bool { return f.has&(1<<key) != 0 }
+
+// fixAMPM applies %p to a %I hour (fail2ban treats a missing %p as AM).
+func (f *dateFields) fixAMPM() {
+	if !f.is(keyI) {
+		return
+	}
+	h := f.hour12
+	switch f.ampm {
+	case 0, 1:
+		if h == 12 {
+			h = 0
+		}
+	case 2:
+		if h != 12 {
+			h += 12
+		}
+	}
+	f.hour = h
+}
+
+func daysIn(year int, month int) int {
+	return time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// julianFromWeek is Python's _calc_julian_from_U_or_W.
+func julianFromWeek(year, week, weekday int, startsMon bool) int {
+	first := (int(time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC).Weekday()) + 6) % 7 // Monday = 0
+	if !startsMon {
+		first = (first + 1) % 7
+		weekday = (weekday + 1) % 7
+	}
+	w0 := (7 - first) % 7
+	if week == 0 {
+		return 1 + weekday - first
+	}
+	return 1 + w0 + 7*(week-1) + weekday
+}
+
+// assemble turns fields into a time as reGroupDictStrptime does, keeping
+// fractional seconds; ok is false where fail2ban fails to convert.
+func (d *Detector) assemble(f *dateFields) (time.Time, bool) {
+	if f.bad {
+		return time.Time{}, false
+	}
+	f.fixAMPM()
+	now := d.nowTime()
+	nowLoc := now.In(d.loc)
+	year, month, day := f.year, f.month, f.day
+	hasMonth, hasDay := f.is(keym), f.is(keyd)
+	assumeYear := false
+	if !f.is(keyY) {
+		year = nowLoc.Year()
+		assumeYear = true
+	}
+	if !hasMonth || !hasDay {
+		julian, hasJulian := f.julian, f.is(keyj)
+		if !hasJulian && f.is(keyU) && f.is(keya) {
+			julian = julianFromWeek(year, f.weekOfYear, f.weekday, f.weekStartsMon)
+			hasJulian = true
+		}
+		if hasJulian {
+			t := time.Date(year, 1, julian, 0, 0, 0, 0, time.UTC)
+			year, month, day = t.Year(), int(t.Month()), t.Day()
+			hasMonth, hasDay = true, true
+		}
+	}
+	assumeToday := false
+	if !hasMonth && !hasDay {
+		month, day = int(nowLoc.Month()), nowLoc.Day()
+		assumeToday = true
+	} else if !hasMonth || !hasDay {
+		return time.Time{}, false // fail2ban: datetime() with a missing field
+	}
+	if year < 1 || year > 9999 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) ||
+		f.hour > 23 || f.minute > 59 || f.second > 59 {
+		return time.Time{}, false
+	}
+	loc := d.loc
+	if f.hasZone {
+		loc = fixedZone(f.zone)
+	}
+	t := time.Date(year, time.Month(month), day, f.hour, f.minute, f.second, f.nsec, loc)
+	if assumeToday && t.After(now) {
+		t = time.Date(year, time.Month(month), day-1, f.hour, f.minute, f.second, f.nsec, loc)
+	}
+	if assumeYear && t.After(now.Add(24*time.Hour)) {
+		if day > daysIn(year-1, month) {
+			return time.Time{}, false // 29 Feb of a common year
+		}
+		t = time.Date(year-1, time.Month(month), day, f.hour, f.minute, f.second, f.nsec, loc)
+	}
+	return t, true
+}
+
+var zoneCache [2 * 24 * 60]atomic.Pointer[time.Location]
+
+// fixedZone returns a fixed zone of off minutes east of UTC.
+func fixedZone(off int) *time.Location {
+	if off == 0 {
+		return time.UTC
+	}
+	i := off + 24*60
+	if i < 0 || i >= len(zoneCache) {
+		return time.FixedZone("", off*60)
+	}
+	if z := zoneCache[i].Load(); z != nil {
+		return z
+	}
+	z := time.FixedZone("", off*60)
+	zoneCache[i].Store(z)
+	return z
+}
+
+// date converts the winning match to a time.
+func (d *Detector) date(t *template, line string, m *match) (time.Time, bool) {
+	switch t.kind {
+	case kindEpoch:
+		return d.epoch(t, d.groupText(line, m, t.valNum))
+	case kindTAI64N:
+		v := d.groupText(line, m, t.spanNum)
+		if len(v) < 25 {
+			return time.Time{}, false
+		}
+		sec, ok1 := hexval(v[2:17])
+		ns, ok2 := hexval(v[17:25])
+		if !ok1 || !ok2 {
+			return time.Time{}, false
+		}
+		return time.Unix(int64(sec), int64(ns)%1e9).In(d.loc), true
+	}
+	if m.fast {
+		return d.assemble(&m.f)
+	}
+	var f dateFields
+	for _, fg := range t.fields {
+		g := m.rm.GroupByNumber(fg.num)
+		if g == nil || len(g.Captures) == 0 {
+			continue
+		}
+		if fg.key == keyp {
+			f.set(keyp, g.String())
+		}
+	}
+	for _, fg := range t.fields {
+		g := m.rm.GroupByNumber(fg.num)
+		if g == nil || len(g.Captures) == 0 || fg.key == keyp {
+			continue
+		}
+		f.set(fg.key, g.String())
+	}
+	return d.assemble(&f)
+}
+
+func (d *Detector) groupText(line string, m *match, num int) string {
+	if m.fast {
+		return line[m.gstart:m.gend]
+	}
+	g := m.rm.GroupByNumber(num)
+	if g == nil || len(g.Captures) == 0 {
+		return ""
+	}
+	return g.String()
+}
+
+func hexval(s string) (uint64, bool) {
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			n = n<<4 | uint64(c-'0')
+		case c >= 'a' && c <= 'f':
+			n = n<<4 | uint64(c-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return n, true
+}
+
+// epoch converts an {EPOCH}/{LEPOCH} value exactly (fail2ban uses a float):
+// a long form of 13..15 digits (or with a fraction) is milliseconds, of 16
+// or more digits microseconds.
+func (d *Detector) epoch(t *template, v string) (time.Time, bool) {
+	ip, fp := v, ""
+	if i := strings.IndexByte(v, '.'); i >= 0 {
+		ip, fp = v[:i], v[i+1:]
+	}
+	shift := 0
+	if t.longFrm && len(v) >= 13 {
+		if len(v) >= 16 && !strings.Contains(v, ".") {
+			shift = 6
+		} else {
+			shift = 3
+		}
+	}
+	if shift > 0 {
+		if len(ip) <= shift {
+			return time.Time{}, false
+		}
+		fp = ip[len(ip)-shift:] + fp
+		ip = ip[:len(ip)-shift]
+	}
+	sec, ok := atoi64(ip)
+	if !ok {
+		return time.Time{}, false
+	}
+	var ns int64
+	k := 0
+	for i := 0; i < len(fp) && k < 9; i++ {
+		c := fp[i]
+		if c < '0' || c > '9' {
+			return time.Time{}, false
+		}
+		ns = ns*10 + int64(c-'0')
+		k++
+	}
+	for ; k < 9; k++ {
+		ns *= 10
+	}
+	return time.Unix(sec, ns).In(d.loc), true
+}
+
+func atoi64(s string) (int64, bool) {
+	if s == "" || len(s) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// ParseZone parses a fail2ban logtimezone value (UTC, GMT, Z, UTC+0300,
+// -0430, CET, CEST+01, ...) into a fixed zone, as fail2ban's
+// validateTimeZone: abbreviations have fixed offsets (CET is +01:00 all
+// year).
+func ParseZone(s string) (*time.Location, error) {
+	off, ok := zoneOffset(s)
+	if !ok {
+		return nil, &zoneError{s}
+	}
+	return time.FixedZone(s, off*60), nil
+}
+
+type zoneError struct{ s string }
+
+func (e *zoneError) Error() string { return "unknown or unsupported time zone: " + e.s }

@@ -1,0 +1,496 @@
+package datedetect
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/dlclark/regexp2"
+)
+
+// Options configure a Detector.
+type Options struct {
+	// Now is the reference "now" for year-less and day-less dates; the
+	// zero value means time.Now() at each call.
+	Now time.Time
+	// Location is the zone of dates that carry none; nil means time.Local.
+	Location *time.Location
+	// Pattern is a fail2ban datepattern; "" means the default templates.
+	// Several patterns go one per line.
+	Pattern string
+}
+
+// ddTemplate is a template with this detector's bookkeeping (fail2ban's
+// DateDetectorTemplate).
+type ddTemplate struct {
+	t        *template
+	hits     int64   // times it won
+	rawHits  int64   // times its regex matched (DateTemplate.hits)
+	lastUsed float64 // wall clock, seconds
+	distance int     // start of the last winning match
+}
+
+func (dt *ddTemplate) weight() float64 {
+	d := dt.distance
+	if d < 1 {
+		d = 1
+	}
+	return float64(dt.hits) * dt.t.weight / float64(d)
+}
+
+// Detector finds dates in log lines as fail2ban's DateDetector does,
+// including its adaptive template order. A Detector keeps state between
+// lines and is not safe for concurrent use.
+type Detector struct {
+	now       time.Time
+	loc       *time.Location
+	templates []*ddTemplate
+	known     map[string]bool
+
+	unusedTime  float64
+	lastPos     int
+	lastPosB    rune // -1: none
+	lastPosA    rune
+	lastEnd     int
+	lastEndB    rune
+	lastEndA    rune
+	lastTempl   int
+	firstUnused int
+
+	clock func() float64
+
+	// per-line scratch
+	runes  []rune
+	rvalid bool
+	ascii  bool
+}
+
+const noIdx = 0x7fffffff
+
+// New returns a Detector for opts. A pattern that fail2ban would refuse
+// (unknown %-code, bad regex, duplicate template) is an error naming it.
+func New(opts Options) (*Detector, error) {
+	d := &Detector{
+		now:        opts.Now,
+		loc:        opts.Location,
+		known:      map[string]bool{},
+		unusedTime: 300,
+		lastPos:    1, lastPosB: -1, lastPosA: -1,
+		lastEnd: noIdx, lastEndB: -1, lastEndA: -1,
+		lastTempl: noIdx,
+		clock: func() float64 {
+			return float64(time.Now().UnixNano()) / 1e9
+		},
+	}
+	if d.loc == nil {
+		d.loc = time.Local
+	}
+	ref := d.now
+	if ref.IsZero() {
+		ref = time.Now()
+	}
+	exY := yearRE(ref.Year())
+	if strings.TrimSpace(opts.Pattern) == "" {
+		if err := d.addDefaults(exY, nil, "", true); err != nil {
+			return nil, err
+		}
+		return d, nil
+	}
+	for _, p := range regexp.MustCompile(`\n+`).Split(opts.Pattern, -1) {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if err := d.appendPattern(p, exY); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// appendPattern is fail2ban's DateDetector.appendTemplate(str).
+func (d *Detector) appendPattern(pattern, exY string) error {
+	key := pattern
+	if !strings.Contains(pattern, "%") {
+		key = strings.ToUpper(pattern)
+	}
+	var t *template
+	var err error
+	switch {
+	case key == "{^LN-BEG}":
+		return d.addDefaults(exY, func(t *template) bool { return t.flags&flagLineBegin != 0 }, "", true)
+	case key == "{DEFAULT}":
+		return d.addDefaults(exY, nil, "", true)
+	case strings.Contains(key, "{DATE}"):
+		return d.addDefaults(exY, nil, pattern, false)
+	case key == "{NONE}":
+		t, err = patternTemplate("{UNB}^", key, exY)
+	default:
+		t, err = patternTemplate(pattern, key, exY)
+	}
+	if err != nil {
+		return fmt.Errorf("datepattern %q: %w", pattern, err)
+	}
+	if err := t.compile(); err != nil {
+		return err
+	}
+	return d.appendTemplate(t, false)
+}
+
+func (d *Detector) appendTemplate(t *template, ignoreDup bool) error {
+	if d.known[t.name] {
+		if ignoreDup {
+			return nil
+		}
+		return fmt.Errorf("datepattern %q: there is already a template with name %s", t.displayPattern(), t.name)
+	}
+	d.known[t.name] = true
+	d.templates = append(d.templates, &ddTemplate{t: t, distance: noIdx})
+	return nil
+}
+
+// addDefaults is fail2ban's addDefaultTemplate.
+func (d *Detector) addDefaults(exY string, filter func(*template) bool, preMatch string, all bool) error {
+	ds, err := defaults(exY)
+	if err != nil {
+		return err
+	}
+	ignoreDup := len(d.templates) > 0
+	list := ds.all
+	if !all {
+		list = ds.plain
+	}
+	for _, t := range list {
+		if filter != nil && !filter(t) {
+			continue
+		}
+		if preMatch != "" {
+			wrap := func(s string) string {
+				u := unboundPattern(s)
+				return msub(reDatePrematch, preMatch, -1, func(string) string { return u })
+			}
+			t2, err := anchoredTemplate(t, wrap, exY)
+			if err != nil {
+				return fmt.Errorf("datepattern %q: %w", preMatch, err)
+			}
+			if err := t2.compile(); err != nil {
+				return err
+			}
+			t = t2
+		}
+		if err := d.appendTemplate(t, ignoreDup); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetNow sets the reference "now" (the zero time means the clock).
+func (d *Detector) SetNow(t time.Time) { d.now = t }
+
+func (d *Detector) nowTime() time.Time {
+	if d.now.IsZero() {
+		return time.Now()
+	}
+	return d.now
+}
+
+// TemplateStat is one template's name and the number of lines it dated.
+type TemplateStat struct {
+	Name string
+	Hits int64
+}
+
+// Stats returns every template with the number of lines it dated, in the
+// detector's current (adaptive) order, as fail2ban-regex lists them.
+func (d *Detector) Stats() []TemplateStat {
+	out := make([]TemplateStat, len(d.templates))
+	for i, dt := range d.templates {
+		out[i] = TemplateStat{Name: dt.t.name, Hits: dt.hits}
+	}
+	return out
+}
+
+// match is one template match; positions are in runes (= bytes for ASCII
+// lines).
+type match struct {
+	start, end   int // whole match
+	gstart, gend int // Python's group 1: the date text
+	rm           *regexp2.Match
+	fast         bool
+	f            dateFields // fast path only
+}
+
+func (d *Detector) prepare(line string) {
+	d.rvalid = false
+	d.ascii = true
+	for i := 0; i < len(line); i++ {
+		if line[i] >= utf8.RuneSelf {
+			d.ascii = false
+			return
+		}
+	}
+}
+
+func (d *Detector) lineRunes(line string) []rune {
+	if !d.rvalid {
+		d.runes = d.runes[:0]
+		for _, r := range line {
+			d.runes = append(d.runes, r)
+		}
+		d.rvalid = true
+	}
+	return d.runes
+}
+
+func (d *Detector) lineLen(line string) int {
+	if d.ascii {
+		return len(line)
+	}
+	return len(d.lineRunes(line))
+}
+
+// at returns the character at rune index i, or -1 outside the line.
+func (d *Detector) at(line string, i int) rune {
+	if d.ascii {
+		if i < 0 || i >= len(line) {
+			return -1
+		}
+		return rune(line[i])
+	}
+	r := d.lineRunes(line)
+	if i < 0 || i >= len(r) {
+		return -1
+	}
+	return r[i]
+}
+
+// matchDate searches t in line between rune positions pos and endpos (as
+// Python's pattern.search(line, pos, endpos)).
+func (d *Detector) matchDate(dt *ddTemplate, line string, pos, endpos int) (match, bool) {
+	t := dt.t
+	n := d.lineLen(line)
+	if endpos > n {
+		endpos = n
+	}
+	if pos > endpos {
+		return match{}, false
+	}
+	if t.fast != nil && d.ascii {
+		m, st := t.fast.search(line[:endpos], pos)
+		switch st {
+		case fastMatch:
+			dt.rawHits++
+			return m, true
+		case fastNoMatch:
+			return match{}, false
+		}
+	}
+	r := d.lineRunes(line)
+	rm, err := t.re.FindRunesMatchStartingAt(r[:endpos], pos)
+	if err != nil || rm == nil {
+		return match{}, false
+	}
+	g := rm.GroupByNumber(t.spanNum)
+	m := match{start: rm.Index, end: rm.Index + rm.Length, rm: rm}
+	if g != nil && len(g.Captures) > 0 {
+		m.gstart, m.gend = g.Index, g.Index+g.Length
+	} else {
+		m.gstart, m.gend = -1, -1
+	}
+	dt.rawHits++
+	return m, true
+}
+
+func isAlnum(r rune) bool {
+	return r >= 0 && (unicode.IsLetter(r) || unicode.IsNumber(r))
+}
+
+// matchTime is fail2ban's DateDetector.matchTime, literally: first the last
+// winning template (in the same place when it is not anchored), then a
+// search over all templates with its "distance collision" rules, then the
+// winner's bookkeeping and bubble-up.
+func (d *Detector) matchTime(line string) (match, *ddTemplate, bool) {
+	var m match
+	matched := false
+	type found struct {
+		m     match
+		dist  int
+		end   int
+		i     int
+		valid bool
+	}
+	best := found{dist: noIdx, end: noIdx, i: -1}
+	ignoreBySearch := noIdx
+	i := d.lastTempl
+	var dt *ddTemplate
+	var distance, endpos int
+	if i < len(d.templates) {
+		dt = d.templates[i]
+		t := dt.t
+		if t.flags&(flagLineBegin|flagLineEnd) != 0 {
+			m, matched = d.matchDate(dt, line, 0, noIdx)
+			ignoreBySearch = i
+		} else {
+			distance, endpos = d.lastPos, d.lastEnd
+			before := d.at(line, distance-1)
+			cur := d.at(line, distance)
+			after := d.at(line, endpos)
+			endBefore := rune(-1)
+			if endpos-1 >= 0 {
+				endBefore = d.at(line, endpos-1)
+			}
+			if (before == d.lastPosB || (cur == d.lastPosA && !isAlnum(d.lastPosA))) &&
+				(after == d.lastEndA || (endBefore == d.lastEndB && !isAlnum(d.lastEndB))) {
+				m, matched = d.matchDate(dt, line, distance, endpos)
+			} else {
+				m, matched = d.matchDate(dt, line, 0, noIdx)
+				ignoreBySearch = i
+			}
+		}
+		if matched {
+			distance, endpos = m.start, m.end
+			if !(len(d.templates) == 1 || t.flags&(flagLineBegin|flagLineEnd) != 0 ||
+				(distance == d.lastPos && endpos == d.lastEnd)) {
+				best = found{m: m, dist: distance, end: endpos, i: i, valid: true}
+				matched = false
+			}
+		}
+	}
+	if !matched {
+		i = 0
+		for i < len(d.templates) {
+			if i == ignoreBySearch {
+				i++
+				continue
+			}
+			dt = d.templates[i]
+			t := dt.t
+			m, matched = d.matchDate(dt, line, 0, noIdx)
+			if matched {
+				distance, endpos = m.start, m.end
+				if i+1 >= len(d.templates) {
+					break
+				}
+				if t.flags&(flagLineBegin|flagLineEnd) != 0 {
+					break
+				}
+				if distance == 0 && dt.hits > 0 && d.templates[i+1].rawHits == 0 {
+					break
+				}
+				if distance > dt.distance || distance > d.lastPos {
+					if distance < best.dist {
+						best = found{m: m, dist: distance, end: endpos, i: i, valid: true}
+					}
+					matched = false
+					i++
+					continue
+				}
+				break
+			}
+			i++
+		}
+		if !matched && best.valid {
+			m, distance, endpos, i = best.m, best.dist, best.end, best.i
+			dt = d.templates[i]
+			matched = true
+		}
+	}
+	if !matched {
+		return match{}, nil, false
+	}
+	dt.hits++
+	dt.lastUsed = d.clock()
+	dt.distance = distance
+	if d.firstUnused == i {
+		d.firstUnused++
+	}
+	d.lastPos, d.lastPosB, d.lastPosA = distance, d.at(line, distance-1), d.at(line, distance)
+	eb := rune(-1)
+	if n := d.lineLen(line); n > 0 {
+		if endpos-1 >= 0 {
+			eb = d.at(line, endpos-1)
+		} else {
+			eb = d.at(line, n-1) // Python's line[-1]
+		}
+	}
+	d.lastEnd, d.lastEndB, d.lastEndA = endpos, eb, d.at(line, endpos)
+	if i != 0 && i != d.lastTempl {
+		i = d.reorder(i)
+	}
+	d.lastTempl = i
+	return m, dt, true
+}
+
+// reorder is fail2ban's _reorderTemplate (bubble up).
+func (d *Detector) reorder(num int) int {
+	if num == 0 {
+		return num
+	}
+	ts := d.templates
+	dt := ts[num]
+	untime := dt.lastUsed - d.unusedTime
+	weight := dt.weight()
+	pos := num / 2
+	if d.firstUnused < num {
+		pos = d.firstUnused
+	}
+	moveable := func() bool {
+		return weight > ts[pos].weight() || untime > ts[pos].lastUsed
+	}
+	if !moveable() {
+		if pos == num-1 {
+			return num
+		}
+		pos = num - 1
+		if !moveable() {
+			return num
+		}
+	}
+	copy(ts[pos+1:num+1], ts[pos:num])
+	ts[pos] = dt
+	for d.firstUnused < len(ts) && ts[d.firstUnused].hits > 0 {
+		d.firstUnused++
+	}
+	return pos
+}
+
+// Find searches line for a date and returns its time and the byte span
+// [start,end) of the date text (fail2ban cuts that span out of the line
+// before the failregexes run).
+//
+// ok is false when no template matches (start == end == 0), and also when
+// a template matches text that is not a valid date (30 Feb, hour 29, an
+// unknown zone): then [start,end) is that text, which fail2ban still cuts
+// out. A template that matches empty text ({NONE}, optional patterns)
+// gives ok with start == end and the time "now".
+func (d *Detector) Find(line string) (t time.Time, start, end int, ok bool) {
+	d.prepare(line)
+	m, dt, found := d.matchTime(line)
+	if !found || m.gstart < 0 {
+		return time.Time{}, 0, 0, false
+	}
+	start, end = m.gstart, m.gend
+	if !d.ascii {
+		start, end = d.byteOffset(line, start), d.byteOffset(line, end)
+	}
+	if start == end {
+		return d.nowTime(), start, end, true
+	}
+	t, ok = d.date(dt.t, line, &m)
+	return t, start, end, ok
+}
+
+func (d *Detector) byteOffset(line string, runeIdx int) int {
+	n := 0
+	for i := range line {
+		if n == runeIdx {
+			return i
+		}
+		n++
+	}
+	return len(line)
+}

@@ -1,0 +1,51 @@
+// Package datedetect finds the date in a log line the way fail2ban's
+// DateDetector does, so a fail2ban filter's datepattern (or its default
+// templates) gives the same time and cuts the same text out of the line.
+//
+// # Templates
+//
+// With no pattern, a Detector uses fail2ban's 17 default templates (ISO 8601
+// and simple dates, syslog/asctime with optional weekday, fraction and year,
+// dd/mm/yyyy, Apache [dd/Mon/yyyy:HH:MM:SS +zzzz], CPanel, mm-dd-yyyy,
+// EPOCH, time only, <mm/dd/yy@HH:MM:SS>, MySQL yymmdd, Tomcat "Mon dd, yyyy
+// h:mm:ss PM", ASSP, compact 20050123T215959, a zone name or offset before a
+// syslog date, TAI64N), each unanchored one preceded by a {^LN-BEG} copy of
+// weight 100, and fail2ban's adaptive order (last winner first, "distance
+// collision" search, bubble-up by hits).
+//
+// A datepattern (one pattern a line) is a regular expression in Python
+// syntax with %-codes: %Y %y %m %d %H %I %M %S %f %p %a %A %b %B %j %U %W %w
+// %z %Z %k %l, fail2ban's exact variants %ExY (a year of this century) %Exy
+// %Exm %Exd %ExH %ExM %ExS %Exk %Exl, %Exz and %ExZ (zone abbreviations),
+// and %%. Keywords: {^LN-BEG} (at line start, after up to two non-word
+// characters; alone: the default templates anchored so), ^, {UNB} (no word
+// boundaries), {NONE} (no date: the line's time is "now"), {DATE} (the
+// default templates inside the given context), {DEFAULT}, EPOCH, LEPOCH
+// (milliseconds or microseconds), {EPOCH}/{LEPOCH} inside a pattern,
+// TAI64N, ** at either end (no word boundary there) and (?i) style flags.
+//
+// # Time
+//
+// A date without a year gets now's year, and the previous year when that
+// puts it more than one day after now. A date without day and month gets
+// today, and yesterday when that would be after now. %y (and %Exy) is
+// 20yy. A zone in the line wins (Z, UTC, GMT, +hh, +hhmm, +hh:mm, and with
+// %Z/%Exz fail2ban's fixed abbreviation table: CET is always +01:00);
+// otherwise the Detector's Location applies. Fractional seconds are kept
+// (fail2ban drops them). Epoch and TAI64N values are exact (no float).
+//
+// # Deviations from fail2ban
+//
+// Year rollover compares instants (fail2ban compares a UTC wall clock with
+// the local one when the line has a zone) and rebuilds the previous year's
+// date from the captured month and day. Digits outside ASCII (which
+// Python's int() accepts) make the date invalid. %ExY is computed from
+// Options.Now when the Detector is created (fail2ban: at start-up).
+//
+// # Speed
+//
+// The regular expressions run on github.com/dlclark/regexp2 after
+// translation from Python syntax. Hand-written matchers for the most common
+// shapes (syslog and ISO 8601 at line start, Apache's bracketed date) give
+// the same matches without a regex and without allocation.
+package datedetect

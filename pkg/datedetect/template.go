@@ -1,0 +1,412 @@
+package datedetect
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dlclark/regexp2"
+)
+
+// Template flags, as fail2ban's DateTemplate.
+const (
+	flagLineBegin = 8
+	flagLineEnd   = 4
+	flagWordBegin = 2
+	flagWordEnd   = 1
+)
+
+// Word-begin modes of setRegex (fail2ban: False, True, 'start').
+const (
+	beginNone = iota
+	beginWord
+	beginLine
+)
+
+type kind uint8
+
+const (
+	kindPattern kind = iota
+	kindEpoch
+	kindTAI64N
+)
+
+// field keys understood by the date assembler (fail2ban's
+// reGroupDictStrptime).
+const (
+	keyNone = iota
+	keyy
+	keyY
+	keym
+	keyB
+	keyb
+	keyd
+	keyH
+	keyI
+	keyM
+	keyS
+	keyf
+	keyA
+	keya
+	keyw
+	keyj
+	keyU
+	keyW
+	keyz
+	keyZ
+	keyp
+)
+
+var keyOf = map[string]int{
+	"y": keyy, "Y": keyY, "m": keym, "B": keyB, "b": keyb, "d": keyd, "H": keyH,
+	"I": keyI, "M": keyM, "S": keyS, "f": keyf, "A": keyA, "a": keya, "w": keyw,
+	"j": keyj, "U": keyU, "W": keyW, "z": keyz, "Z": keyZ, "p": keyp,
+}
+
+type fieldGroup struct {
+	key int
+	num int // regexp2 group number
+}
+
+// template is one date template: fail2ban's DateTemplate and subclasses.
+type template struct {
+	name       string
+	pattern    string // the datepattern it came from (pattern templates)
+	hasPattern bool
+	regex      string // final regex, Python syntax
+	flags      int
+	weight     float64
+	kind       kind
+	longFrm    bool
+	grpIdx     int // epoch: Python number of the value group
+
+	re      *regexp2.Regexp
+	spanNum int // regexp2 number of Python's group 1 (the date text)
+	valNum  int // epoch/TAI64N: number of the value group
+	fields  []fieldGroup
+	fast    *fastPattern
+}
+
+// Meta regexes of fail2ban's datetemplate.py, applied to pattern text.
+var (
+	reGrouped       = meta(`(?<!(?:\(\?))(?<!\\)\((?!\?)`, 0)
+	reGroup         = meta(`^((?:\(\?\w+\))?\^?(?:\(\?\w+\))?)(.*?)(\$?)$`, 0)
+	reGlobalFlags   = meta(`((?:^|(?!<\\))\(\?[a-z]+\))`, 0)
+	reExlineNoBnds  = meta(`^\{UNB\}`, 0)
+	reExlineBndBeg  = meta(`^\{\^LN-BEG\}`, 0)
+	reExsancBndBeg  = meta(`^\((?:\?:)?\^\|\\b\|\\W\)`, 0)
+	reExeancBndBeg  = meta(`\(\?=\\b\|\\W\|\$\)$`, 0)
+	reNoWrdBndBeg   = meta(`^\(*(?:\(\?\w+\))?(?:\^|\(*\*\*|\((?:\?:)?\^)`, 0)
+	reNoWrdBndEnd   = meta(`(?<!\\)(?:\$\)?|\\b|\\s|\*\*\)*)$`, 0)
+	reDelWrdBounds  = meta(`^\(*(?:\(\?\w+\))?\(*\*\*|(?<!\\)\*\*\)*$`, 0)
+	reLineBoundBeg  = meta(`^(?:\(\?\w+\))?(?:\^|\((?:\?:)?\^(?!\|))`, 0)
+	reLineBoundEnd  = meta(`(?<![\\\|])(?:\$\)?)$`, 0)
+	reAlphaPattern  = meta(`(?<!\%)\%[aAbBpc]`, 0)
+	reEpochPattern  = meta(`(?<!\\)\{L?EPOCH\}`, regexp2.IgnoreCase)
+	reDatePrematch  = meta(`(?<!\\)\{DATE\}`, regexp2.IgnoreCase)
+	epochRE         = `\d{10,11}\b(?:\.\d{3,6})?`
+	longEpochRE     = `\d{10,11}(?:\d{3}(?:\.\d{1,6}|\d{3})?)?`
+	metaMatchTimout = time.Second
+)
+
+func meta(expr string, opt regexp2.RegexOptions) *regexp2.Regexp {
+	re := regexp2.MustCompile(expr, opt)
+	re.MatchTimeout = metaMatchTimout
+	return re
+}
+
+func mfind(re *regexp2.Regexp, s string) *regexp2.Match {
+	m, err := re.FindStringMatch(s)
+	if err != nil {
+		return nil
+	}
+	return m
+}
+
+func msearch(re *regexp2.Regexp, s string) bool { return mfind(re, s) != nil }
+
+// msub replaces matches of re in s (all when count < 0) by f(match text).
+func msub(re *regexp2.Regexp, s string, count int, f func(string) string) string {
+	out, err := re.ReplaceFunc(s, func(m regexp2.Match) string { return f(m.String()) }, -1, count)
+	if err != nil {
+		return s
+	}
+	return out
+}
+
+// setRegex is fail2ban's DateTemplate.setRegex: it adds the word or line
+// boundaries, the capturing group 1 and the flags.
+func (t *template) setRegex(regex string, wordBegin int, wordEnd bool) {
+	regex = strings.TrimSpace(regex)
+	gf := ""
+	if m := mfind(reGlobalFlags, regex); m != nil {
+		gf = m.GroupByNumber(1).String()
+		regex = msub(reGlobalFlags, regex, 1, func(string) string { return "" })
+	}
+	boundBegin := wordBegin != beginNone && !msearch(reNoWrdBndBeg, regex)
+	boundEnd := wordEnd && !msearch(reNoWrdBndEnd, regex)
+	if !msearch(reGrouped, regex) {
+		if m := mfind(reGroup, regex); m != nil {
+			regex = m.GroupByNumber(1).String() + "(" + m.GroupByNumber(2).String() + ")" + m.GroupByNumber(3).String()
+		}
+	}
+	t.flags = 0
+	if boundBegin {
+		if wordBegin != beginLine {
+			t.flags |= flagWordBegin
+			regex = `(?=^|\b|\W)` + regex
+		} else {
+			t.flags |= flagLineBegin
+			regex = `^(?:\W{0,2})?` + regex
+			if !strings.HasPrefix(t.name, "{^LN-BEG}") {
+				t.name = "{^LN-BEG}" + t.name
+			}
+		}
+	}
+	if boundEnd {
+		t.flags |= flagWordEnd
+		regex += `(?=\b|\W|$)`
+	}
+	if t.flags&flagLineBegin == 0 && msearch(reLineBoundBeg, regex) {
+		t.flags |= flagLineBegin
+	}
+	if t.flags&flagLineEnd == 0 && msearch(reLineBoundEnd, regex) {
+		t.flags |= flagLineEnd
+	}
+	regex = msub(reDelWrdBounds, regex, -1, func(s string) string { return strings.ReplaceAll(s, "**", "") })
+	t.regex = gf + regex
+}
+
+// newPatternTemplate is fail2ban's DatePatternRegex(pattern).
+func newPatternTemplate(pattern, exY string) (*template, error) {
+	t := &template{weight: 1, kind: kindPattern, pattern: pattern, hasPattern: true}
+	wordBegin, wordEnd := beginWord, true
+	p := pattern
+	if msearch(reExlineNoBnds, p) {
+		p = msub(reExlineNoBnds, p, -1, func(string) string { return "" })
+		wordBegin, wordEnd = beginNone, false
+	}
+	if wordBegin != beginNone && msearch(reExlineBndBeg, p) {
+		p = msub(reExlineBndBeg, p, -1, func(string) string { return "" })
+		wordBegin = beginLine
+	}
+	name, regex, err := expandPattern(p, exY)
+	if err != nil {
+		return nil, err
+	}
+	t.name = name
+	if msearch(reAlphaPattern, p) {
+		regex = `(?iu)` + regex
+	}
+	t.setRegex(regex, wordBegin, wordEnd)
+	return t, nil
+}
+
+// newEpoch is fail2ban's DateEpoch.
+func newEpoch(lineBeginOnly bool, pattern string, longFrm bool) *template {
+	t := &template{weight: 1, kind: kindEpoch, longFrm: longFrm, name: "Epoch", grpIdx: 1}
+	ere := epochRE
+	if longFrm {
+		t.name = "LongEpoch"
+		ere = longEpochRE
+	}
+	if pattern != "" {
+		t.name = pattern
+		t.grpIdx = 2
+		regex := "(" + msub(reEpochPattern, pattern, -1, func(string) string { return "(" + ere + ")" }) + ")"
+		t.setRegex(regex, beginWord, true)
+		return t
+	}
+	if !lineBeginOnly {
+		t.setRegex(`((?:^|(?P<square>(?<=^\[))|(?P<selinux>(?<=\baudit\()))`+ere+`)(?:(?(selinux)(?=:\d+\)))|(?(square)(?=\])))`, beginNone, true)
+	} else {
+		t.setRegex(`((?P<square>(?<=^\[))?`+ere+`)(?(square)(?=\]))`, beginLine, true)
+	}
+	return t
+}
+
+// newTAI64N is fail2ban's DateTai64n.
+func newTAI64N(wordBegin int) *template {
+	t := &template{weight: 1, kind: kindTAI64N, name: "TAI64N"}
+	t.setRegex(`@[0-9a-f]{24}`, wordBegin, true)
+	return t
+}
+
+// patternTemplate is fail2ban's _getPatternTemplate.
+func patternTemplate(pattern, key, exY string) (*template, error) {
+	if key == "" {
+		key = pattern
+		if !strings.Contains(pattern, "%") {
+			key = strings.ToUpper(pattern)
+		}
+	}
+	if strings.Contains(key, "EPOCH") {
+		switch {
+		case msearch(reEpochPattern, pattern):
+			return newEpoch(false, pattern, strings.Contains(key, "LEPOCH")), nil
+		case key == "EPOCH" || key == "{^LN-BEG}EPOCH" || key == "^EPOCH":
+			return newEpoch(key != "EPOCH", "", false), nil
+		case key == "LEPOCH" || key == "{^LN-BEG}LEPOCH" || key == "^LEPOCH":
+			return newEpoch(key != "LEPOCH", "", true), nil
+		}
+	}
+	switch key {
+	case "TAI64N":
+		return newTAI64N(beginNone), nil
+	case "{^LN-BEG}TAI64N", "^TAI64N":
+		return newTAI64N(beginLine), nil
+	}
+	return newPatternTemplate(pattern, exY)
+}
+
+// anchoredTemplate is fail2ban's _getAnchoredTemplate: a copy of t whose
+// pattern (or name, for templates without one) is wrapped.
+func anchoredTemplate(t *template, wrap func(string) string, exY string) (*template, error) {
+	if t.hasPattern {
+		return patternTemplate(wrap(t.pattern), "", exY)
+	}
+	return patternTemplate(wrap(t.name), "", exY)
+}
+
+// unboundPattern is DateTemplate.unboundPattern.
+func unboundPattern(p string) string {
+	p = msub(reExlineNoBnds, p, -1, func(string) string { return "" })
+	p = msub(reExlineBndBeg, p, -1, func(string) string { return "" })
+	p = msub(reExsancBndBeg, p, -1, func(string) string { return "" })
+	return msub(reExeancBndBeg, p, -1, func(string) string { return "" })
+}
+
+// defaultPatterns are fail2ban's DEFAULT_TEMPLATES, in its order.
+var defaultPatterns = []string{
+	// ISO 8601 and simple dates: 2005-01-23T21:59:59.981746, 2005/01/23 21:59:59, 2006.12.21 06:43:20
+	`%ExY(?P<_sep>[-/.])%m(?P=_sep)%d(?:T|  ?)%H:%M:%S(?:[.,]%f)?(?:\s*%z)?`,
+	// asctime / syslog: Sun Jan 23 21:59:59.011 2005, Jan 23 21:59:59
+	`(?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?`,
+	// year after the day: Sun Jan 23 2005 21:59:59.011
+	`(?:%a )?%b %d %ExY %k:%M:%S(?:\.%f)?`,
+	// 23/01/2005 21:59:59, 23/01/05 21:59:59, 17-07-2008 17:23:25
+	`%d(?P<_sep>[-/])%m(?P=_sep)(?:%ExY|%Exy) %k:%M:%S`,
+	// Apache: [31/Oct/2006:09:22:55 -0000], 26-Jul-2007 15:20:52.252 +0200
+	`%d(?P<_sep>[-/])%b(?P=_sep)%ExY[ :]?%H:%M:%S(?:\.%f)?(?: %z)?`,
+	// CPanel: 05/20/2008:01:57:39
+	`%m/%d/%ExY:%H:%M:%S`,
+	// 01-27-2012 16:22:44.252
+	`%m-%d-%ExY %k:%M:%S(?:\.%f)?`,
+	`EPOCH`,
+	// time only
+	`{^LN-BEG}%H:%M:%S`,
+	// <09/16/08@05:03:30>
+	`^<%m/%d/%Exy@%H:%M:%S>`,
+	// MySQL: 130322 11:46:11
+	`%Exy%Exm%Exd  ?%H:%M:%S`,
+	// Apache Tomcat: Jan 23, 2005 9:59:59 PM
+	`%b %d, %ExY %I:%M:%S %p`,
+	// ASSP: Apr-27-13 02:33:06
+	`^%b-%d-%Exy %k:%M:%S`,
+	// 20050123T215959, 20050123 215959
+	`%ExY%Exm%Exd(?:T|  ?)%ExH%ExM%ExS(?:[.,]%f)?(?:\s*%z)?`,
+	// zone name first (monit): PDT Apr 16 21:05:29
+	`(?:%Z )?(?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?`,
+	// offset first: +00:00 Jan 23 21:59:59.011 2005
+	`(?:%z )?(?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?`,
+	`TAI64N`,
+}
+
+// defaultSet is the default template list of one %ExY year expression:
+// fail2ban's 17 templates (plain), and the {^LN-BEG} copies with weight
+// 100 placed before them.
+type defaultSet struct {
+	plain []*template // DEFAULT_TEMPLATES
+	all   []*template // anchored copies, then the plain ones
+}
+
+var defaultSets sync.Map // exY → *defaultSet
+
+func defaults(exY string) (*defaultSet, error) {
+	if v, ok := defaultSets.Load(exY); ok {
+		return v.(*defaultSet), nil
+	}
+	ds := &defaultSet{}
+	var anchored []*template
+	for _, p := range defaultPatterns {
+		t, err := patternTemplate(p, "", exY)
+		if err != nil {
+			return nil, err
+		}
+		if err := t.compile(); err != nil {
+			return nil, err
+		}
+		ds.plain = append(ds.plain, t)
+		if !strings.HasPrefix(t.name, "{^LN-BEG}") && !strings.HasPrefix(t.name, "^") {
+			t2, err := anchoredTemplate(t, func(s string) string { return "{^LN-BEG}" + s }, exY)
+			if err != nil {
+				return nil, err
+			}
+			if t2.name != t.name {
+				t2.weight = 100
+				if err := t2.compile(); err != nil {
+					return nil, err
+				}
+				anchored = append(anchored, t2)
+			}
+		}
+	}
+	ds.all = append(anchored, ds.plain...)
+	v, _ := defaultSets.LoadOrStore(exY, ds)
+	return v.(*defaultSet), nil
+}
+
+// matchTimeout bounds one template match.
+const matchTimeout = time.Second
+
+var compiled sync.Map // regex → *regexp2.Regexp
+
+// compile translates and compiles the template's regex and resolves its
+// groups.
+func (t *template) compile() error {
+	tr, err := translate(t.regex)
+	if err != nil {
+		return fmt.Errorf("datepattern %q: %w", t.displayPattern(), err)
+	}
+	var re *regexp2.Regexp
+	if v, ok := compiled.Load(tr.expr); ok {
+		re = v.(*regexp2.Regexp)
+	} else {
+		re, err = regexp2.Compile(tr.expr, regexp2.None)
+		if err != nil {
+			return fmt.Errorf("datepattern %q: %w", t.displayPattern(), err)
+		}
+		re.MatchTimeout = matchTimeout
+		compiled.Store(tr.expr, re)
+	}
+	if len(tr.groups) == 0 {
+		return fmt.Errorf("datepattern %q: no group", t.displayPattern())
+	}
+	t.re = re
+	t.spanNum = re.GroupNumberFromName(tr.groups[0])
+	if t.kind == kindEpoch {
+		idx := t.grpIdx
+		if idx > len(tr.groups) {
+			return fmt.Errorf("datepattern %q: no epoch group", t.displayPattern())
+		}
+		t.valNum = re.GroupNumberFromName(tr.groups[idx-1])
+	}
+	t.fields = t.fields[:0]
+	if t.kind == kindPattern {
+		for _, g := range tr.groups {
+			if k, ok := keyOf[g]; ok {
+				t.fields = append(t.fields, fieldGroup{key: k, num: re.GroupNumberFromName(g)})
+			}
+		}
+	}
+	t.fast = fastFor(t.regex)
+	return nil
+}
+
+func (t *template) displayPattern() string {
+	if t.hasPattern {
+		return t.pattern
+	}
+	return t.name
+}

@@ -459,29 +459,32 @@ var sectionOptRE = regexp.MustCompile(`^([\w\-]+)/([^\s>]+)$`)
 // A missing section or option gives a *NotFound error; an interpolation
 // error is an *Error at the place of the value.
 func (c *Config) Get(section, key string) (string, error) {
-	return c.get(section, strings.ToLower(key), nil)
+	return c.get(section, key, nil)
 }
 
+// get looks key up in section (vars first); key is lower-cased, except the
+// section part of "section/key".
 func (c *Config) get(section, key string, vars map[string]string) (string, error) {
 	if section != "DEFAULT" {
 		if _, ok := c.sections[section]; !ok {
 			return "", &NotFound{Section: section}
 		}
 	}
+	lkey := strings.ToLower(key)
 	if vars != nil {
-		if v, ok := vars[key]; ok {
-			return c.interpolate(section, key, v, "", 0, vars)
+		if v, ok := vars[lkey]; ok {
+			return c.interpolate(section, lkey, v, "", 0, vars)
 		}
 	}
-	v, ok := c.lookup(section, key)
+	v, ok := c.lookup(section, lkey)
 	if !ok {
 		if m := sectionOptRE.FindStringSubmatch(key); m != nil {
-			sec, opt := m[1], m[2]
+			sec, opt := m[1], strings.ToLower(m[2])
 			switch strings.ToLower(sec) {
 			case "known":
 				if kn, ok := c.known[section]; ok {
 					if v, ok := kn.vals[opt]; ok {
-						return c.interpolate(section, key, v.raw, v.file, v.line, vars)
+						return c.interpolate(section, lkey, v.raw, v.file, v.line, vars)
 					}
 				}
 				return c.get(section, opt, vars)
@@ -493,9 +496,9 @@ func (c *Config) get(section, key string, vars map[string]string) (string, error
 				}
 			}
 		}
-		return "", &NotFound{Section: section, Key: key}
+		return "", &NotFound{Section: section, Key: lkey}
 	}
-	return c.interpolate(section, key, v.raw, v.file, v.line, vars)
+	return c.interpolate(section, lkey, v.raw, v.file, v.line, vars)
 }
 
 // MaxInterpolationDepth is Python configparser's limit on nested %(name)s.
@@ -655,5 +658,5 @@ func (c *Config) GetWith(section, key string, vars map[string]string) (string, e
 			lv[strings.ToLower(k)] = v
 		}
 	}
-	return c.get(section, strings.ToLower(key), lv)
+	return c.get(section, key, lv)
 }

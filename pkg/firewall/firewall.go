@@ -31,6 +31,9 @@ type JailSettings struct {
 	Protocol  string // "tcp" (default), "udp", "all"
 	Chain     string // hook chain, "INPUT" by default
 	Blocktype string // "REJECT" (default, fail2ban's icmp-port-unreachable), "DROP"
+	// Bantime is the ban length for bans that carry neither bantime nor
+	// until (0: DefaultBantime; <0: permanent).
+	Bantime time.Duration
 	// Options holds the jail's other settings (from a jail configuration) for
 	// backends that interpolate them, such as action.d.
 	Options map[string]string

@@ -1,0 +1,164 @@
+package firewall
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// NewDryRun returns the dry-run backend: it decides exactly as the iptables
+// backend does (chain created at the first ban, no duplicate rule, nothing
+// to remove for an absent entry) against a model of an empty filter table,
+// and writes the commands it would run to w as shell lines, one iptables or
+// ip6tables command each:
+//
+//	iptables -w -N f2b-sshd
+//	iptables -w -A f2b-sshd -j RETURN
+//	iptables -w -I INPUT 1 -p tcp -m multiport --dports 22 -j f2b-sshd
+//	iptables -w -I f2b-sshd 1 -s 192.0.2.7/32 -j REJECT --reject-with icmp-port-unreachable
+//
+// (The iptables backend sends the same lines as one iptables-restore
+// transaction per batch.) Nothing touches the firewall.
+func NewDryRun(w io.Writer) *IPTables {
+	return &IPTables{name: "dry-run", x: newModelXT(w), hooked: map[string]bool{}}
+}
+
+// modelXT is an in-memory filter table per family that prints the
+// commands applied to it.
+type modelXT struct {
+	mu     sync.Mutex
+	w      *bufio.Writer
+	chains [2]map[string][]string // chain -> rule args, in order
+	order  [2][]string            // user chains in creation order
+}
+
+func newModelXT(w io.Writer) *modelXT {
+	m := &modelXT{w: bufio.NewWriter(w)}
+	for i := range m.chains {
+		m.chains[i] = map[string][]string{"INPUT": nil, "FORWARD": nil, "OUTPUT": nil}
+	}
+	return m
+}
+
+func famIndex(fam int) int {
+	if fam == 6 {
+		return 1
+	}
+	return 0
+}
+
+func (m *modelXT) check(context.Context) error { return nil }
+
+func (m *modelXT) list(_ context.Context, fam int, chain string) ([]string, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.chains[famIndex(fam)]
+	var out []string
+	if chain == "" {
+		for _, c := range []string{"INPUT", "FORWARD", "OUTPUT"} {
+			out = append(out, "-P "+c+" ACCEPT")
+		}
+		for _, c := range m.order[famIndex(fam)] {
+			out = append(out, "-N "+c)
+		}
+		for _, c := range append([]string{"INPUT", "FORWARD", "OUTPUT"}, m.order[famIndex(fam)]...) {
+			for _, r := range t[c] {
+				out = append(out, "-A "+c+" "+r)
+			}
+		}
+		return out, true, nil
+	}
+	rules, ok := t[chain]
+	if !ok {
+		return nil, false, nil
+	}
+	out = append(out, "-N "+chain)
+	for _, r := range rules {
+		out = append(out, "-A "+chain+" "+r)
+	}
+	return out, true, nil
+}
+
+func (m *modelXT) exists(_ context.Context, fam int, chain string, spec []string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Contains(m.chains[famIndex(fam)][chain], strings.Join(spec, " ")), nil
+}
+
+// restore applies lines to the model (all or nothing, as iptables-restore
+// does) and prints them.
+func (m *modelXT) restore(_ context.Context, fam int, lines []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	fi := famIndex(fam)
+	t := map[string][]string{}
+	for c, r := range m.chains[fi] {
+		t[c] = slices.Clone(r)
+	}
+	order := slices.Clone(m.order[fi])
+	for n, l := range lines {
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			return fmt.Errorf("%s-restore: line %d: bad command %q", cmdName(fam), n+2, l)
+		}
+		op, c, rest := f[0], f[1], f[2:]
+		rules, ok := t[c]
+		if !ok && op != "-N" {
+			return fmt.Errorf("%s-restore: line %d failed: chain %s does not exist", cmdName(fam), n+2, c)
+		}
+		switch op {
+		case "-N":
+			if ok {
+				return fmt.Errorf("%s-restore: line %d failed: chain %s already exists", cmdName(fam), n+2, c)
+			}
+			t[c] = nil
+			order = append(order, c)
+		case "-A":
+			t[c] = append(rules, strings.Join(rest, " "))
+		case "-I":
+			pos := 1
+			if len(rest) > 0 {
+				if _, err := fmt.Sscan(rest[0], &pos); err == nil {
+					rest = rest[1:]
+				}
+			}
+			pos = min(max(pos, 1), len(rules)+1)
+			t[c] = slices.Insert(rules, pos-1, strings.Join(rest, " "))
+		case "-D":
+			i := slices.Index(rules, strings.Join(rest, " "))
+			if i < 0 {
+				return fmt.Errorf("%s-restore: line %d failed: Bad rule (does a matching rule exist in that chain?)", cmdName(fam), n+2)
+			}
+			t[c] = slices.Delete(rules, i, i+1)
+		case "-F":
+			t[c] = nil
+		case "-X":
+			delete(t, c)
+			order = slices.DeleteFunc(order, func(s string) bool { return s == c })
+		default:
+			return fmt.Errorf("%s-restore: line %d: unknown command %q", cmdName(fam), n+2, op)
+		}
+	}
+	m.chains[fi], m.order[fi] = t, order
+	for _, l := range lines {
+		fmt.Fprintf(m.w, "%s -w %s\n", cmdName(fam), shellQuote(l))
+	}
+	return m.w.Flush()
+}
+
+// shellQuote quotes the words of l that a shell would not take literally.
+func shellQuote(l string) string {
+	f := strings.Fields(l)
+	for i, w := range f {
+		if strings.IndexFunc(w, func(c rune) bool {
+			return !(c < 128 && (isAlnum(byte(c)) || strings.ContainsRune("-_./:,=+@%", c)))
+		}) >= 0 {
+			f[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(f, " ")
+}

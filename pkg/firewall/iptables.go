@@ -1,0 +1,576 @@
+package firewall
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-iptables/iptables"
+)
+
+// IPTablesConfig configures the iptables backend.
+type IPTablesConfig struct {
+	// Wait bounds the wait for the xtables lock of each command (--wait);
+	// 0 means 10 seconds.
+	Wait time.Duration
+	// Retries is how many times a command that failed on the lock (exit
+	// status 4) is tried again; 0 means 3.
+	Retries int
+}
+
+// IPTables is the iptables backend (fail2ban's iptables-multiport and
+// iptables-allports actions): a chain f2b-<jail> per jail and family, hooked
+// from INPUT (or the jail's chain) by one rule that matches the jail's
+// protocol and ports, holding one rule per banned address:
+//
+//	-N f2b-sshd
+//	-A f2b-sshd -j RETURN
+//	-I INPUT 1 -p tcp -m multiport --dports 22 -j f2b-sshd
+//	-I f2b-sshd 1 -s 192.0.2.7/32 -j REJECT --reject-with icmp-port-unreachable
+//
+// Reads go through go-iptables; every batch of changes is one
+// `iptables-restore --noflush` transaction (ip6tables-restore for IPv6), so a
+// burst of bans costs one command. A batch that fails is split until the
+// failing bans are found; the others are applied.
+type IPTables struct {
+	name string
+	x    xtables
+	mu   sync.Mutex
+	// hooked records the jails whose hook rule was checked by this process,
+	// by family and jail name.
+	hooked map[string]bool
+}
+
+// NewIPTables returns the iptables backend.
+func NewIPTables(cfg IPTablesConfig) *IPTables {
+	if cfg.Wait <= 0 {
+		cfg.Wait = 10 * time.Second
+	}
+	if cfg.Retries <= 0 {
+		cfg.Retries = 3
+	}
+	return &IPTables{name: "iptables", x: &realXT{cfg: cfg}, hooked: map[string]bool{}}
+}
+
+// Name implements Backend.
+func (b *IPTables) Name() string { return b.name }
+
+// Check implements Backend: the iptables, ip6tables and *-restore commands
+// must be there and able to read the filter table.
+func (b *IPTables) Check(ctx context.Context) error { return b.x.check(ctx) }
+
+// Close implements Backend.
+func (b *IPTables) Close() error { return nil }
+
+// xtables is what the backend needs of iptables: the real commands, or the
+// dry run's model.
+type xtables interface {
+	check(ctx context.Context) error
+	// list returns the -S lines of chain ("" for the whole filter table);
+	// ok is false when the chain does not exist.
+	list(ctx context.Context, fam int, chain string) (lines []string, ok bool, err error)
+	// exists runs iptables -C.
+	exists(ctx context.Context, fam int, chain string, spec []string) (bool, error)
+	// restore applies lines (iptables arguments, one command each) as one
+	// transaction.
+	restore(ctx context.Context, fam int, lines []string) error
+}
+
+func chainName(jail string) string { return "f2b-" + jail }
+
+// hookSpec is the rule that sends the jail's traffic to its chain.
+func (r *rule) hookSpec() []string {
+	var s []string
+	if r.protocol != "all" {
+		s = append(s, "-p", r.protocol)
+	}
+	if len(r.ports) > 0 {
+		s = append(s, "-m", "multiport", "--dports", strings.Join(r.ports, ","))
+	}
+	return append(s, "-j", chainName(r.jail))
+}
+
+// target is the verdict of a ban rule.
+func (r *rule) target(fam int) []string {
+	if !r.reject {
+		return []string{"-j", "DROP"}
+	}
+	with := r.rejectV4
+	if fam == 6 {
+		with = r.rejectV6
+	}
+	t := []string{"-j", "REJECT", "--reject-with", with}
+	if with == "tcp-reset" {
+		t = append([]string{"-p", "tcp"}, t...)
+	}
+	return t
+}
+
+func prefixArg(p netip.Prefix) string { return p.Masked().String() }
+
+// parseRuleLine splits an -S line "-A chain args..." and returns the
+// chain, the args and the source prefix (-s) when there is one.
+func parseRuleLine(line string) (chain string, args []string, src netip.Prefix) {
+	f := strings.Fields(line)
+	if len(f) < 2 || f[0] != "-A" {
+		return "", nil, netip.Prefix{}
+	}
+	chain, args = f[1], f[2:]
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "-s" {
+			if p, err := netip.ParsePrefix(args[i+1]); err == nil {
+				src = p.Masked()
+			} else if a, err := netip.ParseAddr(args[i+1]); err == nil {
+				src = netip.PrefixFrom(a, a.BitLen())
+			}
+		}
+	}
+	return chain, args, src
+}
+
+func jumpsTo(args []string, chain string) bool {
+	for i := 0; i+1 < len(args); i++ {
+		if (args[i] == "-j" || args[i] == "-g") && args[i+1] == chain {
+			return true
+		}
+	}
+	return false
+}
+
+// Ban implements Backend.
+func (b *IPTables) Ban(ctx context.Context, jail JailSettings, bans []Ban) []error {
+	return b.apply(ctx, jail, bans, true)
+}
+
+// Unban implements Backend.
+func (b *IPTables) Unban(ctx context.Context, jail JailSettings, bans []Ban) []error {
+	return b.apply(ctx, jail, bans, false)
+}
+
+func (b *IPTables) apply(ctx context.Context, jail JailSettings, bans []Ban, ban bool) []error {
+	errs := make([]error, len(bans))
+	r, err := parseRule(jail)
+	if err != nil {
+		return fill(errs, err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, fam := range []int{4, 6} {
+		var idx []int
+		for i, x := range bans {
+			if x.Prefix.IsValid() && family(x.Prefix) == fam {
+				idx = append(idx, i)
+			} else if !x.Prefix.IsValid() {
+				errs[i] = errors.New("no address")
+			}
+		}
+		if len(idx) == 0 {
+			continue
+		}
+		if ban {
+			b.banFamily(ctx, r, fam, bans, idx, errs)
+		} else {
+			b.unbanFamily(ctx, r, fam, bans, idx, errs)
+		}
+	}
+	return errs
+}
+
+func fill(errs []error, err error) []error {
+	for i := range errs {
+		errs[i] = err
+	}
+	return errs
+}
+
+func pick(errs []error, idx []int, err error) {
+	for _, i := range idx {
+		errs[i] = err
+	}
+}
+
+func cmdName(fam int) string {
+	if fam == 6 {
+		return "ip6tables"
+	}
+	return "iptables"
+}
+
+func (b *IPTables) banFamily(ctx context.Context, r *rule, fam int, bans []Ban, idx []int, errs []error) {
+	chain := chainName(r.jail)
+	lines, ok, err := b.x.list(ctx, fam, chain)
+	if err != nil {
+		pick(errs, idx, err)
+		return
+	}
+	var setup []string
+	key := fmt.Sprint(fam, "/", r.jail)
+	hook := r.hookSpec()
+	if !ok {
+		setup = append(setup, "-N "+chain, "-A "+chain+" -j RETURN")
+		delete(b.hooked, key)
+	}
+	if !b.hooked[key] {
+		have := false
+		if ok {
+			have, err = b.x.exists(ctx, fam, r.chain, hook)
+			if err != nil {
+				pick(errs, idx, err)
+				return
+			}
+		}
+		if !have {
+			// Replace a hook with other ports or protocol (a restart with new
+			// settings) rather than adding a second one.
+			hl, hok, err := b.x.list(ctx, fam, r.chain)
+			if err != nil {
+				pick(errs, idx, err)
+				return
+			}
+			if !hok {
+				pick(errs, idx, fmt.Errorf("%s: no chain %s to hook %s from", cmdName(fam), r.chain, chain))
+				return
+			}
+			for _, l := range hl {
+				if c, args, _ := parseRuleLine(l); c == r.chain && jumpsTo(args, chain) {
+					setup = append(setup, "-D "+r.chain+" "+strings.Join(args, " "))
+				}
+			}
+			setup = append(setup, "-I "+r.chain+" 1 "+strings.Join(hook, " "))
+		}
+	}
+	present := map[netip.Prefix]bool{}
+	for _, l := range lines {
+		if c, _, src := parseRuleLine(l); c == chain && src.IsValid() {
+			present[src] = true
+		}
+	}
+	target := strings.Join(r.target(fam), " ")
+	var units []unit
+	for _, i := range idx {
+		p := bans[i].Prefix.Masked()
+		if present[p] {
+			continue // in place: never a duplicate; iptables has no timeout to update
+		}
+		present[p] = true
+		units = append(units, unit{owner: i, lines: []string{"-I " + chain + " 1 -s " + prefixArg(p) + " " + target}})
+	}
+	if len(setup) > 0 {
+		all := append([]unit{{owner: -1, lines: setup}}, units...)
+		if err := b.x.restore(ctx, fam, joinUnits(all)); err == nil {
+			b.hooked[key] = true
+			return
+		}
+		if err := b.x.restore(ctx, fam, setup); err != nil {
+			pick(errs, idx, fmt.Errorf("create chain %s: %w", chain, err))
+			return
+		}
+	}
+	b.hooked[key] = true
+	bisect(units, func(u []unit) error { return b.x.restore(ctx, fam, joinUnits(u)) }, errs)
+}
+
+func joinUnits(units []unit) []string {
+	var lines []string
+	for _, u := range units {
+		lines = append(lines, u.lines...)
+	}
+	return lines
+}
+
+func (b *IPTables) unbanFamily(ctx context.Context, r *rule, fam int, bans []Ban, idx []int, errs []error) {
+	chain := chainName(r.jail)
+	lines, ok, err := b.x.list(ctx, fam, chain)
+	if err != nil {
+		pick(errs, idx, err)
+		return
+	}
+	if !ok {
+		return // nothing banned: unbanning an absent entry is no error
+	}
+	rules := map[netip.Prefix][]string{}
+	for _, l := range lines {
+		if c, args, src := parseRuleLine(l); c == chain && src.IsValid() {
+			rules[src] = append(rules[src], "-D "+chain+" "+strings.Join(args, " "))
+		}
+	}
+	var units []unit
+	for _, i := range idx {
+		p := bans[i].Prefix.Masked()
+		if d := rules[p]; len(d) > 0 {
+			units = append(units, unit{owner: i, lines: d})
+			delete(rules, p)
+		}
+	}
+	bisect(units, func(u []unit) error { return b.x.restore(ctx, fam, joinUnits(u)) }, errs)
+}
+
+// List implements Backend: the source addresses of the rules in the
+// f2b-<jail> chains.
+func (b *IPTables) List(ctx context.Context, jail string) ([]Entry, error) {
+	var out []Entry
+	for _, fam := range []int{4, 6} {
+		lines, _, err := b.x.list(ctx, fam, "")
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range lines {
+			c, _, src := parseRuleLine(l)
+			j, ok := strings.CutPrefix(c, "f2b-")
+			if !ok || !src.IsValid() || jail != "" && j != jail {
+				continue
+			}
+			out = append(out, Entry{Jail: j, Prefix: src})
+		}
+	}
+	return out, nil
+}
+
+// Flush implements Backend: it removes the hook rules and the chains of
+// jail (of every f2b- chain when jail is "").
+func (b *IPTables) Flush(ctx context.Context, jail string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, fam := range []int{4, 6} {
+		lines, _, err := b.x.list(ctx, fam, "")
+		if err != nil {
+			return err
+		}
+		chains := map[string]bool{}
+		for _, l := range lines {
+			f := strings.Fields(l)
+			if len(f) == 2 && f[0] == "-N" && strings.HasPrefix(f[1], "f2b-") && (jail == "" || f[1] == chainName(jail)) {
+				chains[f[1]] = true
+			}
+		}
+		if len(chains) == 0 {
+			continue
+		}
+		var script []string
+		for _, l := range lines {
+			c, args, _ := parseRuleLine(l)
+			if c == "" || chains[c] {
+				continue
+			}
+			for ch := range chains {
+				if jumpsTo(args, ch) {
+					script = append(script, "-D "+c+" "+strings.Join(args, " "))
+				}
+			}
+		}
+		names := make([]string, 0, len(chains))
+		for ch := range chains {
+			names = append(names, ch)
+			delete(b.hooked, fmt.Sprint(fam, "/", strings.TrimPrefix(ch, "f2b-")))
+		}
+		sort.Strings(names)
+		for _, ch := range names {
+			script = append(script, "-F "+ch)
+		}
+		for _, ch := range names {
+			script = append(script, "-X "+ch)
+		}
+		if err := b.x.restore(ctx, fam, script); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// realXT runs the commands.
+type realXT struct {
+	cfg  IPTablesConfig
+	once sync.Once
+	ipt  [2]*iptables.IPTables
+	err  error
+}
+
+func (x *realXT) waitSeconds() int {
+	s := int(x.cfg.Wait / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	return s
+}
+
+func (x *realXT) init() error {
+	x.once.Do(func() {
+		for i, p := range []iptables.Protocol{iptables.ProtocolIPv4, iptables.ProtocolIPv6} {
+			ipt, err := iptables.New(iptables.IPFamily(p), iptables.Timeout(x.waitSeconds()))
+			if err != nil {
+				x.err = fmt.Errorf("%s: %w", cmdName(4+2*i), err)
+				return
+			}
+			x.ipt[i] = ipt
+		}
+	})
+	return x.err
+}
+
+func (x *realXT) get(fam int) (*iptables.IPTables, error) {
+	if err := x.init(); err != nil {
+		return nil, err
+	}
+	if fam == 6 {
+		return x.ipt[1], nil
+	}
+	return x.ipt[0], nil
+}
+
+func (x *realXT) check(ctx context.Context) error {
+	for _, c := range []string{"iptables", "iptables-restore", "ip6tables", "ip6tables-restore"} {
+		if _, err := exec.LookPath(c); err != nil {
+			return fmt.Errorf("%s not found in PATH (install the iptables package)", c)
+		}
+	}
+	for _, fam := range []int{4, 6} {
+		if _, _, err := x.list(ctx, fam, "INPUT"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// retry runs f again while it fails on the xtables lock or a busy
+// resource (exit status 4), at most Retries more times.
+func (x *realXT) retry(ctx context.Context, f func() error) error {
+	var err error
+	for try := 0; ; try++ {
+		err = f()
+		var ie *iptables.Error
+		var ee *exec.ExitError
+		busy := errors.As(err, &ie) && ie.ExitStatus() == 4 || errors.As(err, &ee) && ee.ExitCode() == 4
+		if !busy || try >= x.cfg.Retries {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(try+1) * 200 * time.Millisecond):
+		}
+	}
+}
+
+func (x *realXT) list(ctx context.Context, fam int, chain string) ([]string, bool, error) {
+	ipt, err := x.get(fam)
+	if err != nil {
+		return nil, false, err
+	}
+	var lines []string
+	err = x.retry(ctx, func() error {
+		var err error
+		if chain == "" {
+			lines, err = listTable(ctx, cmdName(fam), x.waitSeconds())
+		} else {
+			lines, err = ipt.List("filter", chain)
+		}
+		return err
+	})
+	var ie *iptables.Error
+	if errors.As(err, &ie) && ie.IsNotExist() {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: list %s: %s", cmdName(fam), chainOrTable(chain), cleanErr(err))
+	}
+	return lines, true, nil
+}
+
+func chainOrTable(c string) string {
+	if c == "" {
+		return "filter table"
+	}
+	return c
+}
+
+// cleanErr shortens go-iptables' "running [argv]: exit status N: msg".
+func cleanErr(err error) string {
+	var ie *iptables.Error
+	if errors.As(err, &ie) {
+		s := ie.Error()
+		if i := strings.Index(s, "]: "); i >= 0 {
+			s = s[i+3:]
+		}
+		return strings.TrimSpace(s)
+	}
+	return err.Error()
+}
+
+// listTable runs `iptables -t filter -S` (go-iptables lists only chain names
+// for a whole table).
+func listTable(ctx context.Context, cmd string, wait int) ([]string, error) {
+	var stdout, stderr bytes.Buffer
+	c := exec.CommandContext(ctx, cmd, "-t", "filter", "-S", "--wait", strconv.Itoa(wait))
+	c.Stdout, c.Stderr = &stdout, &stderr
+	if err := c.Run(); err != nil {
+		return nil, fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.Split(strings.TrimRight(stdout.String(), "\n"), "\n"), nil
+}
+
+func (x *realXT) exists(ctx context.Context, fam int, chain string, spec []string) (bool, error) {
+	ipt, err := x.get(fam)
+	if err != nil {
+		return false, err
+	}
+	var ok bool
+	err = x.retry(ctx, func() error {
+		var err error
+		ok, err = ipt.Exists("filter", chain, spec...)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("%s: check rule in %s: %s", cmdName(fam), chain, cleanErr(err))
+	}
+	return ok, nil
+}
+
+// restoreError is a failed iptables-restore with its message.
+type restoreError struct {
+	cmd string
+	msg string
+	err error
+}
+
+func (e *restoreError) Error() string {
+	if e.msg == "" {
+		return e.cmd + ": " + e.err.Error()
+	}
+	return e.cmd + ": " + e.msg
+}
+
+func (e *restoreError) Unwrap() error { return e.err }
+
+func (x *realXT) restore(ctx context.Context, fam int, lines []string) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	var in bytes.Buffer
+	in.WriteString("*filter\n")
+	for _, l := range lines {
+		in.WriteString(l)
+		in.WriteByte('\n')
+	}
+	in.WriteString("COMMIT\n")
+	script := in.Bytes()
+	cmd := cmdName(fam) + "-restore"
+	return x.retry(ctx, func() error {
+		var stderr bytes.Buffer
+		c := exec.CommandContext(ctx, cmd, "--noflush", "--wait", strconv.Itoa(x.waitSeconds()))
+		c.Stdin, c.Stderr = bytes.NewReader(script), &stderr
+		if err := c.Run(); err != nil {
+			msg := strings.TrimSpace(stderr.String())
+			msg = strings.TrimPrefix(msg, cmd+": ")
+			return &restoreError{cmd: cmd, msg: msg, err: err}
+		}
+		return nil
+	})
+}

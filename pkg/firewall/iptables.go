@@ -459,29 +459,47 @@ func (x *realXT) retry(ctx context.Context, f func() error) error {
 	}
 }
 
+// list reads the whole filter table (one command) and keeps chain's
+// lines: iptables-nft 1.8.9 reports a missing chain with a message that
+// go-iptables does not know ("chain ... is incompatible, use 'nft' tool"),
+// so existence is decided by the table's own -N/-P lines.
 func (x *realXT) list(ctx context.Context, fam int, chain string) ([]string, bool, error) {
-	ipt, err := x.get(fam)
-	if err != nil {
+	if err := x.init(); err != nil {
 		return nil, false, err
 	}
 	var lines []string
-	err = x.retry(ctx, func() error {
+	err := x.retry(ctx, func() error {
 		var err error
-		if chain == "" {
-			lines, err = listTable(ctx, cmdName(fam), x.waitSeconds())
-		} else {
-			lines, err = ipt.List("filter", chain)
-		}
+		lines, err = listTable(ctx, cmdName(fam), x.waitSeconds())
 		return err
 	})
-	var ie *iptables.Error
-	if errors.As(err, &ie) && ie.IsNotExist() {
-		return nil, false, nil
-	}
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: list %s: %s", cmdName(fam), chainOrTable(chain), cleanErr(err))
 	}
-	return lines, true, nil
+	if chain == "" {
+		return lines, true, nil
+	}
+	return chainLines(lines, chain)
+}
+
+// chainLines keeps the lines of chain from a whole table's -S lines.
+func chainLines(table []string, chain string) ([]string, bool, error) {
+	var out []string
+	ok := false
+	for _, l := range table {
+		f := strings.Fields(l)
+		if len(f) < 2 || f[1] != chain {
+			continue
+		}
+		switch f[0] {
+		case "-N", "-P":
+			ok = true
+			out = append(out, l)
+		case "-A":
+			out = append(out, l)
+		}
+	}
+	return out, ok, nil
 }
 
 func chainOrTable(c string) string {

@@ -1,26 +1,357 @@
-// Package fwban implements the fwban command.
+// Package fwban implements the fwban command: it reads ban and unban events
+// (JSON Lines, see package event) and applies them to the kernel firewall
+// through a backend (package firewall), writing one result per event: the
+// event it read plus "applied":true, or "applied":false and an "error".
+//
+// Events that arrive together (everything read before the input pauses, up
+// to --batch events) are applied as one batch per jail. Bans of loopback,
+// the unspecified address, 0.0.0.0/0 and ::/0 (and any prefix overlapping
+// them), of --ignoreip and of the client of the SSH session fwban runs
+// under are refused with a result saying why.
+//
+// Subcommands: list, ban, unban and flush act on the firewall at once.
 package fwban
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/banpipe/banpipe/internal/clirun"
+	"github.com/banpipe/banpipe/pkg/event"
+	"github.com/banpipe/banpipe/pkg/firewall"
+	"github.com/banpipe/banpipe/pkg/firewall/action"
 )
+
+const name = "fwban"
 
 // Main runs fwban with args (args[0] is the program name) and returns its exit status.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return clirun.Run(ctx, newApp(), args, stdin, stdout, stderr)
 }
 
+// Backend names accepted by --backend.
+var backendNames = []string{"iptables", "ipset", "nftables", "action", "dry-run"}
+
+// flags returns fresh definitions of the options shared by the stream and
+// the subcommands (they may be given before or after the subcommand).
+func flags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "backend", Aliases: []string{"b"}, Value: "iptables", EnvVars: []string{"FWBAN_BACKEND"},
+			Usage: "firewall `BACKEND`: " + strings.Join(backendNames, ", ") + " (default: the jail's banaction with --config, else iptables)"},
+		&cli.StringFlag{Name: "config", Aliases: []string{"c"}, EnvVars: []string{"FWBAN_CONFIG"},
+			Usage: "fail2ban jail configuration `FILE` (jail.conf/jail.local): per-jail banaction, action, port, protocol, chain, blocktype, ignoreip"},
+		&cli.StringFlag{Name: "ports", Aliases: []string{"port"}, Usage: "blocked `PORTS` (\"22,2222\", \"ssh\", \"1000:2000\"); default: all ports"},
+		&cli.StringFlag{Name: "protocol", Value: "tcp", Usage: "`PROTOCOL` of the blocked ports: tcp, udp, sctp, dccp, all"},
+		&cli.BoolFlag{Name: "allports", Usage: "block every port (overrides --ports)"},
+		&cli.StringFlag{Name: "chain", Value: "INPUT", Usage: "iptables `CHAIN` hooking the jail chains"},
+		&cli.StringFlag{Name: "blocktype", Value: "REJECT", Usage: "`VERDICT`: REJECT, DROP or \"REJECT --reject-with TYPE\""},
+		&cli.DurationFlag{Name: "bantime", Value: firewall.DefaultBantime, Usage: "ban `LENGTH` for ban events that carry no bantime/until"},
+		&cli.StringSliceFlag{Name: "ignoreip", Usage: "never ban `ADDR` (address, CIDR or host name; repeatable, or space separated)"},
+		&cli.BoolFlag{Name: "flush-on-exit", Usage: "remove the chains, sets and rules fwban made when it stops (otherwise they stay)"},
+		&cli.StringFlag{Name: "dry-run-output", Value: "-", Usage: "`FILE` the dry-run backend writes its commands to (- for standard error)"},
+		&cli.StringSliceFlag{Name: "action", Usage: "fail2ban action `SPEC` NAME[key=value,...] for the action backend (repeatable)"},
+		&cli.StringFlag{Name: "action-dir", Value: action.DefaultDir, Usage: "`DIR` of fail2ban action files"},
+		&cli.DurationFlag{Name: "wait", Value: 10 * time.Second, Usage: "longest wait for the xtables lock per command (retried 3 times)"},
+		&cli.IntFlag{Name: "batch", Value: 10000, Usage: "apply at most `N` events per batch"},
+	}
+}
+
+func jailFlag(usage string) cli.Flag {
+	return &cli.StringFlag{Name: "jail", Aliases: []string{"j"}, Usage: usage}
+}
+
 func newApp() *cli.App {
+	sub := func(c *cli.Command) *cli.Command {
+		c.Flags = append(c.Flags, flags()...)
+		return c
+	}
 	return &cli.App{
-		Name:  "fwban",
-		Usage: "(being written)",
-		Action: func(c *cli.Context) error {
-			return clirun.CheckArgs(c)
+		Name:      name,
+		Usage:     "apply ban and unban events to the kernel firewall",
+		UsageText: "fwban [options] < events.jsonl\nfwban [options] list|ban|unban|flush [--jail JAIL] [ADDR...]",
+		Flags:     flags(),
+		Action:    stream,
+		Commands: []*cli.Command{
+			sub(&cli.Command{Name: "list", Usage: "print the bans the firewall holds, as ban events", ArgsUsage: " ",
+				Flags: []cli.Flag{jailFlag("only the bans of `JAIL`")}, Action: listCmd}),
+			sub(&cli.Command{Name: "ban", Usage: "ban addresses or prefixes at once", ArgsUsage: "ADDR|CIDR...",
+				Flags: []cli.Flag{jailFlag("`JAIL` to ban in (default: manual)")}, Action: banCmd}),
+			sub(&cli.Command{Name: "unban", Usage: "unban addresses or prefixes at once", ArgsUsage: "ADDR|CIDR...",
+				Flags: []cli.Flag{jailFlag("`JAIL` to unban from (default: every jail holding it)")}, Action: unbanCmd}),
+			sub(&cli.Command{Name: "flush", Usage: "remove the chains, sets and rules of a jail (default: all)", ArgsUsage: " ",
+				Flags: []cli.Flag{jailFlag("only `JAIL`")}, Action: flushCmd}),
 		},
 	}
+}
+
+// lookup returns the value of flag n from the innermost context that set
+// it, or the default.
+func lookup[T any](c *cli.Context, n string, get func(*cli.Context, string) T) (T, bool) {
+	for _, x := range c.Lineage() {
+		if x.IsSet(n) {
+			return get(x, n), true
+		}
+	}
+	return get(c, n), false
+}
+
+// options are fwban's settings, read from the flags.
+type options struct {
+	backend      string
+	backendSet   bool
+	config       string
+	jail         settingsFlags
+	ignore       []string
+	flushOnExit  bool
+	dryRunOutput string
+	actions      []string
+	actionDir    string
+	wait         time.Duration
+	batch        int
+}
+
+type settingsFlags struct {
+	ports, protocol, chain, blocktype string
+	allports                          bool
+	bantime                           time.Duration
+}
+
+func readOptions(c *cli.Context) (*options, error) {
+	str := func(n string) string { v, _ := lookup(c, n, (*cli.Context).String); return v }
+	o := &options{}
+	o.backend, o.backendSet = lookup(c, "backend", (*cli.Context).String)
+	o.config = str("config")
+	o.jail.ports = str("ports")
+	o.jail.protocol = str("protocol")
+	o.jail.chain = str("chain")
+	o.jail.blocktype = str("blocktype")
+	o.jail.allports, _ = lookup(c, "allports", (*cli.Context).Bool)
+	o.jail.bantime, _ = lookup(c, "bantime", (*cli.Context).Duration)
+	o.ignore, _ = lookup(c, "ignoreip", (*cli.Context).StringSlice)
+	o.flushOnExit, _ = lookup(c, "flush-on-exit", (*cli.Context).Bool)
+	o.dryRunOutput = str("dry-run-output")
+	o.actions, _ = lookup(c, "action", (*cli.Context).StringSlice)
+	o.actionDir = str("action-dir")
+	o.wait, _ = lookup(c, "wait", (*cli.Context).Duration)
+	o.batch, _ = lookup(c, "batch", (*cli.Context).Int)
+	if !validBackend(o.backend) {
+		return nil, clirun.Usagef("--backend %q: want one of %s", o.backend, strings.Join(backendNames, ", "))
+	}
+	if o.batch < 1 {
+		return nil, clirun.Usagef("--batch %d: want at least 1", o.batch)
+	}
+	if o.wait < time.Second {
+		return nil, clirun.Usagef("--wait %v: want at least 1s", o.wait)
+	}
+	if o.config != "" {
+		return nil, clirun.WithHint(clirun.Usagef("--config: jail configurations are not supported yet"),
+			"give the jail's settings with --backend, --ports, --protocol, --chain and --blocktype")
+	}
+	return o, nil
+}
+
+func validBackend(b string) bool {
+	for _, n := range backendNames {
+		if b == n {
+			return true
+		}
+	}
+	return false
+}
+
+// firewallSet holds the backends and the jails' settings.
+type firewallSet struct {
+	o        *options
+	stderr   io.Writer
+	guard    firewall.Guard
+	backends map[string]firewall.Backend
+	routes   map[string]*route
+	closers  []io.Closer
+}
+
+// route is where a jail's events go.
+type route struct {
+	jail     string
+	backend  firewall.Backend
+	settings firewall.JailSettings
+	guard    *firewall.Guard
+	err      error
+	touched  bool
+}
+
+func newFirewallSet(ctx context.Context, o *options, stderr io.Writer) (*firewallSet, error) {
+	f := &firewallSet{o: o, stderr: stderr, backends: map[string]firewall.Backend{}, routes: map[string]*route{}}
+	ig, err := parseIgnore(ctx, o.ignore, stderr)
+	if err != nil {
+		return nil, err
+	}
+	f.guard.Ignore = ig
+	f.guard.Admin = firewall.SSHClients(os.Getenv("SSH_CONNECTION"), os.Getenv("SSH_CLIENT"))
+	b, err := f.backend(o.backend)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Check(ctx); err != nil {
+		f.Close()
+		return nil, clirun.WithHint(clirun.Failure(fmt.Errorf("backend %s: %w", b.Name(), err)),
+			"fwban changes the firewall: run it as root, with the backend's tools installed (or use --backend dry-run)")
+	}
+	return f, nil
+}
+
+// parseIgnore reads --ignoreip values: addresses, prefixes and host names
+// (resolved now), several per value separated by spaces or commas.
+func parseIgnore(ctx context.Context, vals []string, stderr io.Writer) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, v := range vals {
+		for _, s := range strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' || r == '\n' }) {
+			if p, err := event.ParseIP(s); err == nil {
+				out = append(out, p)
+				continue
+			}
+			if strings.ContainsAny(s, "/:") || net.ParseIP(s) != nil {
+				return nil, clirun.Usagef("--ignoreip %q: not an address or prefix", s)
+			}
+			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			addrs, err := net.DefaultResolver.LookupNetIP(rctx, "ip", s)
+			cancel()
+			if err != nil {
+				clirun.Warn(stderr, name, "--ignoreip %s: %v (ignored)", s, err)
+				continue
+			}
+			for _, a := range addrs {
+				a = a.Unmap()
+				out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			}
+		}
+	}
+	return out, nil
+}
+
+// backend returns the backend of kind, made at first use.
+func (f *firewallSet) backend(kind string) (firewall.Backend, error) {
+	if b, ok := f.backends[kind]; ok {
+		return b, nil
+	}
+	cfg := firewall.IPTablesConfig{Wait: f.o.wait}
+	var b firewall.Backend
+	switch kind {
+	case "iptables":
+		b = firewall.NewIPTables(cfg)
+	case "ipset":
+		b = firewall.NewIPSet(cfg)
+	case "nftables":
+		b = firewall.NewNFTables()
+	case "dry-run":
+		w := f.stderr
+		if f.o.dryRunOutput != "" && f.o.dryRunOutput != "-" {
+			file, err := os.Create(f.o.dryRunOutput)
+			if err != nil {
+				return nil, clirun.Failure(fmt.Errorf("--dry-run-output: %w", err))
+			}
+			f.closers = append(f.closers, file)
+			w = file
+		}
+		b = firewall.NewDryRun(w)
+	case "action":
+		if len(f.o.actions) == 0 {
+			return nil, clirun.WithHint(clirun.Usagef("--backend action needs --action NAME[key=value,...]"),
+				"for example: --action 'iptables-multiport[port=ssh]' or --action sendmail-whois")
+		}
+		a, err := action.New(action.Config{Dir: f.o.actionDir, Actions: f.o.actions, StopOnClose: f.o.flushOnExit, Stdout: f.stderr})
+		if err != nil {
+			return nil, clirun.Config(err)
+		}
+		b = a
+	default:
+		return nil, clirun.Usagef("unknown backend %q", kind)
+	}
+	f.backends[kind] = b
+	return b, nil
+}
+
+// route returns the route of jail.
+func (f *firewallSet) route(jail string) *route {
+	if r, ok := f.routes[jail]; ok {
+		return r
+	}
+	r := &route{jail: jail, guard: &f.guard}
+	f.routes[jail] = r
+	if err := firewall.CheckJailName(jail); err != nil && f.o.backend != "action" {
+		r.err = err
+		return r
+	}
+	s := firewall.JailSettings{
+		Name: jail, Ports: f.o.jail.ports, Protocol: f.o.jail.protocol, Chain: f.o.jail.chain,
+		Blocktype: f.o.jail.blocktype, Bantime: f.o.jail.bantime,
+	}
+	if f.o.jail.allports {
+		s.Ports = ""
+	}
+	r.settings = s
+	r.backend, r.err = f.backend(f.o.backend)
+	return r
+}
+
+// Close releases the backends; with --flush-on-exit it first removes what
+// the touched jails made.
+func (f *firewallSet) Close() error {
+	var errs []error
+	if f.o.flushOnExit {
+		for _, r := range f.routes {
+			if r.touched && r.backend != nil {
+				if err := r.backend.Flush(context.Background(), r.jail); err != nil {
+					errs = append(errs, fmt.Errorf("flush jail %s: %w", r.jail, err))
+				}
+			}
+		}
+	}
+	for _, b := range f.backends {
+		if err := b.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, c := range f.closers {
+		if err := c.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// banOf converts an event into a firewall ban.
+func banOf(e *event.Event) firewall.Ban {
+	b := firewall.Ban{
+		Jail: e.Jail, Prefix: e.IP, Until: e.Until, Time: e.Time,
+		Failures: e.Failures, Bancount: e.Bancount, Restored: e.Restored,
+	}
+	switch {
+	case e.Bantime < 0:
+		b.Bantime = -1
+	case e.Bantime > 0:
+		b.Bantime = time.Duration(e.Bantime) * time.Second
+	}
+	b.Captures = map[string]string{}
+	for k, v := range e.Captures {
+		b.Captures[k] = v
+	}
+	if e.Host != "" {
+		b.Captures["host"] = e.Host
+	}
+	if e.Filter != "" {
+		b.Captures["filter"] = e.Filter
+	}
+	if len(e.Users) > 0 {
+		b.Captures["users"] = strings.Join(e.Users, ",")
+	}
+	return b
 }

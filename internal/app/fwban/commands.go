@@ -1,0 +1,201 @@
+package fwban
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/banpipe/banpipe/internal/clirun"
+	"github.com/banpipe/banpipe/pkg/event"
+	"github.com/banpipe/banpipe/pkg/firewall"
+)
+
+// defaultManualJail is the jail of `fwban ban` without --jail.
+const defaultManualJail = "manual"
+
+func open(c *cli.Context) (*firewallSet, *options, error) {
+	if err := clirun.CheckArgs(c); err != nil {
+		return nil, nil, err
+	}
+	o, err := readOptions(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	fw, err := newFirewallSet(c.Context, o, c.App.ErrWriter)
+	if err != nil {
+		return nil, nil, err
+	}
+	return fw, o, nil
+}
+
+func jailOf(c *cli.Context) string {
+	j, _ := lookup(c, "jail", (*cli.Context).String)
+	return j
+}
+
+// listCmd prints the bans the firewall holds as ban events (with until
+// when the kernel holds a timeout).
+func listCmd(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return clirun.Usagef("list takes no arguments")
+	}
+	fw, o, err := open(c)
+	if err != nil {
+		return err
+	}
+	defer fw.Close()
+	b, err := fw.backend(o.backend)
+	if err != nil {
+		return err
+	}
+	entries, err := b.List(c.Context, jailOf(c))
+	if err != nil {
+		return clirun.Failure(err)
+	}
+	sort.SliceStable(entries, func(i, j int) bool {
+		if entries[i].Jail != entries[j].Jail {
+			return entries[i].Jail < entries[j].Jail
+		}
+		return entries[i].Prefix.Addr().Less(entries[j].Prefix.Addr())
+	})
+	w := event.NewWriter(c.App.Writer)
+	now := time.Now()
+	for _, e := range entries {
+		ev := &event.Event{Action: event.ActionBan, Jail: e.Jail, IP: e.Prefix}
+		if e.Expires > 0 {
+			ev.Until = now.Add(e.Expires).Truncate(time.Second)
+			ev.Bantime = int64((e.Expires + time.Second - 1) / time.Second)
+		} else {
+			ev.Bantime = -1 // no timeout in the kernel
+		}
+		w.Write(ev)
+	}
+	if err := w.Flush(); err != nil {
+		return clirun.Failure(err)
+	}
+	return nil
+}
+
+func parseAddrs(c *cli.Context) ([]event.Event, error) {
+	if c.NArg() == 0 {
+		return nil, clirun.Usagef("%s needs at least one address or prefix", c.Command.Name)
+	}
+	var evs []event.Event
+	for _, s := range c.Args().Slice() {
+		p, err := event.ParseIP(s)
+		if err != nil {
+			return nil, clirun.Usagef("%q: not an address or prefix", s)
+		}
+		evs = append(evs, event.Event{IP: p})
+	}
+	return evs, nil
+}
+
+// banCmd bans its arguments and prints one result each.
+func banCmd(c *cli.Context) error {
+	evs, err := parseAddrs(c)
+	if err != nil {
+		return err
+	}
+	fw, _, err := open(c)
+	if err != nil {
+		return err
+	}
+	jail := jailOf(c)
+	if jail == "" {
+		jail = defaultManualJail
+	}
+	a := &applier{fw: fw, w: event.NewWriter(c.App.Writer), stderr: c.App.ErrWriter}
+	for i := range evs {
+		evs[i].Action, evs[i].Jail, evs[i].Time = event.ActionBan, jail, time.Now().Truncate(time.Second)
+		a.pending = append(a.pending, pending{ev: &evs[i]})
+	}
+	return finishAdHoc(c.Context, a, fw)
+}
+
+func finishAdHoc(ctx context.Context, a *applier, fw *firewallSet) error {
+	a.apply(ctx)
+	werr := a.w.Flush()
+	cerr := fw.Close()
+	switch {
+	case werr != nil:
+		return clirun.Failure(werr)
+	case cerr != nil:
+		return clirun.Failure(cerr)
+	case a.notApplied > 0:
+		return clirun.Silent{Code: clirun.ExitFailure}
+	}
+	return nil
+}
+
+// unbanCmd unbans its arguments from --jail, or from every jail holding
+// them.
+func unbanCmd(c *cli.Context) error {
+	evs, err := parseAddrs(c)
+	if err != nil {
+		return err
+	}
+	fw, o, err := open(c)
+	if err != nil {
+		return err
+	}
+	a := &applier{fw: fw, w: event.NewWriter(c.App.Writer), stderr: c.App.ErrWriter}
+	jail := jailOf(c)
+	now := time.Now().Truncate(time.Second)
+	if jail != "" {
+		for i := range evs {
+			evs[i].Action, evs[i].Jail, evs[i].Time = event.ActionUnban, jail, now
+			a.pending = append(a.pending, pending{ev: &evs[i]})
+		}
+		return finishAdHoc(c.Context, a, fw)
+	}
+	b, err := fw.backend(o.backend)
+	if err != nil {
+		fw.Close()
+		return err
+	}
+	entries, err := b.List(c.Context, "")
+	if err != nil {
+		fw.Close()
+		return clirun.Failure(err)
+	}
+	for _, e := range evs {
+		found := false
+		for _, en := range entries {
+			if en.Prefix.Masked() == e.IP {
+				found = true
+				a.pending = append(a.pending, pending{ev: &event.Event{Action: event.ActionUnban, Jail: en.Jail, IP: e.IP, Time: now, Reason: "manual"}})
+			}
+		}
+		if !found {
+			clirun.Warn(c.App.ErrWriter, name, "%s is not banned in any jail", firewall.FormatPrefix(e.IP))
+		}
+	}
+	return finishAdHoc(c.Context, a, fw)
+}
+
+// flushCmd removes what fwban made for --jail (all jails by default).
+func flushCmd(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return clirun.Usagef("flush takes no arguments")
+	}
+	fw, o, err := open(c)
+	if err != nil {
+		return err
+	}
+	b, err := fw.backend(o.backend)
+	if err != nil {
+		fw.Close()
+		return err
+	}
+	ferr := b.Flush(c.Context, jailOf(c))
+	cerr := fw.Close()
+	if err := errors.Join(ferr, cerr); err != nil {
+		return clirun.Failure(fmt.Errorf("flush: %w", err))
+	}
+	return nil
+}

@@ -1,0 +1,235 @@
+package fwban
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/banpipe/banpipe/internal/clirun"
+	"github.com/banpipe/banpipe/pkg/event"
+	"github.com/banpipe/banpipe/pkg/firewall"
+)
+
+// item is what the reading goroutine hands to the applier: an event, a
+// bad line, the end of the input, or a pause of the input (idle).
+type item struct {
+	ev   *event.Event
+	line int64
+	err  error
+	idle bool
+}
+
+// stream is the default action: apply the events of standard input.
+func stream(c *cli.Context) error {
+	if err := clirun.CheckArgs(c); err != nil {
+		return err
+	}
+	if c.NArg() > 0 {
+		return clirun.WithHint(clirun.Usagef("unexpected argument %q", c.Args().First()),
+			"fwban reads events on standard input; subcommands are list, ban, unban and flush")
+	}
+	o, err := readOptions(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Context
+	stderr := c.App.ErrWriter
+	fw, err := newFirewallSet(ctx, o, stderr)
+	if err != nil {
+		return err
+	}
+	w := event.NewWriter(c.App.Writer)
+	a := &applier{fw: fw, w: w, stderr: stderr}
+
+	items := make(chan item, 1024)
+	r := event.NewReader(c.App.Reader, "stdin")
+	r.KeepRaw()
+	r.OnIdle(func() { items <- item{idle: true} })
+	go func() {
+		for {
+			ev := new(event.Event)
+			err := r.Read(ev)
+			if err == nil {
+				items <- item{ev: ev, line: r.Line()}
+				continue
+			}
+			var le *event.LineError
+			if errors.As(err, &le) {
+				items <- item{err: err, line: le.Line}
+				continue
+			}
+			items <- item{err: err}
+			close(items)
+			return
+		}
+	}()
+
+	var readErr error
+	bad := 0
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case it, ok := <-items:
+			if !ok {
+				break loop
+			}
+			switch {
+			case it.idle:
+				a.apply(ctx)
+				if err := w.Flush(); err != nil {
+					readErr = err
+					break loop
+				}
+			case it.ev != nil:
+				a.pending = append(a.pending, pending{ev: it.ev, line: it.line})
+				if len(a.pending) >= o.batch {
+					a.apply(ctx)
+				}
+			case errors.Is(it.err, io.EOF):
+			case it.line > 0:
+				bad++
+				clirun.Warn(stderr, name, "%v", it.err)
+			default:
+				readErr = fmt.Errorf("read stdin: %w", it.err)
+			}
+		}
+	}
+	a.apply(context.WithoutCancel(ctx))
+	werr := w.Flush()
+	cerr := fw.Close()
+	switch {
+	case readErr != nil:
+		return clirun.Failure(readErr)
+	case werr != nil:
+		return clirun.Failure(fmt.Errorf("write stdout: %w", werr))
+	case cerr != nil:
+		return clirun.Failure(cerr)
+	case bad > 0 || a.failed > 0:
+		if bad > 0 {
+			clirun.Warn(stderr, name, "%d bad input lines skipped", bad)
+		}
+		if a.failed > 0 {
+			clirun.Warn(stderr, name, "%d events not applied because of firewall errors", a.failed)
+		}
+		return clirun.Silent{Code: clirun.ExitFailure}
+	}
+	return nil
+}
+
+type pending struct {
+	ev   *event.Event
+	line int64
+}
+
+// applier applies batches of events.
+type applier struct {
+	fw      *firewallSet
+	w       *event.Writer
+	stderr  io.Writer
+	pending []pending
+	failed  int // events not applied because of a firewall error
+	// notApplied counts every event not applied (refusals included).
+	notApplied int
+}
+
+type result struct {
+	done     bool
+	err      error
+	firewall bool // the error came from the firewall
+}
+
+// apply applies the pending events: per jail, in input order, runs of
+// consecutive bans (or unbans) of distinct addresses go to the backend as
+// one batch. Results are written in input order.
+func (a *applier) apply(ctx context.Context) {
+	if len(a.pending) == 0 {
+		return
+	}
+	res := make([]result, len(a.pending))
+	byJail := map[string][]int{}
+	var jails []string
+	for i, p := range a.pending {
+		e := p.ev
+		switch {
+		case e.Action != event.ActionBan && e.Action != event.ActionUnban:
+			res[i] = result{done: true, err: errors.New("not a ban or unban event")}
+			continue
+		case !e.IP.IsValid():
+			res[i] = result{done: true, err: errors.New("no address")}
+			continue
+		}
+		r := a.fw.route(e.Jail)
+		if r.err != nil {
+			res[i] = result{done: true, err: r.err}
+			continue
+		}
+		if e.Action == event.ActionBan {
+			if err := r.guard.Check(e.IP); err != nil {
+				res[i] = result{done: true, err: err}
+				continue
+			}
+		}
+		if _, ok := byJail[e.Jail]; !ok {
+			jails = append(jails, e.Jail)
+		}
+		byJail[e.Jail] = append(byJail[e.Jail], i)
+	}
+	for _, j := range jails {
+		r := a.fw.route(j)
+		idx := byJail[j]
+		for len(idx) > 0 {
+			act := a.pending[idx[0]].ev.Action
+			seen := map[netip.Prefix]bool{}
+			n := 0
+			for n < len(idx) {
+				e := a.pending[idx[n]].ev
+				if e.Action != act || seen[e.IP] {
+					break
+				}
+				seen[e.IP] = true
+				n++
+			}
+			run := idx[:n]
+			idx = idx[n:]
+			bans := make([]firewall.Ban, len(run))
+			for k, i := range run {
+				bans[k] = banOf(a.pending[i].ev)
+			}
+			r.touched = r.touched || act == event.ActionBan
+			var errs []error
+			if act == event.ActionBan {
+				errs = r.backend.Ban(ctx, r.settings, bans)
+			} else {
+				errs = r.backend.Unban(ctx, r.settings, bans)
+			}
+			for k, i := range run {
+				var err error
+				if k < len(errs) {
+					err = errs[k]
+				}
+				res[i] = result{done: true, err: err, firewall: err != nil}
+			}
+		}
+	}
+	for i, p := range a.pending {
+		r := res[i]
+		if r.err != nil {
+			a.notApplied++
+			if r.firewall {
+				a.failed++
+				clirun.Warn(a.stderr, name, "stdin:%d: %s %s in jail %s: %v", p.line, p.ev.Action, p.ev.ID(), p.ev.Jail, r.err)
+			}
+			a.w.WriteResult(p.ev, false, r.err.Error())
+			continue
+		}
+		a.w.WriteResult(p.ev, true, "")
+	}
+	clear(a.pending)
+	a.pending = a.pending[:0]
+}

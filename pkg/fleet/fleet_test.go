@@ -1,0 +1,452 @@
+package fleet_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/banpipe/banpipe/pkg/event"
+	"github.com/banpipe/banpipe/pkg/fleet"
+	"github.com/banpipe/banpipe/pkg/fleet/fleettest"
+)
+
+// dial connects a host to srv and closes it when the test ends.
+func dial(t testing.TB, url, id string, mod ...func(*fleet.Config)) *fleet.Fleet {
+	t.Helper()
+	cfg := fleet.Config{URL: url, ID: id, RetryMin: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	f, err := fleet.Dial(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Dial(%s): %v", id, err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+var t0 = time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC)
+
+var sshd = fleet.Window{MaxRetry: 5, FindTime: 10 * time.Minute, BanTime: time.Hour}
+
+func ban(jail, ip string, at time.Time, bantime time.Duration) *event.Event {
+	p := netip.MustParsePrefix(ip + "/32")
+	return &event.Event{Action: event.ActionBan, Time: at, Jail: jail, IP: p, Failures: 5,
+		Bantime: int64(bantime / time.Second), Until: at.Add(bantime), Bancount: 1}
+}
+
+func unban(jail, ip string, at time.Time) *event.Event {
+	p := netip.MustParsePrefix(ip + "/32")
+	return &event.Event{Action: event.ActionUnban, Time: at, Jail: jail, IP: p, Reason: "manual"}
+}
+
+// recv waits up to d for the next event of ch.
+func recv(t *testing.T, ch <-chan *event.Event, d time.Duration) *event.Event {
+	t.Helper()
+	select {
+	case ev, ok := <-ch:
+		if !ok {
+			t.Fatal("subscription closed")
+		}
+		return ev
+	case <-time.After(d):
+		t.Fatalf("no event within %v", d)
+		return nil
+	}
+}
+
+// quiet checks that ch delivers nothing within d.
+func quiet(t *testing.T, ch <-chan *event.Event, d time.Duration) {
+	t.Helper()
+	select {
+	case ev := <-ch:
+		t.Fatalf("unexpected event %s", event.Append(nil, ev))
+	case <-time.After(d):
+	}
+}
+
+// An attacker sending one failure per host in turn is banned at the fifth
+// failure fleet-wide, by exactly one host; a per-host count would be 2.
+func TestSpreadAttackBannedAtFleetMaxretry(t *testing.T) {
+	srv := fleettest.Start(t)
+	hosts := []*fleet.Fleet{dial(t, srv.URL(), "web1"), dial(t, srv.URL(), "web2"), dial(t, srv.URL(), "web3")}
+	ctx := context.Background()
+	var bans []int
+	for i := range 7 {
+		d, err := hosts[i%3].Failure(ctx, "sshd", "198.51.100.7", t0.Add(time.Duration(i)*30*time.Second), sshd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Ban {
+			bans = append(bans, i)
+			if d.Failures != 5 || d.Bancount != 1 || !d.Banned || !d.Until.Equal(t0.Add(4*30*time.Second+time.Hour)) {
+				t.Errorf("ban decision %+v: want failures 5, bancount 1, until last failure + 1h", d)
+			}
+		}
+		if i < 4 && (d.Banned || d.Failures != i+1) {
+			t.Errorf("failure %d: %+v, want not banned with %d failures", i+1, d, i+1)
+		}
+		if i > 4 && (!d.Banned || d.Ban) {
+			t.Errorf("failure %d after the ban: %+v, want banned, no new decision", i+1, d)
+		}
+	}
+	if len(bans) != 1 || bans[0] != 4 {
+		t.Fatalf("ban decided at failures %v, want exactly once at the 5th (index 4)", bans)
+	}
+	// another id, another jail: independent
+	d, err := hosts[0].Failure(ctx, "nginx", "198.51.100.7", t0, sshd)
+	if err != nil || d.Banned || d.Failures != 1 {
+		t.Fatalf("other jail: %+v, %v: want a fresh ticket", d, err)
+	}
+}
+
+// Many goroutines on three hosts hammering the same addresses at once:
+// every address gets exactly one ban decision fleet-wide.
+func TestConcurrentFailuresExactlyOneBan(t *testing.T) {
+	srv := fleettest.Start(t)
+	hosts := []*fleet.Fleet{dial(t, srv.URL(), "web1"), dial(t, srv.URL(), "web2"), dial(t, srv.URL(), "web3")}
+	const addrs, perAddr, workers = 50, 12, 24 // 12 failures each: one ban, then a fresh ticket that reaches 5 again while banned
+	var next atomic.Int64
+	var bans [addrs]atomic.Int32
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := hosts[w%3]
+			for {
+				n := next.Add(1) - 1
+				if n >= addrs*perAddr {
+					return
+				}
+				a := int(n % addrs)
+				d, err := h.Failure(context.Background(), "sshd", fmt.Sprintf("192.0.2.%d", a), t0, sshd)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if d.Ban {
+					bans[a].Add(1)
+				}
+				if d.Extend {
+					errs <- fmt.Errorf("extension at the same time: %+v", d)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for a := range addrs {
+		if n := bans[a].Load(); n != 1 {
+			t.Errorf("192.0.2.%d: %d ban decisions, want 1", a, n)
+		}
+	}
+}
+
+// The ticket follows fail2ban's rate estimate, not a sliding window
+// (notes/fail2ban-bans.md rule 6).
+func TestTicketRateEstimate(t *testing.T) {
+	srv := fleettest.Start(t)
+	f := dial(t, srv.URL(), "web1")
+	tests := []struct {
+		name     string
+		maxretry int
+		offsets  []int // seconds
+		banAt    int   // index of the failure that bans; -1 never
+	}{
+		{"0 300 601 bans at the third", 3, []int{0, 300, 601}, 2},
+		{"every 170 s bans at the fifth", 5, []int{0, 170, 340, 510, 680, 850}, 4},
+		{"every 180 s never bans", 5, []int{0, 180, 360, 540, 720, 900, 1080, 1260, 1440, 1620}, -1},
+		{"a gap over findtime drops the ticket", 3, []int{0, 100, 701, 702}, -1},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ip := fmt.Sprintf("203.0.113.%d", i+1)
+			w := fleet.Window{MaxRetry: tt.maxretry, FindTime: 10 * time.Minute, BanTime: time.Hour}
+			got := -1
+			for j, off := range tt.offsets {
+				d, err := f.Failure(context.Background(), "sshd", ip, t0.Add(time.Duration(off)*time.Second), w)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d.Ban {
+					if got != -1 {
+						t.Fatalf("second ban at %d", j)
+					}
+					got = j
+				}
+			}
+			if got != tt.banAt {
+				t.Errorf("ban at failure index %d, want %d", got, tt.banAt)
+			}
+		})
+	}
+}
+
+// With increment, a known offender's failures weigh 2, 3, 5 by its fleet-wide
+// ban count, whichever host banned it before.
+func TestIncrementWeightsKnownOffender(t *testing.T) {
+	srv := fleettest.Start(t)
+	a, b := dial(t, srv.URL(), "web1"), dial(t, srv.URL(), "web2")
+	ctx := context.Background()
+	w := fleet.Window{MaxRetry: 5, FindTime: 10 * time.Minute, BanTime: time.Minute, Increment: true}
+	at := t0
+	for ban := 1; ban <= 3; ban++ {
+		var n int
+		for {
+			n++
+			host := a
+			if n%2 == 0 {
+				host = b
+			}
+			d, err := host.Failure(ctx, "sshd", "198.51.100.9", at, w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at = at.Add(time.Second)
+			if d.Ban {
+				if d.Bancount != ban {
+					t.Errorf("ban %d: bancount %d", ban, d.Bancount)
+				}
+				break
+			}
+			if n > 10 {
+				t.Fatalf("ban %d never decided", ban)
+			}
+		}
+		// weights after c bans: 1 -> 5 failures, 2 -> 3 (2+2+2), 3 -> 2 (3+3)
+		want := map[int]int{1: 5, 2: 3, 3: 2}[ban]
+		if n != want {
+			t.Errorf("ban %d took %d failures, want %d", ban, n, want)
+		}
+		at = at.Add(2 * time.Minute) // after the ban's end
+	}
+}
+
+// A ban published by one host reaches the others (not itself), unbans too.
+func TestFanOut(t *testing.T) {
+	srv := fleettest.Start(t)
+	a, b, c := dial(t, srv.URL(), "web1"), dial(t, srv.URL(), "web2"), dial(t, srv.URL(), "web3")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cha, chb, chc := a.Subscribe(ctx), b.Subscribe(ctx), c.Subscribe(ctx)
+	time.Sleep(100 * time.Millisecond) // subscribers synced
+	now := time.Now().Truncate(time.Second)
+	start := time.Now()
+	if err := a.Publish(ctx, ban("sshd", "198.51.100.7", now, time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []<-chan *event.Event{chb, chc} {
+		ev := recv(t, ch, time.Second)
+		if ev.Action != event.ActionBan || ev.ID() != "198.51.100.7" || !ev.Until.Equal(now.Add(time.Hour)) || ev.Restored {
+			t.Errorf("got %s", event.Append(nil, ev))
+		}
+	}
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("fan-out took %v, want under 100 ms", d)
+	}
+	quiet(t, cha, 50*time.Millisecond)
+	if err := b.Publish(ctx, unban("sshd", "198.51.100.7", now)); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []<-chan *event.Event{cha, chc} {
+		if ev := recv(t, ch, time.Second); ev.Action != event.ActionUnban || ev.Reason != "manual" {
+			t.Errorf("got %s", event.Append(nil, ev))
+		}
+	}
+	quiet(t, chb, 50*time.Millisecond)
+}
+
+// A host that was stopped catches up: it gets the bans published meanwhile
+// that still run, not those that ended, and the unbans; a host without a
+// state file gets the running bans from the ban set.
+func TestCatchUp(t *testing.T) {
+	srv := fleettest.Start(t)
+	ctx := context.Background()
+	stateFile := filepath.Join(t.TempDir(), "fleet.state")
+	pub := dial(t, srv.URL(), "web1")
+	early := ban("sshd", "192.0.2.1", time.Now(), time.Hour)
+	if err := pub.Publish(ctx, early); err != nil {
+		t.Fatal(err)
+	}
+
+	// web2 reads once, then stops
+	b := dial(t, srv.URL(), "web2", func(c *fleet.Config) { c.StateFile = stateFile })
+	sctx, stop := context.WithCancel(ctx)
+	ch := b.Subscribe(sctx)
+	if ev := recv(t, ch, time.Second); ev.ID() != "192.0.2.1" || !ev.Restored {
+		t.Fatalf("first start: got %s, want the running ban, restored", event.Append(nil, ev))
+	}
+	stop()
+	for range ch {
+	}
+	b.Close()
+
+	// while web2 is away
+	short := ban("sshd", "192.0.2.2", time.Now(), 300*time.Millisecond)
+	long := ban("sshd", "192.0.2.3", time.Now(), time.Hour)
+	for _, ev := range []*event.Event{short, long, unban("sshd", "192.0.2.1", time.Now())} {
+		if err := pub.Publish(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(400 * time.Millisecond) // the short ban ends
+
+	b2 := dial(t, srv.URL(), "web2", func(c *fleet.Config) { c.StateFile = stateFile })
+	ch2 := b2.Subscribe(ctx)
+	if ev := recv(t, ch2, time.Second); ev.ID() != "192.0.2.3" || ev.Action != event.ActionBan {
+		t.Fatalf("after restart: got %s, want the running ban of 192.0.2.3 (not the ended one)", event.Append(nil, ev))
+	}
+	if ev := recv(t, ch2, time.Second); ev.ID() != "192.0.2.1" || ev.Action != event.ActionUnban {
+		t.Fatalf("after restart: got %s, want the unban of 192.0.2.1", event.Append(nil, ev))
+	}
+	quiet(t, ch2, 100*time.Millisecond)
+
+	// a new host without state: the running bans only
+	c := dial(t, srv.URL(), "web3")
+	ch3 := c.Subscribe(ctx)
+	if ev := recv(t, ch3, time.Second); ev.ID() != "192.0.2.3" || !ev.Restored || ev.Action != event.ActionBan {
+		t.Fatalf("new host: got %s", event.Append(nil, ev))
+	}
+	quiet(t, ch3, 100*time.Millisecond)
+}
+
+// A frozen Redis (SIGSTOP): calls return within the timeout with an error,
+// later calls fail at once; publishes are queued and go out after SIGCONT.
+func TestFrozenRedis(t *testing.T) {
+	srv := fleettest.Start(t)
+	ctx := context.Background()
+	var states []error
+	var mu sync.Mutex
+	a := dial(t, srv.URL(), "web1", func(c *fleet.Config) {
+		c.OnState = func(err error) { mu.Lock(); states = append(states, err); mu.Unlock() }
+	})
+	b := dial(t, srv.URL(), "web2")
+	chb := b.Subscribe(ctx)
+	if _, err := a.Failure(ctx, "sshd", "192.0.2.9", t0, sshd); err != nil {
+		t.Fatal(err)
+	}
+	srv.Freeze()
+	start := time.Now()
+	_, err := a.Failure(ctx, "sshd", "192.0.2.9", t0, sshd)
+	if el := time.Since(start); el > 150*time.Millisecond {
+		t.Errorf("call on a frozen redis took %v, want within the 100 ms timeout", el)
+	}
+	if !errors.Is(err, fleet.ErrUnavailable) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+	start = time.Now()
+	if _, err := a.Failure(ctx, "sshd", "192.0.2.9", t0, sshd); !errors.Is(err, fleet.ErrUnavailable) || time.Since(start) > 10*time.Millisecond {
+		t.Errorf("second call: %v after %v, want ErrUnavailable at once", err, time.Since(start))
+	}
+	if err := a.Publish(ctx, ban("sshd", "192.0.2.9", time.Now(), time.Hour)); err != nil {
+		t.Fatalf("publish while frozen: %v, want queued", err)
+	}
+	if n, _ := a.Pending(); n != 1 {
+		t.Fatalf("pending %d, want 1", n)
+	}
+	time.Sleep(300 * time.Millisecond)
+	srv.Thaw()
+	ev := recv(t, chb, 3*time.Second)
+	if ev.ID() != "192.0.2.9" || ev.Action != event.ActionBan {
+		t.Fatalf("got %s", event.Append(nil, ev))
+	}
+	if n, _ := a.Pending(); n != 0 {
+		t.Errorf("pending %d after thaw", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(states) < 2 || states[0] == nil || states[len(states)-1] != nil {
+		t.Errorf("OnState calls %v, want an error then nil", states)
+	}
+}
+
+// A killed Redis: calls fail fast, local decisions are queued (and kept in
+// the state file across a restart of the host), and published once a new
+// Redis runs; the other hosts get them.
+func TestKilledRedis(t *testing.T) {
+	srv := fleettest.Start(t)
+	ctx := context.Background()
+	stateFile := filepath.Join(t.TempDir(), "a.state")
+	a := dial(t, srv.URL(), "web1", func(c *fleet.Config) { c.StateFile = stateFile })
+	b := dial(t, srv.URL(), "web2")
+	chb := b.Subscribe(ctx)
+	time.Sleep(50 * time.Millisecond)
+	srv.Kill()
+	start := time.Now()
+	if _, err := a.Failure(ctx, "sshd", "192.0.2.10", t0, sshd); !errors.Is(err, fleet.ErrUnavailable) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+	if el := time.Since(start); el > 150*time.Millisecond {
+		t.Errorf("call on a killed redis took %v", el)
+	}
+	// decided locally meanwhile; then this host restarts, still without Redis
+	if err := a.Publish(ctx, ban("sshd", "192.0.2.10", time.Now(), time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Publish(ctx, ban("sshd", "192.0.2.11", time.Now(), 200*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	a2 := dial(t, srv.URL(), "web1", func(c *fleet.Config) { c.StateFile = stateFile })
+	if n, _ := a2.Pending(); n != 2 || a2.Up() {
+		t.Fatalf("restarted host: pending %d up %v, want 2 queued and down", n, a2.Up())
+	}
+	time.Sleep(300 * time.Millisecond) // the short ban ends while queued
+	srv.Restart()
+	ev := recv(t, chb, 3*time.Second)
+	if ev.ID() != "192.0.2.10" || ev.Action != event.ActionBan {
+		t.Fatalf("got %s, want the queued ban", event.Append(nil, ev))
+	}
+	quiet(t, chb, 200*time.Millisecond) // the ended ban is not published
+	d, err := a2.Failure(ctx, "sshd", "192.0.2.10", time.Now(), sshd)
+	if err != nil || !d.Banned {
+		t.Fatalf("after restart: %+v, %v: want the queued ban known fleet-wide", d, err)
+	}
+}
+
+// A queued ban is not published again when the fleet already has it with a
+// later end (another host decided it meanwhile).
+func TestQueuedBanKeepsLongerFleetBan(t *testing.T) {
+	srv := fleettest.Start(t)
+	ctx := context.Background()
+	a, b, c := dial(t, srv.URL(), "web1"), dial(t, srv.URL(), "web2"), dial(t, srv.URL(), "web3")
+	chc := c.Subscribe(ctx)
+	time.Sleep(50 * time.Millisecond)
+	now := time.Now()
+	if err := b.Publish(ctx, ban("sshd", "192.0.2.20", now, time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if ev := recv(t, chc, time.Second); !ev.Until.Equal(now.Add(time.Hour)) {
+		t.Fatalf("got %s", event.Append(nil, ev))
+	}
+	srv.Freeze()
+	if _, err := a.Failure(ctx, "sshd", "192.0.2.20", t0, sshd); err == nil {
+		t.Fatal("no error on a frozen redis")
+	}
+	if err := a.Publish(ctx, ban("sshd", "192.0.2.20", now, time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Publish(ctx, ban("sshd", "192.0.2.21", now, time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	srv.Thaw()
+	// only the ban the fleet did not have goes out
+	if ev := recv(t, chc, 3*time.Second); ev.ID() != "192.0.2.21" {
+		t.Fatalf("got %s, want the ban of 192.0.2.21 only", event.Append(nil, ev))
+	}
+	quiet(t, chc, 100*time.Millisecond)
+	if n, _ := a.Pending(); n != 0 {
+		t.Fatalf("a still has %d queued", n)
+	}
+}

@@ -1,0 +1,99 @@
+package f2bsample
+
+import (
+	"fmt"
+	"io/fs"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/banpipe/banpipe/pkg/datedetect"
+	"github.com/banpipe/banpipe/pkg/filter"
+)
+
+// Loader loads the definition of filter name with arguments.
+type Loader func(name string, args map[string]string) (*filter.Definition, error)
+
+// DirLoader loads NAME from dir/NAME.conf, through fsys when it is not nil
+// (e.g. the built-in filters' FS with dir "filter.d").
+func DirLoader(fsys fs.FS, dir string) Loader {
+	return func(name string, args map[string]string) (*filter.Definition, error) {
+		return filter.Load(dir+"/"+name+".conf", args, &filter.LoadOptions{FS: fsys, Name: name})
+	}
+}
+
+// RunEngine runs combination c through package filter, as fail2ban's
+// sample test runs it (host names are not resolved), and returns the
+// failures of each line.
+func RunEngine(c *Combination, load Loader) ([][]Got, error) {
+	def, err := load(c.Filter, c.Options)
+	if err != nil {
+		return nil, err
+	}
+	f, err := filter.Compile(*def, filter.Options{UseDNS: "raw"})
+	if err != nil {
+		return nil, err
+	}
+	dd, err := datedetect.New(datedetect.Options{Now: Now, Location: Zone(), Pattern: def.DatePattern})
+	if err != nil {
+		return nil, err
+	}
+	m := filter.NewMatcher(f, filter.MatcherOptions{Dates: dd, Now: func() time.Time { return Now }})
+	out := make([][]Got, len(c.Lines))
+	for i, l := range c.Lines {
+		var res *filter.Result
+		if c.Journal {
+			res, err = m.LineAt([]byte(l.Text), Now)
+		} else {
+			res, err = m.Line([]byte(l.Text))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %v", l.File, l.Lineno, err)
+		}
+		for _, fl := range res.Failures {
+			out[i] = append(out[i], Got{Host: fl.Host, IP: fl.IP, Time: fl.Time, Groups: fl.Groups, Users: fl.Users, Attempts: fl.Attempts})
+		}
+	}
+	return out, nil
+}
+
+// Replay replays the samples of every name in logsDir through the engine
+// and fails t when fewer than minAgree of the annotated cases agree (1.0:
+// all). It logs every mismatch and returns the tally.
+func Replay(t testing.TB, logsDir string, names []string, load Loader, minAgree float64) *Tally {
+	t.Helper()
+	var tally Tally
+	for _, name := range names {
+		combos, err := Read(logsDir, name)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		for _, c := range combos {
+			got, err := RunEngine(c, load)
+			if err != nil {
+				t.Errorf("%s[%s]: %v", name, c.Key, err)
+				for _, l := range c.Lines {
+					if l.Expect != nil {
+						tally.Cases++
+					}
+				}
+				continue
+			}
+			tally.Check(c, got)
+		}
+	}
+	var b strings.Builder
+	for _, m := range tally.Mismatches {
+		b.WriteString(m.String() + "\n")
+	}
+	if b.Len() > 0 {
+		t.Logf("mismatches:\n%s", b.String())
+	}
+	t.Logf("%d of %d annotated cases agree (%.2f%%), %d unannotated lines matched",
+		tally.Agree, tally.Cases, 100*float64(tally.Agree)/float64(max(tally.Cases, 1)), tally.Unexpected)
+	if float64(tally.Agree) < minAgree*float64(tally.Cases) {
+		t.Errorf("only %d of %d cases agree, want at least %.1f%%", tally.Agree, tally.Cases, 100*minAgree)
+	}
+	return &tally
+}

@@ -1,0 +1,641 @@
+package filter
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/dlclark/regexp2"
+
+	"github.com/banpipe/banpipe/pkg/event"
+)
+
+// DateFinder finds the timestamp of a log line (package datedetect).
+type DateFinder interface {
+	// Find returns the time of the line and the byte span of its date text.
+	Find(line string) (t time.Time, start, end int, ok bool)
+}
+
+// MatcherOptions configure a Matcher.
+type MatcherOptions struct {
+	// Dates finds the timestamps; nil means lines carry none (every line
+	// is at Now).
+	Dates DateFinder
+	// Now is "now" for lines without a date; nil means time.Now.
+	Now func() time.Time
+	// Clock is the wall clock of the multi-line failure cache; nil means
+	// time.Now.
+	Clock func() time.Time
+	// DNS resolves host names for usedns yes and warn; nil means the
+	// system resolver with fail2ban's cache.
+	DNS *DNSCache
+	// Warn receives diagnostics (usedns=warn look-ups); nil drops them.
+	Warn func(msg string)
+}
+
+// Failure is one failure found in the input.
+type Failure struct {
+	Regex    int          // index of the failregex that matched
+	Time     time.Time    // the line's time
+	Host     string       // the failure id as captured (F-ID, else the host)
+	IP       netip.Prefix // the address (or subnet), when there is one
+	Captures map[string]string
+	Users    []string // the distinct users of a multi-line failure (all of them)
+	Attempts int      // lines merged into this failure
+	// Groups holds every group of fail2ban's failure dict that took part
+	// (ip4, ip6, dns, fid, mlfid ... and the captures, names as written).
+	Groups map[string]string
+}
+
+// Result is what one line gave.
+type Result struct {
+	Failures []Failure
+	Regex    int       // the failregex that matched (also without failure), or -1
+	Ignore   int       // the ignoreregex that matched, or -1
+	Time     time.Time // the line's time
+	HasDate  bool      // the time was found in the line (or given)
+}
+
+// TimeoutError reports a regex that outlived its match timeout on a line.
+type TimeoutError struct {
+	Filter string
+	Regex  string // "prefregex", "failregex 3" (1-based) or "ignoreregex 1"
+	Err    error
+}
+
+func (e *TimeoutError) Error() string {
+	msg := e.Err.Error()
+	if i := strings.Index(msg, " on input"); i >= 0 {
+		msg = msg[:i] // regexp2 quotes the whole input
+	}
+	return fmt.Sprintf("filter %s: %s: %s", e.Filter, e.Regex, msg)
+}
+
+func (e *TimeoutError) Unwrap() error { return e.Err }
+
+// Matcher runs a Filter over a stream of lines, keeping fail2ban's state
+// (line buffer, multi-line failure cache, last date). It is not safe for
+// concurrent use; run one Matcher per stream.
+type Matcher struct {
+	f     *Filter
+	opts  MatcherOptions
+	dns   *DNSCache
+	cache *ttlCache[*failData]
+
+	lastDate time.Time
+	hasLast  bool
+	lineBuf  []string
+
+	bbuf    []byte
+	runes   []rune
+	content []rune
+	cand    []bool
+	res     Result
+}
+
+// failData is fail2ban's failure dict: the groups that took part in the
+// match (a group that did not is absent) and the bookkeeping keys.
+type failData struct {
+	g             map[string]string
+	users         []string
+	matches       int
+	nofailMatches int
+	pending       bool
+}
+
+// NewMatcher returns a Matcher of f.
+func NewMatcher(f *Filter, opts MatcherOptions) *Matcher {
+	m := &Matcher{f: f, opts: opts, dns: opts.DNS, cand: make([]bool, len(f.fail))}
+	if m.opts.Now == nil {
+		m.opts.Now = time.Now
+	}
+	if m.opts.Clock == nil {
+		m.opts.Clock = time.Now
+	}
+	if m.dns == nil && (f.useDNS == "yes" || f.useDNS == "warn") {
+		m.dns = &DNSCache{}
+	}
+	return m
+}
+
+// Filter returns the matcher's filter.
+func (m *Matcher) Filter() *Filter { return m.f }
+
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// Line processes one log line (without its line end). Its date is found
+// and cut out unless the filter reads journal messages. The Result is valid
+// until the next call.
+func (m *Matcher) Line(line []byte) (res *Result, err error) {
+	if m.f.Journal() || m.opts.Dates == nil {
+		return m.LineAt(line, m.opts.Now())
+	}
+	defer m.recoverLine(&res, &err)
+	var s, e int
+	t, start, end, ok := m.opts.Dates.Find(unsafeString(line))
+	if ok && start >= 0 && end >= start && end <= len(line) {
+		s, e = start, end
+		m.lastDate, m.hasLast = t, true
+	} else {
+		ok = false
+		now := m.opts.Now()
+		if m.hasLast && m.lastDate.After(now.Add(-time.Minute)) {
+			t = m.lastDate
+		} else {
+			t = now
+		}
+	}
+	m.bbuf = append(append(m.bbuf[:0], line[:s]...), line[e:]...)
+	return m.find(m.bbuf, t, ok)
+}
+
+// LineAt processes one message whose time is known (a journal entry): no
+// date is parsed, the whole line is the message.
+func (m *Matcher) LineAt(line []byte, t time.Time) (res *Result, err error) {
+	defer m.recoverLine(&res, &err)
+	m.lastDate, m.hasLast = t, true
+	return m.find(line, t, true)
+}
+
+func (m *Matcher) recoverLine(res **Result, err *error) {
+	if r := recover(); r != nil {
+		m.res = Result{Regex: -1, Ignore: -1}
+		*res = &m.res
+		*err = fmt.Errorf("filter %s: internal error on this line: %v", m.f.Def.Name, r)
+	}
+}
+
+func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
+	m.res = Result{Failures: m.res.Failures[:0], Regex: -1, Ignore: -1, Time: t, HasDate: hasDate}
+	f := m.f
+	multi := f.lines > 1
+	var org []string
+	if multi {
+		m.lineBuf = append(m.lineBuf, string(buf))
+		if len(m.lineBuf) > f.lines {
+			m.lineBuf = append(m.lineBuf[:0:0], m.lineBuf[len(m.lineBuf)-f.lines:]...)
+		}
+		org = m.lineBuf
+		m.runes = m.runes[:0]
+		for _, l := range org {
+			m.runes = appendRunes(m.runes, []byte(l))
+			m.runes = append(m.runes, '\n')
+		}
+	} else {
+		if f.pre != nil && !f.pre.scan(buf, m.cand) {
+			return &m.res, nil
+		}
+		if f.pre == nil {
+			for i := range m.cand {
+				m.cand[i] = true
+			}
+		}
+		m.runes = append(appendRunes(m.runes[:0], buf), '\n')
+	}
+	text := m.runes
+
+	// fail2ban checks the ignoreregexes first when they are few.
+	if len(f.ignore) > 0 && len(f.ignore) < len(f.fail)-2 {
+		idx, err := m.ignored(text)
+		if err != nil {
+			return &m.res, err
+		}
+		if idx >= 0 {
+			m.res.Ignore = idx
+			return &m.res, nil
+		}
+	}
+
+	var pre map[string]*string
+	if f.pref != nil {
+		pm, err := f.pref.re.FindRunes(text)
+		if err != nil {
+			return &m.res, &TimeoutError{Filter: f.Def.Name, Regex: "prefregex", Err: err}
+		}
+		if pm == nil {
+			return &m.res, nil
+		}
+		pre = make(map[string]*string, len(f.pref.groups))
+		var content *regexp2.Group
+		for _, g := range f.pref.groups {
+			grp := pm.GroupByNumber(g.num)
+			if g.name == "content" {
+				content = grp
+				continue
+			}
+			if grp != nil && len(grp.Captures) > 0 {
+				v := string(grp.Runes())
+				pre[g.name] = &v
+			} else {
+				pre[g.name] = nil
+			}
+		}
+		applyAlts(f.pref, pm, pre)
+		if content != nil && len(content.Captures) > 0 && content.Length > 0 {
+			m.content = append(append(m.content[:0], text[content.Index:content.Index+content.Length]...), '\n')
+			text = m.content
+			if multi {
+				m.lineBuf = []string{string(text[:len(text)-1])}
+			}
+		}
+	}
+
+	for i, fr := range f.fail {
+		if !multi && !m.cand[i] {
+			continue
+		}
+		mt, err := fr.re.FindRunes(text)
+		if err != nil {
+			return &m.res, &TimeoutError{Filter: f.Def.Name, Regex: "failregex " + strconv.Itoa(i+1), Err: err}
+		}
+		if mt == nil {
+			continue
+		}
+		m.res.Regex = i
+		cur := make(map[string]*string, len(fr.groups))
+		for _, g := range fr.groups {
+			grp := mt.GroupByNumber(g.num)
+			if grp != nil && len(grp.Captures) > 0 {
+				v := string(grp.Runes())
+				cur[g.name] = &v
+			} else {
+				cur[g.name] = nil
+			}
+		}
+		applyAlts(fr, mt, cur)
+		matched, unmatched := 1, []string(nil)
+		if multi {
+			var mlines []string
+			mlines, unmatched = tupleSplit(text, mt, org, fr)
+			matched = len(mlines)
+			if len(f.ignore) > 0 {
+				var rb []rune
+				for _, l := range mlines {
+					rb = appendRunes(rb, []byte(l))
+					rb = append(rb, '\n')
+				}
+				idx, err := m.ignored(rb)
+				if err != nil {
+					return &m.res, err
+				}
+				if idx >= 0 {
+					m.res.Ignore = idx
+					m.lineBuf = unmatched
+					return &m.res, nil
+				}
+			}
+		} else if len(f.ignore) > 0 {
+			idx, err := m.ignored(text)
+			if err != nil {
+				return &m.res, err
+			}
+			if idx >= 0 {
+				m.res.Ignore = idx
+				return &m.res, nil
+			}
+		}
+		if multi {
+			m.lineBuf = unmatched
+		}
+		// merge the prefregex groups under the failregex's
+		fd := &failData{g: map[string]string{}}
+		for k, v := range pre {
+			if v != nil {
+				fd.g[k] = *v
+			}
+		}
+		for k, v := range cur {
+			if v != nil {
+				fd.g[k] = *v
+			} else {
+				delete(fd.g, k)
+			}
+		}
+		mlfid, hasMLFID := fd.g["mlfid"]
+		if hasMLFID {
+			fd = m.merge(mlfid, fd, matched)
+			if truthy(fd.g, "nofail") {
+				return &m.res, nil
+			}
+		} else {
+			fd.matches += matched
+		}
+		m.emit(i, fd, t, hasMLFID)
+		return &m.res, nil
+	}
+	return &m.res, nil
+}
+
+func truthy(g map[string]string, k string) bool { return g[k] != "" }
+
+// applyAlts merges alt_ groups into their targets (fail2ban's
+// _getGroupsWithAlt): alt_user fills user when user is empty.
+func applyAlts(r *Regex, mt *regexp2.Match, g map[string]*string) {
+	for _, a := range r.alts {
+		grp := mt.GroupByNumber(a.num)
+		if grp == nil || len(grp.Captures) == 0 || grp.Length == 0 {
+			continue
+		}
+		if t := g[a.name]; t == nil || *t == "" {
+			v := string(grp.Runes())
+			g[a.name] = &v
+		}
+	}
+}
+
+func (m *Matcher) ignored(text []rune) (int, error) {
+	for i, ir := range m.f.ignore {
+		mt, err := ir.re.FindRunes(text)
+		if err != nil {
+			return -1, &TimeoutError{Filter: m.f.Def.Name, Regex: "ignoreregex " + strconv.Itoa(i+1), Err: err}
+		}
+		if mt != nil {
+			return i, nil
+		}
+	}
+	return -1, nil
+}
+
+// tupleSplit is fail2ban's Regex.search bookkeeping for multi-line
+// buffers: the lines the match spans (less those <SKIPLINES> skipped) and
+// the others.
+func tupleSplit(text []rune, mt *regexp2.Match, org []string, fr *Regex) (matched, unmatched []string) {
+	if len(org) <= 1 {
+		return append([]string(nil), org...), nil
+	}
+	start, end := mt.Index, mt.Index+mt.Length
+	lineStart := 0
+	for k := min(start, len(text)-1); k >= 0; k-- {
+		if text[k] == '\n' {
+			lineStart = k + 1
+			break
+		}
+	}
+	lineEnd := len(text)
+	from := end - 1
+	if from < 0 {
+		from = 0
+	}
+	for k := from; k < len(text); k++ {
+		if text[k] == '\n' {
+			lineEnd = k + 1
+			break
+		}
+	}
+	count := func(to int) int {
+		n := 0
+		for _, r := range text[:to] {
+			if r == '\n' {
+				n++
+			}
+		}
+		return n
+	}
+	lc1, lc2 := min(count(lineStart), len(org)), min(count(lineEnd), len(org))
+	matched = append([]string(nil), org[lc1:lc2]...)
+	unmatched = append([]string(nil), org[:lc1]...)
+	var skipped strings.Builder
+	for _, n := range fr.skiplines {
+		if g := mt.GroupByNumber(n); g != nil && len(g.Captures) > 0 {
+			skipped.WriteString(string(g.Runes()))
+		}
+	}
+	n := 0
+	for _, sl := range splitLines(skipped.String()) {
+		for k, l := range matched[n:] {
+			if l == sl {
+				unmatched = append(unmatched, l)
+				matched = append(matched[:n+k], matched[n+k+1:]...)
+				n += k
+				break
+			}
+		}
+	}
+	unmatched = append(unmatched, org[lc2:]...)
+	return matched, unmatched
+}
+
+// splitLines is Python's str.splitlines() for the common line ends.
+func splitLines(s string) []string {
+	var out []string
+	for s != "" {
+		i := strings.IndexAny(s, "\r\n")
+		if i < 0 {
+			out = append(out, s)
+			break
+		}
+		out = append(out, s[:i])
+		if s[i] == '\r' && i+1 < len(s) && s[i+1] == '\n' {
+			i++
+		}
+		s = s[i+1:]
+	}
+	return out
+}
+
+// merge is fail2ban's Filter._mergeFailure.
+func (m *Matcher) merge(mlfid string, fail *failData, matched int) *failData {
+	var cached *failData
+	if m.cache != nil {
+		cached, _ = m.cache.get(mlfid)
+	}
+	var users []string
+	nf := 0
+	if truthy(fail.g, "mlfgained") {
+		nf |= 8 | 1
+		if !truthy(fail.g, "nofail") {
+			fail.g["nofail"] = fail.g["mlfgained"]
+		}
+	} else if truthy(fail.g, "nofail") {
+		nf |= 1
+	}
+	if v, ok := fail.g["mlfforget"]; ok {
+		delete(fail.g, "mlfforget")
+		if v != "" {
+			nf |= 2
+		}
+	}
+	user, hasUser := fail.g["user"]
+	if cached != nil {
+		cg := cached
+		users = updateUsers(cg, user, hasUser)
+		if v, ok := cg.g["nofail"]; ok {
+			delete(cg.g, "nofail")
+			if v != "" {
+				nf |= 4
+			}
+		}
+		if v, ok := cg.g["mlfgained"]; ok {
+			delete(cg.g, "mlfgained")
+			if v != "" {
+				nf |= 4
+			}
+		}
+		if nf&8 != 0 {
+			cg.pending = false
+		}
+		if nf&4 == 0 && !cg.pending {
+			cg.matches = 0
+		}
+		for k, v := range fail.g {
+			cg.g[k] = v
+		}
+		fail = cg
+		if nf&2 != 0 {
+			m.cache.unset(mlfid)
+		}
+	} else if nf&2 == 0 {
+		users = updateUsers(fail, user, hasUser)
+		if m.cache == nil {
+			m.cache = newTTLCache[*failData](100, 5*time.Minute, m.opts.Clock)
+		}
+		m.cache.set(mlfid, fail)
+	}
+	pending := fail.pending
+	fail.pending = false
+	if pending || len(users) > 1 {
+		delete(fail.g, "nofail")
+		delete(fail.g, "mlfgained")
+		nf &^= 8 | 1
+	}
+	if nf&1 == 0 {
+		n := fail.nofailMatches + fail.matches
+		fail.nofailMatches = 0
+		if nf&8 == 0 {
+			n += matched
+		}
+		fail.matches = n
+	} else if nf&3 == 1 {
+		fail.nofailMatches += matched
+	}
+	return fail
+}
+
+func updateUsers(fail *failData, user string, has bool) []string {
+	if has && user != "" {
+		for _, u := range fail.users {
+			if u == user {
+				return fail.users
+			}
+		}
+		fail.users = append(fail.users, user)
+	}
+	return fail.users
+}
+
+// emit turns a matched failure into Failures, as the end of fail2ban's
+// findFailure does.
+func (m *Matcher) emit(idx int, fd *failData, t time.Time, hasMLFID bool) {
+	g := fd.g
+	fid, hasFid := g["fid"]
+	ip, hasIP := g["ip4"]
+	isAddr := hasIP
+	if !hasIP {
+		ip, hasIP = g["ip6"]
+		isAddr = hasIP
+	}
+	dnsName := false
+	if !hasIP {
+		ip, hasIP = g["dns"]
+		dnsName = hasIP
+		if !hasIP && hasFid {
+			ip, hasIP = fid, true
+		}
+	}
+	if !hasIP {
+		// the multi-line failure waits for its id
+		fd.pending = true
+		return
+	}
+	base := Failure{Regex: idx, Time: t, Attempts: fd.matches}
+	if !hasFid {
+		fid = ip
+	}
+	base.Host = fid
+	base.Captures = captures(g)
+	if len(fd.users) > 0 {
+		base.Users = append([]string(nil), fd.users...)
+	}
+	base.Groups = make(map[string]string, len(g))
+	for k, v := range g {
+		base.Groups[k] = v
+	}
+	raw := m.f.useDNS == "raw"
+	switch {
+	case isAddr:
+		base.IP = parseAddr(ip, g["cidr"])
+		m.res.Failures = append(m.res.Failures, base)
+	case dnsName && !raw:
+		if a, err := event.ParseIP(strings.Trim(ip, "[]")); err == nil && ipLiteral(ip) {
+			base.IP = a
+			m.res.Failures = append(m.res.Failures, base)
+			return
+		}
+		if m.f.useDNS != "yes" && m.f.useDNS != "warn" || m.dns == nil {
+			return // usedns=no: a host name gives no failure
+		}
+		addrs, _ := m.dns.Lookup(ip)
+		if len(addrs) > 0 && m.f.useDNS == "warn" && m.opts.Warn != nil {
+			m.opts.Warn(fmt.Sprintf("determined ip using dns lookup: %s = %v", ip, addrs))
+		}
+		for _, a := range addrs {
+			f := base
+			f.IP = netip.PrefixFrom(a, a.BitLen())
+			if !hasFid {
+				f.Host = ip
+			}
+			m.res.Failures = append(m.res.Failures, f)
+		}
+	default:
+		// a raw id (F-ID, or a host name with usedns=raw)
+		if a, err := event.ParseIP(ip); err == nil && ipLiteral(ip) {
+			base.IP = a
+		}
+		m.res.Failures = append(m.res.Failures, base)
+	}
+}
+
+// ipLiteral accepts what fail2ban's IPAddr.searchIP accepts as an address
+// text (no zone, no leading zeros); event.ParseIP does the rest.
+func ipLiteral(s string) bool { return !strings.ContainsAny(s, "%") }
+
+func parseAddr(ip, cidr string) netip.Prefix {
+	s := ip
+	if cidr != "" {
+		s = ip + "/" + cidr
+	}
+	p, err := event.ParseIP(s)
+	if err != nil {
+		return netip.Prefix{}
+	}
+	return p
+}
+
+// internalGroups are fail2ban's own groups, not user captures.
+var internalGroups = map[string]bool{
+	"fid": true, "ip4": true, "ip6": true, "dns": true, "cidr": true,
+	"mlfid": true, "nofail": true, "mlfforget": true, "mlfgained": true,
+	"content": true, "fport": false,
+}
+
+func captures(g map[string]string) map[string]string {
+	var out map[string]string
+	for k, v := range g {
+		if v == "" || internalGroups[k] || strings.HasPrefix(k, "skiplines") || strings.HasPrefix(k, "alt_") || strings.HasPrefix(k, "tuple_") || strings.HasPrefix(k, "__") {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[strings.ToLower(k)] = v
+	}
+	return out
+}

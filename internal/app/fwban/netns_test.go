@@ -1,0 +1,267 @@
+package fwban
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/banpipe/banpipe/internal/clirun"
+	"github.com/banpipe/banpipe/pkg/netnstest"
+)
+
+// The test binary doubles as the fwban binary: with FWBAN_TEST_MAIN=1 it
+// runs Main, so the kernel tests run the real command inside a namespace
+// with `ip netns exec`.
+func TestMain(m *testing.M) {
+	if os.Getenv("FWBAN_TEST_MAIN") == "1" {
+		ctx, cancel := clirun.SignalContext()
+		code := Main(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+		cancel()
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+// fwbanIn runs fwban with args inside ns, stdin as its input, and returns
+// its standard output, standard error and exit status.
+func fwbanIn(t testing.TB, ns, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := netnstest.Command(ctx, ns, exe, args...)
+	cmd.Env = append(os.Environ(), "FWBAN_TEST_MAIN=1", "SSH_CONNECTION=", "SSH_CLIENT=")
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run fwban: %v", err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// mustFwban runs fwban in ns and fails t unless it exits 0 with every
+// result applied.
+func mustFwban(t testing.TB, ns, stdin string, args ...string) string {
+	t.Helper()
+	out, errs, code := fwbanIn(t, ns, stdin, args...)
+	if code != 0 || strings.Contains(out, `"applied":false`) {
+		t.Fatalf("fwban %s: exit %d\nstdout:\n%sstderr:\n%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+func banEvents(action string, bantime int, addrs ...netip.Addr) string {
+	var b strings.Builder
+	for _, a := range addrs {
+		if action == "ban" {
+			fmt.Fprintf(&b, `{"action":"ban","jail":"sshd","ip":"%s","bantime":%d}`+"\n", a, bantime)
+		} else {
+			fmt.Fprintf(&b, `{"action":"unban","jail":"sshd","ip":"%s"}`+"\n", a)
+		}
+	}
+	return b.String()
+}
+
+var kernelBackends = []string{"iptables", "ipset", "nftables"}
+
+const (
+	portBlocked = 2222
+	portOther   = 8080
+)
+
+// TestKernelBanUnban proves every kernel backend on a real network: after
+// a ban, connections from the banned address (IPv4 and IPv6) to the jail's
+// port are refused at once (REJECT) while another address still connects
+// and other ports stay open; after the unban it connects again.
+func TestKernelBanUnban(t *testing.T) {
+	for _, backend := range kernelBackends {
+		t.Run(backend, func(t *testing.T) {
+			p := netnstest.New(t)
+			p.Listen(t, portBlocked)
+			p.Listen(t, portOther)
+			args := []string{"--backend", backend, "--ports", fmt.Sprint(portBlocked)}
+			out := mustFwban(t, p.Server, banEvents("ban", 600, netnstest.Client4, netnstest.Client6), args...)
+			if n := strings.Count(out, `"applied":true`); n != 2 {
+				t.Fatalf("results: %s", out)
+			}
+			start := time.Now()
+			p.Expect(t, netnstest.Client4, portBlocked, netnstest.Refused)
+			if d := time.Since(start); d > 200*time.Millisecond {
+				t.Errorf("REJECT of %s took %v, want an immediate refusal", netnstest.Client4, d)
+			}
+			p.Expect(t, netnstest.Client6, portBlocked, netnstest.Refused)
+			for _, a := range []netip.Addr{netnstest.Client4, netnstest.Client6} {
+				p.Expect(t, a, portOther, netnstest.Connected)
+			}
+			p.Expect(t, netnstest.Client4b, portBlocked, netnstest.Connected)
+			p.Expect(t, netnstest.Client6b, portBlocked, netnstest.Connected)
+
+			mustFwban(t, p.Server, banEvents("unban", 0, netnstest.Client4, netnstest.Client6), args...)
+			p.Expect(t, netnstest.Client4, portBlocked, netnstest.Connected)
+			p.Expect(t, netnstest.Client6, portBlocked, netnstest.Connected)
+		})
+	}
+}
+
+// TestKernelDropAllPorts: with DROP and all ports, the banned address gets
+// no answer on any port (the dial times out) while another connects.
+func TestKernelDropAllPorts(t *testing.T) {
+	for _, backend := range kernelBackends {
+		t.Run(backend, func(t *testing.T) {
+			p := netnstest.New(t)
+			p.Listen(t, portBlocked)
+			p.Listen(t, portOther)
+			args := []string{"--backend", backend, "--allports", "--ports", "1", "--blocktype", "DROP"}
+			mustFwban(t, p.Server, banEvents("ban", 600, netnstest.Client4, netnstest.Client6), args...)
+			for _, a := range []netip.Addr{netnstest.Client4, netnstest.Client6} {
+				p.Expect(t, a, portBlocked, netnstest.TimedOut)
+				p.Expect(t, a, portOther, netnstest.TimedOut)
+			}
+			p.Expect(t, netnstest.Client4b, portOther, netnstest.Connected)
+			p.Expect(t, netnstest.Client6b, portOther, netnstest.Connected)
+			mustFwban(t, p.Server, banEvents("unban", 0, netnstest.Client4, netnstest.Client6), args...)
+			p.Expect(t, netnstest.Client4, portOther, netnstest.Connected)
+			p.Expect(t, netnstest.Client6, portOther, netnstest.Connected)
+		})
+	}
+}
+
+// TestKernelLifecycle: a restart that re-applies the same (restored) bans
+// adds no duplicate, a prefix ban blocks every address in it, an absent
+// entry unbans without error, `fwban list` shows what is held, and
+// --flush-on-exit removes everything fwban made.
+func TestKernelLifecycle(t *testing.T) {
+	for _, backend := range kernelBackends {
+		t.Run(backend, func(t *testing.T) {
+			p := netnstest.New(t)
+			p.Listen(t, portBlocked)
+			args := []string{"--backend", backend, "--ports", fmt.Sprint(portBlocked)}
+			in := banEvents("ban", 600, netnstest.Client4, netnstest.Client6)
+			mustFwban(t, p.Server, in, args...)
+			restored := strings.ReplaceAll(in, `"bantime":600`, `"bantime":600,"restored":true`)
+			mustFwban(t, p.Server, restored+restored, args...)
+			list := mustFwban(t, p.Server, "", append(args, "list")...)
+			for _, a := range []netip.Addr{netnstest.Client4, netnstest.Client6} {
+				if n := strings.Count(list, `"ip":"`+a.String()+`"`); n != 1 {
+					t.Errorf("list holds %s %d times, want once:\n%s", a, n, list)
+				}
+			}
+			if backend == "iptables" {
+				rules := netnstest.Run(t, p.Server, "iptables", "-S", "f2b-sshd")
+				if n := strings.Count(rules, netnstest.Client4.String()+"/32"); n != 1 {
+					t.Errorf("chain f2b-sshd holds %d rules for %s, want 1:\n%s", n, netnstest.Client4, rules)
+				}
+			}
+
+			// Prefix bans.
+			pfx := `{"action":"ban","jail":"sshd","ip":"192.0.2.2/31","bantime":600}` + "\n" +
+				`{"action":"ban","jail":"sshd","ip":"2001:db8::2/127","bantime":600}` + "\n"
+			mustFwban(t, p.Server, pfx, args...)
+			for _, a := range []netip.Addr{netnstest.Client4b, netnstest.Client6b} {
+				p.Expect(t, a, portBlocked, netnstest.Refused)
+			}
+			unpfx := strings.ReplaceAll(pfx, `"action":"ban"`, `"action":"unban"`)
+			mustFwban(t, p.Server, unpfx+unpfx, args...) // twice: absent entries are no error
+			p.Expect(t, netnstest.Client4b, portBlocked, netnstest.Connected)
+			p.Expect(t, netnstest.Client4, portBlocked, netnstest.Refused)
+
+			// --flush-on-exit removes everything.
+			mustFwban(t, p.Server, banEvents("ban", 600, netnstest.Client4b), append(args, "--flush-on-exit")...)
+			p.Expect(t, netnstest.Client4, portBlocked, netnstest.Connected)
+			p.Expect(t, netnstest.Client4b, portBlocked, netnstest.Connected)
+			if l := mustFwban(t, p.Server, "", append(args, "list")...); l != "" {
+				t.Errorf("list after --flush-on-exit:\n%s", l)
+			}
+			switch backend {
+			case "iptables":
+				for _, c := range []string{"iptables", "ip6tables"} {
+					if s := netnstest.Run(t, p.Server, c, "-S"); strings.Contains(s, "f2b-") {
+						t.Errorf("%s -S after flush:\n%s", c, s)
+					}
+				}
+			case "ipset":
+				if s := netnstest.Run(t, p.Server, "ipset", "list", "-n"); strings.Contains(s, "f2b-") {
+					t.Errorf("ipset list after flush:\n%s", s)
+				}
+				if s := netnstest.Run(t, p.Server, "iptables", "-S"); strings.Contains(s, "match-set") {
+					t.Errorf("iptables -S after flush:\n%s", s)
+				}
+			case "nftables":
+				if s := netnstest.Run(t, p.Server, "nft", "list", "ruleset"); strings.Contains(s, "f2b-") {
+					t.Errorf("nft ruleset after flush:\n%s", s)
+				}
+			}
+		})
+	}
+}
+
+// TestKernelTimeout: ipset and nftables bans expire in the kernel, with no
+// unban event and no fwban running.
+func TestKernelTimeout(t *testing.T) {
+	for _, backend := range []string{"ipset", "nftables"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			p := netnstest.New(t)
+			p.Listen(t, portBlocked)
+			banned := time.Now()
+			mustFwban(t, p.Server, banEvents("ban", 3, netnstest.Client4, netnstest.Client6), "--backend", backend)
+			p.Expect(t, netnstest.Client4, portBlocked, netnstest.Refused)
+			p.Expect(t, netnstest.Client6, portBlocked, netnstest.Refused)
+			if time.Since(banned) > 2500*time.Millisecond {
+				t.Fatal("too slow to see the ban before it expired")
+			}
+			time.Sleep(time.Until(banned.Add(3500 * time.Millisecond)))
+			p.Expect(t, netnstest.Client4, portBlocked, netnstest.Connected)
+			p.Expect(t, netnstest.Client6, portBlocked, netnstest.Connected)
+		})
+	}
+}
+
+// TestKernelAdHoc: `fwban ban`, `fwban unban` (from every jail) and
+// `fwban flush` act on the firewall at once; refusals exit 1.
+func TestKernelAdHoc(t *testing.T) {
+	p := netnstest.New(t)
+	p.Listen(t, portBlocked)
+	b := []string{"--backend", "nftables"}
+	mustFwban(t, p.Server, "", append(b, "ban", "--jail", "web", netnstest.Client4.String(), netnstest.Client6.String())...)
+	p.Expect(t, netnstest.Client4, portBlocked, netnstest.Refused)
+	p.Expect(t, netnstest.Client6, portBlocked, netnstest.Refused)
+	out, _, code := fwbanIn(t, p.Server, "", append(b, "ban", "127.0.0.1")...)
+	if code != 1 || !strings.Contains(out, `"applied":false,"error":"refusing to ban 127.0.0.1: loopback"`) {
+		t.Errorf("ban 127.0.0.1: exit %d, %s", code, out)
+	}
+	mustFwban(t, p.Server, "", append(b, "unban", netnstest.Client4.String())...)
+	p.Expect(t, netnstest.Client4, portBlocked, netnstest.Connected)
+	p.Expect(t, netnstest.Client6, portBlocked, netnstest.Refused)
+	mustFwban(t, p.Server, "", append(b, "flush")...)
+	p.Expect(t, netnstest.Client6, portBlocked, netnstest.Connected)
+}
+
+// TestKernelMissingTool: a backend whose tool is missing is a clear error
+// at start (exit 1), before any event is read.
+func TestKernelMissingTool(t *testing.T) {
+	p := netnstest.New(t)
+	exe, _ := os.Executable()
+	cmd := netnstest.Command(context.Background(), p.Server, exe, "--backend", "nftables")
+	cmd.Env = append(os.Environ(), "FWBAN_TEST_MAIN=1", "PATH=/nonexistent")
+	cmd.Stdin = strings.NewReader(banEvents("ban", 600, netnstest.Client4))
+	out, err := cmd.CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "fwban: backend nftables: nft not found in PATH") {
+		t.Errorf("exit %v, output:\n%s", err, out)
+	}
+}

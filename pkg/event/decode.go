@@ -3,6 +3,7 @@ package event
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -14,8 +15,12 @@ import (
 // present and addresses are valid. Decode does not keep line; set Raw
 // yourself if you need it.
 func Decode(line []byte, e *Event) error {
+	return decodeWith(line, e, nil)
+}
+
+func decodeWith(line []byte, e *Event, in *interner) error {
 	*e = Event{}
-	d := decoder{b: line}
+	d := decoder{b: line, in: in}
 	d.skipSpace()
 	if !d.eat('{') {
 		return d.syntax("not a JSON object")
@@ -27,7 +32,7 @@ func Decode(line []byte, e *Event) error {
 	var seen fieldSet
 	for {
 		d.skipSpace()
-		key, err := d.str()
+		kb, err := d.strBytes()
 		if err != nil {
 			return err
 		}
@@ -36,7 +41,7 @@ func Decode(line []byte, e *Event) error {
 			return d.syntax("expected ':' after object key")
 		}
 		d.skipSpace()
-		if err := d.field(e, key, &seen); err != nil {
+		if err := d.field(e, kb, &seen); err != nil {
 			return err
 		}
 		d.skipSpace()
@@ -87,6 +92,46 @@ func finish(e *Event, seen fieldSet) error {
 	return nil
 }
 
+// knownKey returns the constant string for a known field name, so that
+// naming it does not allocate.
+func knownKey(kb []byte) string {
+	switch string(kb) {
+	case "action":
+		return "action"
+	case "time":
+		return "time"
+	case "jail":
+		return "jail"
+	case "filter":
+		return "filter"
+	case "host":
+		return "host"
+	case "ip":
+		return "ip"
+	case "lineno":
+		return "lineno"
+	case "attempts":
+		return "attempts"
+	case "failures":
+		return "failures"
+	case "bantime":
+		return "bantime"
+	case "until":
+		return "until"
+	case "bancount":
+		return "bancount"
+	case "restored":
+		return "restored"
+	case "reason":
+		return "reason"
+	case "applied":
+		return "applied"
+	case "error":
+		return "error"
+	}
+	return string(kb)
+}
+
 func isKnownField(k string) bool {
 	switch k {
 	case "action", "time", "jail", "filter", "host", "ip", "lineno", "attempts", "users",
@@ -97,8 +142,9 @@ func isKnownField(k string) bool {
 }
 
 type decoder struct {
-	b []byte
-	i int
+	b  []byte
+	i  int
+	in *interner
 }
 
 // SyntaxError is a JSON syntax error at a byte offset of the line.
@@ -136,9 +182,10 @@ func typeError(key, want string) error {
 	return fmt.Errorf("field %q: want %s", key, want)
 }
 
-func (d *decoder) field(e *Event, key string, seen *fieldSet) error {
-	switch key {
+func (d *decoder) field(e *Event, kb []byte, seen *fieldSet) error {
+	switch string(kb) {
 	case "action", "jail", "filter", "host", "ip", "reason", "error", "time", "until":
+		key := knownKey(kb)
 		if d.i < len(d.b) && d.b[d.i] == 'n' {
 			// null is absent
 			return d.null(key)
@@ -149,40 +196,47 @@ func (d *decoder) field(e *Event, key string, seen *fieldSet) error {
 			}
 			return typeError(key, "a string")
 		}
-		s, err := d.str()
+		v, err := d.strBytes()
 		if err != nil {
 			return err
 		}
 		switch key {
 		case "action":
-			e.Action = s
+			e.Action = d.in.get(v)
 			*seen |= hasAction
 		case "jail":
-			e.Jail = s
+			e.Jail = d.in.get(v)
 			*seen |= hasJail
 		case "filter":
-			e.Filter = s
+			e.Filter = d.in.get(v)
 		case "host":
-			e.Host = s
+			e.Host = string(v)
 			*seen |= hasHost
 		case "reason":
-			e.Reason = s
+			e.Reason = d.in.get(v)
 		case "error":
-			e.Error = s
+			e.Error = string(v)
 		case "ip":
-			if s == "" {
+			if len(v) == 0 {
 				return nil
 			}
-			p, err := ParseIP(s)
-			if err != nil {
-				return fmt.Errorf("field \"ip\": invalid address %q", s)
+			if a, ok := parseIPv4(v); ok {
+				e.IP = netip.PrefixFrom(a, 32)
+			} else {
+				p, err := ParseIP(string(v))
+				if err != nil {
+					return fmt.Errorf("field \"ip\": invalid address %q", v)
+				}
+				e.IP = p
 			}
-			e.IP = p
 			*seen |= hasIP
 		case "time", "until":
-			t, err := parseTime(s)
-			if err != nil {
-				return fmt.Errorf("field %q: invalid RFC 3339 time %q", key, s)
+			t, ok := parseRFC3339(v)
+			if !ok {
+				var err error
+				if t, err = parseTime(string(v)); err != nil {
+					return fmt.Errorf("field %q: invalid RFC 3339 time %q", key, v)
+				}
 			}
 			if key == "time" {
 				e.Time = t
@@ -193,6 +247,7 @@ func (d *decoder) field(e *Event, key string, seen *fieldSet) error {
 		}
 		return nil
 	case "lineno", "attempts", "failures", "bantime", "bancount":
+		key := knownKey(kb)
 		if d.i < len(d.b) && d.b[d.i] == 'n' {
 			return d.null(key)
 		}
@@ -214,6 +269,7 @@ func (d *decoder) field(e *Event, key string, seen *fieldSet) error {
 		}
 		return nil
 	case "restored", "applied":
+		key := knownKey(kb)
 		var v bool
 		switch {
 		case d.lit("true"):
@@ -234,6 +290,7 @@ func (d *decoder) field(e *Event, key string, seen *fieldSet) error {
 		}
 		return nil
 	case "users":
+		const key = "users"
 		if d.lit("null") {
 			return nil
 		}
@@ -279,7 +336,7 @@ func (d *decoder) field(e *Event, key string, seen *fieldSet) error {
 		if e.Captures == nil {
 			e.Captures = make(map[string]string, 2)
 		}
-		e.Captures[key] = s
+		e.Captures[d.in.get(kb)] = s
 		return nil
 	}
 	return d.skipValue(0)
@@ -454,8 +511,15 @@ func (d *decoder) skipValue(depth int) error {
 // str scans a JSON string and returns its value. Invalid UTF-8 is replaced
 // with U+FFFD.
 func (d *decoder) str() (string, error) {
+	b, err := d.strBytes()
+	return string(b), err
+}
+
+// strBytes scans a JSON string and returns its value, a subslice of the line
+// when the string has no escapes.
+func (d *decoder) strBytes() ([]byte, error) {
 	if !d.eat('"') {
-		return "", d.syntax("expected a string")
+		return nil, d.syntax("expected a string")
 	}
 	start := d.i
 	// Fast path: no escapes, plain ASCII or valid UTF-8.
@@ -465,9 +529,9 @@ func (d *decoder) str() (string, error) {
 			s := d.b[start:d.i]
 			d.i++
 			if utf8.Valid(s) {
-				return string(s), nil
+				return s, nil
 			}
-			return string([]rune(string(s))), nil
+			return []byte(string([]rune(string(s)))), nil
 		}
 		if c == '\\' || c < 0x20 {
 			break
@@ -481,15 +545,15 @@ func (d *decoder) str() (string, error) {
 		case c == '"':
 			d.i++
 			if !utf8.Valid(buf) {
-				return string([]rune(string(buf))), nil
+				return []byte(string([]rune(string(buf)))), nil
 			}
-			return string(buf), nil
+			return buf, nil
 		case c < 0x20:
-			return "", d.syntax("control character in string")
+			return nil, d.syntax("control character in string")
 		case c == '\\':
 			d.i++
 			if d.i >= len(d.b) {
-				return "", d.syntax("unexpected end of line")
+				return nil, d.syntax("unexpected end of line")
 			}
 			esc := d.b[d.i]
 			d.i++
@@ -509,7 +573,7 @@ func (d *decoder) str() (string, error) {
 			case 'u':
 				r, ok := d.hex4()
 				if !ok {
-					return "", d.syntax("invalid \\u escape")
+					return nil, d.syntax("invalid \\u escape")
 				}
 				if utf16.IsSurrogate(r) {
 					r2 := rune(utf8.RuneError)
@@ -518,7 +582,7 @@ func (d *decoder) str() (string, error) {
 						if x, ok := d.hex4(); ok {
 							r2 = x
 						} else {
-							return "", d.syntax("invalid \\u escape")
+							return nil, d.syntax("invalid \\u escape")
 						}
 					}
 					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
@@ -530,14 +594,14 @@ func (d *decoder) str() (string, error) {
 				}
 				buf = utf8.AppendRune(buf, r)
 			default:
-				return "", d.syntax("invalid escape in string")
+				return nil, d.syntax("invalid escape in string")
 			}
 		default:
 			buf = append(buf, c)
 			d.i++
 		}
 	}
-	return "", d.syntax("unterminated string")
+	return nil, d.syntax("unterminated string")
 }
 
 func (d *decoder) hex4() (rune, bool) {

@@ -28,6 +28,7 @@ type Reader struct {
 	source string
 	keep   bool
 	bad    int64
+	names  interner
 }
 
 // NewReader returns a Reader of r. source names r in errors ("stdin").
@@ -62,7 +63,7 @@ func (r *Reader) Read(e *Event) error {
 		if len(trimSpace(line)) == 0 {
 			continue
 		}
-		if err := Decode(line, e); err != nil {
+		if err := decodeWith(line, e, &r.names); err != nil {
 			r.bad++
 			return &LineError{r.source, r.lr.Line(), err}
 		}

@@ -1,0 +1,275 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestDecode(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		wantErr string // substring; "" means valid
+		check   func(t *testing.T, e *Event)
+	}{
+		{name: "failure", in: `{"time":"2026-11-21T10:04:05+01:00","jail":"sshd","filter":"sshd","host":"192.0.2.7","ip":"192.0.2.7","lineno":42,"attempts":1,"user":"root"}`,
+			check: func(t *testing.T, e *Event) {
+				if !e.IsFailure() || e.Jail != "sshd" || e.Lineno != 42 || e.Captures["user"] != "root" || e.ID() != "192.0.2.7" {
+					t.Errorf("got %+v", e)
+				}
+				if _, off := e.Time.Zone(); off != 3600 {
+					t.Errorf("zone offset = %d, want 3600", off)
+				}
+			}},
+		{name: "mapped address is unmapped", in: `{"time":"2026-11-21T10:04:05Z","jail":"j","ip":"::ffff:192.0.2.7"}`,
+			check: func(t *testing.T, e *Event) {
+				if e.ID() != "192.0.2.7" {
+					t.Errorf("ID = %q", e.ID())
+				}
+			}},
+		{name: "ban with prefix", in: `{"action":"ban","jail":"sshd","ip":"203.0.113.77/24","bantime":-1}`,
+			check: func(t *testing.T, e *Event) {
+				if e.ID() != "203.0.113.0/24" || e.Bantime != -1 {
+					t.Errorf("got %q %d", e.ID(), e.Bantime)
+				}
+			}},
+		{name: "ban by id", in: `{"action":"ban","jail":"sshd","host":"user42"}`},
+		{name: "escapes", in: `{"time":"2026-11-21T10:04:05Z","jail":"j","host":"a\"b\\c\u00e9\ud83d\ude00\n"}`,
+			check: func(t *testing.T, e *Event) {
+				if e.Host != "a\"b\\cé😀\n" {
+					t.Errorf("host = %q", e.Host)
+				}
+			}},
+		{name: "not json", in: `hello`, wantErr: "not a JSON object"},
+		{name: "truncated", in: `{"time":"2026-11-21T10:04:05Z","jail":"j"`, wantErr: "unexpected end of line"},
+		{name: "wrong type", in: `{"time":"2026-11-21T10:04:05Z","jail":"j","host":"h","lineno":"7"}`, wantErr: `field "lineno": want a number`},
+		{name: "missing time", in: `{"jail":"j","host":"h"}`, wantErr: `missing required field "time"`},
+		{name: "missing jail", in: `{"time":"2026-11-21T10:04:05Z","host":"h"}`, wantErr: `missing required field "jail"`},
+		{name: "missing id", in: `{"time":"2026-11-21T10:04:05Z","jail":"j"}`, wantErr: `missing required field "ip" or "host"`},
+		{name: "bad address", in: `{"time":"2026-11-21T10:04:05Z","jail":"j","ip":"192.030.0.6"}`, wantErr: `invalid address`},
+		{name: "zone address", in: `{"time":"2026-11-21T10:04:05Z","jail":"j","ip":"fe80::1%eth0"}`, wantErr: `invalid address`},
+		{name: "bad time", in: `{"time":"yesterday","jail":"j","host":"h"}`, wantErr: `invalid RFC 3339 time`},
+		{name: "bad action", in: `{"action":"nuke","jail":"j","host":"h"}`, wantErr: `unknown action`},
+		{name: "trailing text", in: `{"time":"2026-11-21T10:04:05Z","jail":"j","host":"h"} x`, wantErr: "text after"},
+		{name: "nested unknown ok", in: `{"time":"2026-11-21T10:04:05Z","jail":"j","host":"h","x":{"y":[1,2,{"z":null}]}}`},
+		{name: "NUL in string", in: "{\"time\":\"2026-11-21T10:04:05Z\",\"jail\":\"j\",\"host\":\"a\x00b\"}", wantErr: "control character"},
+		{name: "float integer", in: `{"action":"ban","jail":"j","ip":"192.0.2.1","bantime":3600.0}`},
+		{name: "fraction refused", in: `{"action":"ban","jail":"j","ip":"192.0.2.1","bantime":1.5}`, wantErr: "want an integer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var e Event
+			err := Decode([]byte(tt.in), &e)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Decode() error = %v", err)
+				}
+				if tt.check != nil {
+					tt.check(t, &e)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Decode() error = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	until := time.Date(2026, 11, 21, 11, 4, 5, 0, time.UTC)
+	applied := false
+	in := Event{Action: ActionBan, Time: time.Date(2026, 11, 21, 10, 4, 5, 120000000, time.FixedZone("", 3600)),
+		Jail: "sshd", Host: "h", Failures: 5, Bantime: 3600, Until: until, Bancount: 2, Restored: true,
+		Captures: map[string]string{"user": "<root>&"}, Users: []string{"a", "b"}, Applied: &applied, Error: "e"}
+	in.IP, _ = ParseIP("2001:db8::1")
+	b := Append(nil, &in)
+	if bytes.Contains(b, []byte(`\u003c`)) {
+		t.Errorf("HTML escaped: %s", b)
+	}
+	var out Event
+	if err := Decode(b, &out); err != nil {
+		t.Fatalf("Decode(%s): %v", b, err)
+	}
+	if !out.Time.Equal(in.Time) || out.Until != in.Until || out.IP != in.IP || out.Captures["user"] != "<root>&" ||
+		out.Failures != 5 || out.Bancount != 2 || !out.Restored || *out.Applied || out.Error != "e" || len(out.Users) != 2 {
+		t.Errorf("round trip lost data:\nin  %+v\nout %+v\njson %s", in, out, b)
+	}
+	if !json.Valid(b) {
+		t.Errorf("not valid JSON: %s", b)
+	}
+	if !strings.Contains(string(b), `"time":"2026-11-21T10:04:05.12+01:00"`) {
+		t.Errorf("time not RFC 3339 with offset and fraction: %s", b)
+	}
+}
+
+func TestAppendResultKeepsLine(t *testing.T) {
+	raw := []byte(`{"action":"ban","jail":"sshd","ip":"192.0.2.7","extra":{"k":[1]}}`)
+	var e Event
+	if err := Decode(raw, &e); err != nil {
+		t.Fatal(err)
+	}
+	e.Raw = raw
+	got := string(AppendResult(nil, &e, false, "refused: loopback"))
+	want := `{"action":"ban","jail":"sshd","ip":"192.0.2.7","extra":{"k":[1]},"applied":false,"error":"refused: loopback"}`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestReaderReportsAndGoesOn(t *testing.T) {
+	in := strings.Join([]string{
+		`{"time":"2026-11-21T10:04:05Z","jail":"j","host":"a"}`,
+		`garbage`,
+		``,
+		`{"time":"2026-11-21T10:04:05Z","jail":"j","host":"b"}` + "\r",
+		strings.Repeat("x", MaxLine+10),
+		`{"time":"2026-11-21T10:04:05Z","jail":"j","host":"c"}`, // no final newline
+	}, "\n")
+	r := NewReader(strings.NewReader(in), "stdin")
+	var hosts, errs []string
+	for {
+		var e Event
+		err := r.Read(&e)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var le *LineError
+		if errors.As(err, &le) {
+			errs = append(errs, le.Error())
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		hosts = append(hosts, e.Host)
+	}
+	if strings.Join(hosts, ",") != "a,b,c" {
+		t.Errorf("hosts = %v", hosts)
+	}
+	if len(errs) != 2 || !strings.HasPrefix(errs[0], "stdin:2: ") || !strings.HasPrefix(errs[1], "stdin:5: line longer") {
+		t.Errorf("errors = %q", errs)
+	}
+	if r.Bad() != 2 {
+		t.Errorf("Bad() = %d", r.Bad())
+	}
+}
+
+func TestWriterFlushesOnIdle(t *testing.T) {
+	pr, pw := io.Pipe()
+	out := &syncBuffer{}
+	w := NewWriter(out)
+	r := NewReader(pr, "stdin")
+	r.OnIdle(func() { w.Flush() })
+	go func() {
+		pw.Write([]byte(`{"time":"2026-11-21T10:04:05Z","jail":"j","host":"a"}` + "\n"))
+	}()
+	var e Event
+	if err := r.Read(&e); err != nil {
+		t.Fatal(err)
+	}
+	w.Write(&e)
+	done := make(chan struct{})
+	go func() { r.Read(&e); close(done) }() // blocks on the pipe: must flush first
+	for out.String() == "" {
+		select {
+		case <-done:
+			t.Fatal("read returned early")
+		case <-time.After(time.Millisecond):
+		}
+	}
+	pw.Close()
+	<-done
+	if !strings.Contains(out.String(), `"host":"a"`) {
+		t.Errorf("out = %q", out.String())
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	line := []byte(`{"time":"2026-11-21T10:04:05+01:00","jail":"sshd","filter":"sshd","host":"192.0.2.7","ip":"192.0.2.7","lineno":42,"attempts":1,"user":"root"}`)
+	var e Event
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Decode(line, &e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkAppend(b *testing.B) {
+	var e Event
+	Decode([]byte(`{"time":"2026-11-21T10:04:05+01:00","jail":"sshd","filter":"sshd","host":"192.0.2.7","ip":"192.0.2.7","lineno":42,"attempts":1,"user":"root"}`), &e)
+	buf := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = Append(buf[:0], &e)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestFastTimeMatchesTimeParse(t *testing.T) {
+	for _, s := range []string{
+		"2026-11-21T10:04:05Z", "2026-11-21T10:04:05+01:00", "2026-11-21T10:04:05.5-05:30",
+		"2024-02-29T23:59:59.123456789+00:00", "2026-11-21t10:04:05z", "2026-02-29T10:04:05Z",
+		"2026-11-21T24:04:05Z", "2026-11-21T10:04:05.1234567891Z", "2026-11-21T10:04:05+0100",
+	} {
+		want, werr := time.Parse(time.RFC3339Nano, s)
+		got, ok := parseRFC3339([]byte(s))
+		if !ok {
+			continue // the general parser decides
+		}
+		if werr != nil || !got.Equal(want) {
+			t.Errorf("%s: fast %v, time.Parse %v (%v)", s, got, want, werr)
+		}
+		if _, o1 := got.Zone(); true {
+			if _, o2 := want.Zone(); o1 != o2 {
+				t.Errorf("%s: offset %d, want %d", s, o1, o2)
+			}
+		}
+	}
+}
+
+func TestFastIPv4MatchesParseIP(t *testing.T) {
+	for _, s := range []string{"192.0.2.7", "0.0.0.0", "255.255.255.255", "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1..2.3"} {
+		a, ok := parseIPv4([]byte(s))
+		p, err := ParseIP(s)
+		if ok != (err == nil) || (ok && a != p.Addr()) {
+			t.Errorf("%s: fast %v %v, ParseIP %v %v", s, a, ok, p, err)
+		}
+	}
+}
+
+func BenchmarkReader(b *testing.B) {
+	line := `{"time":"2026-11-21T10:04:05+01:00","jail":"sshd","filter":"sshd","host":"192.0.2.7","ip":"192.0.2.7","lineno":42,"attempts":1,"user":"root"}` + "\n"
+	in := strings.Repeat(line, 1000)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		r := NewReader(strings.NewReader(in), "stdin")
+		var e Event
+		for r.Read(&e) == nil {
+		}
+	}
+}

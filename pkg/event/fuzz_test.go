@@ -1,0 +1,40 @@
+package event
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// FuzzDecode checks that Decode never panics, accepts only valid JSON, and
+// that what it accepts survives Append and Decode again unchanged.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{
+		`{"time":"2026-11-21T10:04:05+01:00","jail":"sshd","host":"192.0.2.7","ip":"192.0.2.7","lineno":42,"user":"root"}`,
+		`{"action":"ban","jail":"sshd","ip":"203.0.113.0/24","bantime":-1,"until":"2026-11-21T10:04:05Z","restored":true}`,
+		`{"action":"unban","jail":"j","host":"x","users":["a","b"],"applied":false,"error":"e"}`,
+		`{"a":[{"b":1e5}],"time":"2026-11-21T10:04:05Z","jail":"\u00e9","host":"\ud800"}`,
+		`[1,2]`, `{"time":`, "{\"jail\":\"\xff\"}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var e Event
+		if err := Decode(line, &e); err != nil {
+			return
+		}
+		if !json.Valid(line) {
+			t.Fatalf("accepted invalid JSON %q", line)
+		}
+		out := Append(nil, &e)
+		if !json.Valid(out) {
+			t.Fatalf("Append gave invalid JSON %q", out)
+		}
+		var e2 Event
+		if err := Decode(out, &e2); err != nil {
+			t.Fatalf("re-decode of %q: %v", out, err)
+		}
+		if e2.ID() != e.ID() || e2.Jail != e.Jail || !e2.Time.Equal(e.Time) || e2.Action != e.Action {
+			t.Fatalf("round trip changed the event: %q -> %q", line, out)
+		}
+	})
+}

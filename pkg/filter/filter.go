@@ -84,7 +84,13 @@ type Regex struct {
 	groups                                          []group // every named group
 	alts                                            []altGroup
 	skiplines                                       []int
+	captures                                        []string // groups of <F-NAME> tags
 }
+
+// Captures returns the groups of the regex's <F-NAME> tags that are
+// captures for events (not fail2ban's own: fid, mlfid, nofail ...); an
+// <F-ALT_NAME> gives NAME.
+func (r *Regex) Captures() []string { return r.captures }
 
 type group struct {
 	name string
@@ -196,7 +202,7 @@ func (f *Filter) errAt(option string, err error) error {
 }
 
 func compileRegex(src, useDNS string, multiline bool, timeout time.Duration) (*Regex, error) {
-	exp := ExpandTags(src, useDNS)
+	exp, custom := expandTags(src, useDNS)
 	if strings.TrimLeft(exp, " \t\n\r\f\v") == "" {
 		return nil, errors.New("cannot add empty regex")
 	}
@@ -205,6 +211,16 @@ func compileRegex(src, useDNS string, multiline bool, timeout time.Duration) (*R
 		return nil, fmt.Errorf("%q: %w", src, err)
 	}
 	r := &Regex{Source: src, Expanded: exp, re: re}
+	for _, n := range custom {
+		switch {
+		case internalGroups[n], strings.HasPrefix(n, "alt_"), strings.HasPrefix(n, "tuple_"):
+			if strings.HasPrefix(n, "alt_") {
+				r.captures = append(r.captures, altTarget(n))
+			}
+		default:
+			r.captures = append(r.captures, n)
+		}
+	}
 	r.gFid, r.gIP4, r.gIP6, r.gDNS = re.Group("fid"), re.Group("ip4"), re.Group("ip6"), re.Group("dns")
 	r.gCIDR, r.gMLFID, r.gContent = re.Group("cidr"), re.Group("mlfid"), re.Group("content")
 	var alts []altGroup

@@ -555,6 +555,11 @@ func (m *Matcher) emit(idx int, fd *failData, t time.Time, hasMLFID bool) {
 		fd.pending = true
 		return
 	}
+	if !hasMLFID && truthy(g, "nofail") {
+		// a no-failure match (fail2ban-regex and fail2ban's sample test
+		// do not count it)
+		return
+	}
 	base := Failure{Regex: idx, Time: t, Attempts: fd.matches}
 	if !hasFid {
 		fid = ip
@@ -623,7 +628,7 @@ func parseAddr(ip, cidr string) netip.Prefix {
 var internalGroups = map[string]bool{
 	"fid": true, "ip4": true, "ip6": true, "dns": true, "cidr": true,
 	"mlfid": true, "nofail": true, "mlfforget": true, "mlfgained": true,
-	"content": true, "fport": false,
+	"content": true,
 }
 
 func captures(g map[string]string) map[string]string {

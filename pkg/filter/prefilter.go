@@ -5,7 +5,7 @@ import "bytes"
 // prefilter finds, in one pass over a line, which regexes may match it:
 // each regex with a literal set needs one of its literals in the line.
 type prefilter struct {
-	index   []uint16    // 2-byte prefix -> 1 + position in buckets (0: none)
+	index   []uint16 // 2-byte prefix -> 1 + position in buckets (0: none)
 	buckets [][]litEntry
 	// always[i] is true when failregex i has no literal set.
 	always []bool

@@ -50,6 +50,12 @@ func groupName(tag string) string {
 // become fid and fport). Other tags stay as written. It then rewrites
 // ((?i)X) to (?i:X) as fail2ban does before compiling.
 func ExpandTags(regex, useDNS string) string {
+	s, _ := expandTags(regex, useDNS)
+	return s
+}
+
+// expandTags is ExpandTags that also returns the groups of <F-NAME> tags.
+func expandTags(regex, useDNS string) (string, []string) {
 	var b strings.Builder
 	open := map[string]bool{}
 	nl := 0
@@ -72,7 +78,11 @@ func ExpandTags(regex, useDNS string) string {
 		b.WriteString(substTag(tag, useDNS, open, &nl))
 		i = end
 	}
-	return glob2loc(b.String())
+	var names []string
+	for n := range open {
+		names = append(names, groupName(n))
+	}
+	return glob2loc(b.String()), names
 }
 
 // matchTag matches fail2ban's FTAG_CRE </?[\w\-]+/?> at s[i] == '<' and

@@ -1,9 +1,14 @@
-// Package logmatch implements the logmatch command.
+// Package logmatch implements the logmatch command: it reads log text and
+// writes one JSON failure event per failure a fail2ban filter finds.
 package logmatch
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"os"
+	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -12,15 +17,92 @@ import (
 
 // Main runs logmatch with args (args[0] is the program name) and returns its exit status.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return clirun.Run(ctx, newApp(), args, stdin, stdout, stderr)
+	return clirun.Run(ctx, newApp(stdin, stdout, stderr), args, stdin, stdout, stderr)
 }
 
-func newApp() *cli.App {
+const usageText = `logmatch [OPTIONS] [FILE...]
+
+   Reads log lines from the FILEs (or standard input; "-" is standard input)
+   and writes one JSON failure event per failure on standard output:
+
+     {"time":"...","jail":"sshd","filter":"sshd","host":"192.0.2.7","ip":"192.0.2.7","lineno":42,"attempts":1,"user":"root"}
+
+   Filters are fail2ban filter.d files (read unchanged) or banpipe's built-in
+   ones: -f sshd, -f 'sshd[mode=aggressive]', -f /etc/fail2ban/filter.d/sshd.conf.
+   Without a filter, -e/--regex gives failregexes directly ('Failed .* from <HOST>').
+
+   Line numbers count on across FILEs. Diagnostics go to standard error as
+   "logmatch: FILE:LINE: ..." lines; a bad line is counted and skipped.
+
+   Environment: every option can be set with the variable named in its
+   description (LOGMATCH_FILTER, LOGMATCH_FILTER_DIR, ...); TZ is the zone of
+   timestamps that carry none.
+
+   Exit status: 0 on success, 1 when input could not be read, 2 for a usage
+   or configuration error (bad option, unknown filter, bad regex).`
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
-		Name:  "logmatch",
-		Usage: "(being written)",
+		Name:      "logmatch",
+		Usage:     "find fail2ban filter failures in log text, as JSON events",
+		UsageText: usageText,
+		ArgsUsage: "[FILE...]",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "filter", Aliases: []string{"f"}, Usage: "filter `SPEC`: NAME or PATH.conf, optionally with [key=value, ...] ($LOGMATCH_FILTER)", EnvVars: []string{"LOGMATCH_FILTER"}},
+			&cli.StringFlag{Name: "filter-dir", Usage: "look filter NAMEs up in `DIR` first, then among the built-in filters ($LOGMATCH_FILTER_DIR)", EnvVars: []string{"LOGMATCH_FILTER_DIR"}},
+			&cli.StringFlag{Name: "config", Usage: "take the filter and its options from jail configuration `JAIL.CONF` (with --jail) ($LOGMATCH_CONFIG)", EnvVars: []string{"LOGMATCH_CONFIG"}},
+			&cli.StringFlag{Name: "jail", Usage: "jail `NAME` of the events (default: the filter's name); with --config, the jail to read ($LOGMATCH_JAIL)", EnvVars: []string{"LOGMATCH_JAIL"}},
+			&cli.StringSliceFlag{Name: "regex", Aliases: []string{"e"}, Usage: "a failregex (repeatable; added after the filter's) ($LOGMATCH_REGEX)", EnvVars: []string{"LOGMATCH_REGEX"}},
+			&cli.StringSliceFlag{Name: "ignore-regex", Usage: "an ignoreregex (repeatable) ($LOGMATCH_IGNORE_REGEX)", EnvVars: []string{"LOGMATCH_IGNORE_REGEX"}},
+			&cli.StringFlag{Name: "datepattern", Usage: "fail2ban datepattern `PATTERN` instead of the filter's ($LOGMATCH_DATEPATTERN)", EnvVars: []string{"LOGMATCH_DATEPATTERN"}},
+			&cli.IntFlag{Name: "maxlines", Usage: "lines buffered for multi-line failregexes, instead of the filter's ($LOGMATCH_MAXLINES)", EnvVars: []string{"LOGMATCH_MAXLINES"}},
+			&cli.StringFlag{Name: "usedns", Usage: "host names: yes, warn, no or raw (default: the filter's, else warn) ($LOGMATCH_USEDNS)", EnvVars: []string{"LOGMATCH_USEDNS"}},
+			&cli.StringFlag{Name: "now", Usage: "\"now\" (RFC 3339) for year-less dates and lines without one; default the clock ($LOGMATCH_NOW)", EnvVars: []string{"LOGMATCH_NOW"}},
+			&cli.StringFlag{Name: "logtimezone", Usage: "`ZONE` of timestamps that carry none (UTC, UTC+0200, Europe/Paris); default TZ ($LOGMATCH_LOGTIMEZONE)", EnvVars: []string{"LOGMATCH_LOGTIMEZONE"}},
+			&cli.StringFlag{Name: "input", Value: "text", Usage: "input `FORMAT`: text, or journal-json (journalctl -o json) ($LOGMATCH_INPUT)", EnvVars: []string{"LOGMATCH_INPUT"}},
+			&cli.DurationFlag{Name: "timeout", Value: time.Second, Usage: "match timeout of one regex on one line ($LOGMATCH_TIMEOUT)", EnvVars: []string{"LOGMATCH_TIMEOUT"}},
+			&cli.BoolFlag{Name: "stats", Usage: "print counts on standard error at the end: lines, matched, ignored, missed, hits per regex and date template ($LOGMATCH_STATS)", EnvVars: []string{"LOGMATCH_STATS"}},
+			&cli.BoolFlag{Name: "print-missed", Usage: "print lines no failregex matched on standard error ($LOGMATCH_PRINT_MISSED)", EnvVars: []string{"LOGMATCH_PRINT_MISSED"}},
+			&cli.BoolFlag{Name: "print-ignored", Usage: "print lines an ignoreregex dropped on standard error ($LOGMATCH_PRINT_IGNORED)", EnvVars: []string{"LOGMATCH_PRINT_IGNORED"}},
+			&cli.BoolFlag{Name: "list-filters", Usage: "list the built-in filters and exit"},
+			&cli.StringFlag{Name: "show-filter", Usage: "print built-in filter `NAME` (a fail2ban filter.d file) and exit"},
+			&cli.BoolFlag{Name: "check", Usage: "read and compile the filter, print a one-line summary and exit (2 on error)"},
+			&cli.BoolFlag{Name: "dump", Usage: "print the resolved filter (regexes after interpolation) as JSON and exit"},
+		},
 		Action: func(c *cli.Context) error {
-			return clirun.CheckArgs(c)
+			if err := clirun.CheckArgs(c); err != nil {
+				return err
+			}
+			return run(c, stdin, stdout, stderr)
 		},
 	}
 }
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func warnf(w io.Writer, format string, args ...any) {
+	clirun.Warn(w, "logmatch", format, args...)
+}
+
+// oneLine makes a log line printable on one diagnostic line.
+func oneLine(s string) string {
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\t' || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

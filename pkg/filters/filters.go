@@ -17,12 +17,12 @@
 //	dovecot           mode=normal|aggressive
 //	exim              mode=normal|aggressive
 //	mysqld-auth       -
-//	named-refused     logtype=file|journal, _category
+//	named-refused     _daemon, _category
 //	nginx-botsearch   block, webmail, phpmyadmin, wordpress
 //	nginx-http-auth   mode=normal|auth|fallback|aggressive
 //	nginx-limit-req   ngx_limit_req_zones
 //	pam-generic       _ttys_re
-//	postfix           mode=more|normal|rbl|auth|ddos|extra|aggressive|errors
+//	postfix           mode=more|normal|rbl|auth|ddos|extra|aggressive|errors, exre-user
 //	proftpd           -
 //	pure-ftpd         -
 //	recidive          _jailname (fail2ban log lines and bancount's JSON ban events)

@@ -67,6 +67,9 @@ func (t *tailBuffer) String() string {
 // runner runs commands with /bin/sh -c.
 type runner struct {
 	shell string
+	// prefix runs the shell through another command (tests: "ip netns
+	// exec NS"), which must exec the shell in its own process.
+	prefix []string
 	// stdout receives the commands' standard output; nil discards it
 	// (fwban's standard output is the event stream, never the commands').
 	stdout interface{ Write([]byte) (int, error) }
@@ -86,7 +89,8 @@ func (r *runner) run(ctx context.Context, action, op string, sc script, timeout 
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, shell, "-c", sc.text)
+	argv := append(append([]string(nil), r.prefix...), shell, "-c", sc.text)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = environ(sc.env)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error {

@@ -1,0 +1,64 @@
+package action
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/banpipe/banpipe/pkg/firewall"
+	"github.com/banpipe/banpipe/pkg/netnstest"
+)
+
+// TestNetnsStockFirewall runs fail2ban's own firewall actions through this
+// backend inside a scratch network namespace (the commands run with
+// `ip netns exec`), and checks real connections: a banned address is
+// refused on the jail's ports only, another address still connects, and an
+// unban or a flush lets it in again.
+func TestNetnsStockFirewall(t *testing.T) {
+	stock(t)
+	for _, spec := range []string{"iptables-multiport", "nftables-multiport"} {
+		t.Run(spec, func(t *testing.T) {
+			pair := netnstest.New(t)
+			pair.Listen(t, 22)
+			pair.Listen(t, 8080)
+			b := newBackend(t, Config{Dir: stockDir, Actions: []string{spec}})
+			b.runner.prefix = []string{"ip", "netns", "exec", pair.Server}
+			ctx := context.Background()
+			js := firewall.JailSettings{Name: "sshd", Ports: "22", Protocol: "tcp"}
+			bans := []firewall.Ban{
+				ban(netip.PrefixFrom(netnstest.Client4, 32).String(), nil),
+				ban(netip.PrefixFrom(netnstest.Client6, 128).String(), nil),
+			}
+			if err := b.Check(ctx); err != nil {
+				t.Fatal(err)
+			}
+			noErrors(t, "ban", b.Ban(ctx, js, bans))
+			noErrors(t, "ban again", b.Ban(ctx, js, bans))
+			for _, c := range []netip.Addr{netnstest.Client4, netnstest.Client6} {
+				pair.Expect(t, c, 22, netnstest.Refused)
+				pair.Expect(t, c, 8080, netnstest.Connected)
+			}
+			pair.Expect(t, netnstest.Client4b, 22, netnstest.Connected)
+			pair.Expect(t, netnstest.Client6b, 22, netnstest.Connected)
+
+			noErrors(t, "unban", b.Unban(ctx, js, bans[:1]))
+			pair.Expect(t, netnstest.Client4, 22, netnstest.Connected)
+			pair.Expect(t, netnstest.Client6, 22, netnstest.Refused)
+
+			if err := b.Flush(ctx, ""); err != nil {
+				t.Fatal(err)
+			}
+			pair.Expect(t, netnstest.Client6, 22, netnstest.Connected)
+			var rules string
+			if strings.HasPrefix(spec, "iptables") {
+				rules = netnstest.Run(t, pair.Server, "iptables-save") + netnstest.Run(t, pair.Server, "ip6tables-save")
+			} else {
+				rules = netnstest.Run(t, pair.Server, "nft", "list", "ruleset")
+			}
+			if strings.Contains(rules, "f2b") {
+				t.Errorf("flush left rules:\n%s", rules)
+			}
+		})
+	}
+}

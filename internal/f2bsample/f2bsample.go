@@ -27,6 +27,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -388,12 +389,12 @@ func parseLocal(s string, loc *time.Location) (time.Time, bool, error) {
 	}
 	n := make([]int, 7)
 	for i := 1; i <= 6; i++ {
-		fmt.Sscan(m[i], &n[i])
+		n[i], _ = strconv.Atoi(m[i]) // not Sscan: it reads "08" as octal
 	}
 	ns := 0
 	if m[7] != "" {
 		f := m[7] + strings.Repeat("0", 9-len(m[7]))
-		fmt.Sscan(f, &ns)
+		ns, _ = strconv.Atoi(f)
 	}
 	return time.Date(n[1], time.Month(n[2]), n[3], n[4], n[5], n[6], ns, loc), m[7] != "", nil
 }

@@ -113,6 +113,9 @@ func New(cfg Config) (*Backend, error) {
 		}
 	}
 	for name, j := range cfg.Jails {
+		if err := checkJailName(name); err != nil {
+			return nil, err
+		}
 		for _, s := range specs(j.Actions) {
 			if _, _, err := f2bconf.ParseSpec(s); err != nil {
 				return nil, fmt.Errorf("jail %s: action %q: %w", name, s, err)
@@ -122,6 +125,30 @@ func New(cfg Config) (*Backend, error) {
 	b := &Backend{cfg: cfg, jails: make(map[string]*jailState)}
 	b.runner.stdout = cfg.Stdout
 	return b, nil
+}
+
+// MaxJailName is the longest jail name the backend accepts.
+const MaxJailName = 64
+
+// checkJailName refuses jail names that could mean something to the shell:
+// a jail's name is its actions' <name>, written into their commands as
+// trusted text (chain names, subjects). Letters, digits and "_.-@+:" are
+// allowed, starting with a letter or digit.
+func checkJailName(name string) error {
+	if name == "" || len(name) > MaxJailName {
+		return fmt.Errorf("action: jail name %q: 1 to %d characters", name, MaxJailName)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			continue
+		}
+		if i > 0 && strings.IndexByte("_.-@+:", c) >= 0 {
+			continue
+		}
+		return fmt.Errorf("action: jail name %q: only letters, digits and _.-@+: are allowed", name)
+	}
+	return nil
 }
 
 // specs splits entries holding several specs.
@@ -197,12 +224,10 @@ func jailArgs(js firewall.JailSettings) map[string]string {
 }
 
 // jailOptions are the jail's options: the settings' Options, the
-// configured jail's Options over them, and the blocktype.
+// configured jail's Options over them. (Blocktype is not passed: fail2ban's
+// actions set their own per family.)
 func (b *Backend) jailOptions(js firewall.JailSettings) map[string]string {
 	m := map[string]string{}
-	if js.Blocktype != "" {
-		m["blocktype"] = js.Blocktype
-	}
 	for k, v := range js.Options {
 		m[strings.ToLower(k)] = v
 	}
@@ -214,6 +239,9 @@ func (b *Backend) jailOptions(js firewall.JailSettings) map[string]string {
 
 // load reads the actions of a jail.
 func (b *Backend) load(js firewall.JailSettings) (*jailState, error) {
+	if err := checkJailName(js.Name); err != nil {
+		return nil, err
+	}
 	list := specs(b.cfg.Actions)
 	if j, ok := b.cfg.Jails[js.Name]; ok {
 		list = specs(j.Actions)
@@ -708,19 +736,7 @@ func (b *Backend) banInfo(ctx context.Context, js firewall.JailSettings, bn *fir
 	if t.IsZero() {
 		t = time.Now()
 	}
-	bantime := ""
-	switch {
-	case bn.Bantime < 0:
-		bantime = "-1"
-	case bn.Bantime > 0:
-		bantime = strconv.FormatInt(int64(bn.Bantime/time.Second), 10)
-	default:
-		if v, ok := js.Options["bantime"]; ok {
-			if d, err := f2bconf.ParseTime(v); err == nil {
-				bantime = strconv.FormatInt(int64(d/time.Second), 10)
-			}
-		}
-	}
+	bantime := formatBantime(bn, js)
 	restored := "0"
 	if bn.Restored {
 		restored = "1"
@@ -766,6 +782,33 @@ func (b *Backend) banInfo(ctx context.Context, js firewall.JailSettings, bn *fir
 		}
 		return value{}, false
 	}
+}
+
+// formatBantime returns <bantime>: the ban's, else until - time, else the
+// jail's, else the jail option bantime, else firewall.DefaultBantime; -1
+// when permanent.
+func formatBantime(bn *firewall.Ban, js firewall.JailSettings) string {
+	d := bn.Bantime
+	if d == 0 && !bn.Until.IsZero() && !bn.Time.IsZero() {
+		if d = bn.Until.Sub(bn.Time); d <= 0 {
+			d = 0
+		}
+	}
+	if d == 0 {
+		d = js.Bantime
+	}
+	if d == 0 {
+		if v, ok := js.Options["bantime"]; ok {
+			d, _ = f2bconf.ParseTime(v)
+		}
+	}
+	if d == 0 {
+		d = firewall.DefaultBantime
+	}
+	if d < 0 {
+		return "-1"
+	}
+	return strconv.FormatInt(int64(d/time.Second), 10)
 }
 
 // hostName resolves addr for <ip-host> (the first name, without its final

@@ -297,3 +297,49 @@ func TestReverseName(t *testing.T) {
 		}
 	}
 }
+
+// TestJailName: a jail's name becomes <name>, written into commands, so a
+// name that could mean something to the shell is refused.
+func TestJailName(t *testing.T) {
+	dir := t.TempDir()
+	pwned := filepath.Join(dir, "pwned")
+	b := newBackend(t, Config{Actions: []string{`record[logfile="` + filepath.Join(dir, "log") + `"]`}})
+	for _, name := range []string{"x; touch " + pwned, "$(touch " + pwned + ")", "", "a b", "-x", "a'b", strings.Repeat("a", MaxJailName+1)} {
+		errs := b.Ban(context.Background(), firewall.JailSettings{Name: name}, []firewall.Ban{ban("192.0.2.7/32", nil)})
+		if errs[0] == nil || !strings.Contains(errs[0].Error(), "jail name") {
+			t.Errorf("jail %q: %v", name, errs[0])
+		}
+	}
+	if _, err := os.Stat(pwned); err == nil {
+		t.Fatal("a command ran")
+	}
+	for _, name := range []string{"sshd", "nginx-http-auth", "postfix.sasl", "a@b:c+d_e"} {
+		noErrors(t, name, b.Ban(context.Background(), firewall.JailSettings{Name: name}, []firewall.Ban{ban("192.0.2.7/32", nil)}))
+	}
+	if _, err := New(Config{Jails: map[string]Jail{"a;b": {Actions: []string{"record"}}}}); err == nil {
+		t.Error("New with a bad jail name: no error")
+	}
+}
+
+func TestFormatBantime(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	tests := []struct {
+		name string
+		ban  firewall.Ban
+		js   firewall.JailSettings
+		want string
+	}{
+		{"ban's", firewall.Ban{Bantime: time.Hour}, firewall.JailSettings{Bantime: time.Minute}, "3600"},
+		{"permanent", firewall.Ban{Bantime: -1}, firewall.JailSettings{}, "-1"},
+		{"until", firewall.Ban{Time: t0, Until: t0.Add(90 * time.Second)}, firewall.JailSettings{}, "90"},
+		{"jail's", firewall.Ban{}, firewall.JailSettings{Bantime: 2 * time.Minute}, "120"},
+		{"jail permanent", firewall.Ban{}, firewall.JailSettings{Bantime: -1}, "-1"},
+		{"jail option", firewall.Ban{}, firewall.JailSettings{Options: map[string]string{"bantime": "1h30m"}}, "5400"},
+		{"default", firewall.Ban{}, firewall.JailSettings{}, "600"},
+	}
+	for _, tt := range tests {
+		if got := formatBantime(&tt.ban, tt.js); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}

@@ -44,7 +44,9 @@
 //	<failures>      failures that led to the ban (also <ipfailures>, <ipjailfailures>)
 //	<bancount>      how many times the address was banned
 //	<time>          when the ban was decided, Unix seconds
-//	<bantime>       the ban's length in seconds, -1 permanent
+//	<bantime>       the ban's length in seconds, -1 permanent (a ban without
+//	                one: until - time, else the jail's Bantime or bantime
+//	                option, else 600)
 //	<restored>      1 for a ban restored at start, else 0
 //	<F-NAME>        the filter capture NAME (the event's lower-cased field), "" when absent
 //	<matches>       the event's "matches" field; "" otherwise (also <ipmatches>,
@@ -71,6 +73,11 @@
 // text is its own affair: mail's "set escape" in fail2ban's mail actions
 // keeps a "~!" line of the text from running commands, and printf %b, which
 // several actions use, interprets backslash escapes in it.
+//
+// A jail's name is its actions' <name> by default and is written into the
+// commands (chain names, mail subjects), so it must be made of letters,
+// digits and "_.-@+:" ([MaxJailName] at most); the backend refuses the bans
+// of any other jail.
 //
 // # Lifecycle
 //

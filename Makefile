@@ -51,7 +51,11 @@ install: build
 	install -m 0755 bin/fwban $(DESTDIR)$(SBINDIR)/
 	install -m 0644 man/logmatch.1 man/bancount.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 man/fwban.8 $(DESTDIR)$(MANDIR)/man8/
-	@if [ -d dist/systemd ]; then install -d $(DESTDIR)$(UNITDIR) && install -m 0644 dist/systemd/* $(DESTDIR)$(UNITDIR)/; fi
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/share/doc/banpipe/examples
+	for u in dist/systemd/*.service; do \
+		sed -e 's#@BINDIR@#$(BINDIR)#g' -e 's#@SBINDIR@#$(SBINDIR)#g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u); \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
+	install -m 0644 dist/examples/* $(DESTDIR)$(PREFIX)/share/doc/banpipe/examples/
 	@if [ -d dist/completion ]; then \
 		install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions; \
 		for c in $(CMDS); do \

@@ -135,6 +135,7 @@ func Run(ctx context.Context, app *cli.App, args []string, stdin io.Reader, stdo
 	name := app.Name
 	app.Reader, app.Writer, app.ErrWriter = stdin, stdout, stderr
 	app.HideHelpCommand = true
+	app.EnableBashCompletion = true
 	if app.Version == "" {
 		app.Version = BuildVersion()
 	}

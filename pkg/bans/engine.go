@@ -80,6 +80,8 @@ type Engine struct {
 	expiry     banHeap
 	history    map[string][]*histRow
 	replaying  bool
+	remote     bool
+	extending  bool
 	rec        Record
 	ev         event.Event
 	idbuf      []byte
@@ -302,9 +304,27 @@ func (e *Engine) journal(r Record) {
 }
 
 func (e *Engine) emit(ev *event.Event) {
-	if e.cfg.Emit != nil && !e.replaying {
+	if e.replaying {
+		return
+	}
+	if e.cfg.Emit != nil {
 		e.cfg.Emit(ev)
 	}
+	if e.cfg.Shared != nil && !ev.Restored && !e.remote {
+		e.cfg.Shared.Publish(context.Background(), ev)
+	}
+}
+
+// Extending reports, during Emit, whether the ban being emitted extends a
+// running ban (an update) rather than starting one.
+func (e *Engine) Extending() bool { return e.extending }
+
+// Remote runs f (calls of [Engine.Ban] or [Engine.Unban] for decisions
+// that came from the fleet) without publishing its events again.
+func (e *Engine) Remote(f func()) {
+	e.remote = true
+	defer func() { e.remote = false }()
+	f()
 }
 
 // failureID returns the id of a failure and its address.
@@ -520,7 +540,9 @@ func (e *Engine) decide(j *jail, id string, ip netip.Prefix, last int64, fails i
 		b.fails = fails
 		j.st.Extended++
 		e.journalBan(b, true, seen, lineno)
+		e.extending = true
 		e.emitBan(b, false)
+		e.extending = false
 		return
 	}
 	count, bt := 1, int64(-1)

@@ -2,6 +2,8 @@ package bans
 
 import (
 	"context"
+
+	"github.com/banpipe/banpipe/pkg/event"
 	"math"
 	"net/netip"
 	"time"
@@ -80,17 +82,20 @@ type Jail struct {
 	Ignore   Ignorer // nil: only loopback is ignored
 }
 
-// Shared is the seam for fleet mode: a window shared by several hosts. When
-// an [Engine] has one, every counted failure is also reported to it, and its
-// answer decides the ban; on error the engine falls back to its local
-// window. Bans decided here are published; bans decided elsewhere arrive
-// through Subscribe and are applied with [Engine.Ban].
+// Shared is the seam for fleet mode (pkg/fleet adapts to it): a window
+// shared by several hosts. When an [Engine] has one, every counted failure
+// is reported to it instead of the local window, and its answer decides
+// the ban; on error the engine falls back to its local window. Bans and
+// unbans decided here are published; the caller reads the other hosts'
+// decisions from Subscribe and applies them with [Engine.Ban] and
+// [Engine.Unban]. Nil without --fleet.
 type Shared interface {
 	// Failure adds a failure of id in jail at t with the given weight and
-	// reports whether the shared window reached maxretry.
+	// reports whether the shared window reached maxretry, and the failures
+	// it holds.
 	Failure(ctx context.Context, jail, id string, t time.Time, weight, maxretry int, findtime time.Duration) (ban bool, failures int, err error)
-	// PublishBan tells the other hosts about a ban decided here.
-	PublishBan(ctx context.Context, b BanInfo) error
-	// Subscribe calls fn for every ban decided by another host until ctx ends.
-	Subscribe(ctx context.Context, fn func(BanInfo)) error
+	// Publish tells the other hosts about a ban or unban decided here.
+	Publish(ctx context.Context, ev *event.Event) error
+	// Subscribe returns the other hosts' decisions until ctx ends.
+	Subscribe(ctx context.Context) <-chan *event.Event
 }

@@ -1,26 +1,163 @@
-// Package bancount implements the bancount command.
+// Package bancount implements the bancount command: fail2ban's decision half
+// as a stream filter. It reads failure events (JSON Lines, see pkg/event) on
+// standard input and writes ban and unban events on standard output.
+//
+// One process serves every jail: an event's "jail" picks its settings,
+// from the flags or from a fail2ban jail configuration (--config). The state
+// (bans, the increment history, the failure windows and the dedupe
+// watermark) lives in --state and survives restarts; a control socket
+// (--socket) answers `bancount status`, `bancount ban` and `bancount unban`.
+//
+// At the end of its input bancount writes its state and exits; bans still
+// running stay in the state, and the next start re-emits them with
+// "restored":true or unbans those that ended meanwhile. With the live clock,
+// unbans fire on the wall clock while bancount runs, input or not.
 package bancount
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/banpipe/banpipe/internal/clirun"
 )
 
+// Default paths.
+const (
+	DefaultState  = "/var/lib/banpipe/bancount.state"
+	DefaultSocket = "/run/banpipe/bancount.sock"
+)
+
 // Main runs bancount with args (args[0] is the program name) and returns its exit status.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return clirun.Run(ctx, newApp(), args, stdin, stdout, stderr)
+	return clirun.Run(ctx, newApp(stdin, stdout, stderr), args, stdin, stdout, stderr)
 }
 
-func newApp() *cli.App {
+func socketFlag() cli.Flag {
+	return &cli.StringFlag{Name: "socket", Value: DefaultSocket, EnvVars: []string{"BANCOUNT_SOCKET"},
+		Usage: "control socket `PATH` (\"none\": no socket)"}
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
-		Name:  "bancount",
-		Usage: "(being written)",
+		Name:      "bancount",
+		Usage:     "decide bans from failure events, with fail2ban's rules",
+		UsageText: "bancount [options] < failures.jsonl > bans.jsonl\nbancount status [JAIL] [--json]\nbancount ban JAIL IP|CIDR|ID\nbancount unban [JAIL] IP | --all [JAIL]",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "maxretry", Value: 5, Usage: "failures that ban, within findtime"},
+			&cli.StringFlag{Name: "findtime", Value: "10m", Usage: "the rate window (fail2ban time syntax: 600, 10m, 1h30m, 1d)"},
+			&cli.StringFlag{Name: "bantime", Value: "10m", Usage: "ban length (fail2ban time syntax; -1: permanent)"},
+			&cli.StringSliceFlag{Name: "ignoreip", Usage: "never ban these addresses, prefixes, host names or file:LISTs (repeatable)"},
+			&cli.BoolFlag{Name: "ignoreself", Value: true, Usage: "never ban this machine's own addresses"},
+			&cli.StringFlag{Name: "ignorecommand", Usage: "ignore an id when this command exits 0 (<ip> is passed as \"$1\")"},
+			&cli.BoolFlag{Name: "bantime-increment", Usage: "lengthen the bans of repeat offenders"},
+			&cli.Float64Flag{Name: "bantime-factor", Value: 1, Usage: "increment factor"},
+			&cli.StringFlag{Name: "bantime-formula", Usage: "increment formula (fail2ban's Python expression subset)"},
+			&cli.StringFlag{Name: "bantime-multipliers", Usage: "increment multipliers, e.g. \"1 2 4 8 16 32 64\""},
+			&cli.StringFlag{Name: "bantime-maxtime", Usage: "longest incremented ban"},
+			&cli.StringFlag{Name: "bantime-rndtime", Usage: "random seconds added to incremented bans"},
+			&cli.BoolFlag{Name: "bantime-overalljails", Usage: "count bans of every jail for the increment"},
+			&cli.StringFlag{Name: "clock", Value: "live", Usage: "\"live\" (wall clock) or \"log\" (now is the newest event time)"},
+			&cli.StringFlag{Name: "state", Value: DefaultState, EnvVars: []string{"BANCOUNT_STATE"}, Usage: "state `PATH` (\"none\": keep nothing)"},
+			socketFlag(),
+			&cli.IntFlag{Name: "max-tracked", Value: 1_000_000, Usage: "most failure windows kept; the oldest is evicted first"},
+			&cli.StringFlag{Name: "config", Usage: "fail2ban jail configuration `FILE` (jail.conf; jail.d/ and .local are read too)"},
+			&cli.StringFlag{Name: "log", Usage: "write a fail2ban.log-style ban log to `FILE`, or \"syslog\""},
+			&cli.BoolFlag{Name: "check", Usage: "check the configuration, print one line per jail, and exit"},
+			&cli.BoolFlag{Name: "dump", Usage: "print the resolved settings of every jail as JSON, and exit"},
+		},
+		Commands: []*cli.Command{
+			{
+				Name:      "status",
+				Usage:     "show jails, failures being counted and bans of the running bancount",
+				ArgsUsage: "[JAIL]",
+				Flags: []cli.Flag{socketFlag(),
+					&cli.BoolFlag{Name: "json", Usage: "print JSON"},
+					&cli.IntFlag{Name: "windows", Value: 20, Usage: "failure windows to list per jail"}},
+				Action: func(c *cli.Context) error {
+					if err := clirun.CheckArgs(c); err != nil {
+						return err
+					}
+					if c.NArg() > 1 {
+						return clirun.Usagef("status takes at most one JAIL")
+					}
+					return clientStatus(c, c.Args().First())
+				},
+			},
+			{
+				Name:      "ban",
+				Usage:     "ban an address, prefix or id in a jail now",
+				ArgsUsage: "JAIL IP|CIDR|ID",
+				Flags:     []cli.Flag{socketFlag()},
+				Action: func(c *cli.Context) error {
+					if err := clirun.CheckArgs(c); err != nil {
+						return err
+					}
+					if c.NArg() != 2 {
+						return clirun.Usagef("ban needs JAIL and IP")
+					}
+					return clientCall(c, request{Cmd: "ban", Jail: c.Args().Get(0), ID: c.Args().Get(1)})
+				},
+			},
+			{
+				Name:      "unban",
+				Usage:     "end a ban now (in every jail when JAIL is not given)",
+				ArgsUsage: "[JAIL] IP | --all [JAIL]",
+				Flags:     []cli.Flag{socketFlag(), &cli.BoolFlag{Name: "all", Usage: "end every ban"}},
+				Action: func(c *cli.Context) error {
+					if err := clirun.CheckArgs(c); err != nil {
+						return err
+					}
+					args := c.Args().Slice()
+					switch {
+					case c.Bool("all") && len(args) <= 1:
+						return clientCall(c, request{Cmd: "unban", All: true, Jail: c.Args().First()})
+					case c.Bool("all"):
+						return clirun.Usagef("unban --all takes at most one JAIL")
+					case len(args) == 1:
+						return clientCall(c, request{Cmd: "unban", ID: args[0]})
+					case len(args) == 2:
+						return clientCall(c, request{Cmd: "unban", Jail: args[0], ID: args[1]})
+					}
+					return clirun.Usagef("unban needs [JAIL] IP, or --all")
+				},
+			},
+		},
 		Action: func(c *cli.Context) error {
-			return clirun.CheckArgs(c)
+			if err := clirun.CheckArgs(c); err != nil {
+				return err
+			}
+			if c.NArg() > 0 {
+				return clirun.Usagef("unexpected argument %q: bancount reads standard input", c.Args().First())
+			}
+			cfg, err := loadConfig(c)
+			if err != nil {
+				return clirun.Config(err)
+			}
+			switch {
+			case c.Bool("check"):
+				return check(c, cfg)
+			case c.Bool("dump"):
+				return dump(c, cfg)
+			}
+			return run(c.Context, c, cfg, stdin, stdout, stderr)
 		},
 	}
+}
+
+func joinNonEmpty(sep string, parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, sep)
+}
+
+func warnf(w io.Writer, format string, args ...any) {
+	fmt.Fprintf(w, "bancount: "+format+"\n", args...)
 }

@@ -1,0 +1,127 @@
+package bancount
+
+import (
+	"fmt"
+	"log/syslog"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/banpipe/banpipe/pkg/event"
+)
+
+// banLog writes fail2ban.log-style lines:
+//
+//	2026-11-21 10:04:05,123 fail2ban.actions        [PID]: NOTICE  [sshd] Ban 192.0.2.7
+//
+// for bans ("Ban"), restored bans ("Restore Ban"), extensions ("Increase
+// Ban ADDR (COUNT # BANTIME -> UNTIL)"), unbans ("Unban") and ignored
+// failures ("fail2ban.filter ... INFO    [sshd] Ignore ADDR by SOURCE"), so
+// fail2ban's recidive filter and `tail -f` habits keep working.
+type banLog struct {
+	mu   sync.Mutex
+	path string
+	f    *os.File
+	sys  *syslog.Writer
+	pid  int
+	buf  []byte
+	err  error
+}
+
+func openBanLog(target string) (*banLog, error) {
+	l := &banLog{path: target, pid: os.Getpid()}
+	if target == "syslog" {
+		w, err := syslog.New(syslog.LOG_DAEMON|syslog.LOG_NOTICE, "bancount")
+		if err != nil {
+			return nil, fmt.Errorf("--log syslog: %w", err)
+		}
+		l.sys = w
+		return l, nil
+	}
+	f, err := os.OpenFile(target, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("--log: %w", err)
+	}
+	l.f = f
+	return l, nil
+}
+
+// reopen reopens the file when forced (SIGHUP) or when the path no longer
+// names the open file (logrotate moved or removed it).
+func (l *banLog) reopen(force bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return
+	}
+	if !force {
+		var a, b syscall.Stat_t
+		if err := syscall.Fstat(int(l.f.Fd()), &a); err != nil {
+			return
+		}
+		if err := syscall.Stat(l.path, &b); err == nil && a.Ino == b.Ino && a.Dev == b.Dev {
+			return
+		}
+	}
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return
+	}
+	l.f.Close()
+	l.f = f
+}
+
+func (l *banLog) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.sys != nil {
+		return l.sys.Close()
+	}
+	return l.f.Close()
+}
+
+func (l *banLog) line(t time.Time, logger, level, jail, msg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t.IsZero() {
+		t = time.Now()
+	}
+	t = t.Local()
+	b := l.buf[:0]
+	if l.sys == nil {
+		b = t.AppendFormat(b, "2006-01-02 15:04:05")
+		b = fmt.Appendf(b, ",%03d ", t.Nanosecond()/1e6)
+	}
+	b = fmt.Appendf(b, "%-24s[%d]: %-7s [%s] %s\n", logger, l.pid, level, jail, msg)
+	l.buf = b
+	if l.sys != nil {
+		l.sys.Notice(string(b))
+		return
+	}
+	l.f.Write(b)
+}
+
+func (l *banLog) event(ev *event.Event) {
+	id := ev.ID()
+	switch {
+	case ev.Action == event.ActionUnban:
+		l.line(ev.Time, "fail2ban.actions", "NOTICE", ev.Jail, "Unban "+id)
+	case ev.Restored:
+		l.line(ev.Time, "fail2ban.actions", "NOTICE", ev.Jail, "Restore Ban "+id)
+	default:
+		l.line(ev.Time, "fail2ban.actions", "NOTICE", ev.Jail, "Ban "+id)
+	}
+}
+
+func (l *banLog) extend(ev *event.Event) {
+	until := "infinite"
+	if !ev.Until.IsZero() {
+		until = ev.Until.Local().Format("2006-01-02 15:04:05")
+	}
+	l.line(ev.Time, "fail2ban.actions", "NOTICE", ev.Jail, fmt.Sprintf("Increase Ban %s (%d # %ds -> %s)", ev.ID(), ev.Bancount, ev.Bantime, until))
+}
+
+func (l *banLog) ignore(t time.Time, jail, id, src string) {
+	l.line(t, "fail2ban.filter", "INFO", jail, fmt.Sprintf("Ignore %s by %s", id, src))
+}

@@ -44,6 +44,13 @@ type Config struct {
 	// (fail2ban does at shutdown); otherwise Close runs nothing and what
 	// the actions made stays.
 	StopOnClose bool
+	// AssumeStarted is for ad hoc commands run in a fresh process (fwban
+	// unban, fwban flush) on what an earlier fwban made: every action is
+	// taken as started with bans in place, so Unban runs actionunban for
+	// any ban, and Flush runs actionflush and actionstop of every jail in
+	// Jails or named to it. Without it, as in fail2ban, they only act on
+	// what this backend did.
+	AssumeStarted bool
 	// Stdout receives the commands' standard output; nil discards it.
 	Stdout io.Writer
 	// LookupAddr resolves <ip-host>; nil means net.DefaultResolver's.
@@ -261,14 +268,24 @@ func (b *Backend) load(js firewall.JailSettings) (*jailState, error) {
 			return nil, fmt.Errorf("jail %s: action %q: a second action named %s (give it another name=...)", js.Name, s, d.name)
 		}
 		names[d.name] = true
-		st.actions = append(st.actions, &actionState{
+		a := &actionState{
 			def:      d,
 			settings: js,
 			started:  map[string]bool{},
 			items:    map[string]bool{},
 			banned:   map[netip.Prefix]bool{},
 			executed: map[string]map[string]string{},
-		})
+		}
+		if b.cfg.AssumeStarted {
+			fams := []string{""}
+			if d.conditional {
+				fams = families
+			}
+			for _, f := range fams {
+				a.started[f], a.items[f] = true, true
+			}
+		}
+		st.actions = append(st.actions, a)
 	}
 	return st, nil
 }
@@ -396,7 +413,7 @@ func (b *Backend) banOne(ctx context.Context, a *actionState, bn *firewall.Ban, 
 }
 
 func (b *Backend) unbanOne(ctx context.Context, a *actionState, bn *firewall.Ban, fam string) error {
-	if !a.banned[bn.Prefix] {
+	if !a.banned[bn.Prefix] && !b.cfg.AssumeStarted {
 		return nil
 	}
 	if err := b.process(ctx, a, opUnban, fam, b.banInfo(ctx, a.settings, bn, fam)); err != nil {
@@ -588,6 +605,17 @@ func (b *Backend) Flush(ctx context.Context, jail string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var errs []error
+	if b.cfg.AssumeStarted && !b.closed {
+		names := sortedKeys(b.cfg.Jails)
+		if jail != "" {
+			names = []string{jail}
+		}
+		for _, n := range names {
+			if _, err := b.jail(firewall.JailSettings{Name: n}); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
 	for _, name := range sortedKeys(b.jails) {
 		if jail != "" && name != jail {
 			continue

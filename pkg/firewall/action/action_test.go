@@ -343,3 +343,28 @@ func TestFormatBantime(t *testing.T) {
 		}
 	}
 }
+
+// TestAssumeStarted: ad hoc commands in a fresh process act on what an
+// earlier one made.
+func TestAssumeStarted(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "log")
+	ctx := context.Background()
+	b := newBackend(t, Config{Actions: []string{`record[logfile="` + log + `"]`}, AssumeStarted: true})
+	noErrors(t, "unban", b.Unban(ctx, firewall.JailSettings{Name: "sshd"}, []firewall.Ban{ban("192.0.2.7/32", nil)}))
+	if err := b.Flush(ctx, "web"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := readFile(t, log), "unban 192.0.2.7 sshd\nflush web\nstop web\n"; got != want {
+		t.Errorf("log %q, want %q", got, want)
+	}
+	// Without it, nothing runs.
+	log2 := filepath.Join(t.TempDir(), "log")
+	b2 := newBackend(t, Config{Actions: []string{`record[logfile="` + log2 + `"]`}})
+	noErrors(t, "unban", b2.Unban(ctx, firewall.JailSettings{Name: "sshd"}, []firewall.Ban{ban("192.0.2.7/32", nil)}))
+	if err := b2.Flush(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, log2); got != "" {
+		t.Errorf("log %q, want nothing", got)
+	}
+}

@@ -91,7 +91,11 @@
 // actionrepair runs (or actionstop and actionstart), and the command is
 // tried once more. [Backend.Flush] runs actionflush (or actionunban of each
 // ban) then actionstop; [Backend.Close] runs actionstop only with
-// [Config].StopOnClose. The backend keeps no state across processes.
+// [Config].StopOnClose. The backend keeps no state across processes:
+// [Backend.List] shows the bans this backend made; for ad hoc commands in a
+// fresh process (fwban unban, fwban flush), [Config].AssumeStarted takes
+// every action as started with bans in place. A jail's actions are read,
+// with the JailSettings given, at its first Ban or Unban (even of no bans).
 //
 // Each command runs in its own process group with standard input
 // /dev/null, its standard output discarded (or sent to [Config].Stdout),

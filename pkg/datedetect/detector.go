@@ -60,7 +60,8 @@ type Detector struct {
 	lastTempl   int
 	firstUnused int
 
-	clock func() float64
+	clock  func() float64
+	noFast bool // tests: regex path only
 
 	// per-line scratch
 	runes  []rune
@@ -279,7 +280,7 @@ func (d *Detector) matchDate(dt *ddTemplate, line string, pos, endpos int) (matc
 	if pos > endpos {
 		return match{}, false
 	}
-	if t.fast != nil && d.ascii {
+	if t.fast != nil && d.ascii && !d.noFast {
 		m, st := t.fast.search(line[:endpos], pos)
 		switch st {
 		case fastMatch:

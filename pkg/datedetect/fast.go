@@ -1,5 +1,20 @@
 package datedetect
 
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// The fast path: hand-written matchers for the templates that date most
+// log lines (syslog and ISO 8601 at line start, Apache's date). A matcher
+// walks the template's regex as a backtracking engine would: every choice
+// point lists its alternatives in the regex's order, and a depth-first
+// search takes the first that completes, so the match (span and groups) is
+// the regex's. It runs on ASCII lines only and answers fastUnknown where
+// it is not sure (Python and .NET disagree on \s for U+001C..U+001F, or
+// a choice point has too many alternatives); the regex decides then.
+
 type fastStatus uint8
 
 const (
@@ -8,9 +23,505 @@ const (
 	fastNoMatch
 )
 
-// fastPattern is a hand-written matcher for one template regex.
-type fastPattern struct{}
+type nodeKind uint8
 
-func fastFor(regex string) *fastPattern { return nil }
+const (
+	nBOL       nodeKind = iota // ^
+	nStartLook                 // (?=^|\b|\W)
+	nNonWord02                 // (?:\W{0,2})?
+	nGroupBeg                  // ( of group 1
+	nGroupEnd                  // ) of group 1
+	nLit                       // one character
+	nOptLit                    // an optional character
+	nOptClass                  // [set]?
+	nWord                      // (?P<key>w1|w2|...), all of one length
+	nOptWord                   // (?:(?P<key>w1|...) )?
+	nToken                     // digit alternatives, e.g. [1-2]\d|[0 ]?[1-9]|3[0-1]
+	nYear                      // %ExY
+	nOptYear                   // (?: %ExY)?
+	nSep                       // (?P<_sep>[set])
+	nBackref                   // (?P=_sep)
+	nTOrSpaces                 // (?:T|  ?)
+	nOptFrac                   // (?:[seps](?P<f>[0-9]{1,6}))?
+	nOptZone                   // (?:\s*(?P<z>...))? or (?: (?P<z>...))?
+	nEndLook                   // (?=\b|\W|$)
+)
 
-func (p *fastPattern) search(s string, pos int) (match, fastStatus) { return match{}, fastUnknown }
+type item struct {
+	set string
+	opt bool
+}
+
+type node struct {
+	kind  nodeKind
+	key   int    // field recorded (keyNone: none)
+	c     byte   // nLit, nOptLit
+	set   string // nOptClass, nSep, nOptFrac separators
+	words []string
+	alts  [][]item
+	ci    bool // case-insensitive (the template has (?i))
+	anyWS bool // nOptZone: \s* (else one space)
+}
+
+type fastPattern struct {
+	nodes    []node
+	anchored bool
+	years    *[10000]bool
+}
+
+type cand struct {
+	end    int
+	gs, ge int // span of the node's group, -1 when it does not take part
+}
+
+const maxCand = 12
+
+type fstate struct {
+	gbeg, gend int
+	sep        byte
+	spans      [keyp + 1][2]int
+}
+
+const (
+	digits = "0123456789"
+)
+
+func tok(alts ...[]item) node { return node{kind: nToken, alts: alts} }
+func it(set string, opt bool) item {
+	return item{set: set, opt: opt}
+}
+
+var (
+	tokD  = [][]item{{it("12", false), it(digits, false)}, {it("0 ", true), it("123456789", false)}, {it("3", false), it("01", false)}}
+	tokM  = [][]item{{it("0", true), it("123456789", false)}, {it("1", false), it("012", false)}}
+	tokH  = [][]item{{it("01", true), it(digits, false)}, {it("2", false), it("0123", false)}}
+	tokK  = [][]item{{it("012", true), it(digits, false)}}
+	tokMi = [][]item{{it("012345", true), it(digits, false)}}
+	tokS  = [][]item{{it("012345", true), it(digits, false)}, {it("6", false), it("01", false)}}
+)
+
+func withKey(n node, key int) node { n.key = key; return n }
+
+var (
+	monthWords = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+	dayWords   = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+)
+
+// The template regexes with a fast path, %ExY written as <Y>.
+const (
+	reSyslogLB = `(?iu)^(?:\W{0,2})?((?:(?P<a>mon|tue|wed|thu|fri|sat|sun) )?(?P<b>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec) (?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])  ?(?P<H>[0-2]?\d):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1])(?:\.(?P<f>[0-9]{1,6}))?(?: <Y>)?)(?=\b|\W|$)`
+	reISOLB    = `^(?:\W{0,2})?(<Y>(?P<_sep>[-/.])(?P<m>0?[1-9]|1[0-2])(?P=_sep)(?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])(?:T|  ?)(?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1])(?:[.,](?P<f>[0-9]{1,6}))?(?:\s*(?P<z>Z|UTC|GMT|[+-][01]\d(?::?\d{2})?))?)(?=\b|\W|$)`
+	reApache   = `(?iu)(?=^|\b|\W)((?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])(?P<_sep>[-/])(?P<b>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?P=_sep)<Y>[ :]?(?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1])(?:\.(?P<f>[0-9]{1,6}))?(?: (?P<z>Z|UTC|GMT|[+-][01]\d(?::?\d{2})?))?)(?=\b|\W|$)`
+)
+
+var fastShapes = map[string]func() ([]node, bool){
+	reSyslogLB: func() ([]node, bool) {
+		return []node{
+			{kind: nBOL}, {kind: nNonWord02}, {kind: nGroupBeg},
+			{kind: nOptWord, key: keya, words: dayWords, ci: true},
+			{kind: nWord, key: keyb, words: monthWords, ci: true},
+			{kind: nLit, c: ' '},
+			withKey(tok(tokD...), keyd),
+			{kind: nLit, c: ' '}, {kind: nOptLit, c: ' '},
+			withKey(tok(tokK...), keyH),
+			{kind: nLit, c: ':'}, withKey(tok(tokMi...), keyM),
+			{kind: nLit, c: ':'}, withKey(tok(tokS...), keyS),
+			{kind: nOptFrac, key: keyf, set: "."},
+			{kind: nOptYear, key: keyY},
+			{kind: nGroupEnd}, {kind: nEndLook},
+		}, true
+	},
+	reISOLB: func() ([]node, bool) {
+		return []node{
+			{kind: nBOL}, {kind: nNonWord02}, {kind: nGroupBeg},
+			{kind: nYear, key: keyY},
+			{kind: nSep, set: "-/."},
+			withKey(tok(tokM...), keym),
+			{kind: nBackref},
+			withKey(tok(tokD...), keyd),
+			{kind: nTOrSpaces},
+			withKey(tok(tokH...), keyH),
+			{kind: nLit, c: ':'}, withKey(tok(tokMi...), keyM),
+			{kind: nLit, c: ':'}, withKey(tok(tokS...), keyS),
+			{kind: nOptFrac, key: keyf, set: ".,"},
+			{kind: nOptZone, key: keyz, anyWS: true},
+			{kind: nGroupEnd}, {kind: nEndLook},
+		}, true
+	},
+	reApache: func() ([]node, bool) {
+		return []node{
+			{kind: nStartLook}, {kind: nGroupBeg},
+			withKey(tok(tokD...), keyd),
+			{kind: nSep, set: "-/"},
+			{kind: nWord, key: keyb, words: monthWords, ci: true},
+			{kind: nBackref},
+			{kind: nYear, key: keyY},
+			{kind: nOptClass, set: " :"},
+			withKey(tok(tokH...), keyH),
+			{kind: nLit, c: ':'}, withKey(tok(tokMi...), keyM),
+			{kind: nLit, c: ':'}, withKey(tok(tokS...), keyS),
+			{kind: nOptFrac, key: keyf, set: "."},
+			{kind: nOptZone, key: keyz, ci: true},
+			{kind: nGroupEnd}, {kind: nEndLook},
+		}, false
+	},
+}
+
+var exYShape = regexp.MustCompile(`\(\?P<Y>[0-9\[\]\(\)\?:|]+\\d\)`)
+
+// fastFor returns the fast matcher of a template regex, or nil.
+func fastFor(regex string) *fastPattern {
+	loc := exYShape.FindStringIndex(regex)
+	if loc == nil {
+		return nil
+	}
+	exY := regex[loc[0]:loc[1]]
+	shape := regex[:loc[0]] + "<Y>" + regex[loc[1]:]
+	build, ok := fastShapes[shape]
+	if !ok {
+		return nil
+	}
+	years, err := yearSet(exY)
+	if err != nil {
+		return nil
+	}
+	nodes, anchored := build()
+	return &fastPattern{nodes: nodes, anchored: anchored, years: years}
+}
+
+// yearSet lists the four-digit years %ExY matches.
+func yearSet(exY string) (*[10000]bool, error) {
+	inner := strings.TrimSuffix(strings.TrimPrefix(exY, "(?P<Y>"), ")")
+	re, err := regexp.Compile(`^(?:` + inner + `)$`)
+	if err != nil {
+		return nil, err
+	}
+	var set [10000]bool
+	for y := 0; y < 10000; y++ {
+		s := strconv.Itoa(y)
+		s = strings.Repeat("0", 4-len(s)) + s
+		set[y] = re.MatchString(s)
+	}
+	return &set, nil
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func eqFold(s string, i int, w string, ci bool) bool {
+	if i+len(w) > len(s) {
+		return false
+	}
+	for k := 0; k < len(w); k++ {
+		c := s[i+k]
+		if ci {
+			c = lower(c)
+		}
+		if c != w[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// search finds the leftmost match in s (already cut at endpos) starting at
+// pos or later, as pattern.search(s, pos).
+func (p *fastPattern) search(s string, pos int) (match, fastStatus) {
+	var st fstate
+	if p.anchored {
+		if pos != 0 {
+			return match{}, fastNoMatch
+		}
+		return p.at(s, 0, &st)
+	}
+	for i := pos; i <= len(s); i++ {
+		m, r := p.at(s, i, &st)
+		if r != fastNoMatch {
+			return m, r
+		}
+	}
+	return match{}, fastNoMatch
+}
+
+func (p *fastPattern) at(s string, i int, st *fstate) (match, fastStatus) {
+	for k := range st.spans {
+		st.spans[k] = [2]int{-1, -1}
+	}
+	end, r := p.dfs(s, 0, i, st)
+	if r != fastMatch {
+		return match{}, r
+	}
+	m := match{start: i, end: end, gstart: st.gbeg, gend: st.gend, fast: true}
+	for _, n := range p.nodes {
+		if n.key != keyNone {
+			if sp := st.spans[n.key]; sp[0] >= 0 {
+				m.f.set(n.key, s[sp[0]:sp[1]])
+			}
+		}
+	}
+	return m, fastMatch
+}
+
+func (p *fastPattern) dfs(s string, k, i int, st *fstate) (int, fastStatus) {
+	if k == len(p.nodes) {
+		return i, fastMatch
+	}
+	n := &p.nodes[k]
+	var cs [maxCand]cand
+	c, ok := p.cands(n, s, i, st, &cs)
+	if !ok {
+		return 0, fastUnknown
+	}
+	for j := 0; j < c; j++ {
+		switch n.kind {
+		case nGroupBeg:
+			st.gbeg = i
+		case nGroupEnd:
+			st.gend = i
+		case nSep:
+			st.sep = s[i]
+		}
+		if n.key != keyNone {
+			st.spans[n.key] = [2]int{cs[j].gs, cs[j].ge}
+		}
+		e, r := p.dfs(s, k+1, cs[j].end, st)
+		if r != fastNoMatch {
+			return e, r
+		}
+	}
+	return 0, fastNoMatch
+}
+
+// cands lists the positions node n can end at when it starts at i, in the
+// order a backtracking engine tries them. ok is false when unsure.
+func (p *fastPattern) cands(n *node, s string, i int, st *fstate, out *[maxCand]cand) (c int, ok bool) {
+	add := func(end, gs, ge int) bool {
+		if c == maxCand {
+			return false
+		}
+		out[c] = cand{end, gs, ge}
+		c++
+		return true
+	}
+	switch n.kind {
+	case nBOL:
+		if i == 0 {
+			add(i, -1, -1)
+		}
+	case nStartLook:
+		if i == 0 || i >= len(s) || !isWordByte(s[i]) || !isWordByte(s[i-1]) {
+			// ^, \W at i, or \b (a word character after a non-word one;
+			// at the end only \b after a word character, which \W|^ covers
+			// when false: at len(s) "\W" fails and \b needs a word before)
+			if i == len(s) && i > 0 && !isWordByte(s[i-1]) {
+				break
+			}
+			add(i, -1, -1)
+		}
+	case nNonWord02:
+		k := 0
+		for k < 2 && i+k < len(s) && !isWordByte(s[i+k]) {
+			k++
+		}
+		for ; k >= 0; k-- {
+			add(i+k, -1, -1)
+		}
+	case nGroupBeg, nGroupEnd:
+		add(i, -1, -1)
+	case nLit:
+		if i < len(s) && s[i] == n.c {
+			add(i+1, -1, -1)
+		}
+	case nOptLit:
+		if i < len(s) && s[i] == n.c {
+			add(i+1, -1, -1)
+		}
+		add(i, -1, -1)
+	case nOptClass:
+		if i < len(s) && strings.IndexByte(n.set, s[i]) >= 0 {
+			add(i+1, -1, -1)
+		}
+		add(i, -1, -1)
+	case nWord:
+		for _, w := range n.words {
+			if eqFold(s, i, w, n.ci) {
+				add(i+len(w), i, i+len(w))
+			}
+		}
+	case nOptWord:
+		for _, w := range n.words {
+			if eqFold(s, i, w, n.ci) && i+len(w) < len(s) && s[i+len(w)] == ' ' {
+				add(i+len(w)+1, i, i+len(w))
+			}
+		}
+		add(i, -1, -1)
+	case nToken:
+		for _, alt := range n.alts {
+			if !tokenCands(alt, s, i, i, add) {
+				return 0, false
+			}
+		}
+	case nYear:
+		if y, ok := year4(s, i); ok && p.years[y] {
+			add(i+4, i, i+4)
+		}
+	case nOptYear:
+		if i < len(s) && s[i] == ' ' {
+			if y, ok := year4(s, i+1); ok && p.years[y] {
+				add(i+5, i+1, i+5)
+			}
+		}
+		add(i, -1, -1)
+	case nSep:
+		if i < len(s) && strings.IndexByte(n.set, s[i]) >= 0 {
+			add(i+1, -1, -1)
+		}
+	case nBackref:
+		if i < len(s) && s[i] == st.sep {
+			add(i+1, -1, -1)
+		}
+	case nTOrSpaces:
+		if i < len(s) && s[i] == 'T' {
+			add(i+1, -1, -1)
+		}
+		if i < len(s) && s[i] == ' ' {
+			if i+1 < len(s) && s[i+1] == ' ' {
+				add(i+2, -1, -1)
+			}
+			add(i+1, -1, -1)
+		}
+	case nOptFrac:
+		if i < len(s) && strings.IndexByte(n.set, s[i]) >= 0 {
+			k := 0
+			for k < 6 && i+1+k < len(s) && isDigit(s[i+1+k]) {
+				k++
+			}
+			for ; k >= 1; k-- {
+				add(i+1+k, i+1, i+1+k)
+			}
+		}
+		add(i, -1, -1)
+	case nOptZone:
+		k := 0
+		if n.anyWS {
+			for i+k < len(s) {
+				b := s[i+k]
+				if b >= 0x1c && b <= 0x1f {
+					return 0, false // \s: Python and .NET differ
+				}
+				if b != ' ' && (b < '\t' || b > '\r') {
+					break
+				}
+				k++
+			}
+		} else if i < len(s) && s[i] == ' ' {
+			k = 1
+		} else {
+			k = -1
+		}
+		lo := 0
+		if !n.anyWS {
+			lo = k
+		}
+		for ; k >= lo && k >= 0; k-- {
+			if !zoneCands(s, i+k, n.ci, add) {
+				return 0, false
+			}
+		}
+		if !add(i, -1, -1) {
+			return 0, false
+		}
+	case nEndLook:
+		if i == 0 || i >= len(s) || !isWordByte(s[i]) || !isWordByte(s[i-1]) {
+			add(i, -1, -1)
+		}
+	}
+	if c == maxCand {
+		return c, false
+	}
+	return c, true
+}
+
+// tokenCands adds the ends of one alternative of a digit token.
+func tokenCands(alt []item, s string, start, i int, add func(end, gs, ge int) bool) bool {
+	if len(alt) == 0 {
+		return add(i, start, i)
+	}
+	it := alt[0]
+	if i < len(s) && strings.IndexByte(it.set, s[i]) >= 0 {
+		if !tokenCands(alt[1:], s, start, i+1, add) {
+			return false
+		}
+	}
+	if it.opt {
+		return tokenCands(alt[1:], s, start, i, add)
+	}
+	return true
+}
+
+// zoneCands adds the ends of Z|UTC|GMT|[+-][01]\d(?::?\d{2})? at i.
+func zoneCands(s string, i int, ci bool, add func(end, gs, ge int) bool) bool {
+	for _, w := range []string{"Z", "UTC", "GMT"} {
+		if eqFoldUpper(s, i, w, ci) && !add(i+len(w), i, i+len(w)) {
+			return false
+		}
+	}
+	if i+3 <= len(s) && (s[i] == '+' || s[i] == '-') && (s[i+1] == '0' || s[i+1] == '1') && isDigit(s[i+2]) {
+		j := i + 3
+		if j+3 <= len(s) && s[j] == ':' && isDigit(s[j+1]) && isDigit(s[j+2]) {
+			if !add(j+3, i, j+3) {
+				return false
+			}
+		}
+		if j+2 <= len(s) && isDigit(s[j]) && isDigit(s[j+1]) {
+			if !add(j+2, i, j+2) {
+				return false
+			}
+		}
+		if !add(j, i, j) {
+			return false
+		}
+	}
+	return true
+}
+
+func eqFoldUpper(s string, i int, w string, ci bool) bool {
+	if i+len(w) > len(s) {
+		return false
+	}
+	for k := 0; k < len(w); k++ {
+		c := s[i+k]
+		if ci && c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != w[k] {
+			return false
+		}
+	}
+	return true
+}
+
+func year4(s string, i int) (int, bool) {
+	if i+4 > len(s) {
+		return 0, false
+	}
+	y := 0
+	for k := 0; k < 4; k++ {
+		c := s[i+k]
+		if !isDigit(c) {
+			return 0, false
+		}
+		y = y*10 + int(c-'0')
+	}
+	return y, true
+}

@@ -1,0 +1,96 @@
+package authgen
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"net/netip"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func generate(t *testing.T, n int, seed uint64) ([]byte, Stats) {
+	t.Helper()
+	var b bytes.Buffer
+	st, err := Generate(&b, Options{Lines: n, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes(), st
+}
+
+func TestDeterministic(t *testing.T) {
+	a, _ := generate(t, 20000, 1)
+	b, _ := generate(t, 20000, 1)
+	c, _ := generate(t, 20000, 2)
+	if sha256.Sum256(a) != sha256.Sum256(b) {
+		t.Error("the same seed gave different logs")
+	}
+	if bytes.Equal(a, c) {
+		t.Error("seeds 1 and 2 gave the same log")
+	}
+}
+
+// failureShape recognises, independently of the generator, the sshd
+// failure lines.
+var failureShape = regexp.MustCompile(`sshd\[\d+\]: (?:Failed (?:password|publickey) for |Invalid user |pam_unix\(sshd:auth\): authentication failure;|Connection closed by (?:authenticating|invalid) user |error: maximum authentication attempts exceeded |Disconnected from (?:invalid|authenticating) user |Received disconnect from .*\[preauth\]$|banner exchange: |Unable to negotiate with |PAM \d+ more authentication failures;|Disconnecting authenticating user |Connection reset by .*\[preauth\]$)`)
+
+var syslogLine = regexp.MustCompile(`^([A-Z][a-z]{2} [ 1-3]\d \d\d:\d\d:\d\d) web01 ([a-zA-Z-]+)(?:\[\d+\])?: +\S`)
+
+var addrIn = regexp.MustCompile(`(?:from|rhost=|SRC=|by|with|user \S+) ((?:\d+\.){3}\d+|[0-9a-f]*:[0-9a-f:]+)(?: |$)`)
+
+func TestShapesAndRatio(t *testing.T) {
+	const n = 200000
+	log, st := generate(t, n, 7)
+	if st.Lines != n {
+		t.Fatalf("Stats.Lines = %d, want %d", st.Lines, n)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(log))
+	lines, fails := 0, 0
+	progs := map[string]int{}
+	var last time.Time
+	for sc.Scan() {
+		line := sc.Text()
+		lines++
+		m := syslogLine.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("line %d is not a syslog line: %q", lines, line)
+		}
+		ts, err := time.Parse(time.Stamp, m[1])
+		if err != nil {
+			t.Fatalf("line %d: date %q: %v", lines, m[1], err)
+		}
+		if lines > 1 && ts.Before(last) {
+			t.Fatalf("line %d goes back in time: %q", lines, line)
+		}
+		last = ts
+		progs[m[2]]++
+		if failureShape.MatchString(line) {
+			fails++
+		}
+		for _, a := range addrIn.FindAllStringSubmatch(line, -1) {
+			if _, err := netip.ParseAddr(a[1]); err != nil {
+				t.Fatalf("line %d: bad address %q: %q", lines, a[1], line)
+			}
+		}
+	}
+	if lines != n {
+		t.Fatalf("%d lines, want %d", lines, n)
+	}
+	if fails != st.Failures {
+		t.Errorf("%d lines have a failure shape, the generator counted %d", fails, st.Failures)
+	}
+	if r := float64(fails) / n; r < 0.097 || r > 0.103 {
+		t.Errorf("failure ratio %.4f, want 0.10", r)
+	}
+	for _, p := range []string{"sshd", "CRON", "systemd-logind", "systemd", "sudo", "kernel"} {
+		if progs[p] == 0 {
+			t.Errorf("no %s lines", p)
+		}
+	}
+	if !strings.Contains(string(log), "2001:db8:") || !strings.Contains(string(log), "203.0.113.") {
+		t.Error("documentation addresses missing")
+	}
+}

@@ -1,0 +1,171 @@
+package datedetect
+
+import (
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// fastTemplates returns the default templates that have a fast matcher.
+func fastTemplates(t testing.TB, now time.Time) []*template {
+	ds, err := defaults(yearRE(now.Year()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*template
+	for _, tp := range ds.all {
+		if tp.fast != nil {
+			out = append(out, tp)
+		}
+	}
+	if len(out) != 3 {
+		t.Fatalf("%d default templates have a fast matcher, want 3 (syslog, ISO 8601, Apache)", len(out))
+	}
+	return out
+}
+
+// checkFastEqualsRegex compares, for one template and line, the fast
+// matcher with the regex at every start position the detector uses.
+func checkFastEqualsRegex(t testing.TB, d *Detector, tp *template, line string) (compared bool) {
+	if !isASCII(line) {
+		return false
+	}
+	dt := &ddTemplate{t: tp}
+	for _, pos := range []int{0, 1, len(line) / 2} {
+		for _, endpos := range []int{len(line), len(line) - 1} {
+			if endpos < pos || endpos < 0 {
+				continue
+			}
+			d.prepare(line)
+			d.noFast = false
+			fm, fs := tp.fast.search(line[:endpos], pos)
+			if fs == fastUnknown {
+				continue
+			}
+			d.prepare(line)
+			d.noFast = true
+			rm, rok := d.matchDate(dt, line, pos, endpos)
+			if (fs == fastMatch) != rok {
+				t.Errorf("%s on %q [%d:%d]: fast %v, regex %v", tp.name, line, pos, endpos, fs == fastMatch, rok)
+				return true
+			}
+			if !rok {
+				continue
+			}
+			if fm.start != rm.start || fm.end != rm.end || fm.gstart != rm.gstart || fm.gend != rm.gend {
+				t.Errorf("%s on %q [%d:%d]: fast span %d-%d group %d-%d, regex %d-%d group %d-%d",
+					tp.name, line, pos, endpos, fm.start, fm.end, fm.gstart, fm.gend, rm.start, rm.end, rm.gstart, rm.gend)
+				return true
+			}
+			ft, fok := d.date(tp, line, &fm)
+			rt, rok2 := d.date(tp, line, &rm)
+			if fok != rok2 || !ft.Equal(rt) {
+				t.Errorf("%s on %q: fast time %v %v, regex %v %v", tp.name, line, ft, fok, rt, rok2)
+			}
+			compared = true
+		}
+	}
+	return compared
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// TestFastPathEqualsRegex runs the fast matchers and the regexes over many
+// generated lines and wants identical matches, groups and times.
+func TestFastPathEqualsRegex(t *testing.T) {
+	for _, now := range nows {
+		d, err := New(Options{Now: now, Location: time.UTC})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tps := fastTemplates(t, now)
+		g := newLineGen(uint64(now.Unix()))
+		n := 0
+		for i := 0; i < 4000; i++ {
+			line := g.line()
+			for _, tp := range tps {
+				if checkFastEqualsRegex(t, d, tp, line) {
+					n++
+				}
+			}
+			if t.Failed() {
+				return
+			}
+		}
+		t.Logf("%v: %d comparisons", now, n)
+	}
+}
+
+// TestFastPathDetector runs streams through a detector with and without
+// the fast path and wants the same results line by line (spans, times,
+// template statistics).
+func TestFastPathDetector(t *testing.T) {
+	for _, now := range nows {
+		fast, _ := New(Options{Now: now, Location: time.UTC})
+		slow, _ := New(Options{Now: now, Location: time.UTC})
+		slow.noFast = true
+		g := newLineGen(uint64(now.Unix()) + 7)
+		for _, line := range g.stream(5000) {
+			ft, fs, fe, fok := fast.Find(line)
+			st, ss, se, sok := slow.Find(line)
+			if fs != ss || fe != se || fok != sok || !ft.Equal(st) {
+				t.Fatalf("%q: fast %v %d-%d %v, regex %v %d-%d %v", line, ft, fs, fe, fok, st, ss, se, sok)
+			}
+		}
+		fst, sst := fast.Stats(), slow.Stats()
+		for i := range fst {
+			if fst[i] != sst[i] {
+				t.Fatalf("stats differ at %d: fast %v, regex %v", i, fst[i], sst[i])
+			}
+		}
+	}
+}
+
+// Hand-picked lines at the edges of the fast matchers.
+var fastEdgeLines = []string{
+	"Nov 22 10:00:00 h", "Nov  2 10:00:00 h", "Nov 2 10:00:00 h", "nov 22 10:00:00 h", "NOV 22 10:00:00 h",
+	"Sun Nov 22 10:00:00 h", "Sun  Nov 22 10:00:00", "Nov 22  9:00:00 h", "Nov 22 9:0:0 h", "Nov 31 10:00:00 h",
+	"Nov 22 10:00:00.1234567 h", "Nov 22 10:00:00.123456 2026 h", "Nov 22 10:00:00 20261", "Nov 22 10:00:00 2026x",
+	"Nov 22 10:00:00x", "Nov 22 10:00:00_", "Nov 22 10:00:0", "Nov 22 29:00:00 h", "Nov 22 10:60:61 h",
+	"##Nov 22 10:00:00", "###Nov 22 10:00:00", "<13>Nov 22 10:00:00", "[Nov 22 10:00:00]", " Nov 22 10:00:00",
+	"Nov 22 10:00:00", "Nov 22 10:00:00 ", "Nov 22 10:00:00.", "Nov 22 10:00:00.5", "Nov 22 10:00:00 2031",
+	"2026-11-22 10:00:00 x", "2026-11-22T10:00:00Z", "2026-11-22T10:00:00.123+01:00", "2026-11-22 10:00:00  +0100",
+	"2026/11/22 10:00:00", "2026.11.22 10:00:00", "2026-11/22 10:00:00", "2026-1-2 1:2:3", "2026-11-22  1:00:00",
+	"2026-11-22 10:00:00,5 UTC", "2026-11-22 10:00:00 utc", "2026-11-22 10:00:00GMT", "2026-11-22 10:00:00 +01",
+	"2026-11-22 10:00:00 +0130x", "2026-11-22 10:00:00 +013", "2026-11-22 10:00:00\t\tZ", "2026-11-22 10:00:00 \x1cZ",
+	"2026-11-22 10:00:00Zulu", "1999-11-22 10:00:00", "2026-13-22 10:00:00", "2026-02-30 10:00:00",
+	"192.0.2.1 - - [22/Nov/2026:10:00:00 +0100] \"GET / HTTP/1.1\" 200", "[22/nov/2026:10:00:00 z]", "22-Nov-2026 10:00:00.5 -07:00",
+	"x22/Nov/2026:10:00:00", "x 2/Nov/2026:10:00:00", "22/Nov-2026:10:00:00", "22/Nov/2026 10:00:00 UTC", "22/Nov/20261:10:00:00",
+	"22/Nov/2026:10:00:00 +0100 22/Nov/2026:11:00:00", "", "x", "Nov", "2026", "22/Nov/2026:",
+}
+
+func TestFastPathEdges(t *testing.T) {
+	now := nows[0]
+	d, _ := New(Options{Now: now, Location: time.UTC})
+	n := 0
+	for _, tp := range fastTemplates(t, now) {
+		for _, line := range fastEdgeLines {
+			for _, pre := range []string{"", "x ", "##", "a"} {
+				for _, suf := range []string{"", " h", "1", "."} {
+					if checkFastEqualsRegex(t, d, tp, pre+line+suf) {
+						n++
+					}
+				}
+			}
+		}
+	}
+	if n < 300 {
+		t.Errorf("only %d comparisons made", n)
+	}
+	if !strings.Contains(fastEdgeLines[0], "Nov") {
+		t.Fatal("edge lines changed")
+	}
+}

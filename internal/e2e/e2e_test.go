@@ -1,0 +1,287 @@
+// Package e2e holds the end-to-end tests of banpipe: the three real binaries
+// in a pipeline, fed by `tail -F` of a log file, banning for real in network
+// namespaces.
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/banpipe/banpipe/pkg/event"
+	"github.com/banpipe/banpipe/pkg/netnstest"
+)
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "banpipe-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	cmd := exec.Command("go", "build", "-o", dir+"/", "../../cmd/logmatch", "../../cmd/bancount", "../../cmd/fwban")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: building the binaries:", err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func bin(name string) string { return filepath.Join(binDir, name) }
+
+// syslogLine formats an sshd failure for addr at t as OpenSSH writes it.
+func syslogLine(t time.Time, addr string, n int) string {
+	return fmt.Sprintf("%s web01 sshd[%d]: Failed password for root from %s port %d ssh2\n",
+		t.UTC().Format(time.Stamp), 1000+n, addr, 40000+n)
+}
+
+func appendLine(t testing.TB, path, line string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(line); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
+
+// pipeline is a running `tail -F LOG | logmatch | bancount | fwban`.
+type pipeline struct {
+	cmd     *exec.Cmd
+	mu      sync.Mutex
+	results []event.Event
+	notify  chan struct{}
+	stderr  strings.Builder
+	done    chan struct{}
+}
+
+// startPipeline starts the pipeline through sh, in namespace ns when not
+// empty. The results fwban writes are collected.
+func startPipeline(t testing.TB, ns, log, bancountArgs, fwbanArgs string) *pipeline {
+	t.Helper()
+	script := fmt.Sprintf("exec tail -F -n0 -s 0.05 %s 2>/dev/null | %s -f sshd | %s %s | %s %s",
+		log, bin("logmatch"), bin("bancount"), bancountArgs, bin("fwban"), fwbanArgs)
+	var cmd *exec.Cmd
+	if ns != "" {
+		cmd = netnstest.Command(context.Background(), ns, "sh", "-c", script)
+	} else {
+		cmd = exec.Command("sh", "-c", script)
+	}
+	cmd.Env = append(os.Environ(), "TZ=UTC")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	p := &pipeline{cmd: cmd, notify: make(chan struct{}, 1), done: make(chan struct{})}
+	cmd.Stderr = &lockedWriter{w: &p.stderr, mu: &p.mu}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go p.read(out)
+	t.Cleanup(func() {
+		p.kill(syscall.SIGTERM)
+		if t.Failed() {
+			t.Logf("pipeline stderr:\n%s", p.Stderr())
+		}
+	})
+	// tail must have opened the file before lines are appended.
+	time.Sleep(300 * time.Millisecond)
+	return p
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+func (p *pipeline) read(r io.Reader) {
+	defer close(p.done)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, event.MaxLine)
+	for sc.Scan() {
+		var e event.Event
+		if err := event.Decode(sc.Bytes(), &e); err != nil {
+			continue
+		}
+		p.mu.Lock()
+		p.results = append(p.results, e)
+		p.mu.Unlock()
+		select {
+		case p.notify <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (p *pipeline) Stderr() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}
+
+// kill signals the whole process group and waits for it.
+func (p *pipeline) kill(sig syscall.Signal) {
+	if p.cmd.Process == nil {
+		return
+	}
+	syscall.Kill(-p.cmd.Process.Pid, sig)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+	p.cmd.Wait()
+}
+
+// waitResult waits for a result matching f and returns it.
+func (p *pipeline) waitResult(t testing.TB, timeout time.Duration, what string, f func(*event.Event) bool) event.Event {
+	t.Helper()
+	deadline := time.After(timeout)
+	seen := 0
+	for {
+		p.mu.Lock()
+		for ; seen < len(p.results); seen++ {
+			if e := p.results[seen]; f(&e) {
+				p.mu.Unlock()
+				return e
+			}
+		}
+		p.mu.Unlock()
+		select {
+		case <-p.notify:
+		case <-time.After(20 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("no %s within %v; results so far: %d; stderr:\n%s", what, timeout, seen, p.Stderr())
+		}
+	}
+}
+
+func (p *pipeline) count(f func(*event.Event) bool) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for i := range p.results {
+		if f(&p.results[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+func isBanOf(addr netip.Addr) func(*event.Event) bool {
+	return func(e *event.Event) bool {
+		a, ok := e.Addr()
+		return e.Action == event.ActionBan && ok && a == addr
+	}
+}
+
+func isUnbanOf(addr netip.Addr) func(*event.Event) bool {
+	return func(e *event.Event) bool {
+		a, ok := e.Addr()
+		return e.Action == event.ActionUnban && ok && a == addr
+	}
+}
+
+// waitOutcome dials from src until the outcome is one of want or timeout
+// passes, and returns how long that took.
+func waitOutcome(t testing.TB, pair *netnstest.Pair, src netip.Addr, port int, timeout time.Duration, want ...netnstest.Outcome) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		got, err := pair.Dial(src, port, 150*time.Millisecond)
+		if err != nil {
+			t.Fatalf("dial from %s: %v", src, err)
+		}
+		for _, w := range want {
+			if got == w {
+				return time.Since(start)
+			}
+		}
+		if time.Since(start) > timeout {
+			t.Fatalf("connections from %s: still %s after %v, want %s", src, got, timeout, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+const port = 2222
+
+// TestLivePipeline feeds failures of a veth peer's address into a followed
+// log: the peer's connections are refused within a second of the failure
+// that bans it, another address still connects, and after the bantime the
+// peer connects again. For every kernel backend, IPv4 and IPv6.
+func TestLivePipeline(t *testing.T) {
+	for _, backend := range []string{"nftables", "ipset", "iptables"} {
+		for _, fam := range []struct {
+			name          string
+			banned, other netip.Addr
+		}{
+			{"ipv4", netnstest.Client4, netnstest.Client4b},
+			{"ipv6", netnstest.Client6, netnstest.Client6b},
+		} {
+			t.Run(backend+"/"+fam.name, func(t *testing.T) {
+				pair := netnstest.New(t)
+				pair.Listen(t, port)
+				dir := t.TempDir()
+				log := filepath.Join(dir, "auth.log")
+				appendLine(t, log, "")
+				p := startPipeline(t, pair.Server, log,
+					fmt.Sprintf("--maxretry 3 --findtime 10m --bantime 3 --state %s/state --socket %s/sock", dir, dir),
+					fmt.Sprintf("--backend %s --ports %d --flush-on-exit", backend, port))
+				if got, _ := pair.Dial(fam.banned, port, time.Second); got != netnstest.Connected {
+					t.Fatalf("before any failure: %s", got)
+				}
+				for i := 0; i < 3; i++ {
+					appendLine(t, log, syslogLine(time.Now(), fam.banned.String(), i))
+				}
+				appended := time.Now()
+				ban := p.waitResult(t, 5*time.Second, "ban result", isBanOf(fam.banned))
+				if ban.Applied == nil || !*ban.Applied {
+					t.Fatalf("ban not applied: %+v", ban)
+				}
+				// IPv4 REJECT answers at once; an IPv6 connect may see the
+				// ICMPv6 error only with the SYN sent again (see netnstest),
+				// so there the first blocked attempt counts.
+				blocked := []netnstest.Outcome{netnstest.Refused}
+				if fam.banned.Is6() {
+					blocked = append(blocked, netnstest.TimedOut)
+				}
+				waitOutcome(t, pair, fam.banned, port, 3*time.Second, blocked...)
+				if d := time.Since(appended); d > time.Second {
+					t.Errorf("blocked %v after the failure was appended, want within 1s", d)
+				}
+				pair.Expect(t, fam.other, port, netnstest.Connected)
+				p.waitResult(t, 8*time.Second, "unban result", isUnbanOf(fam.banned))
+				waitOutcome(t, pair, fam.banned, port, 2*time.Second, netnstest.Connected)
+				if n := p.count(isBanOf(fam.banned)); n != 1 {
+					t.Errorf("%d ban results, want 1", n)
+				}
+			})
+		}
+	}
+}

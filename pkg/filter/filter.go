@@ -63,6 +63,9 @@ type Definition struct {
 	JournalMatch []string
 	// Pos, when set, gives the file and line of an option for messages.
 	Pos func(option string) (file string, line int)
+	// Raw, when set, gives an option's text as written (before
+	// interpolation), to point messages at the line of one regex.
+	Raw func(option string) string
 }
 
 // Options tune compilation.
@@ -171,17 +174,17 @@ func Compile(def Definition, opts Options) (*Filter, error) {
 	for i, s := range def.FailRegex {
 		r, err := compileRegex(s, f.useDNS, multi, opts.Timeout)
 		if err != nil {
-			return nil, f.errAt("failregex", fmt.Errorf("regex %d: %w", i+1, err))
+			return nil, f.regexErrAt("failregex", s, fmt.Errorf("regex %d: %w", i+1, err))
 		}
 		if !r.hasID() && (f.pref == nil || !f.pref.hasID()) {
-			return nil, f.errAt("failregex", fmt.Errorf("regex %d: no failure-id group (<HOST>, <ADDR>, <F-ID> ...) in %q", i+1, s))
+			return nil, f.regexErrAt("failregex", s, fmt.Errorf("regex %d: no failure-id group (<HOST>, <ADDR>, <F-ID> ...) in %q", i+1, s))
 		}
 		f.fail = append(f.fail, r)
 	}
 	for i, s := range def.IgnoreRegex {
 		r, err := compileRegex(s, f.useDNS, multi, opts.Timeout)
 		if err != nil {
-			return nil, f.errAt("ignoreregex", fmt.Errorf("regex %d: %w", i+1, err))
+			return nil, f.regexErrAt("ignoreregex", s, fmt.Errorf("regex %d: %w", i+1, err))
 		}
 		f.ignore = append(f.ignore, r)
 	}
@@ -199,6 +202,23 @@ func (f *Filter) errAt(option string, err error) error {
 		}
 	}
 	return e
+}
+
+// regexErrAt is errAt at the line of one regex of a multi-line option,
+// when the regex appears there as written.
+func (f *Filter) regexErrAt(option, src string, err error) error {
+	e := f.errAt(option, err)
+	ce, ok := e.(*ConfigError)
+	if !ok || ce.Line == 0 || f.Def.Raw == nil {
+		return e
+	}
+	for k, l := range strings.Split(f.Def.Raw(option), "\n") {
+		if strings.TrimSpace(l) == strings.TrimSpace(src) && l != "" {
+			ce.Line += k
+			break
+		}
+	}
+	return ce
 }
 
 func compileRegex(src, useDNS string, multiline bool, timeout time.Duration) (*Regex, error) {

@@ -125,6 +125,10 @@ func Load(p string, args map[string]string, opts *LoadOptions) (*Definition, err
 		}
 		return cfg.Pos("Init", option)
 	}
+	def.Raw = func(option string) string {
+		v, _ := cfg.Raw("Definition", option)
+		return v
+	}
 	_, explicitFail := res["failregex"]
 	def.PrefRegex = res["prefregex"]
 	def.FailRegex = splitRegexes(res["failregex"])

@@ -1,8 +1,10 @@
 package filters_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -97,4 +99,48 @@ func verdict(gs, ref []f2bsample.Got) string {
 // knowingly differ from fail2ban's, with the reason.
 var stockDeviations = map[string]string{
 	"Feb 6 12:02:29 server vsftpd(pam_unix)[15522]: authentication failure; logname= uid=0 euid=0 tty= ruser= rhost=64.168.103.1 user=user1": "a real PAM failure that fail2ban's vsftpd filter misses (its sample says so); ours counts it",
+}
+
+// TestFail2banStock runs fail2ban itself with our filters over its own
+// sample logs (testdata/f2b/stock.py): every annotated case must agree but
+// the deliberate differences.
+func TestFail2banStock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: fail2ban run skipped")
+	}
+	py := "/usr/bin/python3"
+	for _, p := range []string{py, f2bLogs} {
+		if _, err := os.Stat(p); err != nil {
+			t.Skipf("%s missing: fail2ban's run skipped", p)
+		}
+	}
+	out, err := exec.Command(py, "testdata/f2b/stock.py", ".", f2bLogs).CombinedOutput()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == 2 {
+		t.Skipf("fail2ban is not installed for %s: %s", py, strings.TrimSpace(string(out)))
+	}
+	if err != nil {
+		t.Fatalf("stock.py: %v\n%s", err, out)
+	}
+	lines := strings.Split(string(out), "\n")
+	summary := ""
+	for i, l := range lines {
+		if strings.HasSuffix(l, " agree") {
+			summary = l
+		}
+		if !strings.HasPrefix(l, "MISMATCH ") || i+1 >= len(lines) {
+			continue
+		}
+		text := strings.TrimPrefix(lines[i+1], "    ")
+		if why, ok := stockDeviations[text]; ok {
+			t.Logf("deliberate: %s (%s)", l, why)
+			continue
+		}
+		t.Errorf("%s\n%s", l, lines[i+1])
+	}
+	var agree, cases int
+	if _, err := fmt.Sscanf(summary, "%d of %d agree", &agree, &cases); err != nil || cases < 500 {
+		t.Fatalf("no summary from stock.py (%q):\n%s", summary, out)
+	}
+	t.Logf("fail2ban with our filters on its own samples: %s", summary)
 }

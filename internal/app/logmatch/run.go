@@ -509,5 +509,6 @@ func dump(w io.Writer, jail string, f *filter.Filter) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(o)
 }

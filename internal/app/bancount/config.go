@@ -173,8 +173,12 @@ func (js *jailSpec) summary() string {
 	if s.Increment.Enabled {
 		inc = "on"
 	}
+	n := len(js.IgnoreIP)
+	if js.list != nil {
+		n = len(js.list.Entries())
+	}
 	return fmt.Sprintf("%s: maxretry %d, findtime %s, bantime %s, increment %s, ignoreip %d entries",
-		js.Name, s.MaxRetry, fmtDur(s.FindTime), fmtDur(s.BanTime), inc, len(js.IgnoreIP))
+		js.Name, s.MaxRetry, fmtDur(s.FindTime), fmtDur(s.BanTime), inc, n)
 }
 
 func check(c *cli.Context, cfg *config) error {

@@ -37,6 +37,9 @@ const ipsetMaxTimeout = 2147483
 // the entry's timeout.
 type IPSet struct {
 	x      xtables
+	h      *netlink.Handle // one netlink socket for every request
+	herr   error
+	once   sync.Once
 	mu     sync.Mutex
 	hooked map[string]bool // set name -> hook rule checked by this process
 }
@@ -51,12 +54,32 @@ func NewIPSet(cfg IPTablesConfig) *IPSet {
 func (b *IPSet) Name() string { return "ipset" }
 
 // Close implements Backend.
-func (b *IPSet) Close() error { return nil }
+func (b *IPSet) Close() error {
+	if b.h != nil {
+		b.h.Close()
+	}
+	return nil
+}
+
+// handle returns the netlink handle, opened at first use.
+func (b *IPSet) handle() (*netlink.Handle, error) {
+	b.once.Do(func() {
+		b.h, b.herr = netlink.NewHandle(unix.NETLINK_NETFILTER)
+		if b.herr != nil {
+			b.herr = fmt.Errorf("ipset: open netlink socket: %w", b.herr)
+		}
+	})
+	return b.h, b.herr
+}
 
 // Check implements Backend: the kernel must answer the ipset protocol and
 // iptables must work.
 func (b *IPSet) Check(ctx context.Context) error {
-	if _, _, err := netlink.IpsetProtocol(); err != nil {
+	h, err := b.handle()
+	if err != nil {
+		return err
+	}
+	if _, _, err := h.IpsetProtocol(); err != nil {
 		return fmt.Errorf("ipset: the kernel does not answer the ipset protocol (module ip_set): %v", err)
 	}
 	return b.x.check(ctx)
@@ -111,7 +134,11 @@ func (b *IPSet) ensureSet(ctx context.Context, r *rule, set string, fam int, net
 		f = unix.AF_INET6
 	}
 	def := uint32(600)
-	err := netlink.IpsetCreate(set, typ, netlink.IpsetCreateOptions{Timeout: &def, Family: f, MaxElements: 1 << 20})
+	h, err := b.handle()
+	if err != nil {
+		return err
+	}
+	err = h.IpsetCreate(set, typ, netlink.IpsetCreateOptions{Timeout: &def, Family: f, MaxElements: 1 << 20})
 	switch {
 	case err == nil:
 		delete(b.hooked, set)
@@ -210,7 +237,7 @@ func (b *IPSet) Ban(ctx context.Context, jail JailSettings, bans []Ban) []error 
 		}
 		e := entryFor(p)
 		e.Timeout, e.Replace = &to, true
-		if err := netlink.IpsetAdd(set, e); err != nil {
+		if err := b.h.IpsetAdd(set, e); err != nil {
 			errs[i] = fmt.Errorf("ipset add %s %s: %w", set, FormatPrefix(p), err)
 		}
 	}
@@ -233,6 +260,10 @@ func (b *IPSet) Unban(ctx context.Context, jail JailSettings, bans []Ban) []erro
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	h, err := b.handle()
+	if err != nil {
+		return fill(errs, err)
+	}
 	for i, x := range bans {
 		if !x.Prefix.IsValid() {
 			errs[i] = errors.New("no address")
@@ -240,7 +271,7 @@ func (b *IPSet) Unban(ctx context.Context, jail JailSettings, bans []Ban) []erro
 		}
 		p := x.Prefix.Masked()
 		set := setName(jail.Name, family(p), !p.IsSingleIP())
-		err := netlink.IpsetDel(set, entryFor(p))
+		err := h.IpsetDel(set, entryFor(p))
 		// A missing entry gives IPSET_ERR_EXIST, a missing set ENOENT: both
 		// mean the address is not banned.
 		if err != nil && !isIPSetErr(err, nl.IPSET_ERR_EXIST) && !errors.Is(err, syscall.ENOENT) {
@@ -252,14 +283,35 @@ func (b *IPSet) Unban(ctx context.Context, jail JailSettings, bans []Ban) []erro
 
 // ourSets returns banpipe's sets (of jail, or all when jail is "") with
 // the jail they belong to.
-func ourSets(jail string) ([]netlink.IPSetResult, []string, error) {
-	all, err := netlink.IpsetListAll()
+func (b *IPSet) ourSets(jail string) ([]netlink.IPSetResult, []string, error) {
+	h, err := b.handle()
+	if err != nil {
+		return nil, nil, err
+	}
+	all, err := h.IpsetListAll()
 	if err != nil {
 		return nil, nil, fmt.Errorf("ipset list: %w", err)
 	}
+	// IpsetListAll returns one result per netlink message: a large set
+	// spans several, and only the first carries the set's type and family.
+	var merged []netlink.IPSetResult
+	at := map[string]int{}
+	for _, s := range all {
+		i, ok := at[s.SetName]
+		if !ok {
+			at[s.SetName] = len(merged)
+			merged = append(merged, s)
+			continue
+		}
+		m := &merged[i]
+		m.Entries = append(m.Entries, s.Entries...)
+		if m.TypeName == "" {
+			m.TypeName, m.Family = s.TypeName, s.Family
+		}
+	}
 	var sets []netlink.IPSetResult
 	var jails []string
-	for _, s := range all {
+	for _, s := range merged {
 		name, ok := strings.CutPrefix(s.SetName, "f2b-")
 		if !ok || s.TypeName != "hash:ip" && s.TypeName != "hash:net" {
 			continue
@@ -285,7 +337,7 @@ func ourSets(jail string) ([]netlink.IPSetResult, []string, error) {
 
 // List implements Backend.
 func (b *IPSet) List(ctx context.Context, jail string) ([]Entry, error) {
-	sets, jails, err := ourSets(jail)
+	sets, jails, err := b.ourSets(jail)
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +368,7 @@ func (b *IPSet) List(ctx context.Context, jail string) ([]Entry, error) {
 func (b *IPSet) Flush(ctx context.Context, jail string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	sets, _, err := ourSets(jail)
+	sets, _, err := b.ourSets(jail)
 	if err != nil {
 		return err
 	}
@@ -344,7 +396,7 @@ func (b *IPSet) Flush(ctx context.Context, jail string) error {
 	}
 	for _, s := range sets {
 		delete(b.hooked, s.SetName)
-		if err := netlink.IpsetDestroy(s.SetName); err != nil && !errors.Is(err, syscall.ENOENT) {
+		if err := b.h.IpsetDestroy(s.SetName); err != nil && !errors.Is(err, syscall.ENOENT) {
 			return fmt.Errorf("ipset destroy %s: %w", s.SetName, err)
 		}
 	}

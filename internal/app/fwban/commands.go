@@ -101,7 +101,7 @@ func banCmd(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	fw, _, err := open(c)
+	fw, o, err := open(c)
 	if err != nil {
 		return err
 	}
@@ -110,9 +110,17 @@ func banCmd(c *cli.Context) error {
 		jail = defaultManualJail
 	}
 	a := &applier{fw: fw, w: event.NewWriter(c.App.Writer), stderr: c.App.ErrWriter}
+	now := time.Now().Truncate(time.Second)
 	for i := range evs {
-		evs[i].Action, evs[i].Jail, evs[i].Time = event.ActionBan, jail, time.Now().Truncate(time.Second)
-		a.pending = append(a.pending, pending{ev: &evs[i]})
+		e := &evs[i]
+		e.Action, e.Jail, e.Time = event.ActionBan, jail, now
+		if o.jail.bantime < 0 {
+			e.Bantime = -1
+		} else {
+			e.Bantime = int64(o.jail.bantime / time.Second)
+			e.Until = now.Add(o.jail.bantime)
+		}
+		a.pending = append(a.pending, pending{ev: e})
 	}
 	return finishAdHoc(c.Context, a, fw)
 }

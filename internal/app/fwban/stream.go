@@ -45,7 +45,7 @@ func stream(c *cli.Context) error {
 	w := event.NewWriter(c.App.Writer)
 	a := &applier{fw: fw, w: w, stderr: stderr}
 
-	items := make(chan item, 1024)
+	items := make(chan item, 1<<14)
 	r := event.NewReader(c.App.Reader, "stdin")
 	r.KeepRaw()
 	r.OnIdle(func() { items <- item{idle: true} })
@@ -70,33 +70,57 @@ func stream(c *cli.Context) error {
 
 	var readErr error
 	bad := 0
+	idle := false
+	// handle takes one item; it reports false at the end of the input.
+	handle := func(it item, ok bool) bool {
+		switch {
+		case !ok:
+			return false
+		case it.idle:
+			idle = true
+		case it.ev != nil:
+			a.pending = append(a.pending, pending{ev: it.ev, line: it.line})
+			if len(a.pending) >= o.batch {
+				a.apply(ctx)
+			}
+		case errors.Is(it.err, io.EOF):
+		case it.line > 0:
+			bad++
+			clirun.Warn(stderr, name, "%v", it.err)
+		default:
+			readErr = fmt.Errorf("read stdin: %w", it.err)
+		}
+		return true
+	}
 loop:
 	for {
 		select {
 		case <-ctx.Done():
 			break loop
 		case it, ok := <-items:
-			if !ok {
+			if !handle(it, ok) {
 				break loop
 			}
-			switch {
-			case it.idle:
-				a.apply(ctx)
-				if err := w.Flush(); err != nil {
-					readErr = err
+		}
+		// Take everything the reader queued meanwhile (while the last batch
+		// was being applied) before applying: a burst becomes one batch.
+	drain:
+		for {
+			select {
+			case it, ok := <-items:
+				if !handle(it, ok) {
 					break loop
 				}
-			case it.ev != nil:
-				a.pending = append(a.pending, pending{ev: it.ev, line: it.line})
-				if len(a.pending) >= o.batch {
-					a.apply(ctx)
-				}
-			case errors.Is(it.err, io.EOF):
-			case it.line > 0:
-				bad++
-				clirun.Warn(stderr, name, "%v", it.err)
 			default:
-				readErr = fmt.Errorf("read stdin: %w", it.err)
+				break drain
+			}
+		}
+		if idle {
+			idle = false
+			a.apply(ctx)
+			if err := w.Flush(); err != nil {
+				readErr = err
+				break loop
 			}
 		}
 	}

@@ -1,0 +1,112 @@
+package fwban
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/banpipe/banpipe/pkg/netnstest"
+)
+
+// burst returns n ban events for distinct addresses of the documentation
+// ranges: 250 in 198.51.100.0/24, the rest in 2001:db8:100::/64.
+func burst(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		var a netip.Addr
+		if i < 250 {
+			a = netip.AddrFrom4([4]byte{198, 51, 100, byte(i + 1)})
+		} else {
+			a = netip.MustParseAddr(fmt.Sprintf("2001:db8:100::%x:%x", i>>16, i&0xffff))
+		}
+		fmt.Fprintf(&b, `{"action":"ban","jail":"sshd","ip":"%s","bantime":3600}`+"\n", a)
+	}
+	return b.String()
+}
+
+// BenchmarkBurst10k measures the real fwban binary applying a burst of
+// 10,000 bans (one process run, start-up included) in a namespace.
+//
+//	go test -run '^$' -bench Burst10k -benchtime 3x ./internal/app/fwban
+func BenchmarkBurst10k(b *testing.B) {
+	const n = 10000
+	in := burst(n)
+	for _, backend := range kernelBackends {
+		b.Run(backend, func(b *testing.B) {
+			p := netnstest.New(b)
+			args := []string{"--backend", backend, "--ports", "22"}
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				mustFwban(b, p.Server, "", append(args, "flush")...)
+				b.StartTimer()
+				out := mustFwban(b, p.Server, in, args...)
+				b.StopTimer()
+				if c := strings.Count(out, `"applied":true`); c != n {
+					b.Fatalf("%d bans applied, want %d", c, n)
+				}
+				b.StartTimer()
+			}
+			b.StopTimer()
+			list := mustFwban(b, p.Server, "", append(args, "list")...)
+			if c := strings.Count(list, "\n"); c != n {
+				b.Fatalf("list holds %d bans, want %d", c, n)
+			}
+			b.ReportMetric(float64(n)/(b.Elapsed().Seconds()/float64(b.N)), "bans/s")
+		})
+	}
+}
+
+// BenchmarkLatency measures, for one running fwban, the time from writing
+// one ban event to its standard input to reading its result, which fwban
+// writes once the backend has put the ban in the kernel.
+//
+//	go test -run '^$' -bench Latency -benchtime 200x ./internal/app/fwban
+func BenchmarkLatency(b *testing.B) {
+	for _, backend := range kernelBackends {
+		b.Run(backend, func(b *testing.B) {
+			p := netnstest.New(b)
+			exe, err := os.Executable()
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			cmd := netnstest.Command(ctx, p.Server, exe, "--backend", backend, "--ports", "22")
+			cmd.Env = append(os.Environ(), "FWBAN_TEST_MAIN=1", "SSH_CONNECTION=", "SSH_CLIENT=")
+			stdin, _ := cmd.StdinPipe()
+			stdout, _ := cmd.StdoutPipe()
+			cmd.Stderr = os.Stderr
+			if err := cmd.Start(); err != nil {
+				b.Fatal(err)
+			}
+			results := bufio.NewScanner(stdout)
+			one := func(i int) {
+				a := netip.MustParseAddr(fmt.Sprintf("2001:db8:200::%x:%x", i>>16, i&0xffff))
+				fmt.Fprintf(stdin, `{"action":"ban","jail":"sshd","ip":"%s","bantime":3600}`+"\n", a)
+				if !results.Scan() {
+					b.Fatalf("fwban ended: %v", results.Err())
+				}
+				if !strings.Contains(results.Text(), `"applied":true`) {
+					b.Fatalf("result: %s", results.Text())
+				}
+			}
+			one(-1 & 0xffffff) // the first ban creates the jail's chain or sets
+			b.ResetTimer()
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				one(i)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(time.Since(start).Microseconds())/float64(b.N), "µs/ban")
+			stdin.Close()
+			if err := cmd.Wait(); err != nil {
+				b.Fatalf("fwban: %v", err)
+			}
+		})
+	}
+}

@@ -285,3 +285,166 @@ func TestLivePipeline(t *testing.T) {
 		}
 	}
 }
+
+// TestLogRotation rotates the followed log both ways while failures are
+// written: rename and a new file, then copytruncate. logmatch must see every
+// failure.
+func TestLogRotation(t *testing.T) {
+	for _, mode := range []string{"rename", "copytruncate"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := t.TempDir()
+			log := filepath.Join(dir, "auth.log")
+			appendLine(t, log, "")
+			script := fmt.Sprintf("exec tail -F -n0 -s 0.05 %s 2>/dev/null | %s -f sshd", log, bin("logmatch"))
+			cmd := exec.Command("sh", "-c", script)
+			cmd.Env = append(os.Environ(), "TZ=UTC")
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			p := &pipeline{cmd: cmd, notify: make(chan struct{}, 1), done: make(chan struct{})}
+			out, _ := cmd.StdoutPipe()
+			cmd.Stderr = &lockedWriter{w: &p.stderr, mu: &p.mu}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			go p.read(out)
+			defer p.kill(syscall.SIGTERM)
+			time.Sleep(300 * time.Millisecond)
+
+			const before, after = 20, 20
+			n := 0
+			write := func(k int) {
+				for i := 0; i < k; i++ {
+					appendLine(t, log, syslogLine(time.Now(), fmt.Sprintf("198.51.100.%d", n%250+1), n))
+					n++
+				}
+			}
+			write(before)
+			// Rotation happens once the lines written so far were read, as
+			// logrotate runs between writes of the daemon.
+			p.waitResult(t, 5*time.Second, "the last failure before rotation", func(e *event.Event) bool { return e.Lineno == before })
+			switch mode {
+			case "rename":
+				if err := os.Rename(log, log+".1"); err != nil {
+					t.Fatal(err)
+				}
+				appendLine(t, log, "")
+			case "copytruncate":
+				data, err := os.ReadFile(log)
+				if err != nil {
+					t.Fatal(err)
+				}
+				os.WriteFile(log+".1", data, 0o600)
+				if err := os.Truncate(log, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// tail notices the rotation within its poll interval.
+			time.Sleep(300 * time.Millisecond)
+			write(after)
+			p.waitResult(t, 5*time.Second, "every failure", func(*event.Event) bool { return p.countLocked() >= before+after })
+			time.Sleep(200 * time.Millisecond)
+			if got := p.count(func(*event.Event) bool { return true }); got != before+after {
+				t.Errorf("%d failures read, want %d", got, before+after)
+			}
+		})
+	}
+}
+
+// countLocked is count of every result, for use inside waitResult's
+// predicate (which runs with the lock held).
+func (p *pipeline) countLocked() int { return len(p.results) }
+
+// TestKillAndRestart kills the running pipeline with SIGKILL after a ban and
+// starts it again on the same state: the ban is restored (re-emitted with
+// "restored":true) and the kernel holds it once, not twice; the iptables
+// backend is used because a duplicate there would be a second rule.
+func TestKillAndRestart(t *testing.T) {
+	pair := netnstest.New(t)
+	pair.Listen(t, port)
+	dir := t.TempDir()
+	log := filepath.Join(dir, "auth.log")
+	appendLine(t, log, "")
+	args := fmt.Sprintf("--maxretry 3 --findtime 10m --bantime 1h --state %s/state --socket %s/sock", dir, dir)
+	fw := fmt.Sprintf("--backend iptables --ports %d", port)
+	p := startPipeline(t, pair.Server, log, args, fw)
+	addr := netnstest.Client4
+	for i := 0; i < 3; i++ {
+		appendLine(t, log, syslogLine(time.Now(), addr.String(), i))
+	}
+	p.waitResult(t, 5*time.Second, "ban", isBanOf(addr))
+	p.kill(syscall.SIGKILL)
+
+	// Two more failures while it was down are not seen by tail -n0; the
+	// restored ban still holds.
+	p2 := startPipeline(t, pair.Server, log, args, fw)
+	r := p2.waitResult(t, 5*time.Second, "restored ban", isBanOf(addr))
+	if !r.Restored {
+		t.Errorf("ban after restart not marked restored: %+v", r)
+	}
+	if r.Applied == nil || !*r.Applied {
+		t.Errorf("restored ban not applied: %+v", r)
+	}
+	pair.Expect(t, addr, port, netnstest.Refused)
+	rules := netnstest.Run(t, pair.Server, "iptables", "-S")
+	if n := strings.Count(rules, "-s "+addr.String()+"/32"); n != 1 {
+		t.Errorf("the kernel holds %d rules for %s, want 1:\n%s", n, addr, rules)
+	}
+	p2.kill(syscall.SIGTERM)
+	netnstest.Run(t, pair.Server, bin("fwban"), "flush")
+}
+
+// TestCronScan scans the same log twice with the same state: nothing is
+// counted twice; failures appended between the scans are counted.
+func TestCronScan(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "auth.log")
+	base := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	for i := 0; i < 3; i++ {
+		appendLine(t, log, syslogLine(base.Add(time.Duration(i)*time.Minute), "203.0.113.50", i))
+	}
+	scan := func() []event.Event {
+		t.Helper()
+		script := fmt.Sprintf("%s -f sshd --now 2026-11-22T12:00:00Z %s | %s --clock log --maxretry 5 --findtime 1h --bantime 1d --state %s/state --socket none",
+			bin("logmatch"), log, bin("bancount"), dir)
+		cmd := exec.Command("sh", "-c", script)
+		cmd.Env = append(os.Environ(), "TZ=UTC")
+		out, err := cmd.Output()
+		if err != nil {
+			var stderr string
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = string(ee.Stderr)
+			}
+			t.Fatalf("scan: %v\n%s", err, stderr)
+		}
+		var evs []event.Event
+		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if l == "" {
+				continue
+			}
+			var e event.Event
+			if err := event.Decode([]byte(l), &e); err != nil {
+				t.Fatalf("bad output line %q: %v", l, err)
+			}
+			evs = append(evs, e)
+		}
+		return evs
+	}
+	if evs := scan(); len(evs) != 0 {
+		t.Fatalf("first scan of 3 failures (maxretry 5) gave %v", evs)
+	}
+	if evs := scan(); len(evs) != 0 {
+		t.Fatalf("second scan of the same log counted again: %v", evs)
+	}
+	for i := 3; i < 5; i++ {
+		appendLine(t, log, syslogLine(base.Add(time.Duration(i)*time.Minute), "203.0.113.50", i))
+	}
+	evs := scan()
+	if len(evs) != 1 || evs[0].Action != event.ActionBan || evs[0].Failures != 5 {
+		t.Fatalf("third scan after 2 new failures: %+v, want one ban with 5 failures", evs)
+	}
+	evs = scan()
+	for _, e := range evs {
+		if e.Action == event.ActionBan && !e.Restored {
+			t.Errorf("fourth scan banned again: %+v", e)
+		}
+	}
+}

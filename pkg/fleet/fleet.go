@@ -142,9 +142,10 @@ type Fleet struct {
 }
 
 // Dial checks cfg and connects to Redis. It fails only for a bad
-// configuration (URL, password file, CA file, state file): when Redis does
-// not answer, Dial returns a Fleet whose breaker is open, which keeps trying
-// in the background.
+// configuration (URL, password file, CA file, state file) or when Redis
+// answers and refuses the connection (a wrong password): when Redis does not
+// answer, Dial returns a Fleet whose breaker is open, which keeps trying in
+// the background.
 func Dial(ctx context.Context, cfg Config) (*Fleet, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 100 * time.Millisecond
@@ -196,9 +197,15 @@ func Dial(ctx context.Context, cfg Config) (*Fleet, error) {
 	pctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	err = client.Ping(pctx).Err()
 	cancel()
-	if err != nil {
+	switch {
+	case err != nil && (!isDown(err) || errors.As(err, new(*tls.CertificateVerificationError))):
+		// Redis answered and refused (a wrong password, an unknown user),
+		// or its certificate does not verify: neither mends by waiting
+		f.Close()
+		return nil, fmt.Errorf("fleet: %s: %v", Redact(cfg.URL), err)
+	case err != nil:
 		f.trip(err)
-	} else if len(f.outbox) > 0 {
+	case len(f.outbox) > 0:
 		f.kick()
 	}
 	return f, nil
@@ -359,6 +366,7 @@ func newClient(cfg Config) (*redis.Client, error) {
 			WriteTimeout:          cfg.Timeout,
 			ContextTimeoutEnabled: true,
 			MaxRetries:            -1,
+			DialerRetries:         1,
 			DisableIdentity:       true,
 			Protocol:              2,
 		}), nil
@@ -374,6 +382,7 @@ func newClient(cfg Config) (*redis.Client, error) {
 		WriteTimeout:          cfg.Timeout,
 		ContextTimeoutEnabled: true,
 		MaxRetries:            -1,
+		DialerRetries:         1,
 		DisableIdentity:       true,
 		Protocol:              2,
 	}), nil

@@ -1,0 +1,157 @@
+package fleet_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/banpipe/banpipe/pkg/fleet"
+	"github.com/banpipe/banpipe/pkg/fleet/fleettest"
+)
+
+func TestDialConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "pw")
+	os.WriteFile(pw, []byte("s3cret\n"), 0o600)
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, []byte("\nx\n"), 0o600)
+	notPEM := filepath.Join(dir, "ca")
+	os.WriteFile(notPEM, []byte("hello"), 0o600)
+	tests := []struct {
+		name string
+		cfg  fleet.Config
+		want string
+	}{
+		{"scheme", fleet.Config{URL: "http://h:1/0"}, "scheme must be"},
+		{"no host", fleet.Config{URL: "redis:///0"}, "no host"},
+		{"query", fleet.Config{URL: "redis://h:1/0?db=2"}, "query parameters"},
+		{"db", fleet.Config{URL: "redis://h:1/x"}, `invalid database number "x"`},
+		{"path", fleet.Config{URL: "redis://h:1/0/1"}, "invalid path"},
+		{"port", fleet.Config{URL: "redis://h:99999/0"}, `invalid port "99999"`},
+		{"several hosts", fleet.Config{URL: "redis://h:1,g:2/0"}, "several hosts need redis+sentinel"},
+		{"sentinel without master", fleet.Config{URL: "redis+sentinel://h:26379"}, "no master name"},
+		{"both passwords", fleet.Config{URL: "redis://:pw@h:1/0", PasswordFile: pw}, "give one"},
+		{"missing password file", fleet.Config{URL: "redis://h:1/0", PasswordFile: filepath.Join(dir, "nope")}, "no such file"},
+		{"empty password", fleet.Config{URL: "redis://h:1/0", PasswordFile: empty}, "empty first line"},
+		{"ca not pem", fleet.Config{URL: "rediss://h:1/0", CAFile: notPEM}, "no PEM certificate"},
+		{"state file", fleet.Config{URL: "redis://h:1/0", StateFile: notPEM}, "fleet state file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.ID = "web1"
+			f, err := fleet.Dial(context.Background(), tt.cfg)
+			if err == nil {
+				f.Close()
+				t.Fatalf("no error, want %q", tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q, want %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), ":pw@") {
+				t.Errorf("error %q shows the password", err)
+			}
+		})
+	}
+}
+
+// Nothing listening: Dial succeeds, the fleet is down and every call fails
+// at once.
+func TestDialUnreachable(t *testing.T) {
+	port := fleettest.FreePort(t)
+	f, err := fleet.Dial(context.Background(), fleet.Config{URL: "redis://127.0.0.1:" + strconv.Itoa(port) + "/0", ID: "web1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Up() {
+		t.Fatal("up with nothing listening")
+	}
+	start := time.Now()
+	if _, err := f.Failure(context.Background(), "sshd", "192.0.2.1", time.Now(), sshd); !errors.Is(err, fleet.ErrUnavailable) {
+		t.Fatalf("err %v", err)
+	}
+	if el := time.Since(start); el > 50*time.Millisecond {
+		t.Errorf("took %v with the breaker open", el)
+	}
+	if _, err := f.Failure(context.Background(), "ss hd", "192.0.2.1", time.Now(), sshd); err == nil || errors.Is(err, fleet.ErrUnavailable) {
+		t.Errorf("jail with a space: %v", err)
+	}
+}
+
+func TestPassword(t *testing.T) {
+	srv := fleettest.Start(t, "--requirepass", "s3cret")
+	host := srv.Addr()
+	pw := srv.WriteFile("pw", []byte("s3cret\n"))
+	bad := srv.WriteFile("bad", []byte("nope\n"))
+	ctx := context.Background()
+	for _, cfg := range []fleet.Config{
+		{URL: "redis://:s3cret@" + host + "/0"},
+		{URL: "redis://default:s3cret@" + host + "/1"},
+		{URL: "redis://" + host + "/0", PasswordFile: pw},
+	} {
+		cfg.ID = "web1"
+		f, err := fleet.Dial(ctx, cfg)
+		if err != nil {
+			t.Fatalf("%s: %v", fleet.Redact(cfg.URL), err)
+		}
+		if _, err := f.Failure(ctx, "sshd", "192.0.2.1", time.Now(), sshd); err != nil {
+			t.Errorf("%s: %v", fleet.Redact(cfg.URL), err)
+		}
+		f.Close()
+	}
+	for _, cfg := range []fleet.Config{
+		{URL: "redis://" + host + "/0"},
+		{URL: "redis://" + host + "/0", PasswordFile: bad},
+		{URL: "redis://:wrong@" + host + "/0"},
+	} {
+		cfg.ID = "web1"
+		f, err := fleet.Dial(ctx, cfg)
+		if err == nil {
+			f.Close()
+			t.Errorf("%s: no error with a wrong password", fleet.Redact(cfg.URL))
+		} else if strings.Contains(err.Error(), "wrong@") {
+			t.Errorf("error %q shows the password", err)
+		}
+	}
+}
+
+func TestTLS(t *testing.T) {
+	srv, ca := fleettest.StartTLS(t)
+	ctx := context.Background()
+	a := dial(t, srv.URL(), "web1", func(c *fleet.Config) { c.CAFile = ca })
+	b := dial(t, srv.URL(), "web2", func(c *fleet.Config) { c.CAFile = ca })
+	for i := range 2 {
+		d, err := []*fleet.Fleet{a, b}[i].Failure(ctx, "sshd", "192.0.2.1", time.Now(), sshd)
+		if err != nil || d.Failures != i+1 {
+			t.Fatalf("over TLS: %+v, %v", d, err)
+		}
+	}
+	// without the CA the certificate does not verify: a configuration error
+	f, err := fleet.Dial(ctx, fleet.Config{URL: srv.URL(), ID: "web3", Timeout: 2 * time.Second})
+	if err == nil {
+		f.Close()
+		t.Fatal("no error without the CA")
+	}
+	if !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("error %q, want it to name the certificate", err)
+	}
+	// plain text to a TLS port: no answer that parses; the fleet stays down
+	f, err = fleet.Dial(ctx, fleet.Config{URL: strings.Replace(srv.URL(), "rediss", "redis", 1), ID: "web4"})
+	if err == nil {
+		if f.Up() {
+			t.Error("plain text to a TLS port is up")
+		}
+		f.Close()
+	}
+}
+
+func TestRedact(t *testing.T) {
+	if got := fleet.Redact("redis://u:s3cret@h:1/0"); strings.Contains(got, "s3cret") {
+		t.Errorf("Redact = %q", got)
+	}
+}

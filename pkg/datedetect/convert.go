@@ -169,7 +169,16 @@ func (f *dateFields) fixAMPM() {
 }
 
 func daysIn(year int, month int) int {
-	return time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 // julianFromWeek is Python's _calc_julian_from_U_or_W.

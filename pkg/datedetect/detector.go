@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -66,10 +68,32 @@ type Detector struct {
 	// per-line scratch
 	runes  []rune
 	rvalid bool
-	ascii  bool
+	pfx    int  // leading bytes known to be ASCII
+	pfxEnd bool // pfx stops at a non-ASCII byte
 }
 
 const noIdx = 0x7fffffff
+
+// The template bookkeeping needs the wall clock only to the second (a
+// template unused for 5 minutes may be displaced), so it reads a clock
+// that a background goroutine advances four times a second instead of
+// calling time.Now for every line.
+var (
+	coarseOnce sync.Once
+	coarseNS   atomic.Int64
+)
+
+func coarseClock() float64 {
+	coarseOnce.Do(func() {
+		coarseNS.Store(time.Now().UnixNano())
+		go func() {
+			for t := range time.Tick(250 * time.Millisecond) {
+				coarseNS.Store(t.UnixNano())
+			}
+		}()
+	})
+	return float64(coarseNS.Load()) / 1e9
+}
 
 // New returns a Detector for opts. A pattern that fail2ban would refuse
 // (unknown %-code, bad regex, duplicate template) is an error naming it.
@@ -82,9 +106,7 @@ func New(opts Options) (*Detector, error) {
 		lastPos:    1, lastPosB: -1, lastPosA: -1,
 		lastEnd: noIdx, lastEndB: -1, lastEndA: -1,
 		lastTempl: noIdx,
-		clock: func() float64 {
-			return float64(time.Now().UnixNano()) / 1e9
-		},
+		clock:     coarseClock,
 	}
 	if d.loc == nil {
 		d.loc = time.Local
@@ -227,14 +249,26 @@ type match struct {
 
 func (d *Detector) prepare(line string) {
 	d.rvalid = false
-	d.ascii = true
-	for i := 0; i < len(line); i++ {
-		if line[i] >= utf8.RuneSelf {
-			d.ascii = false
-			return
-		}
-	}
+	d.pfx, d.pfxEnd = 0, false
 }
+
+// asciiTo reports whether the first n bytes of line are ASCII (then byte
+// and rune positions agree up to n). It scans each byte once per line.
+func (d *Detector) asciiTo(line string, n int) bool {
+	if n > len(line) {
+		n = len(line)
+	}
+	for d.pfx < n && !d.pfxEnd {
+		if line[d.pfx] >= utf8.RuneSelf {
+			d.pfxEnd = true
+			break
+		}
+		d.pfx++
+	}
+	return d.pfx >= n
+}
+
+func (d *Detector) ascii(line string) bool { return d.asciiTo(line, len(line)) }
 
 func (d *Detector) lineRunes(line string) []rune {
 	if !d.rvalid {
@@ -248,7 +282,7 @@ func (d *Detector) lineRunes(line string) []rune {
 }
 
 func (d *Detector) lineLen(line string) int {
-	if d.ascii {
+	if d.ascii(line) {
 		return len(line)
 	}
 	return len(d.lineRunes(line))
@@ -256,14 +290,17 @@ func (d *Detector) lineLen(line string) int {
 
 // at returns the character at rune index i, or -1 outside the line.
 func (d *Detector) at(line string, i int) rune {
-	if d.ascii {
-		if i < 0 || i >= len(line) {
+	if i < 0 {
+		return -1
+	}
+	if d.asciiTo(line, i+1) {
+		if i >= len(line) {
 			return -1
 		}
 		return rune(line[i])
 	}
 	r := d.lineRunes(line)
-	if i < 0 || i >= len(r) {
+	if i >= len(r) {
 		return -1
 	}
 	return r[i]
@@ -273,6 +310,13 @@ func (d *Detector) at(line string, i int) rune {
 // Python's pattern.search(line, pos, endpos)).
 func (d *Detector) matchDate(dt *ddTemplate, line string, pos, endpos int) (match, bool) {
 	t := dt.t
+	if t.fast != nil && !d.noFast && pos == 0 && endpos == noIdx && t.fast.happy != nil {
+		// the common case: an anchored template on the whole line
+		if m, ok := t.fast.happy(t.fast, line); ok && d.asciiTo(line, m.end+1) {
+			dt.rawHits++
+			return m, true
+		}
+	}
 	n := d.lineLen(line)
 	if endpos > n {
 		endpos = n
@@ -280,7 +324,7 @@ func (d *Detector) matchDate(dt *ddTemplate, line string, pos, endpos int) (matc
 	if pos > endpos {
 		return match{}, false
 	}
-	if t.fast != nil && d.ascii && !d.noFast {
+	if t.fast != nil && !d.noFast && d.ascii(line) {
 		m, st := t.fast.search(line[:endpos], pos)
 		switch st {
 		case fastMatch:
@@ -411,11 +455,11 @@ func (d *Detector) matchTime(line string) (match, *ddTemplate, bool) {
 	}
 	d.lastPos, d.lastPosB, d.lastPosA = distance, d.at(line, distance-1), d.at(line, distance)
 	eb := rune(-1)
-	if n := d.lineLen(line); n > 0 {
+	if len(line) > 0 {
 		if endpos-1 >= 0 {
 			eb = d.at(line, endpos-1)
 		} else {
-			eb = d.at(line, n-1) // Python's line[-1]
+			eb = d.at(line, d.lineLen(line)-1) // Python's line[-1]
 		}
 	}
 	d.lastEnd, d.lastEndB, d.lastEndA = endpos, eb, d.at(line, endpos)
@@ -475,7 +519,7 @@ func (d *Detector) Find(line string) (t time.Time, start, end int, ok bool) {
 		return time.Time{}, 0, 0, false
 	}
 	start, end = m.gstart, m.gend
-	if !d.ascii {
+	if !d.asciiTo(line, end) {
 		start, end = d.byteOffset(line, start), d.byteOffset(line, end)
 	}
 	if start == end {

@@ -486,3 +486,105 @@ func TestQueuedBanKeepsLongerFleetBan(t *testing.T) {
 	quiet(t, chc, 100*time.Millisecond)
 	waitPending(t, a, 0)
 }
+
+// Failures keep counting during a ban (fail2ban counts them into a fresh
+// ticket); reaching maxretry again extends the ban to last failure + bantime,
+// decided once fleet-wide.
+func TestBanExtension(t *testing.T) {
+	srv := fleettest.Start(t)
+	a, b := dial(t, srv.URL(), "web1"), dial(t, srv.URL(), "web2")
+	ctx := context.Background()
+	w := fleet.Window{MaxRetry: 3, FindTime: 10 * time.Minute, BanTime: time.Hour}
+	var got []fleet.Decision
+	for i, off := range []time.Duration{0, time.Second, 2 * time.Second, 20 * time.Minute, 21 * time.Minute, 22 * time.Minute, 23 * time.Minute} {
+		d, err := []*fleet.Fleet{a, b}[i%2].Failure(ctx, "sshd", "198.51.100.20", t0.Add(off), w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, d)
+	}
+	if !got[2].Ban || !got[2].Until.Equal(t0.Add(2*time.Second+time.Hour)) {
+		t.Fatalf("third failure: %+v, want the ban until +1h2s", got[2])
+	}
+	if got[3].Ban || got[3].Extend || !got[3].Banned || got[3].Failures != 1 {
+		t.Errorf("failure during the ban: %+v, want banned, a fresh ticket", got[3])
+	}
+	if !got[5].Extend || got[5].Ban || !got[5].Until.Equal(t0.Add(22*time.Minute+time.Hour)) {
+		t.Errorf("third failure during the ban: %+v, want the extension to +1h22m", got[5])
+	}
+	if got[6].Extend || got[6].Ban || !got[6].Until.Equal(t0.Add(22*time.Minute+time.Hour)) || got[6].Bancount != 1 {
+		t.Errorf("after the extension: %+v, want banned until +1h22m, bancount still 1", got[6])
+	}
+	// a permanent bantime makes the running ban permanent
+	// (the ticket holds one failure from minute 23: the second failure here
+	// is the third)
+	w.BanTime = -1
+	for i := range 3 {
+		d, err := a.Failure(ctx, "sshd", "198.51.100.20", t0.Add(30*time.Minute+time.Duration(i)*time.Second), w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 && (!d.Extend || !d.Permanent || !d.Until.IsZero()) {
+			t.Errorf("permanent extension: %+v", d)
+		}
+		if i == 2 && (d.Extend || !d.Permanent) {
+			t.Errorf("after the permanent extension: %+v", d)
+		}
+	}
+}
+
+// Three hosts, each subscribed, each deciding from the shared window and
+// publishing what it decides, as bancount will: the attacker spreading over
+// them is banned on all three at the fifth failure.
+func TestThreeHostsBanEverywhere(t *testing.T) {
+	srv := fleettest.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type host struct {
+		f  *fleet.Fleet
+		ch <-chan *event.Event
+	}
+	var hosts []host
+	for _, id := range []string{"web1", "web2", "web3"} {
+		f := dial(t, srv.URL(), id)
+		hosts = append(hosts, host{f, f.Subscribe(ctx)})
+	}
+	time.Sleep(100 * time.Millisecond)
+	now := time.Now().Truncate(time.Second)
+	emitted := make([]*event.Event, 3) // what each host's bancount would write
+	for i := range 5 {
+		h := hosts[i%3]
+		at := now.Add(time.Duration(i) * time.Second)
+		d, err := h.f.Failure(ctx, "sshd", "198.51.100.77", at, sshd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Ban {
+			ev := ban("sshd", "198.51.100.77", at, time.Hour)
+			ev.Failures, ev.Bancount, ev.Until = d.Failures, d.Bancount, d.Last.Add(time.Hour)
+			emitted[i%3] = ev
+			if err := h.f.Publish(ctx, ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	decider := -1
+	for i, ev := range emitted {
+		if ev != nil {
+			decider = i
+		}
+	}
+	if decider != 1 { // the fifth failure went to web2
+		t.Fatalf("decided by host index %d, want 1 (web2)", decider)
+	}
+	for i, h := range hosts {
+		if i == decider {
+			continue
+		}
+		ev := recv(t, h.ch, time.Second)
+		if ev.Action != event.ActionBan || ev.ID() != "198.51.100.77" || ev.Failures != 5 || !ev.Until.Equal(now.Add(4*time.Second+time.Hour)) {
+			t.Errorf("host %d got %s", i, event.Append(nil, ev))
+		}
+	}
+	quiet(t, hosts[decider].ch, 50*time.Millisecond)
+}

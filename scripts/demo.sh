@@ -15,7 +15,7 @@ echo
 echo "== failures (logmatch; first 3 of $(bin/logmatch -f sshd --now 2026-11-22T12:00:00Z "$log" | wc -l))"
 bin/logmatch -f sshd --now 2026-11-22T12:00:00Z "$log" | head -3
 echo
-echo "== ban and unban events as fwban applied them (stdout), firewall commands (stderr, prefixed with +)"
+echo "== ban and unban events as fwban applied them (stdout), then the firewall commands the dry run prints (stderr)"
 bin/logmatch -f sshd --now 2026-11-22T12:00:00Z "$log" |
 	bin/bancount --clock log --maxretry 5 --findtime 10m --bantime 2m \
 		--state "$state/bancount.state" --socket "$state/bancount.sock" |

@@ -47,6 +47,7 @@ type definition struct {
 	conditional   bool              // has [Init?family=...] options
 	props         map[string]string // as fail2ban's server holds them
 	byFamily      map[string]map[string]string
+	commands      map[string]map[string]string // family key -> op -> static command
 }
 
 // loadDefinition reads the action named by spec from dir for jail, with the
@@ -191,21 +192,29 @@ func (d *definition) prepare() error {
 		}
 		d.byFamily[f] = sub
 	}
+	// Render the static part of every command once.
+	d.commands = make(map[string]map[string]string)
+	for f, props := range d.byFamily {
+		d.commands[f] = make(map[string]string)
+		for _, op := range operations {
+			q, ok := props[op]
+			if !ok || strings.TrimSpace(q) == "" {
+				continue
+			}
+			cmd, err := renderStatic(q, props, f, nil)
+			if err != nil {
+				return fmt.Errorf("%s: %w", op, err)
+			}
+			d.commands[f][op] = strings.TrimSpace(cmd)
+		}
+	}
 	return nil
 }
 
-// command renders the static part of operation op for family.
+// command returns the static part of operation op for family ("" when
+// the action has none).
 func (d *definition) command(op, family string) (string, error) {
-	props := d.byFamily[d.familyKey(family)]
-	q, ok := props[op]
-	if !ok || strings.TrimSpace(q) == "" {
-		return "", nil
-	}
-	cmd, err := renderStatic(q, props, family, nil)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", op, err)
-	}
-	return strings.TrimSpace(cmd), nil
+	return d.commands[d.familyKey(family)][op], nil
 }
 
 // familyKey is the family whose substituted properties apply.

@@ -18,7 +18,7 @@ import (
 
 const stockDir = "/etc/fail2ban/action.d"
 
-func stock(t *testing.T) {
+func stock(t testing.TB) {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(stockDir, "dummy.conf")); err != nil {
 		t.Skipf("fail2ban's action files are not installed (%s): %v", stockDir, err)

@@ -49,6 +49,9 @@ redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 'by', ARGV[5], 'e', ARG
 return 1
 `)
 
+// errExpired marks an unban that is not published.
+var errExpired = errors.New("expired")
+
 // queued is an event waiting in the outbox.
 type queued struct {
 	Jail  string `json:"jail"`
@@ -61,7 +64,9 @@ type queued struct {
 // Publish sends a ban or unban decided on this host (by [Fleet.Failure], a
 // local decision, or a manual one) to every host. A ban's end is its Until,
 // else Time+Bantime; Bantime -1 is permanent. An unban removes the ban
-// fleet-wide.
+// fleet-wide. An unban with reason "expired" is not published: every host
+// ends a ban at its until by itself, and a host whose clock runs ahead must
+// not end a ban another host has just extended.
 //
 // While Redis is unreachable, or while earlier events are still queued,
 // Publish queues ev and returns nil: the queue is published in order when
@@ -69,6 +74,9 @@ type queued struct {
 // publish at all (not a ban or unban, a ban without an end, a bad jail).
 func (f *Fleet) Publish(ctx context.Context, ev *event.Event) error {
 	q, err := f.prepare(ev)
+	if err == errExpired {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("fleet: publish: %w", err)
 	}
@@ -117,6 +125,9 @@ func (f *Fleet) prepare(ev *event.Event) (queued, error) {
 			return q, fmt.Errorf("ban of %s in %s: no until, no bantime", q.ID, q.Jail)
 		}
 	case event.ActionUnban:
+		if ev.Reason == "expired" {
+			return q, errExpired
+		}
 	default:
 		return q, fmt.Errorf("not a ban or an unban: action %q", ev.Action)
 	}

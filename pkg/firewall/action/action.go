@@ -718,7 +718,8 @@ func (b *Backend) plainInfo(family string) dynamicFunc {
 			return value{text: family, trusted: true}, true
 		case "time":
 			return value{text: now, trusted: true}, true
-		case "ip", "ip-rev", "ip-host", "fid", "matches", "ipmatches", "ipjailmatches", "bantime":
+		case "ip", "ip-rev", "ip-host", "fid", "matches", "ipmatches", "ipjailmatches", "bantime",
+			"raw-ticket", "jail.banned", "jail.banned_total", "jail.found", "jail.found_total":
 			return value{trusted: true}, true
 		case "failures", "ipfailures", "ipjailfailures", "bancount", "restored":
 			return value{text: "0", trusted: true}, true
@@ -803,6 +804,9 @@ func (b *Backend) banInfo(ctx context.Context, js firewall.JailSettings, bn *fir
 			// banpipe's events carry no log lines; a "matches" field of
 			// the event (a capture) fills them when present.
 			return untrusted(bn.Captures["matches"])
+		case "raw-ticket", "jail.banned", "jail.banned_total", "jail.found", "jail.found_total":
+			// fail2ban's server counters: banpipe has none.
+			return trusted("")
 		}
 		if fTagRE.MatchString(tag) {
 			v, _ := capture(bn.Captures, tag)

@@ -51,6 +51,8 @@
 //	<F-NAME>        the filter capture NAME (the event's lower-cased field), "" when absent
 //	<matches>       the event's "matches" field; "" otherwise (also <ipmatches>,
 //	                <ipjailmatches>): banpipe's events carry no log lines
+//	<raw-ticket> <jail.banned> <jail.banned_total> <jail.found> <jail.found_total>
+//	                "": fail2ban's server counters, which banpipe does not keep
 //
 // In actionstart, actionstop, actionflush, actioncheck and actionrepair only
 // <family> and <time> have values; the other ban tags are empty.

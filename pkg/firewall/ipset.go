@@ -206,6 +206,7 @@ func (b *IPSet) Ban(ctx context.Context, jail JailSettings, bans []Ban) []error 
 	defer b.mu.Unlock()
 	now := time.Now()
 	ready := map[string]error{}
+	var adds []ipsetAdd
 	for i, x := range bans {
 		if !x.Prefix.IsValid() {
 			errs[i] = errors.New("no address")
@@ -236,9 +237,20 @@ func (b *IPSet) Ban(ctx context.Context, jail JailSettings, bans []Ban) []error 
 			}
 		}
 		e := entryFor(p)
-		e.Timeout, e.Replace = &to, true
-		if err := b.h.IpsetAdd(set, e); err != nil {
-			errs[i] = fmt.Errorf("ipset add %s %s: %w", set, FormatPrefix(p), err)
+		adds = append(adds, ipsetAdd{owner: i, set: set, ip: e.IP, cidr: e.CIDR, timeout: to})
+	}
+	if len(adds) > 8 {
+		if err := ipsetAddMany(adds, errs); err == nil {
+			return errs
+		}
+		// The socket failed: add one by one, each with its own answer.
+	}
+	for _, a := range adds {
+		e := &netlink.IPSetEntry{IP: a.ip, CIDR: a.cidr, Timeout: &a.timeout, Replace: true}
+		if err := b.h.IpsetAdd(a.set, e); err != nil {
+			errs[a.owner] = fmt.Errorf("ipset add %s %s: %w", a.set, ipsetShow(a), ipsetErr(err))
+		} else {
+			errs[a.owner] = nil
 		}
 	}
 	return errs

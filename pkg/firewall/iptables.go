@@ -517,9 +517,20 @@ func cleanErr(err error) string {
 		if i := strings.Index(s, "]: "); i >= 0 {
 			s = s[i+3:]
 		}
-		return strings.TrimSpace(s)
+		return firstLine(s)
 	}
 	return err.Error()
+}
+
+// firstLine returns the first non-empty line of s, without the usage
+// hint that iptables prints after parameter problems.
+func firstLine(s string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			return l
+		}
+	}
+	return ""
 }
 
 // listTable runs `iptables -t filter -S` (go-iptables lists only chain names
@@ -529,7 +540,7 @@ func listTable(ctx context.Context, cmd string, wait int) ([]string, error) {
 	c := exec.CommandContext(ctx, cmd, "-t", "filter", "-S", "--wait", strconv.Itoa(wait))
 	c.Stdout, c.Stderr = &stdout, &stderr
 	if err := c.Run(); err != nil {
-		return nil, fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("%w: %s", err, firstLine(stderr.String()))
 	}
 	return strings.Split(strings.TrimRight(stdout.String(), "\n"), "\n"), nil
 }
@@ -585,7 +596,7 @@ func (x *realXT) restore(ctx context.Context, fam int, lines []string) error {
 		c := exec.CommandContext(ctx, cmd, "--noflush", "--wait", strconv.Itoa(x.waitSeconds()))
 		c.Stdin, c.Stderr = bytes.NewReader(script), &stderr
 		if err := c.Run(); err != nil {
-			msg := strings.TrimSpace(stderr.String())
+			msg := firstLine(stderr.String())
 			msg = strings.TrimPrefix(msg, cmd+": ")
 			return &restoreError{cmd: cmd, msg: msg, err: err}
 		}

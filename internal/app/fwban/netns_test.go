@@ -265,3 +265,41 @@ func TestKernelMissingTool(t *testing.T) {
 		t.Errorf("exit %v, output:\n%s", err, out)
 	}
 }
+
+// TestKernelErrors: firewall errors give "applied":false with the error,
+// per event, the other events are applied, and fwban exits 1.
+func TestKernelErrors(t *testing.T) {
+	p := netnstest.New(t)
+	// A full set (maxelem 8) under the name of the jail's IPv4 set: the
+	// first 8 IPv4 bans of the burst go in, each other one fails on its own,
+	// IPv6 bans go in.
+	netnstest.Run(t, p.Server, "ipset", "create", "f2b-sshd", "hash:ip", "maxelem", "8", "timeout", "60")
+	var addrs []netip.Addr
+	for i := 10; i < 30; i++ {
+		addrs = append(addrs, netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}))
+	}
+	addrs = append(addrs, netnstest.Client6)
+	out, errs, code := fwbanIn(t, p.Server, banEvents("ban", 600, addrs...), "--backend", "ipset")
+	if code != 1 || strings.Count(out, `"applied":false,"error":"ipset add f2b-sshd 198.51.100.`) != 12 ||
+		!strings.Contains(out, `: set is full (maxelem reached): errno 4352"}`) ||
+		strings.Count(out, `"applied":true`) != 9 || !strings.Contains(out, `"ip":"2001:db8::2","bantime":600,"applied":true`) ||
+		!strings.Contains(errs, "fwban: 12 events not applied because of firewall errors") {
+		t.Errorf("exit %d\nstdout:\n%sstderr:\n%s", code, out, errs)
+	}
+
+	// iptables: a hook chain that does not exist.
+	out, _, code = fwbanIn(t, p.Server, banEvents("ban", 600, netnstest.Client4), "--backend", "iptables", "--chain", "NOPE")
+	if code != 1 || !strings.Contains(out, `"applied":false,"error":"iptables: no chain NOPE to hook f2b-sshd from"`) {
+		t.Errorf("exit %d: %s", code, out)
+	}
+	// nftables: overlapping prefixes in a jail's interval set.
+	in := `{"action":"ban","jail":"web","ip":"198.51.100.0/24"}` + "\n" + `{"action":"ban","jail":"web","ip":"198.51.100.0/25"}` + "\n" +
+		`{"action":"ban","jail":"web","ip":"192.0.2.2"}` + "\n"
+	out, _, code = fwbanIn(t, p.Server, in, "--backend", "nftables")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 1 || len(lines) != 3 || !strings.HasSuffix(lines[0], `"applied":true}`) ||
+		!strings.Contains(lines[1], `"applied":false,"error":"nft -f -: Error: `) || !strings.HasSuffix(lines[2], `"applied":true}`) {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	p.Expect(t, netnstest.Client4, portBlocked, netnstest.Refused)
+}

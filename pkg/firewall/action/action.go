@@ -175,10 +175,10 @@ func (b *Backend) Name() string { return "action" }
 // families, with a sample ban), with the file and line of any error. It
 // runs no action command.
 func (b *Backend) Check(ctx context.Context) error {
+	if st, err := os.Stat(Shell); err != nil || st.Mode()&0o111 == 0 {
+		return fmt.Errorf("action: %s is not an executable shell", Shell)
+	}
 	if b.cfg.FS == nil {
-		if st, err := os.Stat(Shell); err != nil || st.Mode()&0o111 == 0 {
-			return fmt.Errorf("action: %s is not an executable shell", Shell)
-		}
 		if st, err := os.Stat(b.cfg.Dir); err != nil || !st.IsDir() {
 			return fmt.Errorf("action: %s: not a directory (the action.d directory)", b.cfg.Dir)
 		}
@@ -196,7 +196,13 @@ func (b *Backend) Check(ctx context.Context) error {
 				if fam == "inet6" {
 					p = netip.MustParsePrefix("2001:db8::1/128")
 				}
-				info := b.banInfo(ctx, js, &firewall.Ban{Jail: js.Name, Prefix: p, Time: time.Now()}, fam)
+				base := b.banInfo(ctx, js, &firewall.Ban{Jail: js.Name, Prefix: p, Time: time.Now()}, fam)
+				info := func(tag string) (value, bool) {
+					if tag == "ip-host" {
+						return value{text: "host.example"}, true // no DNS query
+					}
+					return base(tag)
+				}
 				for _, op := range operations {
 					if _, err := a.render(op, fam, info); err != nil {
 						errs = append(errs, fmt.Errorf("jail %s: action %s: %w", js.Name, a.def.name, err))

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/banpipe/banpipe/pkg/firewall"
@@ -366,5 +367,22 @@ func TestAssumeStarted(t *testing.T) {
 	}
 	if got := readFile(t, log2); got != "" {
 		t.Errorf("log %q, want nothing", got)
+	}
+}
+
+func TestFS(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "log")
+	fsys := fstest.MapFS{
+		"etc/action.d/x.conf":      {Data: []byte("[INCLUDES]\nbefore = common.conf\n[Definition]\nactionban = printf '%%s\\n' \"<msg> <ip>\" >> \"<logfile>\"\n")},
+		"etc/action.d/x.local":     {Data: []byte("[Init]\nmsg = from local\n")},
+		"etc/action.d/common.conf": {Data: []byte("[Init]\nmsg = from common\nlogfile = " + log + "\n")},
+	}
+	b := newBackend(t, Config{FS: fsys, Dir: "etc/action.d", Actions: []string{"x"}})
+	if err := b.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	noErrors(t, "ban", b.Ban(context.Background(), firewall.JailSettings{Name: "j"}, []firewall.Ban{ban("192.0.2.1/32", nil)}))
+	if got, want := readFile(t, log), "from local 192.0.2.1\n"; got != want {
+		t.Errorf("log %q, want %q", got, want)
 	}
 }

@@ -1,0 +1,60 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestInstall runs `make install` into a staging PREFIX and checks what it
+// put there: binaries, man pages, completions, example settings, and systemd
+// units whose commands point at the installed binaries and that
+// `systemd-analyze verify` accepts.
+func TestInstall(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("make is not installed")
+	}
+	prefix := t.TempDir()
+	cmd := exec.Command("make", "-C", "../..", "install", "PREFIX="+prefix)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("make install: %v\n%s", err, out)
+	}
+	for _, f := range []string{
+		"bin/logmatch", "bin/bancount", "sbin/fwban",
+		"share/man/man1/logmatch.1", "share/man/man1/bancount.1", "share/man/man8/fwban.8",
+		"share/bash-completion/completions/logmatch", "share/zsh/vendor-completions/_fwban",
+		"lib/systemd/system/banpipe@.service", "lib/systemd/system/banpipe-journal@.service",
+		"share/doc/banpipe/examples/sshd.env",
+	} {
+		if _, err := os.Stat(filepath.Join(prefix, f)); err != nil {
+			t.Errorf("not installed: %s", f)
+		}
+	}
+	for _, u := range []string{"banpipe@.service", "banpipe-journal@.service"} {
+		unit := filepath.Join(prefix, "lib/systemd/system", u)
+		data, err := os.ReadFile(unit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(data), "@BINDIR@") || !strings.Contains(string(data), prefix+"/bin/logmatch") {
+			t.Errorf("%s: binary paths not set to the prefix:\n%s", u, data)
+		}
+		if _, err := exec.LookPath("systemd-analyze"); err != nil {
+			continue
+		}
+		// Verify an instance of the template; the EnvironmentFile need not exist.
+		inst := filepath.Join(t.TempDir(), strings.Replace(u, "@", "@sshd", 1))
+		os.WriteFile(inst, data, 0o644)
+		out, err := exec.Command("systemd-analyze", "verify", "--man=no", inst).CombinedOutput()
+		if err != nil {
+			t.Errorf("systemd-analyze verify %s: %v\n%s", u, err, out)
+		}
+	}
+	// The installed binaries run.
+	out, err := exec.Command(filepath.Join(prefix, "bin/logmatch"), "--version").Output()
+	if err != nil || !strings.HasPrefix(string(out), "logmatch ") {
+		t.Errorf("installed logmatch --version: %q, %v", out, err)
+	}
+}

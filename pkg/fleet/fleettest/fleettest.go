@@ -34,7 +34,8 @@ type Server struct {
 	// Port is the loopback port the server listens on (kept across Restart).
 	Port int
 
-	tls bool // serves TLS only
+	tls  bool   // serves TLS only
+	conf string // a sentinel's configuration file
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -106,6 +107,26 @@ func StartTLS(t testing.TB, extra ...string) (*Server, string) {
 	return s, caFile
 }
 
+// StartSentinel starts a Sentinel (redis-server --sentinel) that monitors
+// master under the name "mymaster" with a quorum of 1, and declares it down
+// after 500 ms.
+func StartSentinel(t testing.TB, master *Server) *Server {
+	t.Helper()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	text := fmt.Sprintf("sentinel monitor mymaster 127.0.0.1 %d 1\n"+
+		"sentinel down-after-milliseconds mymaster 500\n"+
+		"sentinel failover-timeout mymaster 5000\n", master.Port)
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{t: t, bin: master.bin, dir: dir, conf: conf}
+	s.Port = FreePort(t)
+	s.start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
 func makeCerts(t testing.TB) (caPEM, certPEM, keyPEM []byte) {
 	t.Helper()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -154,6 +175,10 @@ func (s *Server) start() {
 	args := append(append(port, "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", s.dir, "--daemonize", "no",
 		"--logfile", ""), s.args...)
+	if s.conf != "" {
+		args = []string{s.conf, "--sentinel", "--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1",
+			"--dir", s.dir, "--daemonize", "no", "--logfile", ""}
+	}
 	cmd := exec.Command(s.bin, args...)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log

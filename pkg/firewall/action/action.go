@@ -83,7 +83,7 @@ type Backend struct {
 
 type jailState struct {
 	actions []*actionState
-	known   map[netip.Prefix]firewall.Entry
+	known   map[netip.Prefix]time.Time // ban -> its end (zero: permanent or unknown)
 }
 
 // actionState is one action of one jail and what it has done.
@@ -262,7 +262,7 @@ func (b *Backend) load(js firewall.JailSettings) (*jailState, error) {
 	if len(list) == 0 {
 		return nil, fmt.Errorf("jail %s: no action", js.Name)
 	}
-	st := &jailState{known: make(map[netip.Prefix]firewall.Entry)}
+	st := &jailState{known: make(map[netip.Prefix]time.Time)}
 	args, opts := jailArgs(js), b.jailOptions(js)
 	names := map[string]bool{}
 	for _, s := range list {
@@ -345,6 +345,9 @@ func (b *Backend) apply(ctx context.Context, jail firewall.JailSettings, bans []
 	if err != nil {
 		return fail(err)
 	}
+	for _, a := range st.actions {
+		a.settings.Bantime, a.settings.Options = jail.Bantime, jail.Options
+	}
 	for i := range bans {
 		bn := &bans[i]
 		if !bn.Prefix.IsValid() {
@@ -370,7 +373,7 @@ func (b *Backend) apply(ctx context.Context, jail firewall.JailSettings, bans []
 		errs[i] = errors.Join(aerrs...)
 		switch {
 		case ban && ok:
-			st.known[bn.Prefix] = firewall.Entry{Jail: jail.Name, Prefix: bn.Prefix, Expires: untilExpires(bn)}
+			st.known[bn.Prefix] = banEnd(bn)
 		case !ban:
 			held := false
 			for _, a := range st.actions {
@@ -384,14 +387,16 @@ func (b *Backend) apply(ctx context.Context, jail firewall.JailSettings, bans []
 	return errs
 }
 
-func untilExpires(bn *firewall.Ban) time.Duration {
-	if bn.Until.IsZero() {
-		return 0
+// banEnd returns when bn ends: its Until, else its Time plus its Bantime;
+// zero when permanent or unknown.
+func banEnd(bn *firewall.Ban) time.Time {
+	switch {
+	case !bn.Until.IsZero():
+		return bn.Until
+	case bn.Bantime > 0 && !bn.Time.IsZero():
+		return bn.Time.Add(bn.Bantime)
 	}
-	if d := time.Until(bn.Until); d > 0 {
-		return d
-	}
-	return 0
+	return time.Time{}
 }
 
 func (b *Backend) banOne(ctx context.Context, a *actionState, bn *firewall.Ban, fam string) error {
@@ -570,6 +575,9 @@ func (b *Backend) flush(ctx context.Context, a *actionState) error {
 }
 
 // List returns the bans this backend made for jail ("" for every jail).
+// Expires is the time left until the ban's end as its event announced it
+// (actions have no kernel timeout: a ban stays until its unban); 0 when
+// permanent, unknown or past.
 func (b *Backend) List(ctx context.Context, jail string) ([]firewall.Entry, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -578,8 +586,11 @@ func (b *Backend) List(ctx context.Context, jail string) ([]firewall.Entry, erro
 		if jail != "" && name != jail {
 			continue
 		}
-		st := b.jails[name]
-		for _, e := range st.known {
+		for p, end := range b.jails[name].known {
+			e := firewall.Entry{Jail: name, Prefix: p}
+			if d := time.Until(end); !end.IsZero() && d > 0 {
+				e.Expires = d.Truncate(time.Second)
+			}
 			out = append(out, e)
 		}
 	}
@@ -638,7 +649,7 @@ func (b *Backend) Flush(ctx context.Context, jail string) error {
 			}
 			a.banned = map[netip.Prefix]bool{}
 		}
-		st.known = make(map[netip.Prefix]firewall.Entry)
+		st.known = make(map[netip.Prefix]time.Time)
 	}
 	return errors.Join(errs...)
 }

@@ -386,3 +386,28 @@ func TestFS(t *testing.T) {
 		t.Errorf("log %q, want %q", got, want)
 	}
 }
+
+func TestListExpires(t *testing.T) {
+	b := newBackend(t, Config{Actions: []string{"record"}})
+	ctx := context.Background()
+	now := time.Now()
+	bans := []firewall.Ban{
+		{Prefix: netip.MustParsePrefix("192.0.2.1/32"), Time: now, Until: now.Add(time.Hour)},
+		{Prefix: netip.MustParsePrefix("192.0.2.2/32"), Time: now, Bantime: 10 * time.Minute},
+		{Prefix: netip.MustParsePrefix("192.0.2.3/32"), Time: now, Bantime: -1},
+	}
+	noErrors(t, "ban", b.Ban(ctx, firewall.JailSettings{Name: "j"}, bans))
+	ents, err := b.List(ctx, "j")
+	if err != nil || len(ents) != 3 {
+		t.Fatalf("List = %v, %v", ents, err)
+	}
+	if e := ents[0].Expires; e < 59*time.Minute || e > time.Hour {
+		t.Errorf("until: Expires %v", e)
+	}
+	if e := ents[1].Expires; e < 9*time.Minute || e > 10*time.Minute {
+		t.Errorf("bantime: Expires %v", e)
+	}
+	if e := ents[2].Expires; e != 0 {
+		t.Errorf("permanent: Expires %v", e)
+	}
+}

@@ -390,6 +390,9 @@ func (c *Config) OwnKeys(section string) []string {
 	return nil
 }
 
+// lookup finds key (lower-cased) in section, else in [DEFAULT]. A key
+// "name?cond" from a conditional section keeps the case of cond as written
+// in the section header; it is found with the case given, too.
 func (c *Config) lookup(section, key string) (*value, bool) {
 	if s, ok := c.sections[section]; ok && section != "DEFAULT" {
 		if v, ok := s.vals[key]; ok {
@@ -400,10 +403,22 @@ func (c *Config) lookup(section, key string) (*value, bool) {
 	return v, ok
 }
 
+// lookupAny is lookup for a key as the caller gave it: lower-cased, else
+// lower-cased before its "?" only.
+func (c *Config) lookupAny(section, key string) (*value, bool) {
+	if v, ok := c.lookup(section, strings.ToLower(key)); ok {
+		return v, true
+	}
+	if i := strings.IndexByte(key, '?'); i >= 0 {
+		return c.lookup(section, strings.ToLower(key[:i])+key[i:])
+	}
+	return nil, false
+}
+
 // Raw returns the value of key (lower-cased) before interpolation, from
 // section, else from [DEFAULT].
 func (c *Config) Raw(section, key string) (string, bool) {
-	v, ok := c.lookup(section, strings.ToLower(key))
+	v, ok := c.lookupAny(section, key)
 	if !ok {
 		return "", false
 	}
@@ -414,7 +429,7 @@ func (c *Config) Raw(section, key string) (string, bool) {
 // [DEFAULT]) was defined; line is 0 when it was not read from a file, and
 // file is "" when there is no such value.
 func (c *Config) Pos(section, key string) (file string, line int) {
-	v, ok := c.lookup(section, strings.ToLower(key))
+	v, ok := c.lookupAny(section, key)
 	if !ok {
 		return "", 0
 	}
@@ -476,7 +491,7 @@ func (c *Config) get(section, key string, vars map[string]string) (string, error
 			return c.interpolate(section, lkey, v, "", 0, vars)
 		}
 	}
-	v, ok := c.lookup(section, lkey)
+	v, ok := c.lookupAny(section, key)
 	if !ok {
 		if m := sectionOptRE.FindStringSubmatch(key); m != nil {
 			sec, opt := m[1], strings.ToLower(m[2])

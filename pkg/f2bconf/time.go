@@ -129,13 +129,6 @@ func (p *timeParser) lex() error {
 			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.' || s[j] == '_') {
 				j++
 			}
-			// exponent as Python floats allow: 1e3
-			if j < len(s) && (s[j] == 'e' || s[j] == 'E') && j+1 < len(s) && (s[j+1] >= '0' && s[j+1] <= '9' || (s[j+1] == '-' || s[j+1] == '+') && j+2 < len(s) && s[j+2] >= '0' && s[j+2] <= '9') {
-				j += 2
-				for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-					j++
-				}
-			}
 			text := strings.ReplaceAll(s[i:j], "_", "")
 			v, err := strconv.ParseFloat(text, 64)
 			if err != nil {

@@ -74,6 +74,7 @@ type Jail struct {
 // Backend runs fail2ban action.d commands. Its methods may be called from
 // several goroutines; commands run one at a time, as in fail2ban.
 type Backend struct {
+	now    func() time.Time // the clock of <time> in commands without a ban
 	cfg    Config
 	runner runner
 	mu     sync.Mutex
@@ -129,7 +130,7 @@ func New(cfg Config) (*Backend, error) {
 			}
 		}
 	}
-	b := &Backend{cfg: cfg, jails: make(map[string]*jailState)}
+	b := &Backend{cfg: cfg, jails: make(map[string]*jailState), now: time.Now}
 	b.runner.stdout = cfg.Stdout
 	return b, nil
 }
@@ -728,7 +729,7 @@ func reverseName(addr netip.Addr) string {
 // stop, flush, check, repair): the family and the time; the other ban tags
 // are empty, as with fail2ban's empty ticket.
 func (b *Backend) plainInfo(family string) dynamicFunc {
-	now := strconv.FormatInt(time.Now().Unix(), 10)
+	now := strconv.FormatInt(b.now().Unix(), 10)
 	return func(tag string) (value, bool) {
 		switch tag {
 		case "family":

@@ -1,8 +1,12 @@
 package datedetect
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // nows are reference times around New Year and in the middle of a year.
@@ -112,5 +116,68 @@ func TestPatternsAgainstFail2ban(t *testing.T) {
 			n := compareWithFail2ban(t, zone, cases)
 			t.Logf("%s %v: %d lines compared", zone, now, n)
 		}
+	}
+}
+
+const f2bSampleLogs = "/usr/lib/python3/dist-packages/fail2ban/tests/files/logs"
+
+// filterDatePattern returns the datepattern of /etc/fail2ban/filter.d/NAME.conf
+// when it is a plain value ("" when absent or interpolated).
+func filterDatePattern(name string) string {
+	b, err := os.ReadFile(filepath.Join("/etc/fail2ban/filter.d", name+".conf"))
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok || strings.TrimSpace(k) != "datepattern" {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		for j := i + 1; j < len(lines) && strings.HasPrefix(lines[j], " ") || j < len(lines) && strings.HasPrefix(lines[j], "\t"); j++ {
+			v += "\n" + strings.TrimSpace(lines[j])
+		}
+		if strings.Contains(v, "<") && strings.Contains(v, ">") && !strings.Contains(v, "{") || strings.Contains(v, "%(") {
+			return ""
+		}
+		return strings.ReplaceAll(v, "%%", "%")
+	}
+	return ""
+}
+
+// TestSampleLogsAgainstFail2ban dates every line of fail2ban's own sample
+// logs, file by file as one stream, with the filter's datepattern and with
+// the default templates, here and in fail2ban.
+func TestSampleLogsAgainstFail2ban(t *testing.T) {
+	fail2banPython(t)
+	files, err := filepath.Glob(filepath.Join(f2bSampleLogs, "*"))
+	if err != nil || len(files) == 0 {
+		t.Skip("fail2ban's sample logs are not installed")
+	}
+	now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	var cases []f2bCase
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // directories
+		}
+		var lines []string
+		for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+			if !strings.HasPrefix(l, "#") && utf8.ValidString(l) {
+				lines = append(lines, strings.TrimSuffix(l, "\r"))
+			}
+		}
+		if len(lines) == 0 {
+			continue
+		}
+		cases = append(cases, f2bCase{Now: float64(now.Unix()), Lines: lines})
+		if p := filterDatePattern(filepath.Base(f)); p != "" {
+			cases = append(cases, f2bCase{Pattern: p, Now: float64(now.Unix()), Lines: lines})
+		}
+	}
+	for _, zone := range []string{"UTC", "Europe/Berlin"} {
+		n := compareWithFail2ban(t, zone, cases)
+		t.Logf("%s: %d lines of %d cases compared", zone, n, len(cases))
 	}
 }

@@ -3,6 +3,8 @@ package f2bsample
 import (
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,10 +36,13 @@ func RunEngine(c *Combination, load Loader) ([][]Got, error) {
 	if err != nil {
 		return nil, err
 	}
-	dd, err := datedetect.New(datedetect.Options{Now: Now, Location: Zone(), Pattern: def.DatePattern})
+	// fail2ban builds its year pattern (ExYear) from the real clock, and
+	// only the year inference uses the tests' "now".
+	dd, err := datedetect.New(datedetect.Options{Location: Zone(), Pattern: def.DatePattern})
 	if err != nil {
 		return nil, err
 	}
+	dd.SetNow(Now)
 	m := filter.NewMatcher(f, filter.MatcherOptions{Dates: dd, Now: func() time.Time { return Now }})
 	out := make([][]Got, len(c.Lines))
 	for i, l := range c.Lines {
@@ -96,4 +101,86 @@ func Replay(t testing.TB, logsDir string, names []string, load Loader, minAgree 
 		t.Errorf("only %d of %d cases agree, want at least %.1f%%", tally.Agree, tally.Cases, 100*minAgree)
 	}
 	return &tally
+}
+
+// StageTestFilters copies fail2ban's zzz-* test filters from testCfg into
+// a directory under tmp where their relative include of common.conf lands
+// on the stock common.conf of stockDir, and returns that directory and the
+// filter names.
+func StageTestFilters(tmp, testCfg, stockDir string) (string, []string, error) {
+	zdir := filepath.Join(tmp, "1/2/3/4/5/6/filter.d")
+	cdir := filepath.Join(tmp, "config/filter.d")
+	for _, d := range []string{zdir, cdir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return "", nil, err
+		}
+	}
+	cp := func(from, to string) error {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(to, b, 0o644)
+	}
+	if err := cp(filepath.Join(stockDir, "common.conf"), filepath.Join(cdir, "common.conf")); err != nil {
+		return "", nil, err
+	}
+	var names []string
+	ents, err := os.ReadDir(testCfg)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, e := range ents {
+		if n, ok := strings.CutSuffix(e.Name(), ".conf"); ok && strings.HasPrefix(n, "zzz-") {
+			if err := cp(filepath.Join(testCfg, e.Name()), filepath.Join(zdir, e.Name())); err != nil {
+				return "", nil, err
+			}
+			names = append(names, n)
+		}
+	}
+	return zdir, names, nil
+}
+
+// Runner runs one combination and returns the failures of each line.
+type Runner func(c *Combination) ([][]Got, error)
+
+// ReplayWith is Replay with any runner (e.g. the logmatch binary).
+func ReplayWith(t testing.TB, logsDir string, names []string, run Runner) *Tally {
+	t.Helper()
+	var tally Tally
+	for _, name := range names {
+		combos, err := Read(logsDir, name)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		for _, c := range combos {
+			got, err := run(c)
+			if err != nil {
+				t.Errorf("%s[%s]: %v", name, c.Key, err)
+				for _, l := range c.Lines {
+					if l.Expect != nil {
+						tally.Cases++
+					}
+				}
+				continue
+			}
+			tally.Check(c, got)
+		}
+	}
+	return &tally
+}
+
+// Log writes the tally's mismatches and totals to t.
+func (t *Tally) Log(tb testing.TB, what string) {
+	tb.Helper()
+	var b strings.Builder
+	for _, m := range t.Mismatches {
+		b.WriteString(m.String() + "\n")
+	}
+	if b.Len() > 0 {
+		tb.Logf("%s: mismatches:\n%s", what, b.String())
+	}
+	tb.Logf("%s: %d of %d annotated cases agree (%.2f%%), %d unannotated lines matched",
+		what, t.Agree, t.Cases, 100*float64(t.Agree)/float64(max(t.Cases, 1)), t.Unexpected)
 }

@@ -2,8 +2,6 @@ package filter_test
 
 import (
 	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/banpipe/banpipe/internal/f2bsample"
@@ -37,22 +35,9 @@ func TestFail2banSamples(t *testing.T) {
 	// The zzz-* test filters include common.conf through a relative path
 	// that climbs out of Debian's tree; stage them where it lands on the
 	// stock common.conf.
-	tmp := t.TempDir()
-	zdir := filepath.Join(tmp, "1/2/3/4/5/6/filter.d")
-	cdir := filepath.Join(tmp, "config/filter.d")
-	for _, d := range []string{zdir, cdir} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	copyFile(t, filepath.Join(f2bFilters, "common.conf"), filepath.Join(cdir, "common.conf"))
-	var znames []string
-	ents, _ := os.ReadDir(f2bTestCfg)
-	for _, e := range ents {
-		if n, ok := strings.CutSuffix(e.Name(), ".conf"); ok && strings.HasPrefix(n, "zzz-") {
-			copyFile(t, filepath.Join(f2bTestCfg, e.Name()), filepath.Join(zdir, e.Name()))
-			znames = append(znames, n)
-		}
+	zdir, znames, err := f2bsample.StageTestFilters(t.TempDir(), f2bTestCfg, f2bFilters)
+	if err != nil {
+		t.Fatal(err)
 	}
 	tz := f2bsample.Replay(t, f2bLogs, znames, f2bsample.DirLoader(nil, zdir), 0)
 	tally.Cases += tz.Cases
@@ -64,16 +49,5 @@ func TestFail2banSamples(t *testing.T) {
 	}
 	if ratio < 0.995 {
 		t.Errorf("agreement %.2f%% is below 99.5%%", 100*ratio)
-	}
-}
-
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, b, 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -48,7 +48,7 @@ func run(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		now = t
 	}
-	loc := time.Local
+	loc := localZone()
 	if z := c.String("logtimezone"); z != "" {
 		l, err := datedetect.ParseZone(z)
 		if err != nil {
@@ -67,9 +67,14 @@ func run(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	var dd *datedetect.Detector
 	if !f.Journal() {
-		dd, err = datedetect.New(datedetect.Options{Now: now, Location: loc, Pattern: def.DatePattern})
+		// As in fail2ban, the year pattern (ExYear) follows the clock; --now
+		// is the reference of year-less dates.
+		dd, err = datedetect.New(datedetect.Options{Location: loc, Pattern: def.DatePattern})
 		if err != nil {
 			return clirun.Config(fmt.Errorf("%s: datepattern: %w", def.Name, err))
+		}
+		if !now.IsZero() {
+			dd.SetNow(now)
 		}
 	}
 	if c.Bool("dump") {

@@ -76,8 +76,8 @@ func TestDropIn(t *testing.T) {
 
 // verdict describes the failures of one line. With ref (fail2ban's
 // filter's failures on the same line), the user is written as ref's where
-// ours only captures it better: fail2ban captures none, or keeps sshd's
-// "invalid user " in front of the name.
+// ours only captures it better: fail2ban captures none, keeps sshd's
+// "invalid user " in front of the name or Apache's ":" after it.
 func verdict(gs, ref []f2bsample.Got) string {
 	if len(gs) == 0 {
 		return "no failure"
@@ -86,7 +86,7 @@ func verdict(gs, ref []f2bsample.Got) string {
 	for i, g := range gs {
 		user := g.Groups["user"]
 		if i < len(ref) {
-			if r := ref[i].Groups["user"]; r == "" || r == "invalid user "+user {
+			if r := ref[i].Groups["user"]; r == "" || r == "invalid user "+user || r == user+":" {
 				user = r
 			}
 		}

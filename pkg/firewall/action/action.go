@@ -412,8 +412,18 @@ func (b *Backend) banOne(ctx context.Context, a *actionState, bn *firewall.Ban, 
 	}
 	sf := a.def.startFamily(fam)
 	if !a.started[sf] {
-		if err := b.start(ctx, a, sf); err != nil {
-			return err
+		// On demand, the ban's family starts; otherwise (fail2ban starts
+		// those at the jail's start) every family of the action.
+		fams := []string{sf}
+		if !a.def.startOnDemand && a.def.conditional {
+			fams = families
+		}
+		for _, f := range fams {
+			if !a.started[f] {
+				if err := b.start(ctx, a, f); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	if err := b.process(ctx, a, opBan, fam, info); err != nil {

@@ -411,3 +411,14 @@ func TestListExpires(t *testing.T) {
 		t.Errorf("permanent: Expires %v", e)
 	}
 }
+
+// TestStartNotOnDemand: with actionstart_on_demand = false, an action with
+// [Init?family=inet6] starts both families at its first ban.
+func TestStartNotOnDemand(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "log")
+	b := newBackend(t, Config{Actions: []string{`init[logfile="` + log + `", actionstart_on_demand=false]`}})
+	noErrors(t, "ban", b.Ban(context.Background(), firewall.JailSettings{Name: "j"}, []firewall.Ban{ban("192.0.2.1/32", nil)}))
+	if got, want := readFile(t, log), "start inet4 four\nstart inet6 six\nhello world port=1 proto=<protocol> cond=four fam=inet4 world\n"; got != want {
+		t.Errorf("log %q, want %q", got, want)
+	}
+}

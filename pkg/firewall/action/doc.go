@@ -85,7 +85,8 @@
 //
 // An action's actionstart runs before its first ban, once per jail, or
 // once per family for an action with [Init?family=...] sections (as
-// fail2ban's actionstart_on_demand); a command rendering identically for
+// fail2ban's actionstart_on_demand; with actionstart_on_demand = false both
+// families start at the first ban); a command rendering identically for
 // both families runs once. A ban already in place runs actionprolong, or
 // nothing; a restored ban runs nothing for an action with norestored. An
 // unban runs actionunban only for a ban this backend made. When a command

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/banpipe/banpipe/pkg/event"
 	"github.com/banpipe/banpipe/pkg/fleet"
 	"github.com/banpipe/banpipe/pkg/fleet/fleettest"
 )
@@ -155,3 +156,42 @@ func TestRedact(t *testing.T) {
 		t.Errorf("Redact = %q", got)
 	}
 }
+
+// The ACL user the README recommends is enough for everything a host does.
+func TestACLUser(t *testing.T) {
+	args := append([]string{"--user", "web1", "on", ">s3cret", "~banpipe:*"}, aclCommands...)
+	srv := fleettest.Start(t, args...)
+	ctx := context.Background()
+	url := "redis://web1:s3cret@" + srv.Addr() + "/0"
+	a := dial(t, url, "web1")
+	b := dial(t, url, "web2")
+	ch := b.Subscribe(ctx)
+	time.Sleep(50 * time.Millisecond)
+	w := fleet.Window{MaxRetry: 2, FindTime: time.Minute, BanTime: time.Hour, Increment: true}
+	for i := range 2 {
+		d, err := a.Failure(ctx, "sshd", "192.0.2.70", t0.Add(time.Duration(i)*time.Second), w)
+		if err != nil || d.Ban != (i == 1) {
+			t.Fatalf("failure %d: %+v, %v", i+1, d, err)
+		}
+	}
+	for _, ev := range []*event.Event{ban("sshd", "192.0.2.70", time.Now(), time.Hour), unban("sshd", "192.0.2.70", time.Now())} {
+		if err := a.Publish(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := a.Pending(); n != 0 || !a.Up() {
+			t.Fatalf("publish as the ACL user did not go out (pending %d)", n)
+		}
+		recv(t, ch, time.Second)
+	}
+	// catch-up from the ban set as that user
+	if err := a.Publish(ctx, ban("sshd", "192.0.2.71", time.Now(), time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, url, "web3")
+	if ev := recv(t, c.Subscribe(ctx), time.Second); !ev.Restored {
+		t.Fatalf("got %s", event.Append(nil, ev))
+	}
+}
+
+var aclCommands = []string{"+ping", "+evalsha", "+eval", "+hmget", "+hget", "+hset", "+pexpire", "+persist", "+del",
+	"+zadd", "+zrem", "+xadd", "+zremrangebyscore", "+zrangebyscore", "+xread", "+xrange", "+xrevrange", "+multi", "+exec"}

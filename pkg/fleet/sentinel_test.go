@@ -18,7 +18,7 @@ func TestSentinelFailover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("failover takes seconds")
 	}
-	master := fleettest.Start(t)
+	master := fleettest.Start(t, "--repl-diskless-sync-delay", "0")
 	fleettest.Start(t, "--replicaof", "127.0.0.1", strconv.Itoa(master.Port))
 	sentinel := fleettest.StartSentinel(t, master)
 	url := "redis+sentinel://127.0.0.1:" + strconv.Itoa(sentinel.Port) + "/mymaster/0"
@@ -32,7 +32,7 @@ func TestSentinelFailover(t *testing.T) {
 		}
 	}
 	// let the replica catch up, then kill the master
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for !replicated(t, master) {
 		if time.Now().After(deadline) {
 			t.Fatal("replica never caught up")

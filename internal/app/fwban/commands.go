@@ -43,18 +43,14 @@ func listCmd(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return clirun.Usagef("list takes no arguments")
 	}
-	fw, o, err := open(c)
+	fw, _, err := open(c)
 	if err != nil {
 		return err
 	}
 	defer fw.Close()
-	b, err := fw.backend(o.backend)
+	entries, err := fw.list(c.Context, jailOf(c))
 	if err != nil {
 		return err
-	}
-	entries, err := b.List(c.Context, jailOf(c))
-	if err != nil {
-		return clirun.Failure(err)
 	}
 	sort.SliceStable(entries, func(i, j int) bool {
 		if entries[i].Jail != entries[j].Jail {
@@ -147,7 +143,7 @@ func unbanCmd(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	fw, o, err := open(c)
+	fw, _, err := open(c)
 	if err != nil {
 		return err
 	}
@@ -161,15 +157,10 @@ func unbanCmd(c *cli.Context) error {
 		}
 		return finishAdHoc(c.Context, a, fw)
 	}
-	b, err := fw.backend(o.backend)
+	entries, err := fw.list(c.Context, "")
 	if err != nil {
 		fw.Close()
 		return err
-	}
-	entries, err := b.List(c.Context, "")
-	if err != nil {
-		fw.Close()
-		return clirun.Failure(err)
 	}
 	for _, e := range evs {
 		found := false
@@ -191,19 +182,50 @@ func flushCmd(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return clirun.Usagef("flush takes no arguments")
 	}
-	fw, o, err := open(c)
+	fw, _, err := open(c)
 	if err != nil {
 		return err
 	}
-	b, err := fw.backend(o.backend)
-	if err != nil {
-		fw.Close()
-		return err
+	var ferr error
+	jail := jailOf(c)
+	for _, kind := range fw.kindsFor(jail) {
+		b, err := fw.backend(kind)
+		if err != nil {
+			fw.Close()
+			return err
+		}
+		ferr = errors.Join(ferr, b.Flush(c.Context, jail))
 	}
-	ferr := b.Flush(c.Context, jailOf(c))
 	cerr := fw.Close()
 	if err := errors.Join(ferr, cerr); err != nil {
 		return clirun.Failure(fmt.Errorf("flush: %w", err))
 	}
 	return nil
+}
+
+// kindsFor returns the backends that may hold bans of jail ("": any).
+func (f *firewallSet) kindsFor(jail string) []string {
+	if jail != "" {
+		if _, ok := f.jails[jail]; ok {
+			return []string{f.kindOf(jail)}
+		}
+	}
+	return f.kinds(false)
+}
+
+// list returns the bans of jail ("": all) from every backend in use.
+func (f *firewallSet) list(ctx context.Context, jail string) ([]firewall.Entry, error) {
+	var all []firewall.Entry
+	for _, kind := range f.kindsFor(jail) {
+		b, err := f.backend(kind)
+		if err != nil {
+			return nil, err
+		}
+		es, err := b.List(ctx, jail)
+		if err != nil {
+			return nil, clirun.Failure(err)
+		}
+		all = append(all, es...)
+	}
+	return all, nil
 }

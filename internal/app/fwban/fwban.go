@@ -152,10 +152,6 @@ func readOptions(c *cli.Context) (*options, error) {
 	if o.wait < time.Second {
 		return nil, clirun.Usagef("--wait %v: want at least 1s", o.wait)
 	}
-	if o.config != "" {
-		return nil, clirun.WithHint(clirun.Usagef("--config: jail configurations are not supported yet"),
-			"give the jail's settings with --backend, --ports, --protocol, --chain and --blocktype")
-	}
 	return o, nil
 }
 
@@ -176,6 +172,8 @@ type firewallSet struct {
 	backends map[string]firewall.Backend
 	routes   map[string]*route
 	closers  []io.Closer
+	jails    map[string]*jailConf // from --config
+	ctx      context.Context
 }
 
 // route is where a jail's events go.
@@ -189,23 +187,67 @@ type route struct {
 }
 
 func newFirewallSet(ctx context.Context, o *options, stderr io.Writer) (*firewallSet, error) {
-	f := &firewallSet{o: o, stderr: stderr, backends: map[string]firewall.Backend{}, routes: map[string]*route{}}
+	f := &firewallSet{o: o, stderr: stderr, backends: map[string]firewall.Backend{}, routes: map[string]*route{}, ctx: ctx}
 	ig, err := parseIgnore(ctx, o.ignore, stderr)
 	if err != nil {
 		return nil, err
 	}
 	f.guard.Ignore = ig
 	f.guard.Admin = firewall.SSHClients(os.Getenv("SSH_CONNECTION"), os.Getenv("SSH_CLIENT"))
-	b, err := f.backend(o.backend)
-	if err != nil {
-		return nil, err
+	if o.config != "" {
+		if f.jails, err = loadJails(o.config); err != nil {
+			return nil, clirun.Config(err)
+		}
 	}
-	if err := b.Check(ctx); err != nil {
-		f.Close()
-		return nil, clirun.WithHint(clirun.Failure(fmt.Errorf("backend %s: %w", b.Name(), err)),
-			"fwban changes the firewall: run it as root, with the backend's tools installed (or use --backend dry-run)")
+	for _, kind := range f.kinds(true) {
+		b, err := f.backend(kind)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		if err := b.Check(ctx); err != nil {
+			f.Close()
+			err = clirun.Failure(fmt.Errorf("backend %s: %w", b.Name(), err))
+			if kind != "action" {
+				err = clirun.WithHint(err, "fwban changes the firewall: run it as root, with the backend's tools installed (or use --backend dry-run)")
+			}
+			return nil, err
+		}
 	}
 	return f, nil
+}
+
+// kinds returns the backends in use: --backend when given or without a
+// configuration, else those of the configured jails (the enabled ones only
+// when enabled is true; --backend's when none).
+func (f *firewallSet) kinds(enabled bool) []string {
+	if f.o.backendSet || len(f.jails) == 0 {
+		return []string{f.o.backend}
+	}
+	var ks []string
+	if enabled {
+		ks = enabledKinds(f.jails)
+	} else {
+		all := map[string]*jailConf{}
+		for n, j := range f.jails {
+			c := *j
+			c.enabled = true
+			all[n] = &c
+		}
+		ks = enabledKinds(all)
+	}
+	if len(ks) == 0 {
+		return []string{f.o.backend}
+	}
+	return ks
+}
+
+// kindOf returns the backend of jail.
+func (f *firewallSet) kindOf(jail string) string {
+	if j, ok := f.jails[jail]; ok && !f.o.backendSet {
+		return j.kind
+	}
+	return f.o.backend
 }
 
 // parseIgnore reads --ignoreip values: addresses, prefixes and host names
@@ -263,11 +305,18 @@ func (f *firewallSet) backend(kind string) (firewall.Backend, error) {
 		}
 		b = firewall.NewDryRun(w)
 	case "action":
-		if len(f.o.actions) == 0 {
+		if len(f.o.actions) == 0 && !f.hasActionJails() {
 			return nil, clirun.WithHint(clirun.Usagef("--backend action needs --action NAME[key=value,...]"),
 				"for example: --action 'iptables-multiport[port=ssh]' or --action sendmail-whois")
 		}
-		a, err := action.New(action.Config{Dir: f.o.actionDir, Actions: f.o.actions, StopOnClose: f.o.flushOnExit, Stdout: f.stderr})
+		cfg := action.Config{Dir: f.o.actionDir, Actions: f.o.actions, StopOnClose: f.o.flushOnExit, Stdout: f.stderr,
+			Jails: map[string]action.Jail{}}
+		for n, j := range f.jails {
+			if j.kind == "action" && len(j.actions) > 0 {
+				cfg.Jails[n] = action.Jail{Actions: j.actions, Options: j.settings.Options}
+			}
+		}
+		a, err := action.New(cfg)
 		if err != nil {
 			return nil, clirun.Config(err)
 		}
@@ -286,7 +335,8 @@ func (f *firewallSet) route(jail string) *route {
 	}
 	r := &route{jail: jail, guard: &f.guard}
 	f.routes[jail] = r
-	if err := firewall.CheckJailName(jail); err != nil && f.o.backend != "action" {
+	kind := f.kindOf(jail)
+	if err := firewall.CheckJailName(jail); err != nil && kind != "action" {
 		r.err = err
 		return r
 	}
@@ -297,9 +347,32 @@ func (f *firewallSet) route(jail string) *route {
 	if f.o.jail.allports {
 		s.Ports = ""
 	}
+	if j, ok := f.jails[jail]; ok {
+		s = j.settings
+		if s.Bantime == 0 {
+			s.Bantime = f.o.jail.bantime
+		}
+		if len(j.ignore) > 0 {
+			ig, err := parseIgnore(f.ctx, j.ignore, f.stderr)
+			if err != nil {
+				r.err = fmt.Errorf("jail %s: ignoreip: %w", jail, err)
+				return r
+			}
+			r.guard = &firewall.Guard{Ignore: append(append([]netip.Prefix(nil), f.guard.Ignore...), ig...), Admin: f.guard.Admin}
+		}
+	}
 	r.settings = s
-	r.backend, r.err = f.backend(f.o.backend)
+	r.backend, r.err = f.backend(kind)
 	return r
+}
+
+func (f *firewallSet) hasActionJails() bool {
+	for _, j := range f.jails {
+		if j.kind == "action" && len(j.actions) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Close releases the backends; with --flush-on-exit it first removes what

@@ -90,6 +90,7 @@ const (
 func TestKernelBanUnban(t *testing.T) {
 	for _, backend := range kernelBackends {
 		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
 			p := netnstest.New(t)
 			p.Listen(t, portBlocked)
 			p.Listen(t, portOther)
@@ -122,6 +123,7 @@ func TestKernelBanUnban(t *testing.T) {
 func TestKernelDropAllPorts(t *testing.T) {
 	for _, backend := range kernelBackends {
 		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
 			p := netnstest.New(t)
 			p.Listen(t, portBlocked)
 			p.Listen(t, portOther)
@@ -147,6 +149,7 @@ func TestKernelDropAllPorts(t *testing.T) {
 func TestKernelLifecycle(t *testing.T) {
 	for _, backend := range kernelBackends {
 		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
 			p := netnstest.New(t)
 			p.Listen(t, portBlocked)
 			args := []string{"--backend", backend, "--ports", fmt.Sprint(portBlocked)}
@@ -302,4 +305,78 @@ func TestKernelErrors(t *testing.T) {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
 	p.Expect(t, netnstest.Client4, portBlocked, netnstest.Refused)
+}
+
+// TestKernelConfig: with a fail2ban jail configuration each jail gets the
+// backend of its banaction/action, with its ports, blocktype and ignoreip.
+func TestKernelConfig(t *testing.T) {
+	p := netnstest.New(t)
+	p.Listen(t, portBlocked)
+	p.Listen(t, portOther)
+	conf := t.TempDir() + "/jail.conf"
+	err := os.WriteFile(conf, []byte(`[DEFAULT]
+banaction = iptables-multiport
+port = 0:65535
+protocol = tcp
+chain = INPUT
+action = %(banaction)s[port="%(port)s", protocol="%(protocol)s", chain="%(chain)s"]
+ignoreip = 192.0.2.3
+
+[sshd]
+enabled = true
+port = 2222
+
+[web]
+enabled = true
+port = 8080
+banaction = nftables-multiport
+
+[ips]
+enabled = true
+action = iptables-ipset-proto6[port="2222", blocktype=DROP]
+`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := `{"action":"ban","jail":"sshd","ip":"192.0.2.2"}
+{"action":"ban","jail":"web","ip":"2001:db8::2"}
+{"action":"ban","jail":"ips","ip":"192.0.2.3"}
+{"action":"ban","jail":"ips","ip":"2001:db8::3"}
+`
+	out, errs, code := fwbanIn(t, p.Server, in, "--config", conf)
+	want := `{"action":"ban","jail":"sshd","ip":"192.0.2.2","applied":true}
+{"action":"ban","jail":"web","ip":"2001:db8::2","applied":true}
+{"action":"ban","jail":"ips","ip":"192.0.2.3","applied":false,"error":"refusing to ban 192.0.2.3: in ignoreip (192.0.2.3)"}
+{"action":"ban","jail":"ips","ip":"2001:db8::3","applied":true}
+`
+	if code != 0 || out != want {
+		t.Fatalf("exit %d\nstdout:\n%swant:\n%sstderr:\n%s", code, out, want, errs)
+	}
+	p.Expect(t, netnstest.Client4, portBlocked, netnstest.Refused)
+	p.Expect(t, netnstest.Client4, portOther, netnstest.Connected)
+	p.Expect(t, netnstest.Client6, portOther, netnstest.Refused)
+	p.Expect(t, netnstest.Client6, portBlocked, netnstest.Connected)
+	p.Expect(t, netnstest.Client6b, portBlocked, netnstest.TimedOut)
+	p.Expect(t, netnstest.Client4b, portBlocked, netnstest.Connected)
+	if s := netnstest.Run(t, p.Server, "iptables", "-S"); !strings.Contains(s, "-A f2b-sshd -s 192.0.2.2/32 -j REJECT") {
+		t.Errorf("iptables:\n%s", s)
+	}
+	if s := netnstest.Run(t, p.Server, "nft", "list", "set", "inet", "banpipe", "f2b-web6"); !strings.Contains(s, "2001:db8::2") {
+		t.Errorf("nft:\n%s", s)
+	}
+	if s := netnstest.Run(t, p.Server, "ipset", "list", "f2b-ips6"); !strings.Contains(s, "2001:db8::3 timeout") {
+		t.Errorf("ipset:\n%s", s)
+	}
+	// list and flush cover every jail's backend.
+	list := mustFwban(t, p.Server, "", "--config", conf, "list")
+	for _, s := range []string{`"jail":"ips","ip":"2001:db8::3"`, `"jail":"sshd","ip":"192.0.2.2"`, `"jail":"web","ip":"2001:db8::2"`} {
+		if !strings.Contains(list, s) {
+			t.Errorf("list lacks %s:\n%s", s, list)
+		}
+	}
+	mustFwban(t, p.Server, "", "--config", conf, "flush")
+	if l := mustFwban(t, p.Server, "", "--config", conf, "list"); l != "" {
+		t.Errorf("list after flush:\n%s", l)
+	}
+	p.Expect(t, netnstest.Client6b, portBlocked, netnstest.Connected)
 }

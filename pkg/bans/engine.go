@@ -74,7 +74,9 @@ type Engine struct {
 	first      int64 // purge anchor
 	nextPurge  int64
 	seq        int64
-	lru        ticket // sentinel of the list of tickets, oldest first
+	queue      []touch // tickets in the order of their last failure (stale entries skipped)
+	qhead      int
+	tseq       uint64
 	ntickets   int
 	evictions  int64
 	expiry     banHeap
@@ -95,8 +97,8 @@ type jail struct {
 	bans    map[string]*ban
 	st      Stats
 
-	w    int64 // newest failure time seen
-	keys map[MarkKey]struct{}
+	w    int64     // newest failure time seen
+	keys []MarkKey // failures seen at w (duplicates possible)
 	// w0/keys0: the watermark of the earlier runs, frozen at Start.
 	has0  bool
 	w0    int64
@@ -109,7 +111,14 @@ type ticket struct {
 	first, last int64
 	retry       int64
 	fails       int64
-	prev, next  *ticket
+	stamp       uint64 // the queue entry that is current; 0 once dropped
+}
+
+// touch is an entry of the engine's queue of windows by last failure.
+type touch struct {
+	t     *ticket
+	stamp uint64
+	last  int64 // the window's last failure when queued
 }
 
 type ban struct {
@@ -123,6 +132,7 @@ type ban struct {
 	fails   int
 	seq     int64
 	idx     int
+	hend    int64 // the end the expiry heap orders by; an extension only moves end
 }
 
 type histRow struct {
@@ -147,7 +157,6 @@ func New(cfg Config) *Engine {
 	if e.maxTracked <= 0 {
 		e.maxTracked = 1_000_000
 	}
-	e.lru.prev, e.lru.next = &e.lru, &e.lru
 	return e
 }
 
@@ -165,8 +174,7 @@ func (e *Engine) jail(name string) *jail {
 	if jc.Settings.MaxRetry <= 0 {
 		jc.Settings.MaxRetry = 1
 	}
-	j := &jail{name: name, cfg: jc, tickets: make(map[string]*ticket), bans: make(map[string]*ban),
-		keys: make(map[MarkKey]struct{})}
+	j := &jail{name: name, cfg: jc, tickets: make(map[string]*ticket), bans: make(map[string]*ban)}
 	e.jails[name] = j
 	return j
 }
@@ -182,7 +190,7 @@ func (e *Engine) Start() {
 		}
 		j.has0, j.w0 = true, j.w
 		j.keys0 = make(map[MarkKey]struct{}, len(j.keys))
-		for k := range j.keys {
+		for _, k := range j.keys {
 			j.keys0[k] = struct{}{}
 		}
 	}
@@ -203,10 +211,9 @@ func (j *jail) observe(t int64, id string, lineno int64) {
 	switch {
 	case t > j.w:
 		j.w = t
-		clear(j.keys)
-		j.keys[MarkKey{id, lineno}] = struct{}{}
+		j.keys = append(j.keys[:0], MarkKey{id, lineno})
 	case t == j.w && len(j.keys) < maxMarkKeys:
-		j.keys[MarkKey{id, lineno}] = struct{}{}
+		j.keys = append(j.keys, MarkKey{id, lineno})
 	}
 }
 
@@ -259,16 +266,37 @@ func (e *Engine) tick() {
 	if e.now >= e.nextPurge && e.nextPurge != 0 {
 		e.purge()
 	}
-	for len(e.expiry) > 0 && e.now > e.expiry[0].end {
-		b := heap.Pop(&e.expiry).(*ban)
-		e.unban(b, "expired")
-	}
+	e.expire()
 	// Reclaim stale windows from the oldest end of the list.
-	for t := e.lru.next; t != &e.lru; t = e.lru.next {
-		if t.last >= e.now-int64(t.j.cfg.Settings.FindTime) {
+	for q := e.front(); q != nil; q = e.front() {
+		t := q.t
+		ft := int64(t.j.cfg.Settings.FindTime)
+		if q.last >= e.now-ft {
 			break
 		}
-		e.dropTicket(t)
+		e.pop()
+		if t.last < e.now-ft {
+			e.dropTicket(t)
+		} else {
+			e.queue = append(e.queue, touch{t, t.stamp, t.last})
+		}
+	}
+}
+
+// expire ends the bans whose end is before now, in order of end.
+func (e *Engine) expire() {
+	for len(e.expiry) > 0 && e.now > e.expiry[0].hend {
+		b := e.expiry[0]
+		switch {
+		case b.end == b.hend:
+			heap.Pop(&e.expiry)
+			e.unban(b, "expired")
+		case b.end == 0:
+			heap.Pop(&e.expiry) // made permanent
+		default:
+			b.hend = b.end // extended: wait for the new end
+			heap.Fix(&e.expiry, 0)
+		}
 	}
 }
 
@@ -343,28 +371,30 @@ func (e *Engine) failureID(ev *event.Event) (id string, addr netip.Addr, hasAddr
 func (e *Engine) Failure(ev *event.Event) {
 	j := e.jail(ev.Jail)
 	t := ev.Time.UnixNano()
+	e.setNow(t, ev.Time.Location())
+	e.tick()
 	var id string
 	var addr netip.Addr
 	var hasAddr bool
 	var ip netip.Prefix
+	var tk *ticket
 	if a, ok := ev.Addr(); ok {
 		// Look the id up without allocating when the window exists.
 		addr, hasAddr, ip = a, true, ev.IP
 		e.idbuf = a.AppendTo(e.idbuf[:0])
-		if tk := j.tickets[string(e.idbuf)]; tk != nil {
+		if tk = j.tickets[string(e.idbuf)]; tk != nil {
 			id = tk.id
 		} else {
 			id = string(e.idbuf)
 		}
 	} else {
 		id, addr, hasAddr, ip = e.failureID(ev)
+		tk = j.tickets[id]
 	}
 	if j.dup(t, id, ev.Lineno) {
 		j.st.Duplicates++
 		return
 	}
-	e.setNow(t, ev.Time.Location())
-	e.tick()
 	j.observe(t, id, ev.Lineno)
 	seen, lineno := t, ev.Lineno
 
@@ -403,16 +433,17 @@ func (e *Engine) Failure(ev *event.Event) {
 		}
 	}
 
-	tk := j.tickets[id]
-	if tk != nil && tk.last < e.now-findtime {
-		e.unlinkTicket(tk)
-		tk = nil
-	}
-	if tk == nil {
+	switch {
+	case tk == nil:
 		tk = &ticket{j: j, id: id, first: t, last: t, retry: 1, fails: 1}
 		j.tickets[id] = tk
 		e.ntickets++
-	} else {
+		e.enqueue(tk)
+	case tk.retry == 0 || tk.last < e.now-findtime:
+		// A window that ended in a ban, or went stale: start it again in
+		// place (no map churn).
+		tk.first, tk.last, tk.retry, tk.fails = t, t, 1, 1
+	default:
 		if t > tk.last {
 			if tk.first < t-findtime {
 				r := float64(tk.retry) / (float64(t-tk.first) / 1e9) * s.FindTime.Seconds()
@@ -423,9 +454,7 @@ func (e *Engine) Failure(ev *event.Event) {
 		}
 		tk.retry++
 		tk.fails++
-		e.unlinkList(tk)
 	}
-	e.pushList(tk)
 	candidate := tk.retry >= int64(s.MaxRetry)
 	if !candidate && s.Increment.Enabled {
 		// A known offender's failure weighs more: 2, 3, 5, 9, ...
@@ -445,7 +474,7 @@ func (e *Engine) Failure(ev *event.Event) {
 		return
 	}
 	last, fails := tk.last, int(tk.fails)
-	e.unlinkTicket(tk)
+	tk.retry, tk.fails = 0, 0 // spent: the next failure starts a new window
 	e.decide(j, id, ip, last, fails, seen, lineno)
 }
 
@@ -459,7 +488,7 @@ func (e *Engine) ignored(j *jail, id string, seen, lineno int64, src string) {
 
 func (e *Engine) evict() {
 	for e.ntickets > e.maxTracked {
-		t := e.lru.next
+		t := e.oldest()
 		e.evictions++
 		e.journal(Record{Kind: RecDrop, Jail: t.j.name, ID: t.id})
 		e.unlinkTicket(t)
@@ -470,19 +499,58 @@ func (e *Engine) dropTicket(t *ticket) { e.unlinkTicket(t) }
 
 func (e *Engine) unlinkTicket(t *ticket) {
 	delete(t.j.tickets, t.id)
-	e.unlinkList(t)
+	t.stamp = 0
 	e.ntickets--
 }
 
-func (e *Engine) unlinkList(t *ticket) {
-	t.prev.next, t.next.prev = t.next, t.prev
-	t.prev, t.next = nil, nil
+// enqueue adds a new window to the queue of windows by last failure. Only
+// new windows are appended; a window failing again keeps its place, and is
+// moved to the back when it reaches the front (see oldest), so the hot path
+// touches no queue memory.
+func (e *Engine) enqueue(t *ticket) {
+	e.tseq++
+	t.stamp = e.tseq
+	e.queue = append(e.queue, touch{t, e.tseq, t.last})
 }
 
-func (e *Engine) pushList(t *ticket) {
-	t.prev, t.next = e.lru.prev, &e.lru
-	e.lru.prev.next = t
-	e.lru.prev = t
+// front returns the first valid queue entry, dropping entries of windows
+// that are gone.
+func (e *Engine) front() *touch {
+	for e.qhead < len(e.queue) {
+		q := &e.queue[e.qhead]
+		if q.t.stamp == q.stamp {
+			return q
+		}
+		e.pop()
+	}
+	return nil
+}
+
+func (e *Engine) pop() {
+	e.queue[e.qhead] = touch{}
+	e.qhead++
+	if e.qhead == len(e.queue) {
+		e.queue, e.qhead = e.queue[:0], 0
+	} else if e.qhead > 4096 && e.qhead > len(e.queue)/2 {
+		n := copy(e.queue, e.queue[e.qhead:])
+		clear(e.queue[n:])
+		e.queue, e.qhead = e.queue[:n], 0
+	}
+}
+
+// oldest returns the window whose last failure is the oldest, or nil;
+// windows that failed again since they were queued go to the back on the
+// way.
+func (e *Engine) oldest() *ticket {
+	for q := e.front(); q != nil; q = e.front() {
+		t := q.t
+		if t.last <= q.last {
+			return t
+		}
+		e.pop()
+		e.queue = append(e.queue, touch{t, t.stamp, t.last})
+	}
+	return nil
 }
 
 // row returns the history row of id in jail.
@@ -527,12 +595,10 @@ func (e *Engine) decide(j *jail, id string, ip netip.Prefix, last int64, fails i
 			e.journal(Record{Kind: RecDrop, Jail: j.name, ID: id, Seen: seen, Lineno: lineno})
 			return
 		case perm:
-			heap.Remove(&e.expiry, b.idx)
 			b.end, b.bantime = 0, -1
 		case last+base > b.end:
 			b.end = last + base
 			b.bantime = (b.end - b.start) / int64(time.Second)
-			heap.Fix(&e.expiry, b.idx)
 		default:
 			e.journal(Record{Kind: RecDrop, Jail: j.name, ID: id, Seen: seen, Lineno: lineno})
 			return
@@ -573,6 +639,7 @@ func (e *Engine) decide(j *jail, id string, ip netip.Prefix, last int64, fails i
 func (e *Engine) addBan(b *ban) {
 	b.j.bans[b.id] = b
 	if b.end != 0 {
+		b.hend = b.end
 		heap.Push(&e.expiry, b)
 	}
 	e.writeRow(b.j.name, b.id, b.count, b.start, b.bantime)
@@ -639,10 +706,7 @@ func (e *Engine) unban(b *ban, reason string) {
 // "restored":true, the expired ones as unbans. Call it after loading.
 func (e *Engine) Restore() {
 	e.setNow(0, nil)
-	for len(e.expiry) > 0 && e.now > e.expiry[0].end {
-		b := heap.Pop(&e.expiry).(*ban)
-		e.unban(b, "expired")
-	}
+	e.expire()
 	for _, b := range e.sortedBans("") {
 		e.emitBan(b, true)
 	}
@@ -806,13 +870,20 @@ func (e *Engine) Status(jailName string, maxWindows int) []JailStatus {
 		js := JailStatus{Name: j.name, Settings: j.cfg.Settings, Stats: j.st, Banned: []BanInfo{}}
 		ft := int64(j.cfg.Settings.FindTime)
 		for _, t := range j.tickets {
-			if t.last < e.now-ft {
+			if t.retry == 0 || t.last < e.now-ft {
 				continue
 			}
 			js.Counting++
 		}
-		for t := e.lru.prev; t != &e.lru && len(js.Windows) < maxWindows; t = t.prev {
-			if t.j == j && t.last >= e.now-ft {
+		var live []*ticket
+		for _, t := range j.tickets {
+			if t.retry > 0 && t.last >= e.now-ft {
+				live = append(live, t)
+			}
+		}
+		sort.Slice(live, func(a, b int) bool { return live[a].last > live[b].last })
+		for _, t := range live[:min(len(live), maxWindows)] {
+			{
 				js.Windows = append(js.Windows, WindowInfo{ID: t.id, Retry: t.retry, Failures: t.fails,
 					First: time.Unix(0, t.first).In(e.loc), Last: time.Unix(0, t.last).In(e.loc)})
 			}
@@ -836,15 +907,15 @@ func (e *Engine) NextExpiry() (time.Time, bool) {
 	if len(e.expiry) == 0 {
 		return time.Time{}, false
 	}
-	return time.Unix(0, e.expiry[0].end), true
+	return time.Unix(0, e.expiry[0].hend), true
 }
 
 type banHeap []*ban
 
 func (h banHeap) Len() int { return len(h) }
 func (h banHeap) Less(a, b int) bool {
-	if h[a].end != h[b].end {
-		return h[a].end < h[b].end
+	if h[a].hend != h[b].hend {
+		return h[a].hend < h[b].hend
 	}
 	return h[a].seq < h[b].seq
 }

@@ -38,11 +38,11 @@ func (e *Engine) Apply(r *Record) error {
 		j := e.jail(r.Jail)
 		if r.Seen > j.w {
 			j.w = r.Seen
-			clear(j.keys)
+			j.keys = j.keys[:0]
 		}
 		for _, k := range r.Keys {
 			if len(j.keys) < maxMarkKeys {
-				j.keys[k] = struct{}{}
+				j.keys = append(j.keys, k)
 			}
 		}
 		return nil
@@ -67,17 +67,18 @@ func (e *Engine) Apply(r *Record) error {
 			return fmt.Errorf("ticket record with retry %d, failures %d", r.Retry, r.Fails)
 		}
 		tk := j.tickets[r.ID]
-		if tk == nil {
+		fresh := tk == nil
+		if fresh {
 			tk = &ticket{j: j, id: r.ID}
 			j.tickets[r.ID] = tk
 			e.ntickets++
-		} else {
-			e.unlinkList(tk)
 		}
 		tk.first, tk.last, tk.retry, tk.fails = r.First, r.Last, r.Retry, r.Fails
-		e.pushList(tk)
+		if fresh {
+			e.enqueue(tk)
+		}
 		for e.ntickets > e.maxTracked {
-			e.unlinkTicket(e.lru.next)
+			e.unlinkTicket(e.oldest())
 		}
 	case RecDrop:
 		if tk := j.tickets[r.ID]; tk != nil {
@@ -109,8 +110,10 @@ func (e *Engine) Apply(r *Record) error {
 		case b.end == 0 && b.idx >= 0:
 			heap.Remove(&e.expiry, b.idx)
 		case b.end != 0 && b.idx >= 0:
+			b.hend = b.end
 			heap.Fix(&e.expiry, b.idx)
 		case b.end != 0:
+			b.hend = b.end
 			heap.Push(&e.expiry, b)
 		}
 		if !r.Extend {
@@ -145,8 +148,12 @@ func (e *Engine) Snapshot(emit func(r *Record) error) error {
 			continue
 		}
 		r := &Record{Kind: RecMark, Jail: j.name, Seen: j.w}
-		for k := range j.keys {
-			r.Keys = append(r.Keys, k)
+		seen := make(map[MarkKey]bool, len(j.keys))
+		for _, k := range j.keys {
+			if !seen[k] {
+				seen[k] = true
+				r.Keys = append(r.Keys, k)
+			}
 		}
 		sort.Slice(r.Keys, func(a, b int) bool {
 			if r.Keys[a].ID != r.Keys[b].ID {
@@ -171,7 +178,11 @@ func (e *Engine) Snapshot(emit func(r *Record) error) error {
 		}
 	}
 	rec := &Record{}
-	for t := e.lru.next; t != &e.lru; t = t.next {
+	for _, q := range e.queue[e.qhead:] {
+		t := q.t
+		if q.stamp != t.stamp || t.retry == 0 {
+			continue // an older entry, or a window spent in a ban
+		}
 		*rec = Record{Kind: RecTicket, Jail: t.j.name, ID: t.id, First: t.first, Last: t.last, Retry: t.retry, Fails: t.fails}
 		if err := emit(rec); err != nil {
 			return err

@@ -3,8 +3,10 @@ package filters_test
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -143,4 +145,69 @@ func TestFail2banStock(t *testing.T) {
 		t.Fatalf("no summary from stock.py (%q):\n%s", summary, out)
 	}
 	t.Logf("fail2ban with our filters on its own samples: %s", summary)
+}
+
+// TestSameOptionNames checks that each built-in filter defines every key
+// that fail2ban's filter of that name (with its includes) defines: modes,
+// options and the names a jail or a .local may override.
+func TestSameOptionNames(t *testing.T) {
+	if _, err := os.Stat(f2bFilters); err != nil {
+		t.Skipf("fail2ban is not installed (%s): skipped", f2bFilters)
+	}
+	stockRead := func(p string) ([]byte, error) { return os.ReadFile(f2bFilters + "/" + p) }
+	oursRead := func(p string) ([]byte, error) { return fs.ReadFile(filters.FS, "filter.d/"+p) }
+	for _, n := range filters.Names() {
+		want := confKeys(t, stockRead, n+".conf", map[string]bool{})
+		if want == nil {
+			continue
+		}
+		have := confKeys(t, oursRead, n+".conf", map[string]bool{})
+		for k := range want {
+			if !have[k] {
+				t.Errorf("%s: fail2ban's filter defines %q, ours does not", n, k)
+			}
+		}
+	}
+}
+
+var (
+	keyRE     = regexp.MustCompile(`^([A-Za-z_][\w.-]*)\s*[=:]`)
+	sectionRE = regexp.MustCompile(`^\[([^\]]+)\]`)
+)
+
+// confKeys returns the keys a fail2ban .conf file and the files it
+// includes define (nil when the file does not exist).
+func confKeys(t *testing.T, read func(string) ([]byte, error), name string, seen map[string]bool) map[string]bool {
+	if seen[name] {
+		return map[string]bool{}
+	}
+	seen[name] = true
+	b, err := read(name)
+	if err != nil {
+		return nil
+	}
+	keys := map[string]bool{}
+	section := ""
+	for _, l := range strings.Split(string(b), "\n") {
+		if m := sectionRE.FindStringSubmatch(l); m != nil {
+			section = m[1]
+			continue
+		}
+		m := keyRE.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		if section == "INCLUDES" {
+			for _, inc := range strings.Fields(l[len(m[0]):]) {
+				if strings.HasSuffix(inc, ".conf") {
+					for k := range confKeys(t, read, inc, seen) {
+						keys[k] = true
+					}
+				}
+			}
+			continue
+		}
+		keys[m[1]] = true
+	}
+	return keys
 }

@@ -1,0 +1,407 @@
+// Package jailconf reads fail2ban's jail configuration (jail.conf,
+// jail.d/, jail.local) with fail2ban's semantics, for banpipe's tools: a
+// [Set] of jails, each a [Jail] with its settings typed and resolved.
+//
+// # Files
+//
+// [Load] of /etc/fail2ban/jail.conf reads, as fail2ban's JailsReader does,
+// jail.conf (with its [INCLUDES], e.g. paths-debian.conf), jail.d/*.conf
+// in sorted order, jail.local, then jail.d/*.local, each file's values
+// replacing earlier ones; [DEFAULT] supplies every jail's missing options.
+// Given any other file (a jail.local, a test file), Load reads that file
+// with its includes and its .local. The dialect is package f2bconf's.
+//
+// # Jails
+//
+// Every section but [INCLUDES], [Definition] and [Init] is a jail. Its
+// options are read with %(name)s interpolation (%(__name__)s is the
+// jail's name). The settings fail2ban itself reads are typed:
+//
+//	enabled           bool (1/on/true/yes; 0/off/false/no/empty), default false
+//	filter            "name[key=value, ...]", default the jail's name
+//	action            entries split as fail2ban does, each name[args]
+//	maxretry          int, default 3 (fail2ban's server default; jail.conf sets 5)
+//	findtime          fail2ban time ("10m"), default 10m
+//	bantime           fail2ban time, negative = permanent, default 10m
+//	bantime.increment bool, with .factor (number), .formula (text),
+//	                  .multipliers (integers), .maxtime and .rndtime (times),
+//	                  .overalljails (bool)
+//	ignoreip          list split on spaces, commas and newlines
+//	ignoreself        bool, default true
+//	ignorecommand     text
+//	logpath           one path a line (with an optional " head"/" tail")
+//
+// A bad value is an error naming the file and line of the option, as is a
+// jail that cannot be resolved. [Load] fails for an error in an enabled
+// jail (or an unreadable enabled); a disabled jail's error is returned
+// when the jail is asked for by [Set.Jail], as fail2ban only reads the
+// jails it starts.
+package jailconf
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/banpipe/banpipe/pkg/f2bconf"
+)
+
+// Defaults fail2ban's server applies when a jail (and [DEFAULT]) does not
+// set an option.
+const (
+	DefaultMaxRetry = 3
+	DefaultFindTime = 10 * time.Minute
+	DefaultBanTime  = 10 * time.Minute
+	// DefaultFormula is the bantime.formula fail2ban uses when
+	// bantime.increment is on and neither formula nor multipliers are set.
+	DefaultFormula = "ban.Time * (1<<(ban.Count if ban.Count<20 else 20)) * banFactor"
+	// Fail2banVersion is the value of %(fail2ban_version)s: the fail2ban
+	// release whose semantics banpipe follows.
+	Fail2banVersion = "1.0.2"
+)
+
+// Set is a loaded jail configuration.
+type Set struct {
+	path  string
+	cfg   *f2bconf.Config
+	names []string
+	jails map[string]*Jail
+	errs  map[string]error
+}
+
+// Jail is one jail's settings, resolved.
+type Jail struct {
+	Name    string
+	Enabled bool
+	// Filter is the filter spec as written after interpolation, e.g.
+	// "sshd[mode=aggressive]" (jail.conf's default is
+	// "%(__name__)s[mode=%(mode)s]"); FilterName and FilterArgs are its
+	// parts (ParseSpec).
+	Filter     string
+	FilterName string
+	FilterArgs map[string]string
+	// Options holds every option of the jail and of [DEFAULT] after
+	// %(x)s interpolation. An option fail2ban does not read itself whose
+	// interpolation fails (jail.conf's action_cf_mwl without cfemail, a
+	// failregex with %(known/failregex)s that only the filter can give)
+	// is left out; Set.Config can resolve it with more values.
+	Options   map[string]string
+	MaxRetry  int
+	FindTime  time.Duration
+	BanTime   time.Duration // negative: permanent (f2bconf.Permanent)
+	Increment Increment
+	IgnoreIP  []string
+	// IgnoreSelf is fail2ban's ignoreself: ignore the machine's own
+	// addresses (default true).
+	IgnoreSelf    bool
+	IgnoreCommand string
+	// LogPaths are the logpath lines (globs, possibly followed by " head"
+	// or " tail").
+	LogPaths []string
+	// Actions are the `action` entries in order.
+	Actions []Action
+	// Source is "file:line" of the jail's first section header.
+	Source string
+}
+
+// Action is one entry of a jail's `action` option, e.g.
+// iptables-multiport[name=sshd, port="ssh", protocol="tcp"].
+type Action struct {
+	Name string            // e.g. "iptables-multiport" (an action.d file, or NAME.py)
+	Args map[string]string // the [key=value, ...] arguments, never nil
+	Spec string            // the entry as written, after %(x)s interpolation
+}
+
+// Increment holds the bantime.* options.
+type Increment struct {
+	Enabled bool    // bantime.increment
+	Factor  float64 // bantime.factor, default 1
+	// Formula is bantime.formula as written (a Python expression over
+	// ban.Time, ban.Count and banFactor); empty when not set
+	// (DefaultFormula then applies).
+	Formula      string
+	Multipliers  []int         // bantime.multipliers
+	MaxTime      time.Duration // bantime.maxtime; 0: not set
+	RndTime      time.Duration // bantime.rndtime; 0: not set
+	OverallJails bool          // bantime.overalljails
+}
+
+// Load reads a jail configuration: path (e.g. /etc/fail2ban/jail.conf),
+// then jail.d/*.conf (sorted), jail.local and jail.d/*.local beside it,
+// as fail2ban's JailsReader does; for a path not ending in ".conf" (a
+// jail.local, any single file), that file with its includes and .local.
+func Load(path string) (*Set, error) {
+	return LoadOptions(path, nil)
+}
+
+// LoadOptions is Load reading through opts (an fs.FS, no .local files).
+func LoadOptions(path string, opts *f2bconf.Options) (*Set, error) {
+	cfg, err := f2bconf.Read(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	cfg.SetDefault("fail2ban_version", Fail2banVersion)
+	cfg.SetDefault("fail2ban_confpath", filepath.Dir(path))
+	s := &Set{path: path, cfg: cfg, jails: make(map[string]*Jail), errs: make(map[string]error)}
+	var first error
+	for _, name := range cfg.Sections() {
+		switch name {
+		case "Definition", "Init":
+			continue
+		}
+		s.names = append(s.names, name)
+		j, err := s.build(name)
+		if err != nil {
+			s.errs[name] = err
+			if first == nil && j != nil && j.Enabled {
+				first = err
+			}
+			continue
+		}
+		s.jails[name] = j
+	}
+	if first != nil {
+		return nil, first
+	}
+	return s, nil
+}
+
+// Config returns the merged configuration the jails were read from, e.g.
+// to resolve an option with values Load does not know
+// (f2bconf.Config.GetWith).
+func (s *Set) Config() *f2bconf.Config { return s.cfg }
+
+// Files returns the files read, in order.
+func (s *Set) Files() []string { return s.cfg.Files() }
+
+// Names returns every jail's name, in the order first seen.
+func (s *Set) Names() []string { return append([]string(nil), s.names...) }
+
+// Enabled returns the enabled jails, in order.
+func (s *Set) Enabled() []*Jail {
+	var out []*Jail
+	for _, n := range s.names {
+		if j, ok := s.jails[n]; ok && j.Enabled {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// Jail returns the named jail, or an error naming the configuration file
+// when there is no such jail, or the jail's own configuration error.
+func (s *Set) Jail(name string) (*Jail, error) {
+	if err, ok := s.errs[name]; ok {
+		return nil, err
+	}
+	if j, ok := s.jails[name]; ok {
+		return j, nil
+	}
+	names := append([]string(nil), s.names...)
+	sort.Strings(names)
+	hint := ""
+	if len(names) > 0 && len(names) <= 12 {
+		hint = " (jails: " + strings.Join(names, ", ") + ")"
+	} else if len(names) > 12 {
+		hint = fmt.Sprintf(" (%d jails)", len(names))
+	}
+	return nil, &f2bconf.Error{File: s.path, Err: fmt.Errorf("no jail %q%s", name, hint)}
+}
+
+// needed are the options fail2ban's JailReader reads: their interpolation
+// must succeed.
+var needed = map[string]bool{
+	"enabled": true, "backend": true, "maxretry": true, "maxmatches": true, "findtime": true,
+	"bantime": true, "bantime.increment": true, "bantime.factor": true, "bantime.formula": true,
+	"bantime.multipliers": true, "bantime.maxtime": true, "bantime.rndtime": true,
+	"bantime.overalljails": true, "ignorecommand": true, "ignoreself": true, "ignoreip": true,
+	"ignorecache": true, "filter": true, "logtimezone": true, "logencoding": true,
+	"logpath": true, "action": true,
+}
+
+func (s *Set) build(name string) (*Jail, error) {
+	c := s.cfg
+	file, line := c.SectionPos(name)
+	j := &Jail{
+		Name:       name,
+		Options:    make(map[string]string),
+		MaxRetry:   DefaultMaxRetry,
+		FindTime:   DefaultFindTime,
+		BanTime:    DefaultBanTime,
+		IgnoreSelf: true,
+		Increment:  Increment{Factor: 1},
+		Source:     fmt.Sprintf("%s:%d", file, line),
+	}
+	// enabled first: a disabled jail's errors do not fail Load
+	if v, err := c.Get(name, "enabled"); err == nil {
+		b, err := s.parseBool(name, "enabled", v)
+		if err != nil {
+			j.Enabled = true // unreadable: it may be meant on, so it fails Load
+			return j, err
+		}
+		j.Enabled = b
+	} else if !isNotFound(err) {
+		return j, err
+	}
+	for _, k := range c.Keys(name) {
+		v, err := c.Get(name, k)
+		if err != nil {
+			if needed[k] {
+				return j, err
+			}
+			continue
+		}
+		j.Options[k] = v
+	}
+	o := j.Options
+	var err error
+	if v, ok := o["maxretry"]; ok {
+		if j.MaxRetry, err = s.parseInt(name, "maxretry", v); err != nil {
+			return j, err
+		}
+	}
+	if v, ok := o["findtime"]; ok {
+		if j.FindTime, err = s.parseTime(name, "findtime", v); err != nil {
+			return j, err
+		}
+	}
+	if v, ok := o["bantime"]; ok {
+		if j.BanTime, err = s.parseTime(name, "bantime", v); err != nil {
+			return j, err
+		}
+	}
+	if err := s.increment(j); err != nil {
+		return j, err
+	}
+	j.IgnoreIP = f2bconf.SplitList(o["ignoreip"])
+	if v, ok := o["ignoreself"]; ok {
+		if j.IgnoreSelf, err = s.parseBool(name, "ignoreself", v); err != nil {
+			return j, err
+		}
+	}
+	j.IgnoreCommand = o["ignorecommand"]
+	for _, l := range strings.Split(o["logpath"], "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			j.LogPaths = append(j.LogPaths, l)
+		}
+	}
+	j.Filter = name
+	if v, ok := o["filter"]; ok {
+		j.Filter = strings.TrimSpace(v)
+	}
+	if j.Filter != "" {
+		if j.FilterName, j.FilterArgs, err = f2bconf.ParseSpec(j.Filter); err != nil {
+			return j, s.errAt(name, "filter", "filter %q: %v", j.Filter, err)
+		}
+	}
+	for _, a := range f2bconf.SplitActions(o["action"]) {
+		n, args, err := f2bconf.ParseSpec(a)
+		if err != nil {
+			return j, s.errAt(name, "action", "action %q: %v", a, err)
+		}
+		j.Actions = append(j.Actions, Action{Name: n, Args: args, Spec: a})
+	}
+	return j, nil
+}
+
+func (s *Set) increment(j *Jail) error {
+	o, name := j.Options, j.Name
+	in := &j.Increment
+	var err error
+	if v, ok := o["bantime.increment"]; ok {
+		if in.Enabled, err = s.parseBool(name, "bantime.increment", v); err != nil {
+			return err
+		}
+	}
+	if v, ok := o["bantime.factor"]; ok && strings.TrimSpace(v) != "" {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || f < 0 {
+			return s.errAt(name, "bantime.factor", "bantime.factor: not a number: %q", v)
+		}
+		in.Factor = f
+	}
+	in.Formula = strings.TrimSpace(o["bantime.formula"])
+	if v := strings.TrimSpace(o["bantime.multipliers"]); v != "" {
+		for _, f := range strings.Fields(v) {
+			m, err := strconv.Atoi(f)
+			if err != nil || m < 0 {
+				return s.errAt(name, "bantime.multipliers", "bantime.multipliers: not an integer: %q", f)
+			}
+			in.Multipliers = append(in.Multipliers, m)
+		}
+	}
+	for _, k := range []string{"bantime.maxtime", "bantime.rndtime"} {
+		v := strings.TrimSpace(o[k])
+		if v == "" {
+			continue
+		}
+		d, err := s.parseTime(name, k, v)
+		if err != nil {
+			return err
+		}
+		if d < 0 {
+			return s.errAt(name, k, "%s: negative time %q", k, v)
+		}
+		if k == "bantime.maxtime" {
+			in.MaxTime = d
+		} else {
+			in.RndTime = d
+		}
+	}
+	if v, ok := o["bantime.overalljails"]; ok {
+		if in.OverallJails, err = s.parseBool(name, "bantime.overalljails", v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func isNotFound(err error) bool {
+	var nf *f2bconf.NotFound
+	return errors.As(err, &nf)
+}
+
+// errAt is an error at the place of jail's option key.
+func (s *Set) errAt(jail, key, format string, args ...any) error {
+	file, line := s.cfg.Pos(jail, key)
+	if file == "" {
+		file = s.path
+	}
+	return &f2bconf.Error{File: file, Line: line, Err: fmt.Errorf("[%s] "+format, append([]any{jail}, args...)...)}
+}
+
+// parseBool accepts fail2ban's true values (1, on, true, yes) and the
+// matching false ones and the empty string; anything else, which fail2ban
+// would take silently as false, is an error.
+func (s *Set) parseBool(jail, key, v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "on", "true", "yes":
+		return true, nil
+	case "0", "off", "false", "no", "":
+		return false, nil
+	}
+	return false, s.errAt(jail, key, "%s: not a boolean (true/false, yes/no, on/off, 1/0): %q", key, v)
+}
+
+func (s *Set) parseInt(jail, key, v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(v), "+"))
+	if err != nil {
+		return 0, s.errAt(jail, key, "%s: not an integer: %q", key, v)
+	}
+	if n < 0 {
+		return 0, s.errAt(jail, key, "%s: negative: %q", key, v)
+	}
+	return n, nil
+}
+
+func (s *Set) parseTime(jail, key, v string) (time.Duration, error) {
+	d, err := f2bconf.ParseTime(v)
+	if err != nil {
+		return 0, s.errAt(jail, key, "%s: %v", key, err)
+	}
+	return d, nil
+}

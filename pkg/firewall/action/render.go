@@ -175,12 +175,16 @@ func renderDynamic(cmd string, dyn dynamicFunc) (script, error) {
 		if strings.IndexByte(v.text, 0) >= 0 {
 			return script{}, fmt.Errorf("value of <%s> holds a NUL byte", tag)
 		}
+		q := sc.quoting()
+		if q == quoteArith {
+			return script{}, fmt.Errorf("<%s> inside $((...)): an untrusted value cannot go into shell arithmetic", tag)
+		}
 		name := varName(tag, vars)
 		if _, seen := vars[name]; !seen {
 			vars[name] = tag
 			env = append(env, name+"="+v.text)
 		}
-		b.WriteString(reference(name, sc.quoting()))
+		b.WriteString(reference(name, q))
 	}
 	return script{text: b.String(), env: env}, nil
 }

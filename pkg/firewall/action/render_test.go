@@ -74,6 +74,10 @@ func TestRenderDynamicQuoting(t *testing.T) {
 		{"# <F-USER>\necho <ip>", "# <F-USER>\necho 192.0.2.7"},
 		{`echo a#<F-USER>`, `echo a#"${BANPIPE_F_USER}"`},
 		{`echo <ip> <other> <<sender>>`, `echo 192.0.2.7 <other> <<sender>>`},
+		{`echo $((1+<ip>)) <F-USER>`, `echo $((1+192.0.2.7)) "${BANPIPE_F_USER}"`},
+		{`echo $( (echo <F-USER>) )`, `echo $( (echo "${BANPIPE_F_USER}") )`},
+		{`echo "$((1)) <F-USER>"`, `echo "$((1)) ${BANPIPE_F_USER}"`},
+		{`echo $(( (1) + 2 ))'<F-USER>'`, `echo $(( (1) + 2 ))''"${BANPIPE_F_USER}"''`},
 	}
 	for _, tt := range tests {
 		sc, err := renderDynamic(tt.in, dyn)
@@ -89,6 +93,11 @@ func TestRenderDynamicQuoting(t *testing.T) {
 	}
 	if _, err := renderDynamic("<F-USER>", func(string) (value, bool) { return value{text: "a\x00b"}, true }); err == nil {
 		t.Error("NUL byte: no error")
+	}
+	for _, c := range []string{`echo $((<F-USER>))`, `echo "$((1 + (<F-USER>)))"`, `x=$(( $(echo 1) + <F-USER> ))`} {
+		if _, err := renderDynamic(c, dyn); err == nil || !strings.Contains(err.Error(), "arithmetic") {
+			t.Errorf("renderDynamic(%q): %v, want an arithmetic error", c, err)
+		}
 	}
 }
 

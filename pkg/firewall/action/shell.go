@@ -9,6 +9,7 @@ const (
 	quoteBare   quoting = iota // a word outside quotes (also inside $(...) and `...`)
 	quoteDouble                // inside "..."
 	quoteSingle                // inside '...'
+	quoteArith                 // inside $((...)): no untrusted value may go there
 )
 
 // reference returns the text that expands to the value of the shell
@@ -42,8 +43,9 @@ type shellScanner struct {
 }
 
 type frame struct {
-	kind  byte // 'b' bare (top level), '"', '\'', '`', '(' for $(...)
-	depth int  // nested parentheses inside $(...)
+	kind  byte // 'b' bare (top level), '"', '\'', '`', '(' for $(...), 'a' for $((...))
+	depth int  // nested parentheses inside $(...) or $((...))
+	fresh bool // a '(' frame that has seen no byte yet
 }
 
 func newShellScanner() *shellScanner {
@@ -54,6 +56,12 @@ func (s *shellScanner) top() *frame { return &s.stack[len(s.stack)-1] }
 
 func (s *shellScanner) push(k byte) { s.stack = append(s.stack, frame{kind: k}) }
 
+// pushSub opens a $( command substitution, or $(( arithmetic if the next
+// byte is another '('.
+func (s *shellScanner) pushSub() {
+	s.stack = append(s.stack, frame{kind: '(', fresh: true})
+}
+
 func (s *shellScanner) pop() {
 	if len(s.stack) > 1 {
 		s.stack = s.stack[:len(s.stack)-1]
@@ -62,6 +70,13 @@ func (s *shellScanner) pop() {
 
 // quoting reports how the next byte would be quoted.
 func (s *shellScanner) quoting() quoting {
+	for i := len(s.stack) - 1; i >= 0; i-- {
+		if s.stack[i].kind == 'a' {
+			// Arithmetic evaluates the text that parameters expand to
+			// (bash even runs $(...) in array subscripts of it).
+			return quoteArith
+		}
+	}
 	switch s.top().kind {
 	case '"':
 		return quoteDouble
@@ -96,7 +111,29 @@ func (s *shellScanner) step(c byte) {
 		return
 	}
 	f := s.top()
+	if f.kind == '(' && f.fresh {
+		f.fresh = false
+		if c == '(' {
+			f.kind = 'a' // $(( is arithmetic
+			return
+		}
+	}
 	switch f.kind {
+	case 'a':
+		switch c {
+		case '(':
+			f.depth++
+		case ')':
+			if f.depth == 0 {
+				f.kind = 'z' // the first ) of ))
+			} else {
+				f.depth--
+			}
+		}
+		return
+	case 'z':
+		s.pop()
+		return
 	case '\'':
 		if c == '\'' {
 			s.pop()
@@ -111,7 +148,7 @@ func (s *shellScanner) step(c byte) {
 			s.push('`')
 		case '(':
 			if prev == '$' {
-				s.push('(')
+				s.pushSub()
 			}
 		}
 	default: // bare, `...`, $(...)
@@ -130,7 +167,7 @@ func (s *shellScanner) step(c byte) {
 			}
 		case '(':
 			if prev == '$' {
-				s.push('(')
+				s.pushSub()
 			} else if f.kind == '(' {
 				f.depth++
 			}

@@ -24,6 +24,20 @@ type IPTablesConfig struct {
 	// Retries is how many times a command that failed on the lock (exit
 	// status 4) is tried again; 0 means 3.
 	Retries int
+	// Variant chooses the iptables commands: "" runs iptables and
+	// ip6tables as found in PATH; "legacy" and "nft" run the
+	// iptables-legacy and iptables-nft variants (their rule sets are
+	// separate: the kernel applies both).
+	Variant string
+}
+
+// CheckVariant reports whether v is a valid [IPTablesConfig] Variant.
+func CheckVariant(v string) error {
+	switch v {
+	case "", "legacy", "nft":
+		return nil
+	}
+	return fmt.Errorf("iptables variant %q: want legacy or nft", v)
 }
 
 // IPTables is the iptables backend (fail2ban's iptables-multiport and
@@ -401,12 +415,26 @@ func (x *realXT) waitSeconds() int {
 	return s
 }
 
+// bin is the iptables command of family fam.
+func (x *realXT) bin(fam int) string {
+	if x.cfg.Variant == "" {
+		return cmdName(fam)
+	}
+	return cmdName(fam) + "-" + x.cfg.Variant
+}
+
 func (x *realXT) init() error {
 	x.once.Do(func() {
 		for i, p := range []iptables.Protocol{iptables.ProtocolIPv4, iptables.ProtocolIPv6} {
-			ipt, err := iptables.New(iptables.IPFamily(p), iptables.Timeout(x.waitSeconds()))
+			bin := x.bin(4 + 2*i)
+			path, err := exec.LookPath(bin)
 			if err != nil {
-				x.err = fmt.Errorf("%s: %w", cmdName(4+2*i), err)
+				x.err = fmt.Errorf("%s not found in PATH (install the iptables package)", bin)
+				return
+			}
+			ipt, err := iptables.New(iptables.IPFamily(p), iptables.Timeout(x.waitSeconds()), iptables.Path(path))
+			if err != nil {
+				x.err = fmt.Errorf("%s: %w", bin, err)
 				return
 			}
 			x.ipt[i] = ipt
@@ -426,7 +454,7 @@ func (x *realXT) get(fam int) (*iptables.IPTables, error) {
 }
 
 func (x *realXT) check(ctx context.Context) error {
-	for _, c := range []string{"iptables", "iptables-restore", "ip6tables", "ip6tables-restore"} {
+	for _, c := range []string{x.bin(4), x.bin(4) + "-restore", x.bin(6), x.bin(6) + "-restore"} {
 		if _, err := exec.LookPath(c); err != nil {
 			return fmt.Errorf("%s not found in PATH (install the iptables package)", c)
 		}
@@ -448,8 +476,11 @@ func (x *realXT) retry(ctx context.Context, f func() error) error {
 		var ie *iptables.Error
 		var ee *exec.ExitError
 		busy := errors.As(err, &ie) && ie.ExitStatus() == 4 || errors.As(err, &ee) && ee.ExitCode() == 4
-		if !busy || try >= x.cfg.Retries {
+		if !busy {
 			return err
+		}
+		if try >= x.cfg.Retries {
+			return &busyError{err: err, tries: try + 1, wait: x.waitSeconds()}
 		}
 		select {
 		case <-ctx.Done():
@@ -463,6 +494,20 @@ func (x *realXT) retry(ctx context.Context, f func() error) error {
 // lines: iptables-nft 1.8.9 reports a missing chain with a message that
 // go-iptables does not know ("chain ... is incompatible, use 'nft' tool"),
 // so existence is decided by the table's own -N/-P lines.
+// busyError is a command that still failed on the xtables lock (or
+// another busy resource, exit status 4) after every retry.
+type busyError struct {
+	err   error
+	tries int
+	wait  int
+}
+
+func (e *busyError) Error() string {
+	return fmt.Sprintf("%s (the xtables lock stayed busy: %d tries waiting up to %ds each)", cleanErr(e.err), e.tries, e.wait)
+}
+
+func (e *busyError) Unwrap() error { return e.err }
+
 func (x *realXT) list(ctx context.Context, fam int, chain string) ([]string, bool, error) {
 	if err := x.init(); err != nil {
 		return nil, false, err
@@ -470,11 +515,11 @@ func (x *realXT) list(ctx context.Context, fam int, chain string) ([]string, boo
 	var lines []string
 	err := x.retry(ctx, func() error {
 		var err error
-		lines, err = listTable(ctx, cmdName(fam), x.waitSeconds())
+		lines, err = listTable(ctx, x.bin(fam), x.waitSeconds())
 		return err
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("%s: list %s: %s", cmdName(fam), chainOrTable(chain), cleanErr(err))
+		return nil, false, fmt.Errorf("%s: list %s: %s", x.bin(fam), chainOrTable(chain), cleanErr(err))
 	}
 	if chain == "" {
 		return lines, true, nil
@@ -557,7 +602,7 @@ func (x *realXT) exists(ctx context.Context, fam int, chain string, spec []strin
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("%s: check rule in %s: %s", cmdName(fam), chain, cleanErr(err))
+		return false, fmt.Errorf("%s: check rule in %s: %s", x.bin(fam), chain, cleanErr(err))
 	}
 	return ok, nil
 }
@@ -590,7 +635,7 @@ func (x *realXT) restore(ctx context.Context, fam int, lines []string) error {
 	}
 	in.WriteString("COMMIT\n")
 	script := in.Bytes()
-	cmd := cmdName(fam) + "-restore"
+	cmd := x.bin(fam) + "-restore"
 	return x.retry(ctx, func() error {
 		var stderr bytes.Buffer
 		c := exec.CommandContext(ctx, cmd, "--noflush", "--wait", strconv.Itoa(x.waitSeconds()))

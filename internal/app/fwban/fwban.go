@@ -61,6 +61,7 @@ func flags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "action", Usage: "fail2ban action `SPEC` NAME[key=value,...] for the action backend (repeatable)"},
 		&cli.StringFlag{Name: "action-dir", Value: action.DefaultDir, Usage: "`DIR` of fail2ban action files"},
 		&cli.DurationFlag{Name: "wait", Value: 10 * time.Second, Usage: "longest wait for the xtables lock per command (retried 3 times)"},
+		&cli.StringFlag{Name: "iptables", Usage: "iptables `VARIANT`: legacy or nft (default: iptables as found in PATH)"},
 		&cli.IntFlag{Name: "batch", Value: 10000, Usage: "apply at most `N` events per batch"},
 	}
 }
@@ -117,6 +118,7 @@ type options struct {
 	actionDir    string
 	wait         time.Duration
 	batch        int
+	variant      string
 }
 
 type settingsFlags struct {
@@ -143,6 +145,10 @@ func readOptions(c *cli.Context) (*options, error) {
 	o.actionDir = str("action-dir")
 	o.wait, _ = lookup(c, "wait", (*cli.Context).Duration)
 	o.batch, _ = lookup(c, "batch", (*cli.Context).Int)
+	o.variant = str("iptables")
+	if err := firewall.CheckVariant(o.variant); err != nil {
+		return nil, clirun.Usagef("--iptables: %v", err)
+	}
 	if !validBackend(o.backend) {
 		return nil, clirun.Usagef("--backend %q: want one of %s", o.backend, strings.Join(backendNames, ", "))
 	}
@@ -208,7 +214,7 @@ func newFirewallSet(ctx context.Context, o *options, stderr io.Writer) (*firewal
 		if err := b.Check(ctx); err != nil {
 			f.Close()
 			err = clirun.Failure(fmt.Errorf("backend %s: %w", b.Name(), err))
-			if kind != "action" {
+			if msg := err.Error(); kind != "action" && (strings.Contains(msg, "not found") || strings.Contains(msg, "ermission") || strings.Contains(msg, "not permitted")) {
 				err = clirun.WithHint(err, "fwban changes the firewall: run it as root, with the backend's tools installed (or use --backend dry-run)")
 			}
 			return nil, err
@@ -284,7 +290,7 @@ func (f *firewallSet) backend(kind string) (firewall.Backend, error) {
 	if b, ok := f.backends[kind]; ok {
 		return b, nil
 	}
-	cfg := firewall.IPTablesConfig{Wait: f.o.wait}
+	cfg := firewall.IPTablesConfig{Wait: f.o.wait, Variant: f.o.variant}
 	var b firewall.Backend
 	switch kind {
 	case "iptables":

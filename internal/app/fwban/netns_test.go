@@ -7,7 +7,9 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,6 +34,12 @@ func TestMain(m *testing.M) {
 // its standard output, standard error and exit status.
 func fwbanIn(t testing.TB, ns, stdin string, args ...string) (string, string, int) {
 	t.Helper()
+	return fwbanEnv(t, ns, nil, stdin, args...)
+}
+
+// fwbanEnv is fwbanIn with more environment variables.
+func fwbanEnv(t testing.TB, ns string, env []string, stdin string, args ...string) (string, string, int) {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +47,7 @@ func fwbanIn(t testing.TB, ns, stdin string, args ...string) (string, string, in
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := netnstest.Command(ctx, ns, exe, args...)
-	cmd.Env = append(os.Environ(), "FWBAN_TEST_MAIN=1", "SSH_CONNECTION=", "SSH_CLIENT=")
+	cmd.Env = append(append(os.Environ(), "FWBAN_TEST_MAIN=1", "SSH_CONNECTION=", "SSH_CLIENT="), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -379,4 +387,50 @@ action = iptables-ipset-proto6[port="2222", blocktype=DROP]
 		t.Errorf("list after flush:\n%s", l)
 	}
 	p.Expect(t, netnstest.Client6b, portBlocked, netnstest.Connected)
+}
+
+// TestKernelXtablesLock: with iptables-legacy (iptables-nft takes no lock),
+// a held xtables lock is waited for at most --wait per command and the
+// command tried again; a lock never released is a clear error in bounded
+// time.
+func TestKernelXtablesLock(t *testing.T) {
+	if _, err := exec.LookPath("iptables-legacy-restore"); err != nil {
+		t.Skip("iptables-legacy is not installed")
+	}
+	p := netnstest.New(t)
+	p.Listen(t, portBlocked)
+	lock := filepath.Join(t.TempDir(), "xtables.lock")
+	f, err := os.OpenFile(lock, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	env := []string{"XTABLES_LOCKFILE=" + lock}
+	args := []string{"--backend", "iptables", "--iptables", "legacy", "--wait", "1s", "--ports", fmt.Sprint(portBlocked)}
+
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	held := 1500 * time.Millisecond
+	time.AfterFunc(held, func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN) })
+	start := time.Now()
+	out, errs, code := fwbanEnv(t, p.Server, env, banEvents("ban", 600, netnstest.Client4), args...)
+	if d := time.Since(start); code != 0 || !strings.Contains(out, `"applied":true`) || d < held {
+		t.Fatalf("exit %d after %v\nstdout:\n%sstderr:\n%s", code, d, out, errs)
+	}
+	p.Expect(t, netnstest.Client4, portBlocked, netnstest.Refused)
+	if s := netnstest.Run(t, p.Server, "iptables-legacy", "-S", "f2b-sshd"); !strings.Contains(s, "192.0.2.2/32") {
+		t.Errorf("iptables-legacy -S:\n%s", s)
+	}
+
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	out, errs, code = fwbanEnv(t, p.Server, env, banEvents("ban", 600, netnstest.Client4b), args...)
+	d := time.Since(start)
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	if code != 1 || out != "" || !strings.Contains(errs, "xtables lock") || d > 10*time.Second {
+		t.Errorf("lock never released: exit %d after %v\nstdout:\n%sstderr:\n%s", code, d, out, errs)
+	}
 }

@@ -177,7 +177,7 @@ func renderDynamic(cmd string, dyn dynamicFunc) (script, error) {
 		}
 		q := sc.quoting()
 		if q == quoteArith {
-			return script{}, fmt.Errorf("<%s> inside $((...)): an untrusted value cannot go into shell arithmetic", tag)
+			return script{}, fmt.Errorf("<%s> inside $((...)), ((...)) or [[...]]: an untrusted value cannot go into shell arithmetic", tag)
 		}
 		name := varName(tag, vars)
 		if _, seen := vars[name]; !seen {

@@ -78,6 +78,7 @@ func TestRenderDynamicQuoting(t *testing.T) {
 		{`echo $( (echo <F-USER>) )`, `echo $( (echo "${BANPIPE_F_USER}") )`},
 		{`echo "$((1)) <F-USER>"`, `echo "$((1)) ${BANPIPE_F_USER}"`},
 		{`echo $(( (1) + 2 ))'<F-USER>'`, `echo $(( (1) + 2 ))''"${BANPIPE_F_USER}"''`},
+		{`[[ 1 ]] && (( 1 )) && [ "<F-USER>" ] && echo ((<F-USER>`, `[[ 1 ]] && (( 1 )) && [ "${BANPIPE_F_USER}" ] && echo (("${BANPIPE_F_USER}"`},
 	}
 	for _, tt := range tests {
 		sc, err := renderDynamic(tt.in, dyn)
@@ -94,7 +95,8 @@ func TestRenderDynamicQuoting(t *testing.T) {
 	if _, err := renderDynamic("<F-USER>", func(string) (value, bool) { return value{text: "a\x00b"}, true }); err == nil {
 		t.Error("NUL byte: no error")
 	}
-	for _, c := range []string{`echo $((<F-USER>))`, `echo "$((1 + (<F-USER>)))"`, `x=$(( $(echo 1) + <F-USER> ))`} {
+	for _, c := range []string{`echo $((<F-USER>))`, `echo "$((1 + (<F-USER>)))"`, `x=$(( $(echo 1) + <F-USER> ))`,
+		`(( <F-USER> > 1 ))`, `[[ "<F-USER>" -eq 1 ]]`, `if [[ 1 ]]; then (( x=<F-USER> )); fi`} {
 		if _, err := renderDynamic(c, dyn); err == nil || !strings.Contains(err.Error(), "arithmetic") {
 			t.Errorf("renderDynamic(%q): %v, want an arithmetic error", c, err)
 		}

@@ -9,7 +9,7 @@ const (
 	quoteBare   quoting = iota // a word outside quotes (also inside $(...) and `...`)
 	quoteDouble                // inside "..."
 	quoteSingle                // inside '...'
-	quoteArith                 // inside $((...)): no untrusted value may go there
+	quoteArith                 // inside $((...)), ((...)) or [[...]]: no untrusted value may go there
 )
 
 // reference returns the text that expands to the value of the shell
@@ -43,7 +43,7 @@ type shellScanner struct {
 }
 
 type frame struct {
-	kind  byte // 'b' bare (top level), '"', '\'', '`', '(' for $(...), 'a' for $((...))
+	kind  byte // 'b' bare (top level), '"', '\'', '`', '(' for $(...), 'a' for $((...)) and ((...)), 'k' for [[...]]
 	depth int  // nested parentheses inside $(...) or $((...))
 	fresh bool // a '(' frame that has seen no byte yet
 }
@@ -71,7 +71,7 @@ func (s *shellScanner) pop() {
 // quoting reports how the next byte would be quoted.
 func (s *shellScanner) quoting() quoting {
 	for i := len(s.stack) - 1; i >= 0; i-- {
-		if s.stack[i].kind == 'a' {
+		if k := s.stack[i].kind; k == 'a' || k == 'z' || k == 'k' {
 			// Arithmetic evaluates the text that parameters expand to
 			// (bash even runs $(...) in array subscripts of it).
 			return quoteArith
@@ -134,6 +134,11 @@ func (s *shellScanner) step(c byte) {
 	case 'z':
 		s.pop()
 		return
+	case 'k':
+		if c == ']' && prev == ']' {
+			s.pop()
+		}
+		return
 	case '\'':
 		if c == '\'' {
 			s.pop()
@@ -166,10 +171,19 @@ func (s *shellScanner) step(c byte) {
 				s.push('`')
 			}
 		case '(':
-			if prev == '$' {
+			switch {
+			case prev == '$':
 				s.pushSub()
-			} else if f.kind == '(' {
+			case prev == '(':
+				// bash's (( arithmetic command (in dash a nested
+				// subshell: taken as arithmetic all the same)
+				s.push('a')
+			case f.kind == '(':
 				f.depth++
+			}
+		case '[':
+			if prev == '[' {
+				s.push('k') // bash's [[ ]], whose -eq etc. evaluate arithmetic
 			}
 		case ')':
 			if f.kind == '(' {

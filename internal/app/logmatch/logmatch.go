@@ -35,7 +35,7 @@ const usageText = `logmatch [OPTIONS] [FILE...]
    "logmatch: FILE:LINE: ..." lines; a bad line is counted and skipped.
 
    Environment: every option can be set with the variable named in its
-   description (LOGMATCH_FILTER, LOGMATCH_FILTER_DIR, ...); TZ is the zone of
+   description ([$LOGMATCH_FILTER] ...); TZ (a zone name or a POSIX rule) is the zone of
    timestamps that carry none.
 
    Exit status: 0 on success, 1 when input could not be read, 2 for a usage
@@ -48,22 +48,22 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		UsageText: usageText,
 		ArgsUsage: "[FILE...]",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "filter", Aliases: []string{"f"}, Usage: "filter `SPEC`: NAME or PATH.conf, optionally with [key=value, ...] ($LOGMATCH_FILTER)", EnvVars: []string{"LOGMATCH_FILTER"}},
-			&cli.StringFlag{Name: "filter-dir", Usage: "look filter NAMEs up in `DIR` first, then among the built-in filters ($LOGMATCH_FILTER_DIR)", EnvVars: []string{"LOGMATCH_FILTER_DIR"}},
-			&cli.StringFlag{Name: "config", Usage: "take the filter and its options from jail configuration `JAIL.CONF` (with --jail) ($LOGMATCH_CONFIG)", EnvVars: []string{"LOGMATCH_CONFIG"}},
-			&cli.StringFlag{Name: "jail", Usage: "jail `NAME` of the events (default: the filter's name); with --config, the jail to read ($LOGMATCH_JAIL)", EnvVars: []string{"LOGMATCH_JAIL"}},
-			&cli.StringSliceFlag{Name: "regex", Aliases: []string{"e"}, Usage: "a failregex (repeatable; added after the filter's) ($LOGMATCH_REGEX)", EnvVars: []string{"LOGMATCH_REGEX"}},
-			&cli.StringSliceFlag{Name: "ignore-regex", Usage: "an ignoreregex (repeatable) ($LOGMATCH_IGNORE_REGEX)", EnvVars: []string{"LOGMATCH_IGNORE_REGEX"}},
-			&cli.StringFlag{Name: "datepattern", Usage: "fail2ban datepattern `PATTERN` instead of the filter's ($LOGMATCH_DATEPATTERN)", EnvVars: []string{"LOGMATCH_DATEPATTERN"}},
-			&cli.IntFlag{Name: "maxlines", Usage: "lines buffered for multi-line failregexes, instead of the filter's ($LOGMATCH_MAXLINES)", EnvVars: []string{"LOGMATCH_MAXLINES"}},
-			&cli.StringFlag{Name: "usedns", Usage: "host names: yes, warn, no or raw (default: the filter's, else warn) ($LOGMATCH_USEDNS)", EnvVars: []string{"LOGMATCH_USEDNS"}},
-			&cli.StringFlag{Name: "now", Usage: "\"now\" (RFC 3339) for year-less dates and lines without one; default the clock ($LOGMATCH_NOW)", EnvVars: []string{"LOGMATCH_NOW"}},
-			&cli.StringFlag{Name: "logtimezone", Usage: "`ZONE` of timestamps that carry none (UTC, UTC+0200, Europe/Paris); default TZ ($LOGMATCH_LOGTIMEZONE)", EnvVars: []string{"LOGMATCH_LOGTIMEZONE"}},
-			&cli.StringFlag{Name: "input", Value: "text", Usage: "input `FORMAT`: text, or journal-json (journalctl -o json) ($LOGMATCH_INPUT)", EnvVars: []string{"LOGMATCH_INPUT"}},
-			&cli.DurationFlag{Name: "timeout", Value: time.Second, Usage: "match timeout of one regex on one line ($LOGMATCH_TIMEOUT)", EnvVars: []string{"LOGMATCH_TIMEOUT"}},
-			&cli.BoolFlag{Name: "stats", Usage: "print counts on standard error at the end: lines, matched, ignored, missed, hits per regex and date template ($LOGMATCH_STATS)", EnvVars: []string{"LOGMATCH_STATS"}},
-			&cli.BoolFlag{Name: "print-missed", Usage: "print lines no failregex matched on standard error ($LOGMATCH_PRINT_MISSED)", EnvVars: []string{"LOGMATCH_PRINT_MISSED"}},
-			&cli.BoolFlag{Name: "print-ignored", Usage: "print lines an ignoreregex dropped on standard error ($LOGMATCH_PRINT_IGNORED)", EnvVars: []string{"LOGMATCH_PRINT_IGNORED"}},
+			&cli.StringFlag{Name: "filter", Aliases: []string{"f"}, Usage: "filter `SPEC`: NAME or PATH.conf, optionally with [key=value, ...]", EnvVars: []string{"LOGMATCH_FILTER"}},
+			&cli.StringFlag{Name: "filter-dir", Usage: "look filter NAMEs up in `DIR` first, then among the built-in filters", EnvVars: []string{"LOGMATCH_FILTER_DIR"}},
+			&cli.StringFlag{Name: "config", Usage: "take the filter and its options from jail configuration `JAIL.CONF` (with --jail)", EnvVars: []string{"LOGMATCH_CONFIG"}},
+			&cli.StringFlag{Name: "jail", Usage: "jail `NAME` of the events (default: the filter's name); with --config, the jail to read", EnvVars: []string{"LOGMATCH_JAIL"}},
+			&cli.StringSliceFlag{Name: "regex", Aliases: []string{"e"}, Usage: "a failregex `REGEX` (repeatable; added after the filter's)", EnvVars: []string{"LOGMATCH_REGEX"}},
+			&cli.StringSliceFlag{Name: "ignore-regex", Usage: "an ignoreregex `REGEX` (repeatable)", EnvVars: []string{"LOGMATCH_IGNORE_REGEX"}},
+			&cli.StringFlag{Name: "datepattern", Usage: "fail2ban datepattern `PATTERN` instead of the filter's", EnvVars: []string{"LOGMATCH_DATEPATTERN"}},
+			&cli.IntFlag{Name: "maxlines", Usage: "`N` lines buffered for multi-line failregexes, instead of the filter's", EnvVars: []string{"LOGMATCH_MAXLINES"}},
+			&cli.StringFlag{Name: "usedns", Usage: "`MODE` for host names: yes, warn, no or raw (default: the filter's, else warn)", EnvVars: []string{"LOGMATCH_USEDNS"}},
+			&cli.StringFlag{Name: "now", Usage: "`TIME` (RFC 3339) taken as \"now\" for year-less dates and lines without one; default the clock", EnvVars: []string{"LOGMATCH_NOW"}},
+			&cli.StringFlag{Name: "logtimezone", Usage: "`ZONE` of timestamps that carry none (UTC, UTC+0200, Europe/Paris); default TZ", EnvVars: []string{"LOGMATCH_LOGTIMEZONE"}},
+			&cli.StringFlag{Name: "input", Value: "text", Usage: "input `FORMAT`: text, or journal-json (journalctl -o json)", EnvVars: []string{"LOGMATCH_INPUT"}},
+			&cli.DurationFlag{Name: "timeout", Value: time.Second, Usage: "match timeout `DURATION` of one regex on one line", EnvVars: []string{"LOGMATCH_TIMEOUT"}},
+			&cli.BoolFlag{Name: "stats", Usage: "print counts on standard error at the end: lines, matched, ignored, missed, hits per regex and date template", EnvVars: []string{"LOGMATCH_STATS"}},
+			&cli.BoolFlag{Name: "print-missed", Usage: "print lines no failregex matched on standard error", EnvVars: []string{"LOGMATCH_PRINT_MISSED"}},
+			&cli.BoolFlag{Name: "print-ignored", Usage: "print lines an ignoreregex dropped on standard error", EnvVars: []string{"LOGMATCH_PRINT_IGNORED"}},
 			&cli.BoolFlag{Name: "list-filters", Usage: "list the built-in filters and exit"},
 			&cli.StringFlag{Name: "show-filter", Usage: "print built-in filter `NAME` (a fail2ban filter.d file) and exit"},
 			&cli.BoolFlag{Name: "check", Usage: "read and compile the filter, print a one-line summary and exit (2 on error)"},

@@ -72,8 +72,9 @@
 // never parses it: quotes, $(...), backticks, ;|&<>, newlines, globs and a
 // leading ~ stay literal text (CVE-2021-32749 was a mail action putting
 // attacker text into a shell command). An untrusted tag inside shell
-// arithmetic, $((...)), is refused with an error: arithmetic evaluates the
-// text a variable holds. Tags in shell comments are left alone, and a tag in
+// arithmetic, $((...)), or bash's ((...)) and [[...]], is refused with an
+// error: arithmetic evaluates the text a variable holds (bash even runs
+// the $(...) of an array subscript in it). Tags in shell comments are left alone, and a tag in
 // a here-document body gets literal double quotes around its value. What a called program does with the
 // text is its own affair: mail's "set escape" in fail2ban's mail actions
 // keeps a "~!" line of the text from running commands, and printf %b, which

@@ -78,7 +78,7 @@ func TestRenderDynamicQuoting(t *testing.T) {
 		{`echo $( (echo <F-USER>) )`, `echo $( (echo "${BANPIPE_F_USER}") )`},
 		{`echo "$((1)) <F-USER>"`, `echo "$((1)) ${BANPIPE_F_USER}"`},
 		{`echo $(( (1) + 2 ))'<F-USER>'`, `echo $(( (1) + 2 ))''"${BANPIPE_F_USER}"''`},
-		{`[[ 1 ]] && (( 1 )) && [ "<F-USER>" ] && echo ((<F-USER>`, `[[ 1 ]] && (( 1 )) && [ "${BANPIPE_F_USER}" ] && echo (("${BANPIPE_F_USER}"`},
+		{`[[ 1 ]] && (( 1 )) && [ "<F-USER>" ] && echo <F-USER>`, `[[ 1 ]] && (( 1 )) && [ "${BANPIPE_F_USER}" ] && echo "${BANPIPE_F_USER}"`},
 	}
 	for _, tt := range tests {
 		sc, err := renderDynamic(tt.in, dyn)

@@ -271,6 +271,7 @@ func TestCheck(t *testing.T) {
 		{"bad dir", Config{Dir: "testdata/nodir", Actions: []string{"record"}}, `testdata/nodir: not a directory`},
 		{"twice", Config{Actions: []string{"record record"}}, `a second action named record`},
 		{"bad timeout", Config{Actions: []string{"record[timeout=soon]"}}, `timeout: not a positive time`},
+		{"arithmetic", Config{Actions: []string{"arith"}}, `<F-COUNT> inside $((...))`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -168,7 +168,7 @@ func specs(entries []string) []string {
 	return out
 }
 
-// Name returns "action".
+// Name returns "action", the backend's name for --backend.
 func (b *Backend) Name() string { return "action" }
 
 // Check verifies that the shell runs and that every action named in the

@@ -94,9 +94,10 @@
 // both families runs once. A ban already in place runs actionprolong, or
 // nothing; a restored ban runs nothing for an action with norestored. An
 // unban runs actionunban only for a ban this backend made. When a command
-// fails and the action has an actioncheck, the check runs; if it fails,
-// actionrepair runs (or actionstop and actionstart), and the command is
-// tried once more. [Backend.Flush] runs actionflush (or actionunban of each
+// fails and the action has an actioncheck, the check runs; if it passes, the
+// command is tried once more; if it fails, actionrepair runs (or actionstop
+// and actionstart), the check must then pass, and the command is tried once
+// more. [Backend.Flush] runs actionflush (or actionunban of each
 // ban) then actionstop; [Backend.Close] runs actionstop only with
 // [Config].StopOnClose. The backend keeps no state across processes:
 // [Backend.List] shows the bans this backend made; for ad hoc commands in a

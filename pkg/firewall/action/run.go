@@ -29,6 +29,7 @@ type CommandError struct {
 	Stderr    string // the end of its standard error, trimmed
 }
 
+// Error returns "action NAME: OPERATION: cause: stderr".
 func (e *CommandError) Error() string {
 	msg := fmt.Sprintf("action %s: %s: %v", e.Action, e.Operation, e.Err)
 	if e.Stderr != "" {
@@ -37,6 +38,7 @@ func (e *CommandError) Error() string {
 	return msg
 }
 
+// Unwrap returns the cause.
 func (e *CommandError) Unwrap() error { return e.Err }
 
 // tailBuffer keeps the last maxOutput bytes written to it.

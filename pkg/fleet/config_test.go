@@ -193,5 +193,5 @@ func TestACLUser(t *testing.T) {
 	}
 }
 
-var aclCommands = []string{"+ping", "+evalsha", "+eval", "+hmget", "+hget", "+hset", "+pexpire", "+persist", "+del",
+var aclCommands = []string{"+ping", "+evalsha", "+eval", "+hmget", "+hget", "+hset", "+pexpire", "+pttl", "+persist", "+del",
 	"+zadd", "+zrem", "+xadd", "+zremrangebyscore", "+zrangebyscore", "+xread", "+xrange", "+xrevrange", "+multi", "+exec"}

@@ -133,6 +133,8 @@ type Fleet struct {
 	dropped int64
 	lastID  string
 	subbed  bool
+	dirty   bool      // the state file is behind
+	saved   time.Time // when it was last written
 
 	flushMu sync.Mutex // serialises publishing of the outbox
 	wake    chan struct{}
@@ -520,6 +522,11 @@ func (f *Fleet) probe() {
 		down, queued := f.down, len(f.outbox) > 0
 		f.mu.Unlock()
 		if down {
+			f.mu.Lock()
+			if f.dirty {
+				f.saveQueueLocked()
+			}
+			f.mu.Unlock()
 			select {
 			case <-f.ctx.Done():
 				return

@@ -588,3 +588,56 @@ func TestThreeHostsBanEverywhere(t *testing.T) {
 	}
 	quiet(t, hosts[decider].ch, 50*time.Millisecond)
 }
+
+// The fleet-wide ban count follows published bans (a manual or locally
+// decided ban counts too), and is kept for 3 bantimes after the ban's start
+// plus Forget, as fail2ban's purge keeps a history row.
+func TestBanCountFromPublishAndKeep(t *testing.T) {
+	srv := fleettest.Start(t)
+	ctx := context.Background()
+	a := dial(t, srv.URL(), "web1", func(c *fleet.Config) { c.Forget = 500 * time.Millisecond })
+	w := fleet.Window{MaxRetry: 10, FindTime: time.Hour, BanTime: time.Second, Increment: true}
+
+	// a manual ban with bancount 3: after its end, failures weigh 5 (2^3/2+1)
+	now := time.Now()
+	manual := ban("sshd", "198.51.100.30", now, time.Second)
+	manual.Bancount = 3
+	if err := a.Publish(ctx, manual); err != nil {
+		t.Fatal(err)
+	}
+	d, err := a.Failure(ctx, "sshd", "198.51.100.30", now.Add(2*time.Second), w)
+	if err != nil || d.Retry != 5 {
+		t.Fatalf("after a published ban with bancount 3: %+v, %v: want retry 5", d, err)
+	}
+
+	// a decided ban of an hour is remembered beyond Forget
+	w = fleet.Window{MaxRetry: 2, FindTime: time.Hour, BanTime: time.Hour, Increment: true}
+	for i := range 2 {
+		if d, err = a.Failure(ctx, "sshd", "198.51.100.31", now.Add(time.Duration(i)*time.Millisecond), w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !d.Ban {
+		t.Fatalf("%+v: want a ban", d)
+	}
+	ev := ban("sshd", "198.51.100.31", now, time.Hour)
+	if err := a.Publish(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	// and an unpublished count is forgotten after Forget
+	for i := range 2 {
+		if _, err = a.Failure(ctx, "sshd", "198.51.100.32", now.Add(time.Duration(i)*time.Millisecond), w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(700 * time.Millisecond)
+	for _, tc := range []struct {
+		ip   string
+		want int
+	}{{"198.51.100.31", 2}, {"198.51.100.32", 1}} {
+		d, err := a.Failure(ctx, "sshd", tc.ip, now.Add(2*time.Hour), w)
+		if err != nil || d.Retry != tc.want {
+			t.Errorf("%s after Forget: %+v, %v: want retry %d", tc.ip, d, err, tc.want)
+		}
+	}
+}

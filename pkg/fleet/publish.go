@@ -16,12 +16,16 @@ import (
 
 // publishScript records a ban or an unban and appends it to the stream.
 //
-// KEYS: ban, banz, stream.
+// KEYS: ban, banz, stream, count.
 // ARGV: action, until (ms, -1 permanent), event JSON, "JAIL ID", host id,
-// now (ms), replay (0/1), stream length.
+// now (ms), replay (0/1), stream length, bancount, bantime (s, -1
+// permanent), forget (ms).
 // With replay (a queued event), a ban is skipped when the fleet already holds
-// a published ban of the id ending no earlier. Returns 1 when published, 0
-// when skipped.
+// a published ban of the id ending no earlier. A ban raises the id's
+// fleet-wide ban count to its bancount (a ban decided locally or by hand
+// counts too), and keeps the count for 3 bantimes after the ban's start plus
+// forget, as fail2ban's purge does (forever for a permanent ban). Returns 1
+// when published, 0 when skipped.
 var publishScript = redis.NewScript(`
 local now = tonumber(ARGV[6])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. now)
@@ -34,6 +38,19 @@ if ARGV[1] == 'ban' then
 		if cur[2] and cu and (cu == -1 or (u ~= -1 and cu >= u)) then return 0 end
 	end
 	redis.call('HSET', KEYS[1], 'u', u, 'e', ARGV[3])
+	local bc, bt, forget = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+	local start = now
+	if u ~= -1 and bt > 0 then start = u - bt * 1000 end
+	local n = redis.call('HMGET', KEYS[4], 'c', 't')
+	if bc > (tonumber(n[1]) or 0) then redis.call('HSET', KEYS[4], 'c', bc) end
+	if start > (tonumber(n[2]) or 0) then redis.call('HSET', KEYS[4], 't', start) end
+	local ttl = redis.call('PTTL', KEYS[4])
+	if bt == -1 then
+		redis.call('PERSIST', KEYS[4])
+	elseif ttl ~= -1 then
+		local keep = start + 3 * math.max(bt, 0) * 1000 + forget - now
+		if keep > ttl then redis.call('PEXPIRE', KEYS[4], keep) end
+	end
 	if u == -1 then
 		redis.call('PERSIST', KEYS[1])
 		redis.call('ZADD', KEYS[2], '+inf', ARGV[4])
@@ -59,6 +76,9 @@ type queued struct {
 	Ban   bool   `json:"ban"`
 	Until int64  `json:"until"` // ms, -1 permanent
 	JSON  string `json:"e"`
+	// Bancount and Bantime (seconds, -1 permanent) of a ban.
+	Bancount int   `json:"bancount,omitempty"`
+	Bantime  int64 `json:"bantime,omitempty"`
 }
 
 // Publish sends a ban or unban decided on this host (by [Fleet.Failure], a
@@ -113,7 +133,7 @@ func (f *Fleet) prepare(ev *event.Event) (queued, error) {
 	}
 	switch ev.Action {
 	case event.ActionBan:
-		q.Ban = true
+		q.Ban, q.Bancount, q.Bantime = true, ev.Bancount, ev.Bantime
 		switch {
 		case ev.Bantime == -1:
 			q.Until = -1
@@ -140,6 +160,16 @@ func (f *Fleet) prepare(ev *event.Event) (queued, error) {
 func (f *Fleet) enqueueLocked(q queued) {
 	f.outbox = append(f.outbox, q)
 	f.trimLocked()
+	f.dirty = true
+	// at most one write a second: a ban storm during an outage must not
+	// rewrite a growing file for every ban; the probe saves the rest
+	if time.Since(f.saved) >= time.Second {
+		f.saveQueueLocked()
+	}
+}
+
+// saveQueueLocked saves the state file and reports a failure to save.
+func (f *Fleet) saveQueueLocked() {
 	if err := f.saveStateLocked(); err != nil && f.cfg.OnState != nil {
 		// the queue is still in memory; say why it is not on disk
 		go f.cfg.OnState(fmt.Errorf("%w; state file: %v", ErrUnavailable, err))
@@ -155,7 +185,7 @@ func (f *Fleet) trimLocked() {
 
 // send publishes one event. It reports whether the script published it.
 func (f *Fleet) send(ctx context.Context, q queued, replay bool) (bool, error) {
-	keys := []string{f.keys.ban(q.Jail, q.ID), f.keys.banz(), f.keys.stream()}
+	keys := []string{f.keys.ban(q.Jail, q.ID), f.keys.banz(), f.keys.stream(), f.keys.count(q.Jail, q.ID)}
 	action, rep := "unban", 0
 	if q.Ban {
 		action = "ban"
@@ -167,7 +197,8 @@ func (f *Fleet) send(ctx context.Context, q queued, replay bool) (bool, error) {
 	err := f.do(ctx, func(ctx context.Context) error {
 		var err error
 		n, err = publishScript.Run(ctx, f.client, keys, action, q.Until, q.JSON, q.Jail+" "+q.ID,
-			f.cfg.ID, time.Now().UnixMilli(), rep, f.cfg.StreamLen).Int64()
+			f.cfg.ID, time.Now().UnixMilli(), rep, f.cfg.StreamLen, max(q.Bancount, 1), q.Bantime,
+			f.cfg.Forget.Milliseconds()).Int64()
 		return err
 	})
 	return n == 1, err
@@ -232,6 +263,7 @@ func (f *Fleet) saveStateLocked() error {
 	if f.cfg.StateFile == "" {
 		return nil
 	}
+	f.dirty, f.saved = false, time.Now()
 	b, err := json.Marshal(state{LastID: f.lastID, Outbox: f.outbox})
 	if err != nil {
 		return err

@@ -92,8 +92,11 @@
 // fail2ban's actionstart_on_demand; with actionstart_on_demand = false both
 // families start at the first ban); a command rendering identically for
 // both families runs once. A ban already in place runs actionprolong, or
-// nothing; a restored ban runs nothing for an action with norestored. An
-// unban runs actionunban only for a ban this backend made. When a command
+// nothing; a restored ban runs nothing for an action with norestored, and
+// actionban otherwise (as in fail2ban, an action that does not look for
+// its own duplicates, such as iptables-multiport, then inserts a second
+// rule if the first was left in place: stop fwban with --flush-on-exit, as
+// fail2ban's own stop does, to avoid that). An unban runs actionunban only for a ban this backend made. When a command
 // fails and the action has an actioncheck, the check runs; if it passes, the
 // command is tried once more; if it fails, actionrepair runs (or actionstop
 // and actionstart), the check must then pass, and the command is tried once

@@ -86,16 +86,16 @@ type Engine struct {
 	extending  bool
 	rec        Record
 	ev         event.Event
-	idbuf      []byte
 	maxTracked int
 }
 
 type jail struct {
-	name    string
-	cfg     *Jail
-	tickets map[string]*ticket
-	bans    map[string]*ban
-	st      Stats
+	name     string
+	cfg      *Jail
+	tickets  map[string]*ticket     // windows of ids that are not addresses
+	atickets map[netip.Addr]*ticket // windows of addresses (no string compare on the hot path)
+	bans     map[string]*ban
+	st       Stats
 
 	w    int64     // newest failure time seen
 	keys []MarkKey // failures seen at w (duplicates possible)
@@ -108,6 +108,7 @@ type jail struct {
 type ticket struct {
 	j           *jail
 	id          string
+	addr        netip.Addr // valid when id is an address
 	first, last int64
 	retry       int64
 	fails       int64
@@ -174,7 +175,8 @@ func (e *Engine) jail(name string) *jail {
 	if jc.Settings.MaxRetry <= 0 {
 		jc.Settings.MaxRetry = 1
 	}
-	j := &jail{name: name, cfg: jc, tickets: make(map[string]*ticket), bans: make(map[string]*ban)}
+	j := &jail{name: name, cfg: jc, tickets: make(map[string]*ticket),
+		atickets: make(map[netip.Addr]*ticket), bans: make(map[string]*ban)}
 	e.jails[name] = j
 	return j
 }
@@ -381,11 +383,10 @@ func (e *Engine) Failure(ev *event.Event) {
 	if a, ok := ev.Addr(); ok {
 		// Look the id up without allocating when the window exists.
 		addr, hasAddr, ip = a, true, ev.IP
-		e.idbuf = a.AppendTo(e.idbuf[:0])
-		if tk = j.tickets[string(e.idbuf)]; tk != nil {
+		if tk = j.atickets[a]; tk != nil {
 			id = tk.id
 		} else {
-			id = string(e.idbuf)
+			id = a.String()
 		}
 	} else {
 		id, addr, hasAddr, ip = e.failureID(ev)
@@ -436,7 +437,10 @@ func (e *Engine) Failure(ev *event.Event) {
 	switch {
 	case tk == nil:
 		tk = &ticket{j: j, id: id, first: t, last: t, retry: 1, fails: 1}
-		j.tickets[id] = tk
+		if hasAddr {
+			tk.addr = addr
+		}
+		j.put(tk)
 		e.ntickets++
 		e.enqueue(tk)
 	case tk.retry == 0 || tk.last < e.now-findtime:
@@ -489,7 +493,11 @@ func (e *Engine) ignored(j *jail, id string, seen, lineno int64, src string) {
 func (e *Engine) evict() {
 	for e.ntickets > e.maxTracked {
 		t := e.oldest()
-		e.evictions++
+		if t.retry > 0 {
+			// A window being counted is lost; a spent one (its id was
+			// banned) is only memory.
+			e.evictions++
+		}
 		e.journal(Record{Kind: RecDrop, Jail: t.j.name, ID: t.id})
 		e.unlinkTicket(t)
 	}
@@ -497,8 +505,28 @@ func (e *Engine) evict() {
 
 func (e *Engine) dropTicket(t *ticket) { e.unlinkTicket(t) }
 
+// get returns the window of id, or nil.
+func (j *jail) get(id string) *ticket {
+	if a, err := netip.ParseAddr(id); err == nil && a.Zone() == "" {
+		return j.atickets[a.Unmap()]
+	}
+	return j.tickets[id]
+}
+
+func (j *jail) put(t *ticket) {
+	if t.addr.IsValid() {
+		j.atickets[t.addr] = t
+	} else {
+		j.tickets[t.id] = t
+	}
+}
+
 func (e *Engine) unlinkTicket(t *ticket) {
-	delete(t.j.tickets, t.id)
+	if t.addr.IsValid() {
+		delete(t.j.atickets, t.addr)
+	} else {
+		delete(t.j.tickets, t.id)
+	}
 	t.stamp = 0
 	e.ntickets--
 }
@@ -544,7 +572,7 @@ func (e *Engine) pop() {
 func (e *Engine) oldest() *ticket {
 	for q := e.front(); q != nil; q = e.front() {
 		t := q.t
-		if t.last <= q.last {
+		if t.last <= q.last || t.retry == 0 {
 			return t
 		}
 		e.pop()
@@ -770,7 +798,7 @@ func (e *Engine) Ban(jailName, id string) (BanInfo, error) {
 	if j.bans[id] != nil {
 		return BanInfo{}, fmt.Errorf("%s in %s: %w", id, jailName, ErrBanned)
 	}
-	if tk := j.tickets[id]; tk != nil {
+	if tk := j.get(id); tk != nil {
 		e.unlinkTicket(tk)
 	}
 	e.decide(j, id, ip, e.now, j.cfg.Settings.MaxRetry, 0, 0)
@@ -791,7 +819,7 @@ func (e *Engine) Unban(jailName, id string) ([]BanInfo, error) {
 	e.setNow(0, nil)
 	var out []BanInfo
 	for _, j := range e.jailList(jailName) {
-		if tk := j.tickets[id]; tk != nil {
+		if tk := j.get(id); tk != nil {
 			e.journal(Record{Kind: RecDrop, Jail: j.name, ID: id})
 			e.unlinkTicket(tk)
 		}
@@ -812,7 +840,7 @@ func (e *Engine) UnbanAll(jailName string) []BanInfo {
 	var out []BanInfo
 	for _, b := range e.sortedBans(jailName) {
 		out = append(out, e.info(b))
-		if tk := b.j.tickets[b.id]; tk != nil {
+		if tk := b.j.get(b.id); tk != nil {
 			e.journal(Record{Kind: RecDrop, Jail: b.j.name, ID: b.id})
 			e.unlinkTicket(tk)
 		}
@@ -869,18 +897,20 @@ func (e *Engine) Status(jailName string, maxWindows int) []JailStatus {
 	for _, j := range e.jailList(jailName) {
 		js := JailStatus{Name: j.name, Settings: j.cfg.Settings, Stats: j.st, Banned: []BanInfo{}}
 		ft := int64(j.cfg.Settings.FindTime)
-		for _, t := range j.tickets {
-			if t.retry == 0 || t.last < e.now-ft {
-				continue
-			}
-			js.Counting++
-		}
 		var live []*ticket
-		for _, t := range j.tickets {
+		for _, m := range []map[string]*ticket{j.tickets} {
+			for _, t := range m {
+				if t.retry > 0 && t.last >= e.now-ft {
+					live = append(live, t)
+				}
+			}
+		}
+		for _, t := range j.atickets {
 			if t.retry > 0 && t.last >= e.now-ft {
 				live = append(live, t)
 			}
 		}
+		js.Counting = len(live)
 		sort.Slice(live, func(a, b int) bool { return live[a].last > live[b].last })
 		for _, t := range live[:min(len(live), maxWindows)] {
 			{

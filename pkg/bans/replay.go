@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"sort"
 
 	"github.com/banpipe/banpipe/pkg/event"
@@ -66,11 +67,15 @@ func (e *Engine) Apply(r *Record) error {
 		if r.Retry < 1 || r.Fails < 1 || r.Last < r.First {
 			return fmt.Errorf("ticket record with retry %d, failures %d", r.Retry, r.Fails)
 		}
-		tk := j.tickets[r.ID]
+		tk := j.get(r.ID)
 		fresh := tk == nil
 		if fresh {
 			tk = &ticket{j: j, id: r.ID}
-			j.tickets[r.ID] = tk
+			if a, err := netip.ParseAddr(r.ID); err == nil && a.Zone() == "" {
+				tk.addr = a.Unmap()
+				tk.id = tk.addr.String()
+			}
+			j.put(tk)
 			e.ntickets++
 		}
 		tk.first, tk.last, tk.retry, tk.fails = r.First, r.Last, r.Retry, r.Fails
@@ -81,11 +86,11 @@ func (e *Engine) Apply(r *Record) error {
 			e.unlinkTicket(e.oldest())
 		}
 	case RecDrop:
-		if tk := j.tickets[r.ID]; tk != nil {
+		if tk := j.get(r.ID); tk != nil {
 			e.unlinkTicket(tk)
 		}
 	case RecBan:
-		if tk := j.tickets[r.ID]; tk != nil {
+		if tk := j.get(r.ID); tk != nil {
 			e.unlinkTicket(tk)
 		}
 		if r.Bantime < -1 || r.Count < 1 || (r.End != 0 && r.End < r.Start) || (r.End == 0) != (r.Bantime == -1) {

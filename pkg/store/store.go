@@ -24,7 +24,7 @@
 // window, s seen, d dropped, b ban, u unban, h history, w watermark, H
 // clock), j (jail), i (id), s (failure time, Unix ns), n (line number), F
 // and L (window first and last failure, Unix ns), r (retry), f (failures),
-// ip, st and e (ban start and end, Unix ns, e 0 for permanent), bt (ban
+// (L is left out when it equals s, F when it equals L), ip, st and e (ban start and end, Unix ns, e 0 for permanent), bt (ban
 // time in seconds, -1 permanent), c (ban count), x (true: an extension),
 // tm (history time, Unix s), keys (watermark ids: [{"i":ID,"n":LINE}]),
 // now, first, next, seq (clock), why (unban reason).
@@ -463,8 +463,18 @@ func AppendRecord(b []byte, r *bans.Record) []byte {
 	str("i", r.ID)
 	num("s", r.Seen)
 	num("n", r.Lineno)
-	num("F", r.First)
-	num("L", r.Last)
+	// A window record omits L when it equals s, and F when it equals L.
+	last, first := r.Last, r.First
+	if r.Kind == bans.RecTicket {
+		if first == last {
+			first = 0
+		}
+		if last == r.Seen {
+			last = 0
+		}
+	}
+	num("F", first)
+	num("L", last)
 	num("r", r.Retry)
 	num("f", r.Fails)
 	str("ip", r.IP)
@@ -540,6 +550,14 @@ func Decode(line []byte, r *bans.Record) error {
 		Time: w.Tm, Now: w.Now, Next: w.Next, Seq: w.Seq, Reason: w.Why}
 	for _, k := range w.Keys {
 		r.Keys = append(r.Keys, bans.MarkKey{ID: k.I, Lineno: k.N})
+	}
+	if r.Kind == bans.RecTicket {
+		if r.Last == 0 {
+			r.Last = r.Seen
+		}
+		if r.First == 0 {
+			r.First = r.Last
+		}
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/banpipe/banpipe/internal/f2bsample"
+	"github.com/banpipe/banpipe/pkg/datedetect"
 	"github.com/banpipe/banpipe/pkg/filter"
 	"github.com/banpipe/banpipe/pkg/filters"
 )
@@ -225,6 +226,71 @@ func TestRFC5424NoRunaway(t *testing.T) {
 		}
 		if len(res.Failures) != 0 {
 			t.Errorf("n=%d: unclosed structured data matched: %+v", n, res.Failures)
+		}
+	}
+}
+
+// hostile are long lines built to make the built-in filters backtrack:
+// the parts a client controls (user names, URLs, agents, quoted commands)
+// repeat what the regexes look for, and the line then ends wrong.
+var hostile = map[string]string{
+	"apache-auth":     "[Sun Aug 14 11:10:01 2005] [error] [client 192.0.2.1] Digest: user `" + strings.Repeat("x' in realm `y' ", 3000) + "z",
+	"apache-badbots":  `192.0.2.1 - - [14/Aug/2005:09:20:01 +0200] "GET / HTTP/1.1" 200 5 "` + strings.Repeat(`\" "`, 10000) + `" "x`,
+	"apache-auth2":    "[Sun Aug 14 11:10:01 2005] [error] [client 192.0.2.1] Authorization of user " + strings.Repeat("x to access y ", 5000) + "z",
+	"dovecot2":        "Aug 14 07:20:01 mx dovecot: imap-login: Disconnected" + strings.Repeat(": a", 20000) + " (x",
+	"courier-auth":    "Aug 14 08:10:01 mx imapd: LOGIN FAILED, user=x" + strings.Repeat(", a=1", 10000) + ", ip=[zz",
+	"dovecot":         "Aug 14 07:20:01 mx dovecot: imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<x" + strings.Repeat(">, method=PLAIN, rip=192.0.2.1, lip=1", 1500) + ", rip=zz",
+	"exim":            "2005-08-14 05:40:20 SMTP protocol error in \"" + strings.Repeat(`a" `, 10000) + "H=(x) [192.0.2.1] AUTH command",
+	"mysqld-auth":     "050814  5:00:05 [Warning] Access denied for user 'x" + strings.Repeat("'@'192.0.2.1' (using password: YES) ", 1500) + "z",
+	"named-refused":   "Aug 14 09:00:01 ns1 named[711]: client 192.0.2.5#53: query '" + strings.Repeat("x' denied ", 5000) + "z",
+	"nginx-botsearch": `2005/08/14 06:50:04 [error] 4401#4401: *201 "` + strings.Repeat(`/x" failed (2: No such file or directory), client: 192.0.2.1, `, 1000) + "z",
+	"nginx-http-auth": `2005/08/14 08:30:01 [error] 2201#2201: *17 user "x` + strings.Repeat(`": password mismatch, client: 192.0.2.1, server: a, request: "GET / HTTP/1.1", host: "a`, 600) + `"z`,
+	"nginx-limit-req": `2005/08/14 07:40:01 [error] 3301#3301: *101 limiting requests, excess: 1 by zone "` + strings.Repeat(`a", client: `, 5000),
+	"pam-generic":     "Aug 14 04:10:01 box sshd[6601]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser=" + strings.Repeat("a rhost=192.0.2.1 ", 3000) + "x",
+	"postfix":         "Aug 14 06:30:01 mx postfix/smtpd[2001]: NOQUEUE: reject: RCPT from unknown[192.0.2.71]: 554 5.7.1 " + strings.Repeat("<a>: ", 10000),
+	"proftpd":         "Aug 14 03:10:01 ftp proftpd[7101]: ftp.example.org (client.example.net[192.0.2.31]) - USER " + strings.Repeat("r (Login failed): ", 3000) + "x",
+	"pure-ftpd":       "Aug 14 01:30:01 ftp pure-ftpd: (?@192.0.2.71) [WARNING] Authentication failed for user [" + strings.Repeat("] [", 10000) + "x",
+	"recidive":        `{` + strings.Repeat(`"action":"ban","ip":"x",`, 2000) + `"jail":"recidive"}`,
+	"sendmail-auth":   "Aug 14 04:50:01 mx sm-mta[5101]: 7Q1AbCdE012345: AUTH failure (LOGIN): authentication failure (-13) SASL(-13): authentication failure: checkpass failed, user=x" + strings.Repeat(", relay=[192.0.2.1]", 3000) + " z",
+	"sendmail-reject": "Aug 14 04:55:01 mx sm-mta[6101]: 7Q1AbCdE020001: ruleset=check_relay" + strings.Repeat(", arg1=x", 6000) + ", relay=z",
+	"sshd":            "Aug 14 10:01:02 gw sshd[3101]: Failed password for invalid user x" + strings.Repeat(" from 192.0.2.1 port 22", 2500) + " y",
+	"vsftpd":          "Sun Aug 14 02:20:05 2005 [pid 8105] [x" + strings.Repeat(`] FAIL LOGIN: Client "192.0.2.1", "`, 2000) + "z",
+}
+
+// TestHostileLines runs each built-in filter (in its widest mode) over
+// long hostile lines: each must be answered within the engine's default
+// match timeout, without a failure.
+func TestHostileLines(t *testing.T) {
+	set, err := fuzzSet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range filters.Names() {
+		if _, ok := hostile[n]; !ok {
+			t.Errorf("%s: no hostile line", n)
+		}
+	}
+	for key, line := range hostile {
+		name := strings.TrimSuffix(key, "2")
+		i := slices.IndexFunc(set, func(ff fuzzFilter) bool { return ff.f.Name() == name })
+		if i < 0 {
+			t.Errorf("%s: no such filter", name)
+			continue
+		}
+		ff := set[i]
+		dd, err := datedetect.New(datedetect.Options{Now: f2bsample.Now, Location: f2bsample.Zone(), Pattern: ff.pattern})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := func() time.Time { return f2bsample.Now }
+		m := filter.NewMatcher(ff.f, filter.MatcherOptions{Dates: dd, Now: now, Clock: now})
+		res, err := m.Line([]byte(line))
+		if err != nil {
+			t.Errorf("%s: %d-byte hostile line: %v", key, len(line), err)
+			continue
+		}
+		if len(res.Failures) != 0 {
+			t.Errorf("%s: hostile line gave %+v", key, res.Failures)
 		}
 	}
 }

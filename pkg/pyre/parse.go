@@ -623,7 +623,20 @@ func (p *parser) parseEscape(inClass bool) (*node, error) {
 		return &node{kind: kLit, r: c, fold: p.flagI}, nil
 	}
 	switch r {
-	case 'd', 'D', 'w', 'W', 's', 'S':
+	case 'd':
+		// [0-9] first: regexp2 tests ranges before categories, and its
+		// category test (Nd) costs a map look-up per character.
+		if inClass {
+			return &node{kind: kEsc, text: `0-9\d`, r: -1}, nil
+		}
+		return &node{kind: kEsc, text: `[0-9\d]`, r: -1}, nil
+	case 'w':
+		// The same for \w, whose regexp2 test is four category look-ups.
+		if inClass {
+			return &node{kind: kEsc, text: `a-zA-Z0-9_\w`, r: -1}, nil
+		}
+		return &node{kind: kEsc, text: `[a-zA-Z0-9_\w]`, r: -1}, nil
+	case 'D', 'W', 's', 'S':
 		return &node{kind: kEsc, text: `\` + string(r), r: -1}, nil
 	case 'b':
 		if inClass {

@@ -14,7 +14,9 @@
 //   - [ inside a class is escaped (.NET reads [a-[b]] as class subtraction);
 //   - numeric back-references \N and (?(N)...) refer to synthetic group names
 //     in Python's numbering (regexp2 numbers unnamed groups first);
-//   - \UXXXXXXXX and \uXXXX become code point escapes; \N{NAME} is refused.
+//   - \UXXXXXXXX and \uXXXX become code point escapes; \N{NAME} is refused;
+//   - \d and \w become [0-9\d] and [a-zA-Z0-9_\w]: the same sets, but
+//     regexp2 tests ranges before its (slow) Unicode category look-ups.
 //
 // Patterns Python refuses (unbalanced parentheses, unknown escapes of ASCII
 // letters, variable-width look-behind, duplicate group names, global flags

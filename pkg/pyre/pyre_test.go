@@ -15,8 +15,9 @@ var translateTests = []struct {
 	name, in, want string
 }{
 	{"named group", `(?P<user>\S+)`, `(?<user>\S+)`},
-	{"named backref", `(?P<s>[-/])\d(?P=s)`, `(?<s>[\-/])\d\k<s>`},
-	{"brace zero min", `\(\d{,3}\)`, `\(\d{0,3}\)`},
+	{"named backref", `(?P<s>[-/])\d(?P=s)`, `(?<s>[\-/])[0-9\d]\k<s>`},
+	{"brace zero min", `\(\d{,3}\)`, `\([0-9\d]{0,3}\)`},
+	{"digit and word classes, ASCII first", `\d\w[\d\w.]\D\W`, `[0-9\d][a-zA-Z0-9_\w][0-9\da-zA-Z0-9_\w.]\D\W`},
 	{"brace literal", `a{x}b{1,2`, `a\{x\}b\{1,2`},
 	{"brace any", `a{,}`, `a*`},
 	{"flags u dropped", `(?iu)foo`, `(?i)foo`},

@@ -13,7 +13,7 @@ import (
 
 // These tests read the action files of the installed fail2ban and run
 // them with stand-ins for curl, mail, sendmail and whois
-// (testdata/bin/recorder) that record their arguments and standard input:
+// (testdata/fakebin/recorder) that record their arguments and standard input:
 // no mail is sent, no network is used.
 
 const stockDir = "/etc/fail2ban/action.d"
@@ -29,9 +29,15 @@ func stock(t testing.TB) {
 // stand-ins record into.
 func fakeBin(t *testing.T) string {
 	t.Helper()
-	bin, err := filepath.Abs("testdata/bin")
+	bin, err := filepath.Abs("testdata/fakebin")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Never run the real programs (mail, network) by mistake.
+	for _, name := range []string{"curl", "mail", "sendmail", "whois"} {
+		if st, err := os.Stat(filepath.Join(bin, name)); err != nil || st.Mode()&0o111 == 0 {
+			t.Fatalf("stand-in %s missing in %s: %v", name, bin, err)
+		}
 	}
 	rec := filepath.Join(t.TempDir(), "record")
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))

@@ -25,7 +25,7 @@ func stock(t testing.TB) {
 	}
 }
 
-// fakeBin puts testdata/bin first on PATH and returns the file the
+// fakeBin puts testdata/fakebin first on PATH and returns the file the
 // stand-ins record into.
 func fakeBin(t *testing.T) string {
 	t.Helper()

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/google/nftables"
 )
 
 // NFTTable is the table of the nftables backend (family inet).
@@ -41,16 +43,101 @@ const NFTTable = "banpipe"
 type NFTables struct {
 	mu    sync.Mutex
 	ready map[string]string // jail -> settings its chain was set up with
+	conn  *nftables.Conn
+	sets  map[string]*nftables.Set
 }
 
 // NewNFTables returns the nftables backend.
-func NewNFTables() *NFTables { return &NFTables{ready: map[string]string{}} }
+func NewNFTables() *NFTables {
+	return &NFTables{ready: map[string]string{}, sets: map[string]*nftables.Set{}}
+}
 
 // Name implements Backend.
 func (b *NFTables) Name() string { return "nftables" }
 
 // Close implements Backend.
-func (b *NFTables) Close() error { return nil }
+func (b *NFTables) Close() error {
+	if b.conn != nil {
+		return b.conn.CloseLasting()
+	}
+	return nil
+}
+
+// nftElem is an element of a ban or unban.
+type nftElem struct {
+	set     string
+	prefix  netip.Prefix
+	timeout time.Duration // 0: permanent
+}
+
+// nftChunk bounds the elements per netlink transaction: google/nftables
+// v0.3.0 silently truncates element lists past about 64 KiB of attributes
+// and a batch must fit the socket buffer.
+const nftChunk = 500
+
+// elementsNL applies units of single addresses over netlink, as elements
+// does with nft -f: one transaction per chunk.
+func (b *NFTables) elementsNL(units []unit, elems []nftElem, ban bool) error {
+	if b.conn == nil {
+		c, err := nftables.New(nftables.AsLasting())
+		if err != nil {
+			return fmt.Errorf("nftables netlink: %w", err)
+		}
+		b.conn = c
+	}
+	table := &nftables.Table{Family: nftables.TableFamilyINet, Name: NFTTable}
+	for start := 0; start < len(units); start += nftChunk {
+		chunk := units[start:min(start+nftChunk, len(units))]
+		type group struct{ tmp, keys, final []nftables.SetElement }
+		groups := map[string]*group{}
+		var order []string
+		for _, u := range chunk {
+			e := elems[u.owner]
+			g := groups[e.set]
+			if g == nil {
+				g = &group{}
+				groups[e.set] = g
+				order = append(order, e.set)
+			}
+			key := e.prefix.Addr().AsSlice()
+			g.tmp = append(g.tmp, nftables.SetElement{Key: key, Timeout: time.Second})
+			g.keys = append(g.keys, nftables.SetElement{Key: key})
+			g.final = append(g.final, nftables.SetElement{Key: key, Timeout: e.timeout})
+		}
+		sets := make([]*nftables.Set, len(order))
+		for i, name := range order {
+			s := b.sets[name]
+			if s == nil {
+				var err error
+				if s, err = b.conn.GetSetByName(table, name); err != nil {
+					return fmt.Errorf("nftables: set %s: %w", name, err)
+				}
+				b.sets[name] = s
+			}
+			sets[i] = s
+		}
+		var err error
+		for i, name := range order {
+			err = errors.Join(err, b.conn.SetAddElements(sets[i], groups[name].tmp))
+		}
+		for i, name := range order {
+			err = errors.Join(err, b.conn.SetDeleteElements(sets[i], groups[name].keys))
+		}
+		if ban {
+			for i, name := range order {
+				err = errors.Join(err, b.conn.SetAddElements(sets[i], groups[name].final))
+			}
+		}
+		if err == nil {
+			err = b.conn.Flush()
+		}
+		if err != nil {
+			clear(b.sets)
+			return fmt.Errorf("nftables: %d elements: %w", len(chunk), err)
+		}
+	}
+	return nil
+}
 
 // Check implements Backend.
 func (b *NFTables) Check(ctx context.Context) error {
@@ -227,8 +314,10 @@ func (b *NFTables) apply(ctx context.Context, jail JailSettings, bans []Ban, ban
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := time.Now()
-	// Each unit holds one element line per operation: set, element, timeout.
+	// Each unit holds one element line per operation: set, element, timeout
+	// (for `nft -f`); elems holds the same for netlink, by owner.
 	var units []unit
+	elems := make([]nftElem, len(bans))
 	for i, x := range bans {
 		if !x.Prefix.IsValid() {
 			errs[i] = errors.New("no address")
@@ -237,6 +326,7 @@ func (b *NFTables) apply(ctx context.Context, jail JailSettings, bans []Ban, ban
 		p := x.Prefix.Masked()
 		set := nftSet(r.jail, family(p), !p.IsSingleIP())
 		el := FormatPrefix(p)
+		elems[i] = nftElem{set: set, prefix: p}
 		if !ban {
 			units = append(units, unit{owner: i, lines: []string{set, el + " timeout 1s", el}})
 			continue
@@ -245,6 +335,9 @@ func (b *NFTables) apply(ctx context.Context, jail JailSettings, bans []Ban, ban
 		if err != nil {
 			errs[i] = err
 			continue
+		}
+		if !perm {
+			elems[i].timeout = (d + time.Second - 1) / time.Second * time.Second
 		}
 		final := el
 		if !perm {
@@ -274,10 +367,29 @@ func (b *NFTables) apply(ctx context.Context, jail JailSettings, bans []Ban, ban
 		}
 		b.ready[r.jail] = key
 	}
-	run := func(u []unit) error { return b.elements(ctx, u, ban) }
+	run := func(u []unit) error {
+		// Addresses over netlink, prefixes (interval sets) with nft -f.
+		var addrs, nets []unit
+		for _, x := range u {
+			if elems[x.owner].prefix.IsSingleIP() {
+				addrs = append(addrs, x)
+			} else {
+				nets = append(nets, x)
+			}
+		}
+		var err1, err2 error
+		if len(addrs) > 0 {
+			err1 = b.elementsNL(addrs, elems, ban)
+		}
+		if len(nets) > 0 {
+			err2 = b.elements(ctx, nets, ban)
+		}
+		return errors.Join(err1, err2)
+	}
 	if err := run(units); err != nil && ban {
 		// The table may have been removed behind our back: set it up again
 		// once, then find the failing bans.
+		clear(b.sets)
 		if serr := b.setup(ctx, r); serr == nil {
 			bisect(units, run, errs)
 		} else {
@@ -430,6 +542,7 @@ func (b *NFTables) List(ctx context.Context, jail string) ([]Entry, error) {
 func (b *NFTables) Flush(ctx context.Context, jail string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	clear(b.sets)
 	if jail == "" {
 		clear(b.ready)
 		_, err := nft(ctx, nil, "delete", "table", "inet", NFTTable)

@@ -171,6 +171,18 @@ func TestKernelLifecycle(t *testing.T) {
 					t.Errorf("list holds %s %d times, want once:\n%s", a, n, list)
 				}
 			}
+			if backend != "iptables" {
+				// A re-ban updates the kernel timeout (extend, and shorten).
+				for _, bt := range []int{5000, 300} {
+					mustFwban(t, p.Server, banEvents("ban", bt, netnstest.Client4), args...)
+					list = mustFwban(t, p.Server, "", append(args, "list", "--jail", "sshd")...)
+					want := fmt.Sprintf(`"ip":"%s","bantime":%d,`, netnstest.Client4, bt)
+					wantLess := fmt.Sprintf(`"ip":"%s","bantime":%d,`, netnstest.Client4, bt-1)
+					if !strings.Contains(list, want) && !strings.Contains(list, wantLess) {
+						t.Errorf("after a re-ban for %ds:\n%s", bt, list)
+					}
+				}
+			}
 			if backend == "iptables" {
 				rules := netnstest.Run(t, p.Server, "iptables", "-S", "f2b-sshd")
 				if n := strings.Count(rules, netnstest.Client4.String()+"/32"); n != 1 {
@@ -432,5 +444,42 @@ func TestKernelXtablesLock(t *testing.T) {
 	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	if code != 1 || out != "" || !strings.Contains(errs, "xtables lock") || d > 10*time.Second {
 		t.Errorf("lock never released: exit %d after %v\nstdout:\n%sstderr:\n%s", code, d, out, errs)
+	}
+}
+
+// TestKernelSIGTERM: fwban runs as a daemon; its result comes as soon as
+// the ban is in the kernel (no end of input needed), and on SIGTERM with
+// --flush-on-exit it removes what it made and exits 0.
+func TestKernelSIGTERM(t *testing.T) {
+	p := netnstest.New(t)
+	p.Listen(t, portBlocked)
+	exe, _ := os.Executable()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := netnstest.Command(ctx, p.Server, exe, "--backend", "nftables", "--flush-on-exit")
+	cmd.Env = append(os.Environ(), "FWBAN_TEST_MAIN=1", "SSH_CONNECTION=", "SSH_CLIENT=")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(stdin, banEvents("ban", 600, netnstest.Client4))
+	buf := make([]byte, 4096)
+	n, err := stdout.Read(buf)
+	if err != nil || !strings.Contains(string(buf[:n]), `"applied":true`) {
+		t.Fatalf("result %q, %v; stderr %s", buf[:n], err, errb.String())
+	}
+	p.Expect(t, netnstest.Client4, portBlocked, netnstest.Refused)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("fwban after SIGTERM: %v; stderr %s", err, errb.String())
+	}
+	p.Expect(t, netnstest.Client4, portBlocked, netnstest.Connected)
+	if s := netnstest.Run(t, p.Server, "nft", "list", "ruleset"); strings.Contains(s, "f2b-") {
+		t.Errorf("ruleset after SIGTERM:\n%s", s)
 	}
 }

@@ -32,9 +32,11 @@ const ipsetMaxTimeout = 2147483
 //
 // The sets of a jail are f2b-<jail> and f2b-<jail>6 (hash:ip, addresses),
 // and f2b-<jail>-net and f2b-<jail>-net6 (hash:net, prefixes), each created
-// with its rule at its first ban. A permanent ban has timeout 0. Sets and
-// entries are changed over netlink, one message per ban; a re-ban updates
-// the entry's timeout.
+// with its rule at its first ban. A permanent ban has timeout 0 (as does a
+// ban longer than the kernel's longest timeout, 2147483 s: its unban event
+// removes it). Sets and entries are changed over netlink (vishvananda/netlink;
+// a burst of adds is written as many messages per system call); a re-ban
+// updates the entry's timeout; deleting a missing entry is no error.
 type IPSet struct {
 	x      xtables
 	h      *netlink.Handle // one netlink socket for every request

@@ -34,12 +34,17 @@ const NFTTable = "banpipe"
 //		chain f2b-sshd { ip saddr @f2b-sshd4 reject with icmp type port-unreachable; ... }
 //	}
 //
-// Everything is written with `nft -f -`, one transaction per batch. A ban is
-// applied as "add (short timeout), delete, add (its timeout)" so that a
-// re-ban sets the new timeout on every kernel (older kernels do not update
-// the timeout of an element added again) and an element's presence need
-// not be known; an unban is "add, delete", which succeeds whether or not
-// the element was there. Reads use `nft -j`.
+// The table, sets, chains and rules are written with `nft -f -` (one
+// transaction, at a jail's first ban). Elements of single addresses go over
+// netlink with google/nftables, up to 500 bans per transaction (v0.3.0
+// silently truncates longer element lists); prefixes, whose interval sets
+// google/nftables handles poorly, go with `nft -f -`. A ban is applied as
+// "add (short timeout), delete, add (its timeout)" in one transaction, so
+// that a re-ban sets the new timeout on every kernel (older kernels do not
+// update the timeout of an element added again) and an element's presence
+// need not be known; an unban is "add, delete", which succeeds whether or
+// not the element was there. A failed transaction is split until the
+// failing bans are found. Reads use `nft -j`.
 type NFTables struct {
 	mu    sync.Mutex
 	ready map[string]string // jail -> settings its chain was set up with

@@ -54,6 +54,9 @@ type proc struct {
 
 func start(t *testing.T, args ...string) *proc {
 	t.Helper()
+	// The test addresses may be this machine's own (192.0.2.2 is, here):
+	// ignoreself is tested in pkg/ignore and the scripts.
+	args = append([]string{"--ignoreself=false"}, args...)
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), "TZ=UTC")
 	in, err := cmd.StdinPipe()
@@ -450,5 +453,55 @@ func TestSignals(t *testing.T) {
 				t.Errorf("journal not compacted at exit: %q", data)
 			}
 		})
+	}
+}
+
+// TestBanLogReopen: the ban log is reopened after logrotate moves it (by
+// itself) and on SIGHUP; stdout is unchanged.
+func TestBanLogReopen(t *testing.T) {
+	dir := t.TempDir()
+	logf := filepath.Join(dir, "fail2ban.log")
+	p := start(t, "--clock", "log", "--state", "none", "--socket", "none", "--maxretry", "1", "--log", logf)
+	waitFor := func(path, want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			data, _ := os.ReadFile(path)
+			if strings.Contains(string(data), want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s lacks %q: %q", path, want, data)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	p.send(failure(0, "sshd", "192.0.2.1", 1))
+	p.next(5 * time.Second)
+	waitFor(logf, "NOTICE  [sshd] Ban 192.0.2.1\n")
+
+	// logrotate renames the file: bancount notices and starts a new one.
+	if err := os.Rename(logf, logf+".1"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	p.send(failure(1, "sshd", "192.0.2.2", 2))
+	p.next(5 * time.Second)
+	waitFor(logf, "Ban 192.0.2.2\n")
+
+	// copytruncate-style rotation with a SIGHUP: reopened at once.
+	os.Rename(logf, logf+".2")
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	time.Sleep(300 * time.Millisecond)
+	p.send(failure(2, "sshd", "192.0.2.3", 3))
+	p.next(5 * time.Second)
+	waitFor(logf, "Ban 192.0.2.3\n")
+	old, _ := os.ReadFile(logf + ".1")
+	if strings.Contains(string(old), "192.0.2.2") {
+		t.Errorf("line written to the rotated file: %q", old)
+	}
+	p.in.Close()
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,6 +21,14 @@ type LoadOptions struct {
 	FS fs.FS
 	// Name is the filter's name in events; "" means the file's base name.
 	Name string
+	// Vars are values %(name)s references see before the file's own (a
+	// jail's options, as fail2ban's JailReader passes them); unlike args
+	// they do not become <name> tags.
+	Vars map[string]string
+	// AutoLogType, when set, is the logtype given to a filter whose
+	// arguments and [Definition] set none (fail2ban's applyAutoOptions:
+	// "journal" for a systemd backend, else "file").
+	AutoLogType string
 }
 
 // filterOptions are fail2ban's FilterReader._configOpts.
@@ -47,8 +56,16 @@ func Load(p string, args map[string]string, opts *LoadOptions) (*Definition, err
 	pOpts := map[string]string{}
 	initOpts := map[string]string{}
 	for k, v := range args {
-		pOpts[k] = v
 		initOpts[k] = v
+	}
+	if o.AutoLogType != "" && initOpts["logtype"] == "" && !slices.Contains(cfg.OwnKeys("Definition"), "logtype") {
+		initOpts["logtype"] = o.AutoLogType
+	}
+	for k, v := range o.Vars {
+		pOpts[k] = v
+	}
+	for k, v := range initOpts {
+		pOpts[k] = v
 	}
 	defOpts := map[string]string{}
 	if cfg.HasSection("Definition") {

@@ -14,6 +14,7 @@ import (
 	"github.com/banpipe/banpipe/pkg/f2bconf"
 	"github.com/banpipe/banpipe/pkg/filter"
 	"github.com/banpipe/banpipe/pkg/filters"
+	"github.com/banpipe/banpipe/pkg/jailconf"
 )
 
 // setup is what the options resolve to.
@@ -93,7 +94,50 @@ func showFilter(name string) ([]byte, error) {
 	return b, nil
 }
 
-// jailDefinition reads the filter of jail from a jail configuration.
-func jailDefinition(conf, jail, dir string) (*filter.Definition, error) {
-	return nil, clirun.Config(fmt.Errorf("%s: --config is not available in this build", conf))
+// jailOptions are the jail options fail2ban's JailReader passes to the
+// filter (its _configOpts).
+var jailOptions = []string{"enabled", "backend", "maxretry", "maxmatches", "findtime", "bantime",
+	"bantime.increment", "bantime.factor", "bantime.formula", "bantime.multipliers", "bantime.maxtime",
+	"bantime.rndtime", "bantime.overalljails", "ignorecommand", "ignoreself", "ignoreip", "ignorecache",
+	"filter", "logtimezone", "logencoding", "logpath", "action"}
+
+// jailDefinition reads the filter of jail from a jail configuration, as
+// fail2ban's JailReader does: the jail's filter spec, looked up in dir
+// (default: filter.d beside the configuration) then among the built-in
+// filters, with the jail's options for interpolation and logtype from its
+// backend. It also returns the jail's logtimezone.
+func jailDefinition(conf, jail, dir string) (*filter.Definition, string, error) {
+	set, err := jailconf.Load(conf)
+	if err != nil {
+		return nil, "", clirun.Config(err)
+	}
+	j, err := set.Jail(jail)
+	if err != nil {
+		return nil, "", clirun.Config(err)
+	}
+	if j.FilterName == "" {
+		return nil, "", clirun.Config(fmt.Errorf("%s: jail %s has no filter", j.Source, jail))
+	}
+	if dir == "" {
+		dir = filepath.Join(filepath.Dir(conf), "filter.d")
+	}
+	file, fsys, name, _, err := resolveSpec(j.FilterName, dir)
+	if err != nil {
+		return nil, "", err
+	}
+	vars := map[string]string{}
+	for _, k := range jailOptions {
+		if v, ok := j.Options[k]; ok {
+			vars[k] = v
+		}
+	}
+	auto := "file"
+	if strings.HasPrefix(j.Options["backend"], "systemd") {
+		auto = "journal"
+	}
+	def, err := filter.Load(file, j.FilterArgs, &filter.LoadOptions{FS: fsys, Name: name, Vars: vars, AutoLogType: auto})
+	if err != nil {
+		return nil, "", clirun.Config(err)
+	}
+	return def, j.Options["logtimezone"], nil
 }

@@ -48,8 +48,16 @@ func run(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		now = t
 	}
+	def, jail, jailZone, err := definition(c, input)
+	if err != nil {
+		return err
+	}
 	loc := localZone()
-	if z := c.String("logtimezone"); z != "" {
+	z := c.String("logtimezone")
+	if z == "" {
+		z = jailZone
+	}
+	if z != "" {
 		l, err := datedetect.ParseZone(z)
 		if err != nil {
 			return clirun.Usagef("--logtimezone %q: %v", z, err)
@@ -57,10 +65,6 @@ func run(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error {
 		loc = l
 	}
 
-	def, jail, err := definition(c, input)
-	if err != nil {
-		return err
-	}
 	f, err := filter.Compile(*def, filter.Options{Timeout: c.Duration("timeout"), UseDNS: c.String("usedns")})
 	if err != nil {
 		return clirun.Config(err)
@@ -143,29 +147,33 @@ func nameOr(s, def string) string {
 }
 
 // definition builds the filter definition from the options.
-func definition(c *cli.Context, input string) (*filter.Definition, string, error) {
+func definition(c *cli.Context, input string) (*filter.Definition, string, string, error) {
 	var def *filter.Definition
+	var zone string
 	jail := c.String("jail")
 	switch {
 	case c.String("config") != "":
 		if jail == "" {
-			return nil, "", clirun.Usagef("--config needs --jail NAME")
+			return nil, "", "", clirun.Usagef("--config needs --jail NAME")
 		}
-		d, err := jailDefinition(c.String("config"), jail, c.String("filter-dir"))
+		if c.String("filter") != "" {
+			return nil, "", "", clirun.Usagef("--config takes the filter from the jail: give -f/--filter or --config, not both")
+		}
+		d, z, err := jailDefinition(c.String("config"), jail, c.String("filter-dir"))
 		if err != nil {
-			return nil, "", err
+			return nil, "", "", err
 		}
-		def = d
+		def, zone = d, z
 	case c.String("filter") != "":
 		d, err := loadFilter(c.String("filter"), c.String("filter-dir"))
 		if err != nil {
-			return nil, "", err
+			return nil, "", "", err
 		}
 		def = d
 	case len(c.StringSlice("regex")) > 0:
 		def = &filter.Definition{}
 	default:
-		return nil, "", clirun.WithHint(clirun.Usagef("no filter: give -f/--filter SPEC, -e/--regex REGEX or --config with --jail"),
+		return nil, "", "", clirun.WithHint(clirun.Usagef("no filter: give -f/--filter SPEC, -e/--regex REGEX or --config with --jail"),
 			"logmatch -f sshd /var/log/auth.log")
 	}
 	def.FailRegex = append(def.FailRegex, c.StringSlice("regex")...)
@@ -175,7 +183,7 @@ func definition(c *cli.Context, input string) (*filter.Definition, string, error
 	}
 	if c.IsSet("maxlines") {
 		if c.Int("maxlines") < 1 {
-			return nil, "", clirun.Usagef("--maxlines must be at least 1")
+			return nil, "", "", clirun.Usagef("--maxlines must be at least 1")
 		}
 		def.MaxLines = c.Int("maxlines")
 	}
@@ -186,7 +194,7 @@ func definition(c *cli.Context, input string) (*filter.Definition, string, error
 	if jail == "" {
 		jail = nameOr(def.Name, "logmatch")
 	}
-	return def, jail, nil
+	return def, jail, zone, nil
 }
 
 // captureNames lists the groups that are <F-NAME> captures of the filter.

@@ -139,6 +139,7 @@ func TestRemaining(t *testing.T) {
 		{b: Ban{Bantime: -1}, perm: true},
 		{b: Ban{Bantime: time.Hour, Until: now.Add(30 * time.Minute)}, d: 30 * time.Minute},
 		{b: Ban{Until: now.Add(-time.Second)}, err: true},
+		{b: Ban{Bantime: time.Hour, Until: now.Add(-time.Second)}, d: time.Hour},
 		{b: Ban{Bantime: time.Hour}, d: time.Hour},
 		{b: Ban{}, def: time.Minute, d: time.Minute},
 		{b: Ban{}, def: -1, perm: true},

@@ -162,17 +162,17 @@ func parsePorts(s string) ([]string, error) {
 }
 
 // remaining returns how long b stays banned from now: permanent, or a
-// positive duration; an error when the ban is already over.
+// positive duration: until its end, or its bantime when its end has passed
+// (a replay of old logs decides in log time) or is not given; an error when
+// it has only an end, and that has passed.
 func remaining(b Ban, def time.Duration, now time.Time) (d time.Duration, permanent bool, err error) {
 	switch {
 	case b.Bantime < 0:
 		return 0, true, nil
-	case !b.Until.IsZero():
-		d = b.Until.Sub(now)
-		if d <= 0 {
-			return 0, false, fmt.Errorf("ban already over (until %s)", b.Until.Format(time.RFC3339))
-		}
-		return d, false, nil
+	case !b.Until.IsZero() && b.Until.After(now):
+		return b.Until.Sub(now), false, nil
+	case !b.Until.IsZero() && b.Bantime <= 0:
+		return 0, false, fmt.Errorf("ban already over (until %s)", b.Until.Format(time.RFC3339))
 	case b.Bantime > 0:
 		return b.Bantime, false, nil
 	case def < 0:

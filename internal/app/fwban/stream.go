@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -176,6 +177,7 @@ func (a *applier) apply(ctx context.Context) {
 		return
 	}
 	res := make([]result, len(a.pending))
+	now := time.Now()
 	byJail := map[string][]int{}
 	var jails []string
 	for i, p := range a.pending {
@@ -196,6 +198,13 @@ func (a *applier) apply(ctx context.Context) {
 		if e.Action == event.ActionBan {
 			if err := r.guard.Check(e.IP); err != nil {
 				res[i] = result{done: true, err: err}
+				continue
+			}
+			// A ban restored from state that has ended meanwhile is stale.
+			// (A replay's bans, with --clock log, end in the past too: they
+			// are applied, for their bantime, until their unban events.)
+			if e.Restored && e.Bantime >= 0 && !e.Until.IsZero() && !e.Until.After(now) {
+				res[i] = result{done: true, err: fmt.Errorf("ban already over (until %s)", e.Until.Format(time.RFC3339))}
 				continue
 			}
 		}

@@ -5,15 +5,14 @@ import "bytes"
 // prefilter finds, in one pass over a line, which regexes may match it:
 // each regex with a literal set needs one of its literals in the line.
 type prefilter struct {
-	index   []uint16 // 2-byte prefix -> 1 + position in buckets (0: none)
-	buckets [][]litEntry
+	bits  [1 << 16 / 64]uint64 // the 2-byte prefixes that start a literal
+	index map[uint16][]litEntry
 	// always[i] is true when failregex i has no literal set.
 	always []bool
 	// prefNeeded: the prefregex has literals; without one of them nothing
 	// can match.
 	prefNeeded bool
 	nfail      int
-	short      []litEntry // literals whose 2-byte prefix table overflowed
 }
 
 type litEntry struct {
@@ -22,25 +21,17 @@ type litEntry struct {
 }
 
 func newPrefilter(pref *Regex, fail []*Regex) *prefilter {
-	p := &prefilter{index: make([]uint16, 1<<16), nfail: len(fail), always: make([]bool, len(fail))}
+	p := &prefilter{index: map[uint16][]litEntry{}, nfail: len(fail), always: make([]bool, len(fail))}
 	add := func(lit string, owner int) {
 		e := litEntry{lit: []byte(lit), owner: owner}
 		k := uint16(lit[0])<<8 | uint16(lit[1])
-		if p.index[k] == 0 {
-			if len(p.buckets) >= 1<<16-1 {
-				p.short = append(p.short, e)
-				return
-			}
-			p.buckets = append(p.buckets, nil)
-			p.index[k] = uint16(len(p.buckets))
-		}
-		b := &p.buckets[p.index[k]-1]
-		*b = append(*b, e)
+		p.bits[k>>6] |= 1 << (k & 63)
+		p.index[k] = append(p.index[k], e)
 	}
 	if pref != nil {
 		if lits := pref.Literals(); lits != nil {
 			p.prefNeeded = true
-			for _, l := range lits {
+			for _, l := range minimal(lits) {
 				add(l, -1)
 			}
 		}
@@ -51,7 +42,7 @@ func newPrefilter(pref *Regex, fail []*Regex) *prefilter {
 			p.always[i] = true
 			continue
 		}
-		for _, l := range lits {
+		for _, l := range minimal(lits) {
 			add(l, i)
 		}
 	}
@@ -64,26 +55,17 @@ func (p *prefilter) scan(buf []byte, cand []bool) bool {
 	copy(cand, p.always)
 	prefOK := !p.prefNeeded
 	for i := 0; i+1 < len(buf); i++ {
-		k := p.index[uint16(buf[i])<<8|uint16(buf[i+1])]
-		if k == 0 {
+		k := uint16(buf[i])<<8 | uint16(buf[i+1])
+		if p.bits[k>>6]&(1<<(k&63)) == 0 {
 			continue
 		}
-		for _, e := range p.buckets[k-1] {
+		for _, e := range p.index[k] {
 			if bytes.HasPrefix(buf[i:], e.lit) {
 				if e.owner < 0 {
 					prefOK = true
 				} else {
 					cand[e.owner] = true
 				}
-			}
-		}
-	}
-	for _, e := range p.short {
-		if bytes.Contains(buf, e.lit) {
-			if e.owner < 0 {
-				prefOK = true
-			} else {
-				cand[e.owner] = true
 			}
 		}
 	}
@@ -96,4 +78,23 @@ func (p *prefilter) scan(buf []byte, cand []bool) bool {
 		}
 	}
 	return false
+}
+
+// minimal drops the literals that contain another one of the set: a text
+// holding the longer one holds the shorter.
+func minimal(lits []string) []string {
+	var out []string
+	for i, l := range lits {
+		redundant := false
+		for j, o := range lits {
+			if i != j && len(o) < len(l) && bytes.Contains([]byte(l), []byte(o)) {
+				redundant = true
+				break
+			}
+		}
+		if !redundant {
+			out = append(out, l)
+		}
+	}
+	return out
 }

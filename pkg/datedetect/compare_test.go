@@ -26,7 +26,7 @@ func TestDefaultsAgainstFail2ban(t *testing.T) {
 		var cases []f2bCase
 		for i, now := range nows {
 			g := newLineGen(uint64(i + 1))
-			cases = append(cases, f2bCase{Now: float64(now.Unix()), Lines: g.stream(1500)})
+			cases = append(cases, f2bCase{Now: float64(now.Unix()), Lines: g.stream(1500 / scale)})
 		}
 		// cases compared in groups of one year (%ExY is per year)
 		byYear := map[int][]f2bCase{}

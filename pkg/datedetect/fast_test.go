@@ -89,7 +89,7 @@ func TestFastPathEqualsRegex(t *testing.T) {
 		tps := fastTemplates(t, now)
 		g := newLineGen(uint64(now.Unix()))
 		n := 0
-		for i := 0; i < 4000; i++ {
+		for i := 0; i < 4000/scale; i++ {
 			line := g.line()
 			for _, tp := range tps {
 				if checkFastEqualsRegex(t, d, tp, line) {
@@ -113,7 +113,7 @@ func TestFastPathDetector(t *testing.T) {
 		slow, _ := New(Options{Now: now, Location: time.UTC})
 		slow.noFast = true
 		g := newLineGen(uint64(now.Unix()) + 7)
-		for _, line := range g.stream(5000) {
+		for _, line := range g.stream(5000 / scale) {
 			ft, fs, fe, fok := fast.Find(line)
 			st, ss, se, sok := slow.Find(line)
 			if fs != ss || fe != se || fok != sok || !ft.Equal(st) {

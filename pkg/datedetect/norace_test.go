@@ -1,0 +1,5 @@
+//go:build !race
+
+package datedetect
+
+const scale = 1

@@ -46,7 +46,7 @@ var backendNames = []string{"iptables", "ipset", "nftables", "action", "dry-run"
 func flags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "backend", Aliases: []string{"b"}, Value: "iptables", EnvVars: []string{"FWBAN_BACKEND"},
-			Usage: "firewall `BACKEND`: " + strings.Join(backendNames, ", ") + " (default: the jail's banaction with --config, else iptables)"},
+			Usage: "firewall `BACKEND`: " + strings.Join(backendNames, ", ") + "; with --config, unless given, each jail's banaction or action chooses"},
 		&cli.StringFlag{Name: "config", Aliases: []string{"c"}, EnvVars: []string{"FWBAN_CONFIG"},
 			Usage: "fail2ban jail configuration `FILE` (jail.conf/jail.local): per-jail banaction, action, port, protocol, chain, blocktype, ignoreip"},
 		&cli.StringFlag{Name: "ports", Aliases: []string{"port"}, Usage: "blocked `PORTS` (\"22,2222\", \"ssh\", \"1000:2000\"); default: all ports"},
@@ -60,7 +60,7 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "dry-run-output", Value: "-", Usage: "`FILE` the dry-run backend writes its commands to (- for standard error)"},
 		&cli.StringSliceFlag{Name: "action", Usage: "fail2ban action `SPEC` NAME[key=value,...] for the action backend (repeatable)"},
 		&cli.StringFlag{Name: "action-dir", Value: action.DefaultDir, Usage: "`DIR` of fail2ban action files"},
-		&cli.DurationFlag{Name: "wait", Value: 10 * time.Second, Usage: "longest wait for the xtables lock per command (retried 3 times)"},
+		&cli.DurationFlag{Name: "wait", Value: 10 * time.Second, Usage: "longest `WAIT` for the xtables lock per iptables command (then tried again, 3 times)"},
 		&cli.StringFlag{Name: "iptables", Usage: "iptables `VARIANT`: legacy or nft (default: iptables as found in PATH)"},
 		&cli.IntFlag{Name: "batch", Value: 10000, Usage: "apply at most `N` events per batch"},
 	}

@@ -255,3 +255,69 @@ func TestCommonConfDropIn(t *testing.T) {
 	}
 	t.Logf("%d of fail2ban's filters pass its sample test with our common.conf", ok)
 }
+
+// TestCommonConfEngine replays fail2ban's sample logs through our engine
+// with each of fail2ban's filters twice: including fail2ban's common.conf
+// and including ours. Every line must give the same failures.
+func TestCommonConfEngine(t *testing.T) {
+	for _, p := range []string{f2bFilters, f2bLogs} {
+		if _, err := os.Stat(p); err != nil {
+			t.Skipf("fail2ban is not installed (%s): skipped", p)
+		}
+	}
+	staged := t.TempDir()
+	ents, err := os.ReadDir(f2bFilters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(f2bFilters + "/" + e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name() == "common.conf" {
+			if b, err = fs.ReadFile(filters.FS, "filter.d/common.conf"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(staged+"/"+e.Name(), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ours := f2bsample.DirLoader(nil, staged)
+	stock := f2bsample.DirLoader(nil, f2bFilters)
+	lines, same := 0, 0
+	for _, name := range f2bsample.Names(f2bLogs, f2bFilters) {
+		combos, err := f2bsample.Read(f2bLogs, name)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		for _, c := range combos {
+			gotStock, err := f2bsample.RunEngine(c, stock)
+			if err != nil {
+				continue // a filter the engine cannot run either way
+			}
+			gotOurs, err := f2bsample.RunEngine(c, ours)
+			if err != nil {
+				t.Errorf("%s[%s] with our common.conf: %v", name, c.Key, err)
+				continue
+			}
+			for i, l := range c.Lines {
+				lines++
+				if a, b := verdict(gotOurs[i], nil), verdict(gotStock[i], nil); a != b {
+					t.Errorf("%s[%s] %s:%d:\n    %s\n    our common.conf:  %s\n    fail2ban's:       %s", name, c.Key, l.File, l.Lineno, l.Text, a, b)
+					continue
+				}
+				same++
+			}
+		}
+	}
+	if lines < 1000 {
+		t.Errorf("only %d sample lines read", lines)
+	}
+	t.Logf("%d of %d lines of fail2ban's samples give the same failures with our common.conf", same, lines)
+}

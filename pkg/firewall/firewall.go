@@ -1,6 +1,28 @@
 // Package firewall applies bans to the kernel firewall. Each backend
-// (iptables, ipset, nftables, fail2ban action.d commands, dry run) implements
-// [Backend]; fwban routes every ban and unban event to the backend of its jail.
+// implements [Backend]; fwban routes every ban and unban event to the
+// backend of its jail:
+//
+//   - [IPTables]: a chain f2b-<jail> per jail (and family), hooked from
+//     INPUT, one rule per banned address; batches go in as one
+//     iptables-restore --noflush transaction.
+//   - [IPSet]: kernel sets f2b-<jail>, f2b-<jail>6 (hash:ip) and
+//     f2b-<jail>-net, f2b-<jail>-net6 (hash:net) with per-entry timeouts,
+//     matched by one iptables rule per set.
+//   - [NFTables]: the table inet banpipe, four sets with per-element
+//     timeouts per jail and one hook rule per jail.
+//   - [NewDryRun]: the iptables backend's decisions, written as shell
+//     commands instead of run.
+//   - package action: fail2ban action.d commands.
+//
+// Every backend creates a jail's objects at its first ban, never adds a
+// duplicate for a ban already in place (a re-ban updates the kernel
+// timeout where there is one), treats the unban of an absent entry as
+// done, and reports one error per ban of a batch. Jail names are limited
+// to [MaxJailName] letters, digits, '_', '-' and '.', and ports, protocol,
+// chain and blocktype are checked, so that nothing else reaches a rule.
+//
+// [Guard] refuses bans of loopback, the unspecified address, every address
+// (/0), the ignore list and the SSH client.
 package firewall
 
 import (

@@ -3,6 +3,7 @@ package filter
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -90,10 +91,18 @@ type Matcher struct {
 	lineBuf  []string
 
 	bbuf    []byte
+	pre     []span // the prefregex's groups that took part
+	preAlts []span // its alt_ groups that took part, by target
 	runes   []rune
 	content []rune
 	cand    []bool
 	res     Result
+}
+
+// span is a group of a match: its name and runes.
+type span struct {
+	name   string
+	idx, n int
 }
 
 // failData is fail2ban's failure dict: the groups that took part in the
@@ -214,7 +223,8 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 		}
 	}
 
-	var pre map[string]*string
+	preText := text
+	m.pre, m.preAlts = m.pre[:0], m.preAlts[:0]
 	if f.pref != nil {
 		pm, err := f.pref.re.FindRunes(text)
 		if err != nil {
@@ -223,7 +233,6 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 		if pm == nil {
 			return &m.res, nil
 		}
-		pre = make(map[string]*string, len(f.pref.groups))
 		var content *regexp2.Group
 		for _, g := range f.pref.groups {
 			grp := pm.GroupByNumber(g.num)
@@ -232,13 +241,14 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 				continue
 			}
 			if grp != nil && len(grp.Captures) > 0 {
-				v := string(grp.Runes())
-				pre[g.name] = &v
-			} else {
-				pre[g.name] = nil
+				m.pre = append(m.pre, span{g.name, grp.Index, grp.Length})
 			}
 		}
-		applyAlts(f.pref, pm, pre)
+		for _, a := range f.pref.alts {
+			if grp := pm.GroupByNumber(a.num); grp != nil && len(grp.Captures) > 0 && grp.Length > 0 {
+				m.preAlts = append(m.preAlts, span{a.name, grp.Index, grp.Length})
+			}
+		}
 		if content != nil && len(content.Captures) > 0 && content.Length > 0 {
 			m.content = append(append(m.content[:0], text[content.Index:content.Index+content.Length]...), '\n')
 			text = m.content
@@ -260,17 +270,6 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 			continue
 		}
 		m.res.Regex = i
-		cur := make(map[string]*string, len(fr.groups))
-		for _, g := range fr.groups {
-			grp := mt.GroupByNumber(g.num)
-			if grp != nil && len(grp.Captures) > 0 {
-				v := string(grp.Runes())
-				cur[g.name] = &v
-			} else {
-				cur[g.name] = nil
-			}
-		}
-		applyAlts(fr, mt, cur)
 		matched, unmatched := 1, []string(nil)
 		if multi {
 			var mlines []string
@@ -305,20 +304,18 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 		if multi {
 			m.lineBuf = unmatched
 		}
-		// merge the prefregex groups under the failregex's
-		fd := &failData{g: map[string]string{}}
-		for k, v := range pre {
-			if v != nil {
-				fd.g[k] = *v
+		// the prefregex's groups, then the failregex's over them (a group of
+		// the failregex that did not take part removes the prefregex's)
+		fd := &failData{g: make(map[string]string, len(m.pre)+len(fr.groups))}
+		for _, sp := range m.pre {
+			fd.g[sp.name] = string(preText[sp.idx : sp.idx+sp.n])
+		}
+		for _, sp := range m.preAlts {
+			if fd.g[sp.name] == "" {
+				fd.g[sp.name] = string(preText[sp.idx : sp.idx+sp.n])
 			}
 		}
-		for k, v := range cur {
-			if v != nil {
-				fd.g[k] = *v
-			} else {
-				delete(fd.g, k)
-			}
-		}
+		groupsOf(fr, mt, fd.g)
 		mlfid, hasMLFID := fd.g["mlfid"]
 		if hasMLFID {
 			fd = m.merge(mlfid, fd, matched)
@@ -336,18 +333,34 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 
 func truthy(g map[string]string, k string) bool { return g[k] != "" }
 
-// applyAlts merges alt_ groups into their targets (fail2ban's
-// _getGroupsWithAlt): alt_user fills user when user is empty.
-func applyAlts(r *Regex, mt *regexp2.Match, g map[string]*string) {
+// groupsOf writes the groups of a failregex match over g: a group that
+// took part sets its value, one that did not removes the name; then alt_
+// groups fill their target when the match left it empty (fail2ban's
+// _getGroupsWithAlt, which looks at the failregex's own groups only).
+func groupsOf(r *Regex, mt *regexp2.Match, g map[string]string) {
+	for _, gr := range r.groups {
+		grp := mt.GroupByNumber(gr.num)
+		if grp != nil && len(grp.Captures) > 0 {
+			g[gr.name] = string(grp.Runes())
+		} else {
+			delete(g, gr.name)
+		}
+	}
+	var filled []string
 	for _, a := range r.alts {
 		grp := mt.GroupByNumber(a.num)
 		if grp == nil || len(grp.Captures) == 0 || grp.Length == 0 {
 			continue
 		}
-		if t := g[a.name]; t == nil || *t == "" {
-			v := string(grp.Runes())
-			g[a.name] = &v
+		own := false
+		if t := mt.GroupByNumber(r.re.Group(a.name)); r.re.Group(a.name) >= 0 && t != nil && len(t.Captures) > 0 && t.Length > 0 {
+			own = true
 		}
+		if own || slices.Contains(filled, a.name) {
+			continue
+		}
+		g[a.name] = string(grp.Runes())
+		filled = append(filled, a.name)
 	}
 }
 

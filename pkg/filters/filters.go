@@ -33,8 +33,23 @@
 //	vsftpd            -
 //
 // Every filter that includes common.conf also takes logtype=file|short|
-// journal|rfc5424. Each filter has an annotated sample log in testdata/, in
-// fail2ban's "# failJSON:" format, that the tests replay.
+// journal|rfc5424. The include-only files are common.conf (the syslog
+// prefix definitions: __prefix_line, __daemon_re, __pid_re, __hostname and
+// the rest under fail2ban's names, so fail2ban's own filters run on it
+// unchanged), apache-common.conf, exim-common.conf and
+// botsearch-common.conf.
+//
+// Where a client chooses part of a line (a user name, a URL, a HELO name, a
+// JSON string), the filters anchor the address to the part the daemon
+// writes itself: a user name carrying "from 203.0.113.9" does not yield
+// 203.0.113.9. Their regexes are written so that a long hostile line is
+// read in one pass, not by runaway backtracking.
+//
+// Each filter has an annotated sample log in testdata/, in fail2ban's
+// "# failJSON:" and "# filterOptions:" format; the tests replay them
+// through package filter and through fail2ban itself
+// (testdata/f2b/samples.py), and replay fail2ban's own sample logs through
+// these filters (testdata/f2b/stock.py).
 package filters
 
 import (

@@ -15,12 +15,12 @@ import (
 // present and addresses are valid. Decode does not keep line; set Raw
 // yourself if you need it.
 func Decode(line []byte, e *Event) error {
-	return decodeWith(line, e, nil)
+	return decodeWith(line, e, nil, false)
 }
 
-func decodeWith(line []byte, e *Event, in *interner) error {
+func decodeWith(line []byte, e *Event, in *interner, nocap bool) error {
 	*e = Event{}
-	d := decoder{b: line, in: in}
+	d := decoder{b: line, in: in, nocap: nocap}
 	d.skipSpace()
 	if !d.eat('{') {
 		return d.syntax("not a JSON object")
@@ -142,9 +142,10 @@ func isKnownField(k string) bool {
 }
 
 type decoder struct {
-	b  []byte
-	i  int
-	in *interner
+	b     []byte
+	i     int
+	nocap bool // validate unknown fields but keep no captures
+	in    *interner
 }
 
 // SyntaxError is a JSON syntax error at a byte offset of the line.
@@ -328,7 +329,7 @@ func (d *decoder) field(e *Event, kb []byte, seen *fieldSet) error {
 		}
 	}
 	// Unknown field: keep strings as captures, validate and skip the rest.
-	if d.i < len(d.b) && d.b[d.i] == '"' {
+	if d.i < len(d.b) && d.b[d.i] == '"' && !d.nocap {
 		s, err := d.str()
 		if err != nil {
 			return err

@@ -27,6 +27,7 @@ type Reader struct {
 	lr     *lines.Reader
 	source string
 	keep   bool
+	nocap  bool
 	bad    int64
 	names  interner
 }
@@ -39,6 +40,11 @@ func NewReader(r io.Reader, source string) *Reader {
 // KeepRaw makes Read set Event.Raw to a copy of the line (fwban needs it to
 // write its results).
 func (r *Reader) KeepRaw() { r.keep = true }
+
+// DropCaptures makes Read leave Captures nil: a reader that has no use for
+// the <F-NAME> captures (bancount) saves a map per event. Unknown fields are
+// still checked.
+func (r *Reader) DropCaptures() { r.nocap = true }
 
 // OnIdle sets a function called whenever the input pauses (no complete line
 // is buffered); writers flush there.
@@ -63,7 +69,7 @@ func (r *Reader) Read(e *Event) error {
 		if len(trimSpace(line)) == 0 {
 			continue
 		}
-		if err := decodeWith(line, e, &r.names); err != nil {
+		if err := decodeWith(line, e, &r.names, r.nocap); err != nil {
 			r.bad++
 			return &LineError{r.source, r.lr.Line(), err}
 		}

@@ -561,10 +561,22 @@ func (f *Fleet) probe() {
 				continue
 			}
 		}
+		// write a state file left behind by the once-a-second limit
+		var later <-chan time.Time
+		f.mu.Lock()
+		if f.dirty {
+			if time.Since(f.saved) >= time.Second {
+				f.saveQueueLocked()
+			} else {
+				later = time.After(time.Second - time.Since(f.saved))
+			}
+		}
+		f.mu.Unlock()
 		select {
 		case <-f.ctx.Done():
 			return
 		case <-f.wake:
+		case <-later:
 		}
 	}
 }

@@ -219,9 +219,15 @@ func (f *Fleet) deliver(ctx context.Context, ch chan<- *event.Event, msgs []redi
 		}
 		f.setLastID(m.ID)
 	}
+	// at most one write a second (Close writes the last): at worst a ban
+	// is delivered again after a crash
 	f.mu.Lock()
-	f.saveStateLocked() //nolint:errcheck // best effort: at worst a ban is delivered again
+	f.dirty = true
+	if time.Since(f.saved) >= time.Second {
+		f.saveStateLocked() //nolint:errcheck // best effort, as above
+	}
 	f.mu.Unlock()
+	f.kick() // the probe writes it within a second
 	return true
 }
 

@@ -43,8 +43,29 @@ func socketFlag() cli.Flag {
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
-		Name:      "bancount",
-		Usage:     "decide bans from failure events, with fail2ban's rules",
+		Name:  "bancount",
+		Usage: "decide bans from failure events, with fail2ban's rules",
+		Description: `Reads failure events (JSON Lines, one per line, as logmatch writes them)
+on standard input and writes ban and unban events on standard output.
+One bancount serves every jail: an event's "jail" picks its settings, from
+the flags or from --config. A bad line is reported as "stdin:LINE: reason"
+and skipped.
+
+State (--state): bans, the increment history, failure windows and the
+re-scan watermark. At start, running bans are emitted again with
+"restored":true and ended ones are unbanned. bancount exits at the end of
+its input (a stream filter); bans still running wait in the state for the
+next start. With --clock live (default) unbans fire on the wall clock while
+bancount runs, input or not; with --clock log "now" is the newest event
+time (replays, cron re-scans: the same lines are never counted twice).
+
+Control (root only): bancount status [JAIL] [--json], bancount ban JAIL
+IP|CIDR, bancount unban [JAIL] IP, bancount unban --all [JAIL]; the running
+bancount emits the resulting events on its output.
+
+Exit status: 0 on success (also after bad input lines), 1 on a runtime
+failure (state locked or unwritable, socket), 2 on a usage or configuration
+error, 130 after SIGINT.`,
 		UsageText: "bancount [options] < failures.jsonl > bans.jsonl\nbancount status [JAIL] [--json]\nbancount ban JAIL IP|CIDR|ID\nbancount unban [JAIL] IP | --all [JAIL]",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "maxretry", Value: 5, Usage: "failures that ban, within findtime"},
@@ -99,7 +120,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 					if c.NArg() != 2 {
 						return clirun.Usagef("ban needs JAIL and IP")
 					}
-					return clientCall(c, request{Cmd: "ban", Jail: c.Args().Get(0), ID: c.Args().Get(1)})
+					return clientCall(c, request{Cmd: "ban", Jail: c.Args().Get(0), ID: c.Args().Get(1), Guard: sshPeers()})
 				},
 			},
 			{

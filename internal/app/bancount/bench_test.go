@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -40,6 +41,7 @@ func BenchmarkPipeline(b *testing.B) {
 	for _, state := range []bool{false, true} {
 		b.Run(fmt.Sprintf("state=%v", state), func(b *testing.B) {
 			in := failures(b.N)
+			runtime.GC()
 			st := "none"
 			if state {
 				st = filepath.Join(b.TempDir(), "st")

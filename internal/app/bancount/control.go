@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,6 +32,21 @@ type request struct {
 	ID      string `json:"id,omitempty"`
 	All     bool   `json:"all,omitempty"`
 	Windows int    `json:"windows,omitempty"`
+	// Guard lists the addresses the client is connected from (its
+	// SSH_CONNECTION and SSH_CLIENT): a manual ban that covers one of them
+	// is refused, so an admin does not lock themselves out.
+	Guard []string `json:"guard,omitempty"`
+}
+
+// sshPeers returns the client addresses of the caller's SSH session.
+func sshPeers() []string {
+	var out []string
+	for _, v := range []string{"SSH_CONNECTION", "SSH_CLIENT"} {
+		if f := strings.Fields(os.Getenv(v)); len(f) > 0 {
+			out = append(out, f[0])
+		}
+	}
+	return out
 }
 
 type reply struct {
@@ -149,6 +165,14 @@ func (s *server) handle(req *request) reply {
 	case "ban":
 		if req.Jail == "" || req.ID == "" {
 			return reply{Error: "ban needs a jail and an id"}
+		}
+		if p, err := event.ParseIP(req.ID); err == nil {
+			for _, g := range req.Guard {
+				if a, err := event.ParseIP(g); err == nil && p.Overlaps(a) {
+					return reply{Error: fmt.Sprintf("%s: refusing to ban your own connection from %s (SSH_CONNECTION)",
+						event.FormatPrefix(p), event.FormatPrefix(a))}
+				}
+			}
 		}
 		b, err := s.en.Ban(req.Jail, req.ID)
 		s.flushLocked()
@@ -292,5 +316,3 @@ func clientStatus(c *cli.Context, jail string) error {
 	}
 	return nil
 }
-
-var _ = event.ActionBan

@@ -337,6 +337,12 @@ func TestControlSocket(t *testing.T) {
 	if out, err := ctl(t, "ban", "--socket", sock, "sshd", "0.0.0.0/0"); err == nil {
 		t.Errorf("ban of everything accepted: %s", out)
 	}
+	// The admin's own SSH connection is never banned by hand.
+	own := exec.Command(binary, "ban", "--socket", sock, "sshd", "198.51.100.64/26")
+	own.Env = append(os.Environ(), "SSH_CONNECTION=198.51.100.77 50022 192.0.2.2 22")
+	if out, err := own.CombinedOutput(); err == nil || !strings.Contains(string(out), "refusing to ban your own connection from 198.51.100.77") {
+		t.Errorf("ban of the admin's own address: %v %s", err, out)
+	}
 
 	out, err = ctl(t, "unban", "--socket", sock, "192.0.2.7")
 	if err != nil || !strings.Contains(out, "unbanned 192.0.2.7 in sshd") {

@@ -154,6 +154,7 @@ func (s *server) close() {
 // read counts the failures of stdin until its end.
 func (s *server) read(stdin io.Reader) error {
 	r := event.NewReader(stdin, "stdin")
+	r.DropCaptures()
 	r.OnIdle(func() {
 		s.mu.Lock()
 		s.flushLocked()

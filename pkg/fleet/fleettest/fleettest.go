@@ -25,9 +25,14 @@ import (
 	"time"
 )
 
+// fataler is what a Server needs of a test or a script.
+type fataler interface {
+	Fatalf(format string, args ...any)
+}
+
 // Server is a redis-server started by a test.
 type Server struct {
-	t    testing.TB
+	t    fataler
 	bin  string
 	dir  string
 	args []string
@@ -62,9 +67,13 @@ func Start(t testing.TB, extra ...string) *Server {
 // FreePort returns a loopback TCP port that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()
+	return freePort(t)
+}
+
+func freePort(t fataler) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("fleettest: %v", err)
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
@@ -167,7 +176,6 @@ func makeCerts(t testing.TB) (caPEM, certPEM, keyPEM []byte) {
 }
 
 func (s *Server) start() {
-	s.t.Helper()
 	port := []string{"--port", strconv.Itoa(s.Port)}
 	if s.tls {
 		port = []string{"--port", "0", "--tls-port", strconv.Itoa(s.Port)}
@@ -254,7 +262,6 @@ func (s *Server) Kill() {
 
 // Restart starts a killed server again on the same port.
 func (s *Server) Restart() {
-	s.t.Helper()
 	s.start()
 }
 
@@ -275,7 +282,7 @@ func (s *Server) Dir() string { return s.dir }
 func (s *Server) WriteFile(name string, data []byte) string {
 	p := filepath.Join(s.dir, name)
 	if err := os.WriteFile(p, data, 0o600); err != nil {
-		s.t.Fatal(fmt.Errorf("fleettest: %v", err))
+		s.t.Fatalf("fleettest: %v", err)
 	}
 	return p
 }

@@ -198,6 +198,40 @@ func (s *Store) Load(apply func(*bans.Record) error, warn func(file string, line
 	return st, nil
 }
 
+// Read replays the state at path into apply without locking or changing
+// it (for `bancount status --state` next to a running or stopped
+// bancount). A torn last journal line is skipped.
+func Read(path string, apply func(*bans.Record) error, warn func(file string, line int, err error)) (LoadStats, error) {
+	var st LoadStats
+	gen := int64(0)
+	if f, err := os.Open(path); err == nil {
+		g, err := readFile(f, path, 'S', apply, warn, &st)
+		f.Close()
+		if err != nil {
+			return st, err
+		}
+		gen = g
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return st, fmt.Errorf("state %s: %w", path, err)
+	}
+	jp := path + ".journal"
+	data, err := os.ReadFile(jp)
+	if errors.Is(err, os.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("state %s: %w", jp, err)
+	}
+	end := bytes.LastIndexByte(data, '\n') + 1
+	st.Truncated = int64(len(data) - end)
+	data = data[:end]
+	if jgen, err := header(data, 'J'); err != nil || jgen != gen {
+		return st, nil
+	}
+	_, err = readFile(bytes.NewReader(data), jp, 'J', apply, warn, &st)
+	return st, err
+}
+
 func headerLine(kind byte, gen int64) []byte {
 	return fmt.Appendf(nil, "{\"k\":%q,\"v\":1,\"gen\":%d}\n", string(kind), gen)
 }

@@ -96,6 +96,8 @@ error, 130 after SIGINT.`,
 				Usage:     "show jails, failures being counted and bans of the running bancount",
 				ArgsUsage: "[JAIL]",
 				Flags: []cli.Flag{socketFlag(),
+					&cli.StringFlag{Name: "state", Usage: "read the state `PATH` instead of asking a running bancount (for cron runs)"},
+					&cli.StringFlag{Name: "clock", Value: "live", Usage: "with --state: \"live\" (time left from the wall clock) or \"log\" (from the newest event)"},
 					&cli.BoolFlag{Name: "json", Usage: "print JSON"},
 					&cli.IntFlag{Name: "windows", Value: 20, Usage: "failure windows to list per jail"}},
 				Action: func(c *cli.Context) error {

@@ -19,6 +19,7 @@ import (
 	"github.com/banpipe/banpipe/internal/clirun"
 	"github.com/banpipe/banpipe/pkg/bans"
 	"github.com/banpipe/banpipe/pkg/event"
+	"github.com/banpipe/banpipe/pkg/store"
 )
 
 // The control protocol: the client sends one JSON request line, the server
@@ -57,10 +58,10 @@ type reply struct {
 
 type statusReply struct {
 	Now        time.Time   `json:"now"`
-	Started    time.Time   `json:"started"`
+	Started    time.Time   `json:"started,omitzero"` // zero: read from a state file
 	Clock      string      `json:"clock"`
 	Tracked    int         `json:"tracked"`
-	MaxTracked int         `json:"max_tracked"`
+	MaxTracked int         `json:"max_tracked,omitempty"`
 	Evictions  int64       `json:"evictions"`
 	Malformed  int64       `json:"malformed"`
 	Jails      []jailReply `json:"jails"`
@@ -282,22 +283,63 @@ func clientCall(c *cli.Context, req request) error {
 	return nil
 }
 
+// offlineStatus reads a state file into a fresh engine and describes it.
+func offlineStatus(c *cli.Context, jail string) (*statusReply, error) {
+	path := c.String("state")
+	var live bool
+	switch c.String("clock") {
+	case "live":
+		live = true
+	case "log":
+	default:
+		return nil, clirun.Usagef("--clock: %q is not live or log", c.String("clock"))
+	}
+	en := bans.New(bans.Config{Live: live})
+	if _, err := os.Stat(path); err != nil {
+		return nil, clirun.Failure(fmt.Errorf("state %s: %w", path, err))
+	}
+	if _, err := store.Read(path, en.Apply, nil); err != nil {
+		return nil, clirun.Failure(err)
+	}
+	s := &server{en: en, cfg: &config{clockLog: !live}}
+	s.started = time.Time{}
+	return s.status(jail, c.Int("windows")), nil
+}
+
 func clientStatus(c *cli.Context, jail string) error {
-	rep, err := call(c.String("socket"), request{Cmd: "status", Jail: jail, Windows: c.Int("windows")})
-	if err != nil {
-		return err
+	var st *statusReply
+	if c.String("state") != "" {
+		var err error
+		if st, err = offlineStatus(c, jail); err != nil {
+			return err
+		}
+	} else {
+		rep, err := call(c.String("socket"), request{Cmd: "status", Jail: jail, Windows: c.Int("windows")})
+		if err != nil {
+			return err
+		}
+		st = rep.Status
 	}
 	w := c.App.Writer
-	st := rep.Status
 	if c.Bool("json") {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(st)
 	}
-	fmt.Fprintf(w, "bancount: clock %s, now %s, up since %s\n", st.Clock, st.Now.Format(time.RFC3339), st.Started.Format(time.RFC3339))
-	fmt.Fprintf(w, "tracking %d ids (max %d, %d evicted), %d malformed lines\n", st.Tracked, st.MaxTracked, st.Evictions, st.Malformed)
+	up := "not running (read from the state)"
+	if !st.Started.IsZero() {
+		up = "up since " + st.Started.Format(time.RFC3339)
+	}
+	fmt.Fprintf(w, "bancount: clock %s, now %s, %s\n", st.Clock, st.Now.Format(time.RFC3339), up)
+	if st.MaxTracked > 0 {
+		fmt.Fprintf(w, "tracking %d ids (max %d, %d evicted), %d malformed lines\n", st.Tracked, st.MaxTracked, st.Evictions, st.Malformed)
+	}
 	for _, j := range st.Jails {
-		fmt.Fprintf(w, "\n[%s] maxretry %d, findtime %ds, bantime %ds\n", j.Jail, j.MaxRetry, j.FindTime, j.BanTime)
+		if st.Started.IsZero() {
+			fmt.Fprintf(w, "\n[%s]\n", j.Jail) // the state holds no settings
+		} else {
+			fmt.Fprintf(w, "\n[%s] maxretry %d, findtime %ds, bantime %ds\n", j.Jail, j.MaxRetry, j.FindTime, j.BanTime)
+		}
 		fmt.Fprintf(w, "  failures being counted: %d ids\n", j.Counting)
 		for _, win := range j.Windows {
 			fmt.Fprintf(w, "    %-40s %d failures (weight %d), last %s\n", win.ID, win.Failures, win.Retry, win.Last.Format(time.RFC3339))
@@ -311,6 +353,9 @@ func clientStatus(c *cli.Context, jail string) error {
 			fmt.Fprintf(w, "    %-40s %s, bancount %d, failures %d\n", b.ID, left, b.Count, b.Failures)
 		}
 		t := j.Totals
+		if st.Started.IsZero() {
+			continue
+		}
 		fmt.Fprintf(w, "  since start: %d failures, %d ignored, %d stale, %d duplicates, %d bans, %d extended, %d unbans\n",
 			t.Failures, t.Ignored, t.Stale, t.Duplicates, t.Bans, t.Extended, t.Unbans)
 	}

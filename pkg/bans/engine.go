@@ -897,26 +897,36 @@ func (e *Engine) Status(jailName string, maxWindows int) []JailStatus {
 	for _, j := range e.jailList(jailName) {
 		js := JailStatus{Name: j.name, Settings: j.cfg.Settings, Stats: j.st, Banned: []BanInfo{}}
 		ft := int64(j.cfg.Settings.FindTime)
-		var live []*ticket
-		for _, m := range []map[string]*ticket{j.tickets} {
-			for _, t := range m {
-				if t.retry > 0 && t.last >= e.now-ft {
-					live = append(live, t)
-				}
+		// Count the live windows and keep the maxWindows most recent (a
+		// small sorted slice: status stays O(n) under the lock).
+		var top []*ticket
+		consider := func(t *ticket) {
+			if t.retry == 0 || t.last < e.now-ft {
+				return
 			}
+			js.Counting++
+			if maxWindows <= 0 {
+				return
+			}
+			if len(top) == maxWindows && t.last <= top[len(top)-1].last {
+				return
+			}
+			i := sort.Search(len(top), func(i int) bool { return top[i].last < t.last })
+			if len(top) < maxWindows {
+				top = append(top, nil)
+			}
+			copy(top[i+1:], top[i:])
+			top[i] = t
+		}
+		for _, t := range j.tickets {
+			consider(t)
 		}
 		for _, t := range j.atickets {
-			if t.retry > 0 && t.last >= e.now-ft {
-				live = append(live, t)
-			}
+			consider(t)
 		}
-		js.Counting = len(live)
-		sort.Slice(live, func(a, b int) bool { return live[a].last > live[b].last })
-		for _, t := range live[:min(len(live), maxWindows)] {
-			{
-				js.Windows = append(js.Windows, WindowInfo{ID: t.id, Retry: t.retry, Failures: t.fails,
-					First: time.Unix(0, t.first).In(e.loc), Last: time.Unix(0, t.last).In(e.loc)})
-			}
+		for _, t := range top {
+			js.Windows = append(js.Windows, WindowInfo{ID: t.id, Retry: t.retry, Failures: t.fails,
+				First: time.Unix(0, t.first).In(e.loc), Last: time.Unix(0, t.last).In(e.loc)})
 		}
 		for _, b := range e.sortedBans(j.name) {
 			js.Banned = append(js.Banned, e.info(b))

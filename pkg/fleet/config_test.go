@@ -168,6 +168,9 @@ func TestACLUser(t *testing.T) {
 	ch := b.Subscribe(ctx)
 	time.Sleep(50 * time.Millisecond)
 	w := fleet.Window{MaxRetry: 2, FindTime: time.Minute, BanTime: time.Hour, Increment: true}
+	if _, err := a.Announce(ctx, "sshd", w); err != nil {
+		t.Fatal(err)
+	}
 	for i := range 2 {
 		d, err := a.Failure(ctx, "sshd", "192.0.2.70", t0.Add(time.Duration(i)*time.Second), w)
 		if err != nil || d.Ban != (i == 1) {
@@ -193,5 +196,31 @@ func TestACLUser(t *testing.T) {
 	}
 }
 
-var aclCommands = []string{"+ping", "+evalsha", "+eval", "+hmget", "+hget", "+hset", "+pexpire", "+pttl", "+persist", "+del",
+var aclCommands = []string{"+ping", "+evalsha", "+eval", "+hmget", "+hget", "+hgetall", "+hset", "+pexpire", "+pttl", "+persist", "+del",
 	"+zadd", "+zrem", "+xadd", "+zremrangebyscore", "+zrangebyscore", "+xread", "+xrange", "+xrevrange", "+multi", "+exec"}
+
+// Hosts announce their jail settings; a host learns which others differ.
+func TestAnnounce(t *testing.T) {
+	srv := fleettest.Start(t)
+	ctx := context.Background()
+	a, b, c := dial(t, srv.URL(), "web1"), dial(t, srv.URL(), "web2"), dial(t, srv.URL(), "web3")
+	if d, err := a.Announce(ctx, "sshd", sshd); err != nil || len(d) != 0 {
+		t.Fatalf("first host: %q, %v", d, err)
+	}
+	if d, err := b.Announce(ctx, "sshd", sshd); err != nil || len(d) != 0 {
+		t.Fatalf("same settings: %q, %v", d, err)
+	}
+	other := sshd
+	other.MaxRetry, other.BanTime = 3, -1
+	d, err := c.Announce(ctx, "sshd", other)
+	want := []string{"web1: maxretry=5 findtime=10m0s bantime=1h0m0s increment=false", "web2: maxretry=5 findtime=10m0s bantime=1h0m0s increment=false"}
+	if err != nil || strings.Join(d, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("differing host: %q, %v, want %q", d, err, want)
+	}
+	if d, err := a.Announce(ctx, "sshd", sshd); err != nil || len(d) != 1 || d[0] != "web3: maxretry=3 findtime=10m0s bantime=permanent increment=false" {
+		t.Fatalf("re-announce: %q, %v", d, err)
+	}
+	if d, err := a.Announce(ctx, "nginx", sshd); err != nil || len(d) != 0 {
+		t.Fatalf("other jail: %q, %v", d, err)
+	}
+}

@@ -641,3 +641,53 @@ func TestBanCountFromPublishAndKeep(t *testing.T) {
 		}
 	}
 }
+
+// A host whose last stream entry was trimmed away resyncs from the set of
+// running bans: it gets every running ban (restored), none that ended or
+// was lifted.
+func TestCatchUpAfterTrim(t *testing.T) {
+	srv := fleettest.Start(t, "--stream-node-max-entries", "10")
+	ctx := context.Background()
+	stateFile := filepath.Join(t.TempDir(), "fleet.state")
+	small := func(c *fleet.Config) { c.StreamLen = 20 }
+	pub := dial(t, srv.URL(), "web1", small)
+	if err := pub.Publish(ctx, ban("sshd", "192.0.2.1", time.Now(), time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	b := dial(t, srv.URL(), "web2", small, func(c *fleet.Config) { c.StateFile = stateFile })
+	sctx, stop := context.WithCancel(ctx)
+	ch := b.Subscribe(sctx)
+	recv(t, ch, time.Second)
+	stop()
+	for range ch {
+	}
+	b.Close()
+
+	const n = 100
+	for i := range n {
+		if err := pub.Publish(ctx, ban("sshd", fmt.Sprintf("198.51.100.%d", i), time.Now(), time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ev := range []*event.Event{unban("sshd", "198.51.100.0", time.Now()), ban("sshd", "192.0.2.2", time.Now(), time.Millisecond)} {
+		if err := pub.Publish(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(10 * time.Millisecond)
+
+	b2 := dial(t, srv.URL(), "web2", small, func(c *fleet.Config) { c.StateFile = stateFile })
+	ch2 := b2.Subscribe(ctx)
+	got := map[string]bool{}
+	for len(got) < n {
+		ev := recv(t, ch2, 2*time.Second)
+		if ev.Action != event.ActionBan || !ev.Restored {
+			t.Fatalf("got %s, want restored bans from the ban set", event.Append(nil, ev))
+		}
+		got[ev.ID()] = true
+	}
+	quiet(t, ch2, 100*time.Millisecond)
+	if got["198.51.100.0"] || got["192.0.2.2"] || !got["192.0.2.1"] || !got["198.51.100.99"] {
+		t.Errorf("resync delivered the wrong bans: %v", got)
+	}
+}

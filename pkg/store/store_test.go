@@ -170,3 +170,51 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// TestFlushDoesNotWaitForFsync: the stream's writes go to the kernel and
+// return; fsync runs in the background (group commit), so a slow disk never
+// stalls the stream.
+func TestFlushDoesNotWaitForFsync(t *testing.T) {
+	release := make(chan struct{})
+	syncing := make(chan struct{}, 100)
+	old := fsync
+	fsync = func(f *os.File) error {
+		syncing <- struct{}{}
+		<-release
+		return nil
+	}
+	defer func() { fsync = old }()
+	path := filepath.Join(t.TempDir(), "state")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	en := newEngine(s, nil)
+	if _, err := s.Load(en.Apply, nil); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		for i := 0; i < 100; i++ {
+			fail(en, i, "192.0.2.7", int64(i+1))
+			s.Flush()
+		}
+		close(done)
+	}()
+	<-syncing // an fsync is in progress and blocked...
+	select {
+	case <-done: // ...and 100 flushes went through meanwhile
+	case <-time.After(10 * time.Second):
+		t.Fatal("Flush waited for fsync")
+	}
+	data, _ := os.ReadFile(path + ".journal")
+	if n := strings.Count(string(data), "\n"); n < 100 {
+		t.Errorf("journal has %d lines after the flushes, want > 100 (in the kernel before any fsync returned)", n)
+	}
+	close(release)
+	for len(syncing) > 0 {
+		<-syncing
+	}
+	fsync = func(*os.File) error { return nil }
+	s.Close()
+}

@@ -77,7 +77,7 @@ func BenchmarkLatency(b *testing.B) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			cmd := netnstest.Command(ctx, p.Server, exe, "--backend", backend, "--ports", "22")
-			cmd.Env = append(os.Environ(), "FWBAN_TEST_MAIN=1", "SSH_CONNECTION=", "SSH_CLIENT=")
+			cmd.Env = append(os.Environ(), childEnv...)
 			stdin, _ := cmd.StdinPipe()
 			stdout, _ := cmd.StdoutPipe()
 			cmd.Stderr = os.Stderr

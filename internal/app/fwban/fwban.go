@@ -9,7 +9,21 @@
 // them), of --ignoreip and of the client of the SSH session fwban runs
 // under are refused with a result saying why.
 //
-// Subcommands: list, ban, unban and flush act on the firewall at once.
+// Subcommands: list, ban, unban and flush act on the firewall at once;
+// list prints the bans held as ban events (bantime -1 where the kernel holds
+// no timeout).
+//
+// A ban event whose "until" has passed is applied for its bantime (a replay
+// of old logs decides in log time), unless it was restored from state
+// ("restored":true): then it is stale and not applied.
+//
+// # Exit status
+//
+//	0    every event was applied or refused by policy (safety, no address)
+//	1    bad input lines, events not applied because of firewall errors,
+//	     a backend that cannot work (missing tool or kernel feature), I/O
+//	2    usage or configuration error
+//	130  interrupted (SIGINT); SIGTERM stops in order (exit 0)
 package fwban
 
 import (

@@ -20,6 +20,7 @@ type config struct {
 	clockLog   bool
 	state      string
 	socket     string
+	socketSet  bool // --socket given: failing to listen is an error
 	logTarget  string
 	maxTracked int
 	defaults   *jailSpec            // from the flags: jails not in the configuration
@@ -49,7 +50,7 @@ func parseTimeFlag(name, v string) (time.Duration, error) {
 
 func loadConfig(c *cli.Context) (*config, error) {
 	cfg := &config{
-		state: c.String("state"), socket: c.String("socket"), logTarget: c.String("log"),
+		state: c.String("state"), socket: c.String("socket"), socketSet: c.IsSet("socket"), logTarget: c.String("log"),
 		maxTracked: c.Int("max-tracked"), jails: map[string]*jailSpec{},
 	}
 	switch c.String("clock") {

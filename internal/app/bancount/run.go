@@ -64,7 +64,7 @@ func run(ctx context.Context, c *cli.Context, cfg *config, stdin io.Reader, stdo
 	if cfg.state != "none" && cfg.state != "" {
 		st, err := store.Open(cfg.state)
 		if err != nil {
-			var hint string
+			hint := "give --state PATH (or --state none to keep nothing)"
 			if errors.Is(err, store.ErrLocked) {
 				hint = "one bancount per state: stop the other one or give --state another path"
 			}
@@ -107,12 +107,18 @@ func run(ctx context.Context, c *cli.Context, cfg *config, stdin io.Reader, stdo
 	defer cancel()
 	if cfg.socket != "" && cfg.socket != "none" {
 		ln, err := listenControl(cfg.socket)
-		if err != nil {
+		switch {
+		case err == nil:
+			defer ln.Close()
+			go s.serveControl(ctx, ln)
+		case cfg.socketSet:
 			s.close()
 			return clirun.Failure(err)
+		default:
+			// The default socket is a convenience: a bancount run by a
+			// user, or a second one, goes on without it.
+			warnf(stderr, "%v; going on without a control socket (give --socket PATH)", err)
 		}
-		defer ln.Close()
-		go s.serveControl(ctx, ln)
 	}
 	go s.timers(ctx)
 
@@ -126,6 +132,15 @@ func run(ctx context.Context, c *cli.Context, cfg *config, stdin io.Reader, stdo
 	cancel()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !cfg.clockLog {
+		var stale int64
+		for _, js := range s.en.Status("", 0) {
+			stale += js.Stats.Stale
+		}
+		if stale > 0 {
+			warnf(stderr, "%d failures older than findtime were not counted (live clock); --clock log replays old logs", stale)
+		}
+	}
 	ferr := s.flushLocked()
 	if s.st != nil {
 		if cerr := s.st.Compact(s.en.Snapshot); ferr == nil {

@@ -87,12 +87,15 @@ func listenControl(path string) (net.Listener, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
-	if _, err := os.Lstat(path); err == nil {
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSocket == 0 {
+			return nil, fmt.Errorf("control socket %s: exists and is not a socket", path)
+		}
 		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 			c.Close()
 			return nil, fmt.Errorf("control socket %s: in use by another bancount", path)
 		}
-		os.Remove(path)
+		os.Remove(path) // a stale socket of a bancount that died
 	}
 	old := syscall.Umask(0o177)
 	ln, err := net.Listen("unix", path)

@@ -325,3 +325,32 @@ func TestIPSetHook(t *testing.T) {
 		t.Error("set names")
 	}
 }
+
+func TestNFTSetupScript(t *testing.T) {
+	r, err := parseRule(JailSettings{Name: "sshd", Ports: "22,2222", Blocktype: "DROP"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := setupScript(r, []int{7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `add table inet banpipe
+add chain inet banpipe input { type filter hook input priority filter - 1; policy accept; }
+add set inet banpipe f2b-sshd4 { type ipv4_addr; flags timeout; }
+add set inet banpipe f2b-sshd-net4 { type ipv4_addr; flags interval,timeout; }
+add set inet banpipe f2b-sshd6 { type ipv6_addr; flags timeout; }
+add set inet banpipe f2b-sshd-net6 { type ipv6_addr; flags interval,timeout; }
+add chain inet banpipe f2b-sshd
+flush chain inet banpipe f2b-sshd
+add rule inet banpipe f2b-sshd ip saddr @f2b-sshd4 drop
+add rule inet banpipe f2b-sshd ip saddr @f2b-sshd-net4 drop
+add rule inet banpipe f2b-sshd ip6 saddr @f2b-sshd6 drop
+add rule inet banpipe f2b-sshd ip6 saddr @f2b-sshd-net6 drop
+delete rule inet banpipe input handle 7
+add rule inet banpipe input meta l4proto tcp th dport { 22, 2222 } jump f2b-sshd
+`
+	if got != want {
+		t.Errorf("setup script:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -238,9 +238,30 @@ func (r *rule) nftHookChain() (string, string, error) {
 // setup creates the table, the jail's sets and chain, and its hook rule
 // (replacing an older one), in one transaction.
 func (b *NFTables) setup(ctx context.Context, r *rule) error {
-	base, hook, err := r.nftHookChain()
+	base, _, err := r.nftHookChain()
 	if err != nil {
 		return err
+	}
+	handles, err := b.hookHandles(ctx, base, chainName(r.jail))
+	if err != nil {
+		return err
+	}
+	script, err := setupScript(r, handles)
+	if err != nil {
+		return err
+	}
+	if _, err := nft(ctx, []byte(script), "-f", "-"); err != nil {
+		return fmt.Errorf("set up jail %s: %w", r.jail, err)
+	}
+	return nil
+}
+
+// setupScript is the nft script of setup; handles are those of the jail's
+// hook rules in place.
+func setupScript(r *rule, handles []int) (string, error) {
+	base, hook, err := r.nftHookChain()
+	if err != nil {
+		return "", err
 	}
 	t := "inet " + NFTTable
 	ch := chainName(r.jail)
@@ -259,18 +280,11 @@ func (b *NFTables) setup(ctx context.Context, r *rule) error {
 			fmt.Fprintf(&s, "add rule %s %s %s @%s %s\n", t, ch, sel, nftSet(r.jail, fam, net), r.nftVerdict(fam))
 		}
 	}
-	handles, err := b.hookHandles(ctx, base, ch)
-	if err != nil {
-		return err
-	}
 	for _, h := range handles {
 		fmt.Fprintf(&s, "delete rule %s %s handle %d\n", t, base, h)
 	}
 	fmt.Fprintf(&s, "add rule %s %s %s\n", t, base, r.nftHook())
-	if _, err := nft(ctx, []byte(s.String()), "-f", "-"); err != nil {
-		return fmt.Errorf("set up jail %s: %w", r.jail, err)
-	}
-	return nil
+	return s.String(), nil
 }
 
 // hookHandles returns the handles of the rules of base that jump to chain.

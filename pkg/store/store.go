@@ -52,6 +52,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/banpipe/banpipe/pkg/bans"
 	"github.com/banpipe/banpipe/pkg/event"
@@ -159,12 +160,21 @@ func (s *Store) Load(apply func(*bans.Record) error, warn func(file string, line
 		var hst LoadStats
 		jgen, herr := header(data, 'J')
 		switch {
-		case herr != nil || jgen != gen:
-			// A journal of an older generation (or an unreadable one):
-			// start a new one; the snapshot holds what it had.
-			if herr != nil && warn != nil {
-				warn(jp, 1, herr)
+		case herr != nil:
+			// Not a journal (or its header is damaged): keep it aside,
+			// never overwrite what we cannot read.
+			aside := fmt.Sprintf("%s.bad-%d", jp, time.Now().Unix())
+			if err := os.WriteFile(aside, data, 0o600); err != nil {
+				jf.Close()
+				return st, fmt.Errorf("state %s: %v, and cannot keep it aside: %w", jp, herr, err)
 			}
+			if warn != nil {
+				warn(jp, 1, fmt.Errorf("%v: kept as %s, starting a new journal", herr, aside))
+			}
+			fresh = true
+		case jgen != gen:
+			// A journal of an older generation: the snapshot holds what
+			// it had (a crash between the two steps of Compact).
 			fresh = true
 		default:
 			if _, err := readFile(bytes.NewReader(data), jp, 'J', apply, warn, &hst); err != nil {

@@ -218,3 +218,25 @@ func TestFlushDoesNotWaitForFsync(t *testing.T) {
 	fsync = func(*os.File) error { return nil }
 	s.Close()
 }
+
+func TestForeignJournalKeptAside(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state")
+	os.WriteFile(path+".journal", []byte("precious data\n"), 0o600)
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var warned string
+	if _, err := s.Load(newEngine(s, nil).Apply, func(f string, l int, err error) { warned = err.Error() }); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := filepath.Glob(path + ".journal.bad-*")
+	if len(m) != 1 || !strings.Contains(warned, "kept as") {
+		t.Fatalf("aside %v, warning %q", m, warned)
+	}
+	if data, _ := os.ReadFile(m[0]); string(data) != "precious data\n" {
+		t.Errorf("kept %q", data)
+	}
+}

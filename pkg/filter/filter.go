@@ -87,7 +87,11 @@ type Regex struct {
 	groups                                          []group // every named group
 	alts                                            []altGroup
 	skiplines                                       []int
-	captures                                        []string // groups of <F-NAME> tags
+	// slots are the group numbers Find reports: 0 (the match), groups,
+	// then alts from altSlot, then skiplines from skipSlot.
+	slots             []int
+	altSlot, skipSlot int
+	captures          []string // groups of <F-NAME> tags
 }
 
 // Captures returns the groups of the regex's <F-NAME> tags that are
@@ -103,6 +107,7 @@ type group struct {
 type altGroup struct {
 	num  int    // the alt_ group
 	name string // the name it feeds
+	own  int    // index in groups of that name, -1 when the regex has none
 }
 
 // Filter is a compiled filter. It is immutable and safe for concurrent
@@ -247,13 +252,21 @@ func compileRegex(src, useDNS string, multiline bool, timeout time.Duration) (*R
 	for _, n := range re.Names() {
 		r.groups = append(r.groups, group{n, re.Group(n)})
 		if len(n) > 4 && strings.HasPrefix(n, "alt_") {
-			alts = append(alts, altGroup{re.Group(n), altTarget(n)})
+			alts = append(alts, altGroup{num: re.Group(n), name: altTarget(n)})
 		}
 	}
 	// fail2ban sorts the (name, target) pairs by name.
 	for i := 1; i < len(alts); i++ {
 		for j := i; j > 0 && nameOf(r, alts[j].num) < nameOf(r, alts[j-1].num); j-- {
 			alts[j], alts[j-1] = alts[j-1], alts[j]
+		}
+	}
+	for j := range alts {
+		alts[j].own = -1
+		for i, g := range r.groups {
+			if g.name == alts[j].name {
+				alts[j].own = i
+			}
 		}
 	}
 	r.alts = alts
@@ -264,6 +277,16 @@ func compileRegex(src, useDNS string, multiline bool, timeout time.Duration) (*R
 		}
 		r.skiplines = append(r.skiplines, n)
 	}
+	r.slots = []int{0}
+	for _, g := range r.groups {
+		r.slots = append(r.slots, g.num)
+	}
+	r.altSlot = len(r.slots)
+	for _, a := range r.alts {
+		r.slots = append(r.slots, a.num)
+	}
+	r.skipSlot = len(r.slots)
+	r.slots = append(r.slots, r.skiplines...)
 	return r, nil
 }
 

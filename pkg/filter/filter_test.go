@@ -224,3 +224,25 @@ func FuzzPrefilter(f *testing.F) {
 		}
 	})
 }
+
+// TestLongLine checks that a very long line is matched as Python matches
+// it (regexp2 v2's default backtracking-stack limit would refuse it).
+func TestLongLine(t *testing.T) {
+	def, err := Load("filter.d/sshd.conf", nil, &LoadOptions{FS: filters.FS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Compile(*def, Options{UseDNS: "no"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMatcher(f, MatcherOptions{})
+	line := "web01 sshd[1]: Failed password for invalid user " + strings.Repeat("a b ", 25000) + "x from 192.0.2.1 port 1 ssh2"
+	res, err := m.LineAt([]byte(line), time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Failures) != 1 || res.Failures[0].Host != "192.0.2.1" {
+		t.Fatalf("long line: %+v", res.Failures)
+	}
+}

@@ -9,9 +9,8 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/dlclark/regexp2"
-
 	"github.com/banpipe/banpipe/pkg/event"
+	"github.com/banpipe/banpipe/pkg/pyre"
 )
 
 // DateFinder finds the timestamp of a log line (package datedetect).
@@ -91,8 +90,10 @@ type Matcher struct {
 	lineBuf  []string
 
 	bbuf    []byte
-	pre     []span // the prefregex's groups that took part
-	preAlts []span // its alt_ groups that took part, by target
+	psp     []pyre.Span // the prefregex's match
+	sp      []pyre.Span // a failregex's match
+	pre     []span      // the prefregex's groups that took part
+	preAlts []span      // its alt_ groups that took part, by target
 	runes   []rune
 	content []rune
 	cand    []bool
@@ -226,30 +227,31 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 	preText := text
 	m.pre, m.preAlts = m.pre[:0], m.preAlts[:0]
 	if f.pref != nil {
-		pm, err := f.pref.re.FindRunes(text)
+		sp := m.spans(f.pref)
+		found, err := f.pref.re.Find(text, f.pref.slots, sp)
 		if err != nil {
 			return &m.res, &TimeoutError{Filter: f.Def.Name, Regex: "prefregex", Err: err}
 		}
-		if pm == nil {
+		if !found {
 			return &m.res, nil
 		}
-		var content *regexp2.Group
-		for _, g := range f.pref.groups {
-			grp := pm.GroupByNumber(g.num)
+		var content pyre.Span
+		for i, g := range f.pref.groups {
+			s := sp[1+i]
 			if g.name == "content" {
-				content = grp
+				content = s
 				continue
 			}
-			if grp != nil && len(grp.Captures) > 0 {
-				m.pre = append(m.pre, span{g.name, grp.Index, grp.Length})
+			if s.OK {
+				m.pre = append(m.pre, span{g.name, s.Index, s.Length})
 			}
 		}
-		for _, a := range f.pref.alts {
-			if grp := pm.GroupByNumber(a.num); grp != nil && len(grp.Captures) > 0 && grp.Length > 0 {
-				m.preAlts = append(m.preAlts, span{a.name, grp.Index, grp.Length})
+		for j, a := range f.pref.alts {
+			if s := sp[f.pref.altSlot+j]; s.OK && s.Length > 0 {
+				m.preAlts = append(m.preAlts, span{a.name, s.Index, s.Length})
 			}
 		}
-		if content != nil && len(content.Captures) > 0 && content.Length > 0 {
+		if content.OK && content.Length > 0 {
 			m.content = append(append(m.content[:0], text[content.Index:content.Index+content.Length]...), '\n')
 			text = m.content
 			if multi {
@@ -262,11 +264,12 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 		if !multi && !m.cand[i] {
 			continue
 		}
-		mt, err := fr.re.FindRunes(text)
+		mt := m.spans(fr)
+		found, err := fr.re.Find(text, fr.slots, mt)
 		if err != nil {
 			return &m.res, &TimeoutError{Filter: f.Def.Name, Regex: "failregex " + strconv.Itoa(i+1), Err: err}
 		}
-		if mt == nil {
+		if !found {
 			continue
 		}
 		m.res.Regex = i
@@ -315,7 +318,7 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 				fd.g[sp.name] = string(preText[sp.idx : sp.idx+sp.n])
 			}
 		}
-		groupsOf(fr, mt, fd.g)
+		groupsOf(fr, text, mt, fd.g)
 		mlfid, hasMLFID := fd.g["mlfid"]
 		if hasMLFID {
 			fd = m.merge(mlfid, fd, matched)
@@ -337,40 +340,54 @@ func truthy(g map[string]string, k string) bool { return g[k] != "" }
 // took part sets its value, one that did not removes the name; then alt_
 // groups fill their target when the match left it empty (fail2ban's
 // _getGroupsWithAlt, which looks at the failregex's own groups only).
-func groupsOf(r *Regex, mt *regexp2.Match, g map[string]string) {
-	for _, gr := range r.groups {
-		grp := mt.GroupByNumber(gr.num)
-		if grp != nil && len(grp.Captures) > 0 {
-			g[gr.name] = string(grp.Runes())
+func groupsOf(r *Regex, text []rune, sp []pyre.Span, g map[string]string) {
+	for i, gr := range r.groups {
+		if s := sp[1+i]; s.OK {
+			g[gr.name] = string(text[s.Index : s.Index+s.Length])
 		} else {
 			delete(g, gr.name)
 		}
 	}
 	var filled []string
-	for _, a := range r.alts {
-		grp := mt.GroupByNumber(a.num)
-		if grp == nil || len(grp.Captures) == 0 || grp.Length == 0 {
+	for j, a := range r.alts {
+		s := sp[r.altSlot+j]
+		if !s.OK || s.Length == 0 {
 			continue
 		}
-		own := false
-		if t := mt.GroupByNumber(r.re.Group(a.name)); r.re.Group(a.name) >= 0 && t != nil && len(t.Captures) > 0 && t.Length > 0 {
-			own = true
+		if a.own >= 0 {
+			if t := sp[1+a.own]; t.OK && t.Length > 0 {
+				continue
+			}
 		}
-		if own || slices.Contains(filled, a.name) {
+		if slices.Contains(filled, a.name) {
 			continue
 		}
-		g[a.name] = string(grp.Runes())
+		g[a.name] = string(text[s.Index : s.Index+s.Length])
 		filled = append(filled, a.name)
 	}
 }
 
+// spans returns the matcher's span buffer sized for r.
+func (m *Matcher) spans(r *Regex) []pyre.Span {
+	if r == m.f.pref {
+		if cap(m.psp) < len(r.slots) {
+			m.psp = make([]pyre.Span, len(r.slots))
+		}
+		return m.psp[:len(r.slots)]
+	}
+	if cap(m.sp) < len(r.slots) {
+		m.sp = make([]pyre.Span, len(r.slots))
+	}
+	return m.sp[:len(r.slots)]
+}
+
 func (m *Matcher) ignored(text []rune) (int, error) {
 	for i, ir := range m.f.ignore {
-		mt, err := ir.re.FindRunes(text)
+		found, err := ir.re.Find(text, nil, nil)
 		if err != nil {
 			return -1, &TimeoutError{Filter: m.f.Def.Name, Regex: "ignoreregex " + strconv.Itoa(i+1), Err: err}
 		}
-		if mt != nil {
+		if found {
 			return i, nil
 		}
 	}
@@ -380,11 +397,11 @@ func (m *Matcher) ignored(text []rune) (int, error) {
 // tupleSplit is fail2ban's Regex.search bookkeeping for multi-line
 // buffers: the lines the match spans (less those <SKIPLINES> skipped) and
 // the others.
-func tupleSplit(text []rune, mt *regexp2.Match, org []string, fr *Regex) (matched, unmatched []string) {
+func tupleSplit(text []rune, mt []pyre.Span, org []string, fr *Regex) (matched, unmatched []string) {
 	if len(org) <= 1 {
 		return append([]string(nil), org...), nil
 	}
-	start, end := mt.Index, mt.Index+mt.Length
+	start, end := mt[0].Index, mt[0].Index+mt[0].Length
 	lineStart := 0
 	for k := min(start, len(text)-1); k >= 0; k-- {
 		if text[k] == '\n' {
@@ -416,9 +433,9 @@ func tupleSplit(text []rune, mt *regexp2.Match, org []string, fr *Regex) (matche
 	matched = append([]string(nil), org[lc1:lc2]...)
 	unmatched = append([]string(nil), org[:lc1]...)
 	var skipped strings.Builder
-	for _, n := range fr.skiplines {
-		if g := mt.GroupByNumber(n); g != nil && len(g.Captures) > 0 {
-			skipped.WriteString(string(g.Runes()))
+	for k := range fr.skiplines {
+		if s := mt[fr.skipSlot+k]; s.OK {
+			skipped.WriteString(string(text[s.Index : s.Index+s.Length]))
 		}
 	}
 	n := 0

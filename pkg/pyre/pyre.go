@@ -22,7 +22,8 @@
 // letters, variable-width look-behind, duplicate group names, global flags
 // after the start) are refused too. The result is compiled in regexp2's
 // default mode (never RE2 or ECMAScript, which change $, \d, \w and \s),
-// with Multiline on request and a match timeout.
+// with Multiline on request, a match timeout, and no backtracking-stack
+// limit (regexp2 v2's default limit refuses long lines Python matches).
 //
 // Each compiled pattern also carries its literal prefilter: a set of
 // strings of at least [MinLiteral] bytes, one of which every match contains
@@ -40,7 +41,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dlclark/regexp2"
+	regexp2 "github.com/dlclark/regexp2/v2"
 )
 
 // DefaultTimeout is the match timeout of patterns compiled without one.
@@ -101,11 +102,11 @@ func Compile(expr string, opts Options) (re *Regexp, err error) {
 	if err != nil {
 		return nil, err
 	}
-	var o regexp2.RegexOptions
+	o := []regexp2.CompileOption{regexp2.OptionMaxBacktrackingStackSize(-1)}
 	if opts.Multiline {
-		o |= regexp2.Multiline
+		o = append(o, regexp2.Multiline)
 	}
-	r2, err := regexp2.Compile(t, o)
+	r2, err := regexp2.Compile(t, o...)
 	if err != nil {
 		return nil, err
 	}
@@ -167,6 +168,33 @@ func (re *Regexp) Literals() []string { return re.literals }
 // Captures index into text, in runes.
 func (re *Regexp) FindRunes(text []rune) (*regexp2.Match, error) {
 	return re.re.FindRunesMatch(text)
+}
+
+// Span is the place of a group in a match, in runes; OK is false when the
+// group did not take part (Python's None).
+type Span struct {
+	Index, Length int
+	OK            bool
+}
+
+// Find runs the pattern on text (Python's search) without allocating. On a
+// match it sets out[i] to the span of group number groups[i] (numbers from
+// Group; 0 is the whole match) and returns true. A match that outlives the
+// timeout returns an error.
+func (re *Regexp) Find(text []rune, groups []int, out []Span) (bool, error) {
+	found := false
+	err := re.re.FindRunesMatches(text, 0, func(v regexp2.MatchView) bool {
+		found = true
+		for i, g := range groups {
+			idx, n, ok := v.GroupRange(g)
+			out[i] = Span{idx, n, ok}
+		}
+		return false
+	})
+	if err != nil {
+		return false, err
+	}
+	return found, nil
 }
 
 // MatchString reports whether s contains a match.

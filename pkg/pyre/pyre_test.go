@@ -239,8 +239,31 @@ func checkAgainst(t *testing.T, re *Regexp, c pyCase, w pyResult) {
 	if m == nil {
 		return
 	}
-	if m.Index != w.Span[0] || m.Index+m.Length != w.Span[1] {
-		t.Errorf("%q on %q: span [%d,%d], Python %v", c.Pattern, c.Input, m.Index, m.Index+m.Length, w.Span)
+	// Find (the allocation-free API) reports the same spans.
+	nums := []int{0}
+	for _, n := range re.Names() {
+		nums = append(nums, re.Group(n))
+	}
+	spans := make([]Span, len(nums))
+	if ok, err := re.Find([]rune(c.Input), nums, spans); !ok || err != nil {
+		t.Errorf("%q on %q: Find %v %v, FindRunes matched", c.Pattern, c.Input, ok, err)
+	} else {
+		if spans[0] != (Span{m.RuneIndex, m.RuneLength, true}) {
+			t.Errorf("%q on %q: Find span %v", c.Pattern, c.Input, spans[0])
+		}
+		for i, n := range re.Names() {
+			g := m.GroupByName(n)
+			want := Span{}
+			if len(g.Captures) > 0 {
+				want = Span{g.RuneIndex, g.RuneLength, true}
+			}
+			if spans[1+i] != want {
+				t.Errorf("%q on %q: Find group %s %v, want %v", c.Pattern, c.Input, n, spans[1+i], want)
+			}
+		}
+	}
+	if m.RuneIndex != w.Span[0] || m.RuneIndex+m.RuneLength != w.Span[1] {
+		t.Errorf("%q on %q: span [%d,%d], Python %v", c.Pattern, c.Input, m.RuneIndex, m.RuneIndex+m.RuneLength, w.Span)
 	}
 	for name, v := range w.Groups {
 		g := m.GroupByName(name)

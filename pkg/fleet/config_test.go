@@ -196,7 +196,7 @@ func TestACLUser(t *testing.T) {
 	}
 }
 
-var aclCommands = []string{"+ping", "+evalsha", "+eval", "+hmget", "+hget", "+hgetall", "+hset", "+pexpire", "+pttl", "+persist", "+del",
+var aclCommands = []string{"+ping", "+time", "+evalsha", "+eval", "+hmget", "+hget", "+hgetall", "+hset", "+pexpire", "+pttl", "+persist", "+del",
 	"+zadd", "+zrem", "+xadd", "+zremrangebyscore", "+zrangebyscore", "+xread", "+xrange", "+xrevrange", "+multi", "+exec"}
 
 // Hosts announce their jail settings; a host learns which others differ.

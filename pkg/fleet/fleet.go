@@ -29,7 +29,8 @@
 // "{JAIL ID}", a hash tag keeping one id's keys together.
 //
 //	t:K    hash F, L (ms), r, f: the fleet-wide fail2ban ticket; expires findtime after its last failure
-//	b:K    hash u (end in ms, -1 permanent), e (the ban event as JSON, once published); expires at the ban's end
+//	b:K    hash u (end in ms, -1 permanent), e (the ban event as JSON, once published), and for a decided
+//	       ban l (lease end, server ms), f, r, L (the decision); expires at the ban's end
 //	n:K    hash c (bans so far), t (last ban's ticket time, ms): the increment history; expires after Config.Forget
 //	banz   sorted set of "JAIL ID" scored by the ban's end (ms; +inf permanent): the running bans, for catch-up
 //	bans   stream, capped near 100000 entries: fields by (the publishing host's id) and e (the event JSON)
@@ -109,6 +110,10 @@ type Config struct {
 	// Forget is how long a ban count is remembered after the last ban of an
 	// id, for the increment (fail2ban's dbpurgeage). Default 24 h.
 	Forget time.Duration
+	// Lease is how long a ban decided by [Fleet.Failure] waits for its
+	// host's [Fleet.Publish] before the decision is offered to the next
+	// failure of the id. Default 2 s.
+	Lease time.Duration
 	// StreamLen caps the ban stream (approximately). Default 100000.
 	StreamLen int64
 	// OutboxLen caps the events queued while Redis is unreachable; the
@@ -164,6 +169,9 @@ func Dial(ctx context.Context, cfg Config) (*Fleet, error) {
 	}
 	if cfg.Forget <= 0 {
 		cfg.Forget = 24 * time.Hour
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 2 * time.Second
 	}
 	if cfg.StreamLen <= 0 {
 		cfg.StreamLen = 100000

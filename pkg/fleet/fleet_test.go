@@ -21,7 +21,9 @@ func dial(t testing.TB, url, id string, mod ...func(*fleet.Config)) *fleet.Fleet
 	t.Helper()
 	// a generous timeout: the test machine is loaded; the tests of an
 	// unreachable Redis set the 100 ms default back
-	cfg := fleet.Config{URL: url, ID: id, Timeout: time.Second, RetryMin: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond}
+	// a long lease: most tests do not publish what they decide
+	cfg := fleet.Config{URL: url, ID: id, Timeout: time.Second, RetryMin: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond,
+		Lease: time.Minute}
 	for _, m := range mod {
 		m(&cfg)
 	}
@@ -689,5 +691,43 @@ func TestCatchUpAfterTrim(t *testing.T) {
 	quiet(t, ch2, 100*time.Millisecond)
 	if got["198.51.100.0"] || got["192.0.2.2"] || !got["192.0.2.1"] || !got["198.51.100.99"] {
 		t.Errorf("resync delivered the wrong bans: %v", got)
+	}
+}
+
+// A ban decided but never published (the deciding host lost the reply or
+// stopped) is offered again, after the lease, to the next failure; a
+// published one is not.
+func TestUnpublishedDecisionOfferedAgain(t *testing.T) {
+	srv := fleettest.Start(t)
+	ctx := context.Background()
+	lease := func(c *fleet.Config) { c.Lease = 300 * time.Millisecond }
+	a, b := dial(t, srv.URL(), "web1", lease), dial(t, srv.URL(), "web2", lease)
+	w := fleet.Window{MaxRetry: 2, FindTime: time.Hour, BanTime: time.Hour}
+	now := time.Now()
+	for _, ip := range []string{"192.0.2.80", "192.0.2.81"} {
+		for i := range 2 {
+			d, err := a.Failure(ctx, "sshd", ip, now, w)
+			if err != nil || d.Ban != (i == 1) {
+				t.Fatalf("%s failure %d: %+v, %v", ip, i+1, d, err)
+			}
+		}
+	}
+	// web1 publishes the second ban only
+	if err := a.Publish(ctx, ban("sshd", "192.0.2.81", now, time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := b.Failure(ctx, "sshd", "192.0.2.80", now, w); err != nil || d.Ban || !d.Banned {
+		t.Fatalf("within the lease: %+v, %v: want banned, no decision", d, err)
+	}
+	time.Sleep(400 * time.Millisecond)
+	d, err := b.Failure(ctx, "sshd", "192.0.2.80", now, w)
+	if err != nil || !d.Ban || d.Failures != 2 || d.Bancount != 1 || !d.Until.Equal(now.Truncate(time.Millisecond).Add(time.Hour)) {
+		t.Fatalf("after the lease: %+v, %v: want the decision offered again (2 failures, bancount 1)", d, err)
+	}
+	if d, err := a.Failure(ctx, "sshd", "192.0.2.80", now, w); err != nil || d.Ban {
+		t.Fatalf("offered twice: %+v, %v", d, err)
+	}
+	if d, err := b.Failure(ctx, "sshd", "192.0.2.81", now, w); err != nil || d.Ban || !d.Banned {
+		t.Fatalf("published ban: %+v, %v: want banned, no decision", d, err)
 	}
 }

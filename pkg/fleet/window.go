@@ -60,7 +60,7 @@ type Decision struct {
 // decides the ban. Times are in ms.
 //
 // KEYS: ticket, ban, count.
-// ARGV: t, findtime, maxretry, increment (0/1), weight, bantime (-1 permanent), forget.
+// ARGV: t, findtime, maxretry, increment (0/1), weight, bantime (-1 permanent), forget, lease.
 // Returns {kind, failures, retry, bancount, last, until}, kind 0 counted,
 // 1 banned now, 2 ban extended, 3 running ban (candidate, no change);
 // until -1 permanent, 0 not banned.
@@ -72,10 +72,21 @@ local incr = ARGV[4] == '1'
 local weight = tonumber(ARGV[5])
 local bantime = tonumber(ARGV[6])
 local forget = tonumber(ARGV[7])
+local lease = tonumber(ARGV[8])
 
 local n = redis.call('HMGET', KEYS[3], 'c', 't')
 local c = tonumber(n[1]) or 0
 local tob = tonumber(n[2])
+
+local tm = redis.call('TIME')
+local now = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)
+local b = redis.call('HMGET', KEYS[2], 'u', 'e', 'l', 'f', 'r', 'L')
+if b[1] and not b[2] and tonumber(b[3] or 0) < now and (tonumber(b[1]) == -1 or tonumber(b[1]) > t) then
+	-- a ban decided but not published within the lease (its host lost the
+	-- reply or stopped): offer the decision again
+	redis.call('HSET', KEYS[2], 'l', now + lease)
+	return {1, tonumber(b[4]) or 0, tonumber(b[5]) or 0, c, tonumber(b[6]) or t, tonumber(b[1])}
+end
 
 local F, L, r, f
 local tk = redis.call('HMGET', KEYS[1], 'F', 'L', 'r', 'f')
@@ -110,7 +121,7 @@ if k > 1 then
 	f = f + 1
 end
 
-local cur = tonumber(redis.call('HGET', KEYS[2], 'u'))
+local cur = tonumber(b[1])
 local running = cur ~= nil and (cur == -1 or cur > t)
 if not running then cur = 0 end
 
@@ -139,18 +150,20 @@ c = c + 1
 redis.call('HSET', KEYS[3], 'c', c, 't', L)
 redis.call('PEXPIRE', KEYS[3], forget)
 redis.call('DEL', KEYS[2])
-if u == -1 then
-	redis.call('HSET', KEYS[2], 'u', -1)
-elseif u > t then
-	redis.call('HSET', KEYS[2], 'u', u)
-	redis.call('PEXPIRE', KEYS[2], u - t + 1000)
+if u == -1 or u > t then
+	redis.call('HSET', KEYS[2], 'u', u, 'l', now + lease, 'f', f, 'r', r, 'L', L)
+	if u ~= -1 then redis.call('PEXPIRE', KEYS[2], u - t + 1000) end
 end
 return {1, f, r, c, L, u}
 `)
 
 // Failure counts a failure of id in jail at time t toward the fleet-wide
 // ticket, in one round trip, and returns the fleet's decision. Exactly one
-// call fleet-wide gets Ban (or Extend) true for each ban (or extension).
+// call fleet-wide gets Ban (or Extend) true for each ban (or extension),
+// with one exception that keeps a ban from being lost: when the host told to
+// ban does not publish it within [Config.Lease] (its call timed out after
+// Redis ran it, or it stopped), the next failure of the id on any host is
+// told to ban instead.
 //
 // The caller applies its own rules first (ignore lists, an event older than
 // 60 s taken as now) and keeps counting in its local window too: when
@@ -177,7 +190,7 @@ func (f *Fleet) Failure(ctx context.Context, jail, id string, t time.Time, w Win
 		var err error
 		res, err = failureScript.Run(ctx, f.client, keys,
 			t.UnixMilli(), w.FindTime.Milliseconds(), w.MaxRetry, incr, max(w.Weight, 1), bantime,
-			f.cfg.Forget.Milliseconds()).Int64Slice()
+			f.cfg.Forget.Milliseconds(), f.cfg.Lease.Milliseconds()).Int64Slice()
 		return err
 	})
 	if err != nil {

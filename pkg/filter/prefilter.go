@@ -6,7 +6,7 @@ import "bytes"
 // each regex with a literal set needs one of its literals in the line.
 type prefilter struct {
 	bits  [1 << 16 / 64]uint64 // the 2-byte prefixes that start a literal
-	index map[uint16][]litEntry
+	index [256][]litEntry      // by first byte
 	// always[i] is true when failregex i has no literal set.
 	always []bool
 	// prefNeeded: the prefregex has literals; without one of them nothing
@@ -21,12 +21,12 @@ type litEntry struct {
 }
 
 func newPrefilter(pref *Regex, fail []*Regex) *prefilter {
-	p := &prefilter{index: map[uint16][]litEntry{}, nfail: len(fail), always: make([]bool, len(fail))}
+	p := &prefilter{nfail: len(fail), always: make([]bool, len(fail))}
 	add := func(lit string, owner int) {
 		e := litEntry{lit: []byte(lit), owner: owner}
 		k := uint16(lit[0])<<8 | uint16(lit[1])
 		p.bits[k>>6] |= 1 << (k & 63)
-		p.index[k] = append(p.index[k], e)
+		p.index[lit[0]] = append(p.index[lit[0]], e)
 	}
 	if pref != nil {
 		if lits := pref.Literals(); lits != nil {
@@ -59,7 +59,7 @@ func (p *prefilter) scan(buf []byte, cand []bool) bool {
 		if p.bits[k>>6]&(1<<(k&63)) == 0 {
 			continue
 		}
-		for _, e := range p.index[k] {
+		for _, e := range p.index[buf[i]] {
 			if bytes.HasPrefix(buf[i:], e.lit) {
 				if e.owner < 0 {
 					prefOK = true

@@ -96,6 +96,7 @@ func run(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error {
 		ignoreHits: make([]int64, len(f.IgnoreRegexes())),
 		progress:   isTerminal(stderr),
 	}
+	r.printMissed, r.printIgnored = c.Bool("print-missed"), c.Bool("print-ignored")
 	mo := filter.MatcherOptions{Warn: func(msg string) { warnf(stderr, "%s", msg) }}
 	if dd != nil {
 		mo.Dates = dd
@@ -228,14 +229,14 @@ type runner struct {
 	nowFn    func() time.Time
 	capNames map[string]bool
 
-	lineno                             int64
-	matched, ignored, missed, failures int64
-	timeouts, bad, cut                 int64
-	hits, ignoreHits                   []int64
-	progress                           bool
-	lastProgress                       time.Time
-	msgBuf                             []byte
-	source                             string
+	lineno                              int64
+	matched, ignored, missed, failures  int64
+	timeouts, bad, cut                  int64
+	hits, ignoreHits                    []int64
+	progress, printMissed, printIgnored bool
+	lastProgress                        time.Time
+	msgBuf                              []byte
+	source                              string
 }
 
 func (r *runner) readFile(name string, stdin io.Reader) error {
@@ -309,7 +310,7 @@ func (r *runner) process(line []byte, fileLine int64) {
 	case res.Ignore >= 0:
 		r.ignored++
 		r.ignoreHits[res.Ignore]++
-		if r.c.Bool("print-ignored") {
+		if r.printIgnored {
 			fmt.Fprintf(r.stderr, "logmatch: ignored: %s:%d: %s\n", r.source, fileLine, oneLine(string(line)))
 		}
 		return
@@ -318,7 +319,7 @@ func (r *runner) process(line []byte, fileLine int64) {
 		r.hits[res.Regex]++
 	default:
 		r.missed++
-		if r.c.Bool("print-missed") {
+		if r.printMissed {
 			fmt.Fprintf(r.stderr, "logmatch: missed: %s:%d: %s\n", r.source, fileLine, oneLine(string(line)))
 		}
 		return

@@ -15,9 +15,11 @@
 //	apache-badbots    badbots (list of agents), badbotscustom
 //	courier-auth      -
 //	dovecot           mode=normal|aggressive
+//	dropbear          -
 //	exim              mode=normal|aggressive
 //	mysqld-auth       -
 //	named-refused     _daemon, _category
+//	nginx-bad-request -
 //	nginx-botsearch   block, webmail, phpmyadmin, wordpress
 //	nginx-http-auth   mode=normal|auth|fallback|aggressive
 //	nginx-limit-req   ngx_limit_req_zones
@@ -30,6 +32,7 @@
 //	sendmail-reject   mode=normal|extra|aggressive
 //	sshd              mode=normal|ddos|extra|aggressive,
 //	                  publickey=nofail|invalid|any|ignore
+//	traefik-auth      mode=normal|ddos|aggressive, req-method
 //	vsftpd            -
 //
 // Every filter that includes common.conf also takes logtype=file|short|

@@ -246,3 +246,29 @@ func TestLongLine(t *testing.T) {
 		t.Fatalf("long line: %+v", res.Failures)
 	}
 }
+
+type panicky struct{}
+
+func (panicky) Find(line string) (time.Time, int, int, bool) {
+	if strings.Contains(line, "boom") {
+		panic("date detector exploded")
+	}
+	return time.Time{}, 0, 0, false
+}
+
+// TestPanicRecovered checks that a panic while processing a line is
+// reported as that line's error and the matcher goes on.
+func TestPanicRecovered(t *testing.T) {
+	f, err := Compile(Definition{Name: "t", FailRegex: []string{`fail from <HOST>`}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMatcher(f, MatcherOptions{Dates: panicky{}})
+	if _, err := m.Line([]byte("boom fail from 192.0.2.1")); err == nil || !strings.Contains(err.Error(), "internal error") {
+		t.Fatalf("panic not turned into an error: %v", err)
+	}
+	res, err := m.Line([]byte("fail from 192.0.2.2"))
+	if err != nil || len(res.Failures) != 1 || res.Failures[0].Host != "192.0.2.2" {
+		t.Fatalf("after a panic: %+v, %v", res, err)
+	}
+}

@@ -42,8 +42,8 @@
 // # Time
 //
 // Tickets are kept in event time, as on one host, so hosts need synchronised
-// clocks (NTP). Key expiry is relative: a ban ending at U decided for an event
-// at T lives U-T in Redis.
+// clocks (NTP), or [Config.MaxSkew] for live input. Key expiry is relative: a
+// ban ending at U decided for an event at T lives U-T in Redis.
 //
 // # When Redis is unreachable
 //
@@ -114,6 +114,11 @@ type Config struct {
 	// host's [Fleet.Publish] before the decision is offered to the next
 	// failure of the id. Default 2 s.
 	Lease time.Duration
+	// MaxSkew, when positive, makes Redis's clock the fleet's: a failure
+	// whose time is further than MaxSkew from Redis's TIME counts at Redis's
+	// time, so a host with a wrong clock still counts in everyone's window.
+	// Set it (e.g. 60 s) only for live input; log replays keep it 0.
+	MaxSkew time.Duration
 	// StreamLen caps the ban stream (approximately). Default 100000.
 	StreamLen int64
 	// OutboxLen caps the events queued while Redis is unreachable; the

@@ -731,3 +731,27 @@ func TestUnpublishedDecisionOfferedAgain(t *testing.T) {
 		t.Fatalf("published ban: %+v, %v: want banned, no decision", d, err)
 	}
 }
+
+// With MaxSkew, a host whose clock is two hours behind still counts in the
+// fleet's window (at Redis's time); without it, its failure is too old to
+// join the others.
+func TestMaxSkew(t *testing.T) {
+	srv := fleettest.Start(t)
+	ctx := context.Background()
+	w := fleet.Window{MaxRetry: 2, FindTime: 10 * time.Minute, BanTime: time.Hour}
+	for _, tc := range []struct {
+		skew time.Duration
+		ban  bool
+	}{{0, false}, {time.Minute, true}} {
+		ip := fmt.Sprintf("192.0.2.%d", 90+int(tc.skew/time.Minute))
+		behind := dial(t, srv.URL(), "behind", func(c *fleet.Config) { c.MaxSkew = tc.skew })
+		right := dial(t, srv.URL(), "right", func(c *fleet.Config) { c.MaxSkew = tc.skew })
+		if _, err := behind.Failure(ctx, "sshd", ip, time.Now().Add(-2*time.Hour), w); err != nil {
+			t.Fatal(err)
+		}
+		d, err := right.Failure(ctx, "sshd", ip, time.Now(), w)
+		if err != nil || d.Ban != tc.ban {
+			t.Errorf("max skew %v: %+v, %v: want ban %v", tc.skew, d, err, tc.ban)
+		}
+	}
+}

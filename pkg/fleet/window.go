@@ -60,7 +60,8 @@ type Decision struct {
 // decides the ban. Times are in ms.
 //
 // KEYS: ticket, ban, count.
-// ARGV: t, findtime, maxretry, increment (0/1), weight, bantime (-1 permanent), forget, lease.
+// ARGV: t, findtime, maxretry, increment (0/1), weight, bantime (-1 permanent), forget, lease,
+// max skew (0 off).
 // Returns {kind, failures, retry, bancount, last, until}, kind 0 counted,
 // 1 banned now, 2 ban extended, 3 running ban (candidate, no change);
 // until -1 permanent, 0 not banned.
@@ -80,6 +81,8 @@ local tob = tonumber(n[2])
 
 local tm = redis.call('TIME')
 local now = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)
+local skew = tonumber(ARGV[9])
+if skew > 0 and math.abs(t - now) > skew then t = now end
 local b = redis.call('HMGET', KEYS[2], 'u', 'e', 'l', 'f', 'r', 'L')
 if b[1] and not b[2] and tonumber(b[3] or 0) < now and (tonumber(b[1]) == -1 or tonumber(b[1]) > t) then
 	-- a ban decided but not published within the lease (its host lost the
@@ -190,7 +193,7 @@ func (f *Fleet) Failure(ctx context.Context, jail, id string, t time.Time, w Win
 		var err error
 		res, err = failureScript.Run(ctx, f.client, keys,
 			t.UnixMilli(), w.FindTime.Milliseconds(), w.MaxRetry, incr, max(w.Weight, 1), bantime,
-			f.cfg.Forget.Milliseconds(), f.cfg.Lease.Milliseconds()).Int64Slice()
+			f.cfg.Forget.Milliseconds(), f.cfg.Lease.Milliseconds(), f.cfg.MaxSkew.Milliseconds()).Int64Slice()
 		return err
 	})
 	if err != nil {

@@ -303,6 +303,9 @@ func (b *IPSet) ourSets(jail string) ([]netlink.IPSetResult, []string, error) {
 		return nil, nil, err
 	}
 	all, err := h.IpsetListAll()
+	for try := 0; errors.Is(err, nl.ErrDumpInterrupted) && try < 3; try++ {
+		all, err = h.IpsetListAll() // the sets changed during the dump
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("ipset list: %w", err)
 	}

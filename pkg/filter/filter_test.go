@@ -272,3 +272,13 @@ func TestPanicRecovered(t *testing.T) {
 		t.Fatalf("after a panic: %+v, %v", res, err)
 	}
 }
+
+// TestPrefilterReplacementChar: a literal U+FFFD in a regex also matches
+// invalid UTF-8 in the line, which the byte prefilter cannot see.
+func TestPrefilterReplacementChar(t *testing.T) {
+	m := mustMatcher(t, Definition{Name: "t", FailRegex: []string{"user \ufffd\ufffd from <HOST>"}})
+	res, err := m.LineAt([]byte("user \xff\xfe from 192.0.2.1"), time.Unix(0, 0))
+	if err != nil || len(res.Failures) != 1 {
+		t.Fatalf("invalid UTF-8 should match the U+FFFD literal: %+v %v", res, err)
+	}
+}

@@ -1,6 +1,10 @@
 package filter
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+)
 
 // prefilter finds, in one pass over a line, which regexes may match it:
 // each regex with a literal set needs one of its literals in the line.
@@ -29,7 +33,7 @@ func newPrefilter(pref *Regex, fail []*Regex) *prefilter {
 		p.index[lit[0]] = append(p.index[lit[0]], e)
 	}
 	if pref != nil {
-		if lits := pref.Literals(); lits != nil {
+		if lits := pref.Literals(); lits != nil && !hasReplacement(lits) {
 			p.prefNeeded = true
 			for _, l := range minimal(lits) {
 				add(l, -1)
@@ -38,7 +42,7 @@ func newPrefilter(pref *Regex, fail []*Regex) *prefilter {
 	}
 	for i, r := range fail {
 		lits := r.Literals()
-		if lits == nil {
+		if lits == nil || hasReplacement(lits) {
 			p.always[i] = true
 			continue
 		}
@@ -97,4 +101,15 @@ func minimal(lits []string) []string {
 		}
 	}
 	return out
+}
+
+// hasReplacement reports whether a literal holds U+FFFD, which invalid
+// UTF-8 in a line also becomes once decoded: the raw bytes cannot tell.
+func hasReplacement(lits []string) bool {
+	for _, l := range lits {
+		if strings.ContainsRune(l, utf8.RuneError) {
+			return true
+		}
+	}
+	return false
 }

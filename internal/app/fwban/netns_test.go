@@ -526,3 +526,35 @@ func TestKernelDaemon(t *testing.T) {
 		})
 	}
 }
+
+// TestKernelBurstPrefixes: a burst of prefix bans of both families (for
+// ipset, the many-messages-per-call path with CIDR entries) is applied and
+// blocks.
+func TestKernelBurstPrefixes(t *testing.T) {
+	for _, backend := range kernelBackends {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			p := netnstest.New(t)
+			p.Listen(t, portBlocked)
+			var b strings.Builder
+			for i := 0; i < 10; i++ {
+				fmt.Fprintf(&b, `{"action":"ban","jail":"sshd","ip":"198.51.100.%d/28","bantime":600}`+"\n", i*16)
+				fmt.Fprintf(&b, `{"action":"ban","jail":"sshd","ip":"2001:db8:%x::/48","bantime":600}`+"\n", i+1)
+			}
+			b.WriteString(`{"action":"ban","jail":"sshd","ip":"192.0.2.2/31","bantime":600}` + "\n")
+			b.WriteString(`{"action":"ban","jail":"sshd","ip":"2001:db8::2/127","bantime":600}` + "\n")
+			out := mustFwban(t, p.Server, b.String(), "--backend", backend)
+			if n := strings.Count(out, `"applied":true`); n != 22 {
+				t.Fatalf("%d applied:\n%s", n, out)
+			}
+			list := mustFwban(t, p.Server, "", "--backend", backend, "list")
+			for _, s := range []string{`"ip":"198.51.100.144/28"`, `"ip":"2001:db8:a::/48"`, `"ip":"192.0.2.2/31"`} {
+				if !strings.Contains(list, s) {
+					t.Errorf("list lacks %s:\n%s", s, list)
+				}
+			}
+			p.Expect(t, netnstest.Client4b, portBlocked, netnstest.Refused)
+			p.Expect(t, netnstest.Client6b, portBlocked, netnstest.Refused)
+		})
+	}
+}

@@ -1,0 +1,120 @@
+package fleet_test
+
+import (
+	"context"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/banpipe/banpipe/pkg/bans"
+	"github.com/banpipe/banpipe/pkg/event"
+	"github.com/banpipe/banpipe/pkg/fleet"
+	"github.com/banpipe/banpipe/pkg/fleet/fleettest"
+)
+
+// engineHost is one bancount as it will be wired: a bans.Engine whose Shared
+// is a fleet.Seam, and a goroutine applying the other hosts' decisions.
+type engineHost struct {
+	mu  sync.Mutex
+	en  *bans.Engine
+	out []event.Event // what this bancount wrote to stdout
+}
+
+func newEngineHost(t *testing.T, ctx context.Context, url, id string, s bans.Settings) *engineHost {
+	h := &engineHost{}
+	seam := fleet.Seam{Fleet: dial(t, url, id), Settings: func(string) (time.Duration, bool) {
+		return s.BanTime, s.Increment.Enabled
+	}}
+	h.en = bans.New(bans.Config{
+		Live:   true,
+		Shared: seam,
+		Jail:   func(string) *bans.Jail { return &bans.Jail{Settings: s} },
+		Emit:   func(e *event.Event) { h.out = append(h.out, *e) },
+	})
+	h.en.Start()
+	ch := seam.Subscribe(ctx)
+	go func() {
+		for ev := range ch {
+			h.mu.Lock()
+			h.en.Remote(func() {
+				switch ev.Action {
+				case event.ActionBan:
+					h.en.Ban(ev.Jail, ev.ID())
+				case event.ActionUnban:
+					h.en.Unban(ev.Jail, ev.ID())
+				}
+			})
+			h.mu.Unlock()
+		}
+	}()
+	return h
+}
+
+func (h *engineHost) failure(jail, ip string, at time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := netip.MustParsePrefix(ip + "/32")
+	h.en.Failure(&event.Event{Time: at, Jail: jail, Host: ip, IP: p})
+}
+
+// emitted waits for the host to have written n events and returns them.
+func (h *engineHost) emitted(t *testing.T, n int) []event.Event {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		h.mu.Lock()
+		out := append([]event.Event(nil), h.out...)
+		h.mu.Unlock()
+		if len(out) >= n || time.Now().After(deadline) {
+			return out
+		}
+	}
+}
+
+// Three bancount engines wired to the fleet through the Seam: an attacker
+// spreading failures over them is banned on all three at the fleet-wide
+// maxretry, and a manual unban on one host ends the ban on all three.
+func TestEnginesThroughSeam(t *testing.T) {
+	srv := fleettest.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := bans.Settings{MaxRetry: 5, FindTime: 10 * time.Minute, BanTime: time.Hour}
+	hosts := []*engineHost{
+		newEngineHost(t, ctx, srv.URL(), "web1", s),
+		newEngineHost(t, ctx, srv.URL(), "web2", s),
+		newEngineHost(t, ctx, srv.URL(), "web3", s),
+	}
+	time.Sleep(100 * time.Millisecond)
+	now := time.Now()
+	for i := range 5 {
+		hosts[i%3].failure("sshd", "198.51.100.7", now.Add(time.Duration(i)*time.Millisecond))
+	}
+	var until time.Time
+	for i, h := range hosts {
+		out := h.emitted(t, 1)
+		if len(out) != 1 || out[0].Action != event.ActionBan || out[0].ID() != "198.51.100.7" {
+			t.Fatalf("host %d wrote %d events %v, want one ban", i+1, len(out), out)
+		}
+		if i == 0 {
+			until = out[0].Until
+		} else if d := out[0].Until.Sub(until); d < -time.Second || d > time.Second {
+			t.Errorf("host %d bans until %v, web1 until %v", i+1, out[0].Until, until)
+		}
+	}
+	if out := hosts[1].emitted(t, 1); out[0].Failures != 5 {
+		t.Errorf("the deciding host (web2) wrote failures %d, want 5", out[0].Failures)
+	}
+
+	hosts[2].mu.Lock()
+	_, err := hosts[2].en.Unban("sshd", "198.51.100.7")
+	hosts[2].mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range hosts {
+		out := h.emitted(t, 2)
+		if len(out) != 2 || out[1].Action != event.ActionUnban {
+			t.Errorf("host %d wrote %v, want the ban then the unban", i+1, out)
+		}
+	}
+}

@@ -34,7 +34,7 @@
 //	n:K    hash c (bans so far), t (last ban's ticket time, ms): the increment history; expires after Config.Forget
 //	banz   sorted set of "JAIL ID" scored by the ban's end (ms; +inf permanent): the running bans, for catch-up
 //	bans   stream, capped near 100000 entries: fields by (the publishing host's id) and e (the event JSON)
-//	cfg:JAIL  hash of host id to the jail's settings on that host ([Fleet.Announce])
+//	cfg:JAIL  hash of host id to the jail's settings on that host (see Fleet.Announce)
 //
 // A jail name may not contain a space (the ban set separates jail and id by
 // the first space).

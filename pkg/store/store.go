@@ -33,8 +33,8 @@
 //
 // [Store.Append] buffers; [Store.Flush] writes the buffer to the journal
 // with one write(2), so what was flushed survives a kill -9 of the process;
-// a background goroutine then fsyncs (group commit), so the stream never
-// waits for the disk. Callers flush before they let the effects of the
+// a background goroutine then fsyncs, at most once every 50 ms (group
+// commit), so the stream never waits for the disk. Callers flush before they let the effects of the
 // records be seen (before flushing standard output). A journal whose last
 // line was cut by a crash is truncated to its last complete line on load.
 package store
@@ -265,6 +265,9 @@ func header(data []byte, kind byte) (int64, error) {
 	return h.Gen, nil
 }
 
+// syncEvery is the group commit interval of the background fsync.
+const syncEvery = 50 * time.Millisecond
+
 // fsync is replaced by tests that do not need durability.
 var fsync = (*os.File).Sync
 
@@ -381,6 +384,13 @@ func (s *Store) syncer() {
 			s.mu.Unlock()
 			if f != nil {
 				fsync(f)
+			}
+			// Group commit: at most one fsync per syncEvery; the writes
+			// meanwhile are in the kernel and go with the next one.
+			select {
+			case <-time.After(syncEvery):
+			case <-s.done:
+				return
 			}
 		case <-s.done:
 			return

@@ -20,13 +20,13 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// failures returns n failure lines from 100,000 distinct addresses, 10 µs
-// apart, as logmatch writes them.
-func failures(n int) []byte {
+// failures returns n failure lines from addrs distinct addresses (in turn),
+// 10 µs apart, as logmatch writes them.
+func failures(n, addrs int) []byte {
 	var b bytes.Buffer
 	t := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 	for i := 0; i < n; i++ {
-		a := i % 100_000
+		a := i % addrs
 		ip := fmt.Sprintf("10.%d.%d.%d", a>>16, (a>>8)&255, a&255)
 		fmt.Fprintf(&b, `{"time":%q,"jail":"sshd","filter":"sshd","host":%q,"ip":%q,"lineno":%d,"attempts":1,"user":"root"}`+"\n",
 			t.Add(time.Duration(i)*10*time.Microsecond).Format(time.RFC3339Nano), ip, ip, i+1)
@@ -35,12 +35,16 @@ func failures(n int) []byte {
 }
 
 // BenchmarkPipeline runs bancount's Main over b.N failure events (decode,
-// count with the state journal on, encode the bans) and reports events per
+// count, with or without the state journal, encode the bans) and reports events per
 // CPU-second of the whole process (GC and the fsync goroutine included).
 func BenchmarkPipeline(b *testing.B) {
-	for _, state := range []bool{false, true} {
-		b.Run(fmt.Sprintf("state=%v", state), func(b *testing.B) {
-			in := failures(b.N)
+	for _, tc := range []struct {
+		state bool
+		addrs int
+	}{{false, 100_000}, {true, 100_000}, {false, 1000}} {
+		state := tc.state
+		b.Run(fmt.Sprintf("addrs=%d/state=%v", tc.addrs, state), func(b *testing.B) {
+			in := failures(b.N, tc.addrs)
 			runtime.GC()
 			st := "none"
 			if state {

@@ -318,3 +318,31 @@ func TestIncludeCycle(t *testing.T) {
 		t.Errorf("diamond: err = %v", err)
 	}
 }
+
+// TestConcurrentGet reads one Config from several goroutines (run with
+// -race).
+func TestConcurrentGet(t *testing.T) {
+	c, err := Read("testdata/layered/main.conf", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan bool)
+	for i := 0; i < 4; i++ {
+		go func() {
+			defer func() { done <- true }()
+			for n := 0; n < 50; n++ {
+				if _, err := c.Section("Definition", map[string]string{"mode": "x"}); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := c.Combine(FilterKeys, true, nil, nil, TagOptions{}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		<-done
+	}
+}

@@ -26,7 +26,7 @@ out = {}
 for j in r.jails:
     o = j.options
     d = {}
-    for k in ("enabled", "maxretry", "filter", "ignoreself", "ignorecommand", "logpath",
+    for k in ("enabled", "maxretry", "maxmatches", "backend", "filter", "ignoreself", "ignorecommand", "logpath",
               "bantime.increment", "bantime.factor", "bantime.multipliers", "bantime.maxtime",
               "bantime.rndtime", "bantime.overalljails", "bantime.formula"):
         if o.get(k) is not None:
@@ -132,6 +132,12 @@ func TestStockJailsLikeFail2ban(t *testing.T) {
 		}
 		if v, ok := o["maxretry"]; ok && strconv.Itoa(j.MaxRetry) != v {
 			t.Errorf("%s: maxretry %d, fail2ban %s", name, j.MaxRetry, v)
+		}
+		if v, ok := o["maxmatches"]; ok && strconv.Itoa(j.MaxMatches) != v {
+			t.Errorf("%s: maxmatches %d, fail2ban %s", name, j.MaxMatches, v)
+		}
+		if j.Options["backend"] != o["backend"] {
+			t.Errorf("%s: backend %q, fail2ban %q", name, j.Options["backend"], o["backend"])
 		}
 		if j.Filter != o["filter"] {
 			t.Errorf("%s: filter %q, fail2ban %q", name, j.Filter, o["filter"])

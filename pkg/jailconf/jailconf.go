@@ -29,6 +29,9 @@
 //	ignoreip          list split on spaces, commas and newlines
 //	ignoreself        bool, default true
 //	ignorecommand     text
+//	ignorecache       key=<ip>, max-count=N (default 100), max-time=TIME (default 5m)
+//	maxmatches        int, default 0 (not set)
+//	backend           text, default "auto" (added to Options)
 //	logpath           one path a line (with an optional " head"/" tail")
 //
 // A bad value is an error naming the file and line of the option, as is a
@@ -99,6 +102,12 @@ type Jail struct {
 	// addresses (default true).
 	IgnoreSelf    bool
 	IgnoreCommand string
+	// IgnoreCache is the parsed ignorecache option (a cache of
+	// ignorecommand's answers), nil when not set.
+	IgnoreCache *IgnoreCache
+	// MaxMatches is maxmatches (failure lines kept per address), 0 when not
+	// set (jail.conf sets it to %(maxretry)s).
+	MaxMatches int
 	// LogPaths are the logpath lines (globs, possibly followed by " head"
 	// or " tail").
 	LogPaths []string
@@ -114,6 +123,14 @@ type Action struct {
 	Name string            // e.g. "iptables-multiport" (an action.d file, or NAME.py)
 	Args map[string]string // the [key=value, ...] arguments, never nil
 	Spec string            // the entry as written, after %(x)s interpolation
+}
+
+// IgnoreCache is fail2ban's ignorecache option, e.g.
+// "key=<ip>, max-count=100, max-time=5m".
+type IgnoreCache struct {
+	Key      string        // the cache key, a tag template such as "<ip>"
+	MaxCount int           // max-count, default 100
+	MaxTime  time.Duration // max-time, default 5m
 }
 
 // Increment holds the bantime.* options.
@@ -284,6 +301,32 @@ func (s *Set) build(name string) (*Jail, error) {
 		}
 	}
 	j.IgnoreCommand = o["ignorecommand"]
+	if v := strings.TrimSpace(o["ignorecache"]); v != "" {
+		_, args, err := f2bconf.ParseSpec("cache[" + v + "]")
+		if err != nil {
+			return j, s.errAt(name, "ignorecache", "ignorecache: %v", err)
+		}
+		ic := &IgnoreCache{Key: args["key"], MaxCount: 100, MaxTime: 5 * time.Minute}
+		if v, ok := args["max-count"]; ok {
+			if ic.MaxCount, err = s.parseInt(name, "ignorecache", v); err != nil {
+				return j, err
+			}
+		}
+		if v, ok := args["max-time"]; ok {
+			if ic.MaxTime, err = s.parseTime(name, "ignorecache", v); err != nil {
+				return j, err
+			}
+		}
+		j.IgnoreCache = ic
+	}
+	if v, ok := o["maxmatches"]; ok && strings.TrimSpace(v) != "" {
+		if j.MaxMatches, err = s.parseInt(name, "maxmatches", v); err != nil {
+			return j, err
+		}
+	}
+	if _, ok := o["backend"]; !ok {
+		o["backend"] = "auto"
+	}
 	for _, l := range strings.Split(o["logpath"], "\n") {
 		if l = strings.TrimSpace(l); l != "" {
 			j.LogPaths = append(j.LogPaths, l)

@@ -136,11 +136,34 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Jail{Name: "bare", Enabled: true, Filter: "bare", FilterName: "bare", FilterArgs: map[string]string{},
-		Options:  map[string]string{"enabled": "true", "fail2ban_version": Fail2banVersion, "fail2ban_confpath": "."},
+		Options:  map[string]string{"enabled": "true", "fail2ban_version": Fail2banVersion, "fail2ban_confpath": ".", "backend": "auto"},
 		MaxRetry: 3, FindTime: 10 * time.Minute, BanTime: 10 * time.Minute, Increment: Increment{Factor: 1},
 		IgnoreSelf: true, Source: "j.local:1"}
 	if !reflect.DeepEqual(j, want) {
 		t.Errorf("bare =\n%+v\nwant\n%+v", j, want)
+	}
+}
+
+// TestIgnoreCache parses ignorecache with fail2ban's defaults.
+func TestIgnoreCache(t *testing.T) {
+	conf := "[DEFAULT]\nmaxretry = 4\nmaxmatches = %(maxretry)s\n[a]\nignorecache = key=<ip>, max-count=10\n[b]\nignorecache = key=\"<F-USER>@<ip-host>\", max-time=1h\n"
+	s, err := LoadOptions("j.conf", &f2bconf.Options{FS: fstest.MapFS{"j.conf": {Data: []byte(conf)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := s.Jail("a")
+	b, _ := s.Jail("b")
+	if a == nil || b == nil {
+		t.Fatal("jails missing")
+	}
+	if *a.IgnoreCache != (IgnoreCache{Key: "<ip>", MaxCount: 10, MaxTime: 5 * time.Minute}) {
+		t.Errorf("a: %+v", *a.IgnoreCache)
+	}
+	if *b.IgnoreCache != (IgnoreCache{Key: "<F-USER>@<ip-host>", MaxCount: 100, MaxTime: time.Hour}) {
+		t.Errorf("b: %+v", *b.IgnoreCache)
+	}
+	if a.MaxMatches != 4 {
+		t.Errorf("maxmatches = %d", a.MaxMatches)
 	}
 }
 
@@ -162,6 +185,10 @@ func TestErrors(t *testing.T) {
 		{name: "bad filter", local: "[a]\nenabled = yes\nfilter = sshd[mode=x] z\n", want: `j.local:3: [a] filter "sshd[mode=x] z"`},
 		{name: "missing reference", local: "[a]\nenabled = yes\nlogpath = %(nope)s\n", want: `j.local:3: [a] logpath: no option "nope"`},
 		{name: "syntax", local: "[a]\nenabled = yes\n[b\n", want: `j.local:3: missing ]`},
+		{name: "bad ignorecache", local: "[a]\nenabled = yes\nignorecache = key=<ip>, max-count=many\n", want: `j.local:3: [a] ignorecache: not an integer: "many"`},
+		{name: "bad ignorecache time", local: "[a]\nenabled = yes\nignorecache = key=<ip>, max-time=later\n", want: `j.local:3: [a] ignorecache: invalid time "later"`},
+		{name: "bad ignorecache syntax", local: "[a]\nenabled = yes\nignorecache = key <ip>\n", want: `j.local:3: [a] ignorecache: expected option`},
+		{name: "bad maxmatches", local: "[a]\nenabled = yes\nmaxretry = 3\nmaxmatches = %(maxretry)s.5\n", want: `j.local:4: [a] maxmatches: not an integer: "3.5"`},
 		{name: "disabled jail", local: "[a]\nmaxretry = lots\n[b]\nenabled = true\n", jail: "a", loadOK: true, want: `j.local:2: [a] maxretry: not an integer`},
 		{name: "no such jail", local: "[a]\n[b]\n", jail: "c", loadOK: true, want: `j.local: no jail "c" (jails: a, b)`},
 	}

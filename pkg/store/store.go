@@ -497,26 +497,10 @@ func (s *Store) close() error {
 func AppendRecord(b []byte, r *bans.Record) []byte {
 	b = append(b, `{"k":"`...)
 	b = append(b, r.Kind, '"')
-	str := func(k, v string) {
-		if v != "" {
-			b = append(b, ',', '"')
-			b = append(b, k...)
-			b = append(b, '"', ':')
-			b = event.AppendString(b, v)
-		}
-	}
-	num := func(k string, v int64) {
-		if v != 0 {
-			b = append(b, ',', '"')
-			b = append(b, k...)
-			b = append(b, '"', ':')
-			b = strconv.AppendInt(b, v, 10)
-		}
-	}
-	str("j", r.Jail)
-	str("i", r.ID)
-	num("s", r.Seen)
-	num("n", r.Lineno)
+	b = appendStr(b, `,"j":`, r.Jail)
+	b = appendStr(b, `,"i":`, r.ID)
+	b = appendNum(b, `,"s":`, r.Seen)
+	b = appendNum(b, `,"n":`, r.Lineno)
 	// A window record omits L when it equals s, and F when it equals L.
 	last, first := r.Last, r.First
 	if r.Kind == bans.RecTicket {
@@ -527,19 +511,19 @@ func AppendRecord(b []byte, r *bans.Record) []byte {
 			last = 0
 		}
 	}
-	num("F", first)
-	num("L", last)
-	num("r", r.Retry)
-	num("f", r.Fails)
-	str("ip", r.IP)
-	num("st", r.Start)
-	num("e", r.End)
-	num("bt", r.Bantime)
-	num("c", r.Count)
+	b = appendNum(b, `,"F":`, first)
+	b = appendNum(b, `,"L":`, last)
+	b = appendNum(b, `,"r":`, r.Retry)
+	b = appendNum(b, `,"f":`, r.Fails)
+	b = appendStr(b, `,"ip":`, r.IP)
+	b = appendNum(b, `,"st":`, r.Start)
+	b = appendNum(b, `,"e":`, r.End)
+	b = appendNum(b, `,"bt":`, r.Bantime)
+	b = appendNum(b, `,"c":`, r.Count)
 	if r.Extend {
 		b = append(b, `,"x":true`...)
 	}
-	num("tm", r.Time)
+	b = appendNum(b, `,"tm":`, r.Time)
 	if len(r.Keys) > 0 {
 		b = append(b, `,"keys":[`...)
 		for i, k := range r.Keys {
@@ -548,19 +532,49 @@ func AppendRecord(b []byte, r *bans.Record) []byte {
 			}
 			b = append(b, `{"i":`...)
 			b = event.AppendString(b, k.ID)
-			if k.Lineno != 0 {
-				b = append(b, `,"n":`...)
-				b = strconv.AppendInt(b, k.Lineno, 10)
-			}
+			b = appendNum(b, `,"n":`, k.Lineno)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
 	}
-	num("now", r.Now)
-	num("next", r.Next)
-	num("seq", r.Seq)
-	str("why", r.Reason)
+	b = appendNum(b, `,"now":`, r.Now)
+	b = appendNum(b, `,"next":`, r.Next)
+	b = appendNum(b, `,"seq":`, r.Seq)
+	b = appendStr(b, `,"why":`, r.Reason)
 	return append(b, '}')
+}
+
+// appendStr appends key and v as a JSON string, unless v is empty.
+func appendStr(b []byte, key, v string) []byte {
+	if v == "" {
+		return b
+	}
+	b = append(b, key...)
+	if plain(v) {
+		b = append(b, '"')
+		b = append(b, v...)
+		return append(b, '"')
+	}
+	return event.AppendString(b, v)
+}
+
+// plain reports whether s needs no JSON escaping.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// appendNum appends key and v, unless v is 0.
+func appendNum(b []byte, key string, v int64) []byte {
+	if v == 0 {
+		return b
+	}
+	b = append(b, key...)
+	return strconv.AppendInt(b, v, 10)
 }
 
 type wire struct {

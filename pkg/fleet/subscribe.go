@@ -3,7 +3,6 @@ package fleet
 import (
 	"context"
 	"errors"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -116,23 +115,26 @@ func sleep(ctx context.Context, d time.Duration) {
 }
 
 // catchUp delivers what was published while this host was not reading: the
-// stream after the last entry read when the stream still holds it, else the
-// running bans.
+// stream after the last entry read when the stream still holds that entry,
+// else the running bans.
 func (f *Fleet) catchUp(ctx context.Context, ch chan<- *event.Event) error {
 	f.mu.Lock()
 	last := f.lastID
 	f.mu.Unlock()
 	if last != "" {
-		var first []redis.XMessage
+		// The stream still holding the last entry read means nothing after
+		// it was trimmed or lost (a Redis restart without its data, whose
+		// new entries could even get smaller ids).
+		var here []redis.XMessage
 		err := f.do(ctx, func(ctx context.Context) error {
 			var err error
-			first, err = f.client.XRangeN(ctx, f.keys.stream(), "-", "+", 1).Result()
+			here, err = f.client.XRangeN(ctx, f.keys.stream(), last, last, 1).Result()
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		if len(first) == 0 || !idLess(last, first[0].ID) {
+		if len(here) == 1 {
 			return nil // XREAD from last gets everything after it
 		}
 	}
@@ -249,24 +251,4 @@ func (f *Fleet) setLastID(id string) {
 	f.mu.Lock()
 	f.lastID = id
 	f.mu.Unlock()
-}
-
-// idLess compares two stream IDs ("ms-seq").
-func idLess(a, b string) bool {
-	am, as := splitID(a)
-	bm, bs := splitID(b)
-	if am != bm {
-		return am < bm
-	}
-	return as < bs
-}
-
-func splitID(id string) (uint64, uint64) {
-	ms, seq, _ := strings.Cut(id, "-")
-	m, err := strconv.ParseUint(ms, 10, 64)
-	if err != nil {
-		return math.MaxUint64, math.MaxUint64
-	}
-	s, _ := strconv.ParseUint(seq, 10, 64)
-	return m, s
 }

@@ -13,10 +13,15 @@
 //
 //	apache-auth       mode=normal|aggressive, logging=logfile|syslog|all
 //	apache-badbots    badbots (list of agents), badbotscustom
+//	apache-nohome     logging
+//	apache-noscript   script, logging
+//	apache-overflows  logging
 //	courier-auth      -
 //	dovecot           mode=normal|aggressive
 //	dropbear          -
 //	exim              mode=normal|aggressive
+//	gitlab            -
+//	grafana           datepattern
 //	mysqld-auth       -
 //	named-refused     _daemon, _category
 //	nginx-bad-request -
@@ -34,6 +39,7 @@
 //	                  publickey=nofail|invalid|any|ignore
 //	traefik-auth      mode=normal|ddos|aggressive, req-method
 //	vsftpd            -
+//	webmin-auth       -
 //
 // Every filter that includes common.conf also takes logtype=file|short|
 // journal|rfc5424. The include-only files are common.conf (the syslog

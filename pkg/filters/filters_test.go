@@ -76,6 +76,7 @@ var options = map[string][]map[string]string{
 	"named-refused":   {{"_category": "security"}},
 	"pam-generic":     {{"_ttys_re": "ssh"}},
 	"recidive":        {{"_jailname": "repeat"}},
+	"apache-noscript": {{"script": `/\S*\.php`}, {"logging": "all"}},
 	"traefik-auth":    {{"mode": "normal"}, {"mode": "ddos"}, {"mode": "aggressive"}, {"req-method": "POST"}},
 }
 
@@ -239,6 +240,12 @@ var hostile = map[string]string{
 	"apache-badbots":    `192.0.2.1 - - [14/Aug/2005:09:20:01 +0200] "GET / HTTP/1.1" 200 5 "` + strings.Repeat(`\" "`, 10000) + `" "x`,
 	"apache-auth2":      "[Sun Aug 14 11:10:01 2005] [error] [client 192.0.2.1] Authorization of user " + strings.Repeat("x to access y ", 5000) + "z",
 	"dovecot2":          "Aug 14 07:20:01 mx dovecot: imap-login: Disconnected" + strings.Repeat(": a", 20000) + " (x",
+	"apache-noscript":   "[Sun Aug 14 11:20:01 2005] [error] [client 192.0.2.1] script '" + strings.Repeat("/x.php' not found or ", 3000) + "z",
+	"apache-overflows":  "[Sun Aug 14 11:30:01 2005] [error] [client 192.0.2.1] " + strings.Repeat("request failed: ", 4000) + "z",
+	"apache-nohome":     "[Sun Aug 14 11:40:01 2005] [error] [client 192.0.2.1] File does not exist: " + strings.Repeat("/x", 30000),
+	"webmin-auth":       "Aug 14 00:20:01 srv webmin[3001]: Invalid login as x" + strings.Repeat(" from 192.0.2.1", 4000) + " y",
+	"gitlab":            "2005-08-14T10:00:01Z: Failed Login: username=x" + strings.Repeat(" ip=192.0.2.1", 5000) + " y",
+	"grafana":           `t=2005-08-14T10:10:01+0200 msg="Invalid username or password" ` + strings.Repeat(`a="\" b=c d=\"" e=f=g `, 3000) + `remote_addr="`,
 	"courier-auth":      "Aug 14 08:10:01 mx imapd: LOGIN FAILED, user=x" + strings.Repeat(", a=1", 10000) + ", ip=[zz",
 	"dropbear":          "Aug 14 00:40:01 rtr dropbear[812]: Login attempt for nonexistent user '" + strings.Repeat("x' from 192.0.2.1:22 '", 3000) + "z",
 	"nginx-bad-request": `192.0.2.1 - - [14/Aug/2005:00:50:01 +0200] "` + strings.Repeat(`\" 400 "`, 6000) + "z",

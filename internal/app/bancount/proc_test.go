@@ -511,3 +511,36 @@ func TestBanLogReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestBadInputBytes: a huge line, a NUL byte and broken UTF-8 are reported
+// with their line numbers and skipped; the stream goes on and the good
+// events still ban.
+func TestBadInputBytes(t *testing.T) {
+	huge := `{"time":"2026-11-21T10:00:00Z","jail":"sshd","host":"` + strings.Repeat("x", 2<<20) + `"}`
+	in := strings.Join([]string{
+		failure(0, "sshd", "198.51.100.20", 1),
+		huge,
+		"{\"time\":\"2026-11-21T10:00:01Z\",\"jail\":\"sshd\",\x00\"ip\":\"198.51.100.20\"}",
+		"{\"time\":\"2026-11-21T10:00:02Z\",\"jail\":\"sshd\",\"host\":\"\xff\xfe-bad-utf8\"}",
+		failure(3, "sshd", "198.51.100.20", 5),
+	}, "\n") + "\n"
+	cmd := exec.Command(binary, "--ignoreself=false", "--clock", "log", "--state", "none", "--socket", "none", "--maxretry", "2")
+	cmd.Stdin = strings.NewReader(in)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v: %s", err, errb.String())
+	}
+	if !strings.Contains(out.String(), `"action":"ban"`) || !strings.Contains(out.String(), `"ip":"198.51.100.20"`) {
+		t.Errorf("no ban after the bad lines: %q", out.String())
+	}
+	for _, want := range []string{"bancount: stdin:2: line longer than", "bancount: stdin:3: "} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("stderr lacks %q: %s", want, errb.String())
+		}
+	}
+	// The broken UTF-8 id is an id like any other (written as U+FFFD), not a crash.
+	if strings.Count(out.String(), "\n") != 1 {
+		t.Errorf("output: %q", out.String())
+	}
+}

@@ -50,6 +50,8 @@ func Params(dir string) testscript.Params {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("TZ", "UTC")
 			env.Setenv("BANPIPE_TEST", "1")
+			// Race-built subprocesses otherwise sleep 1 s at exit.
+			env.Setenv("GORACE", "atexit_sleep_ms=0")
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/banpipe/banpipe/pkg/event"
 	"github.com/banpipe/banpipe/pkg/fleet"
@@ -753,5 +756,72 @@ func TestMaxSkew(t *testing.T) {
 		if err != nil || d.Ban != tc.ban {
 			t.Errorf("max skew %v: %+v, %v: want ban %v", tc.skew, d, err, tc.ban)
 		}
+	}
+}
+
+// Nothing leaks: once tickets, bans and ban counts are over, only the stream
+// and the ban set remain (and the ban set is trimmed by the next publish);
+// a published ban's count expires too.
+func TestKeysExpire(t *testing.T) {
+	srv := fleettest.Start(t)
+	ctx := context.Background()
+	a := dial(t, srv.URL(), "web1", func(c *fleet.Config) { c.Forget = 200 * time.Millisecond })
+	w := fleet.Window{MaxRetry: 2, FindTime: 200 * time.Millisecond, BanTime: 300 * time.Millisecond}
+	now := time.Now()
+	if _, err := a.Failure(ctx, "sshd", "192.0.2.100", now, w); err != nil { // a ticket only
+		t.Fatal(err)
+	}
+	for range 2 { // a ban
+		if _, err := a.Failure(ctx, "sshd", "192.0.2.101", now, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Publish(ctx, ban("sshd", "192.0.2.101", now, 300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	keys := func() []string {
+		c := redisClient(t, srv)
+		ks, err := c.Keys(ctx, "*").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(ks)
+		return ks
+	}
+	if ks := keys(); len(ks) != 5 {
+		t.Fatalf("keys while running: %q, want ticket, ban, count, ban set, stream", ks)
+	}
+	time.Sleep(3 * time.Second) // ticket: 200 ms + 1 s slack; ban: 300 ms + 1 s; count: 3*300 ms + 200 ms
+	if err := a.Publish(ctx, ban("sshd", "192.0.2.102", time.Now(), time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"banpipe:b:{sshd 192.0.2.102}", "banpipe:bans", "banpipe:banz", "banpipe:n:{sshd 192.0.2.102}"}
+	if ks := keys(); !slices.Equal(ks, want) {
+		t.Fatalf("keys after expiry: %q, want %q", ks, want)
+	}
+	n, err := redisClient(t, srv).ZCard(ctx, "banpipe:banz").Result()
+	if err != nil || n != 1 {
+		t.Errorf("ban set holds %d, %v: want only the running ban", n, err)
+	}
+}
+
+func redisClient(t *testing.T, srv *fleettest.Server) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// A ban published without a decision (manual, or decided locally) leaves a
+// ban count that expires 3 bantimes plus Forget after the ban's start.
+func TestPublishedCountExpires(t *testing.T) {
+	srv := fleettest.Start(t)
+	ctx := context.Background()
+	a := dial(t, srv.URL(), "web1", func(c *fleet.Config) { c.Forget = time.Minute })
+	if err := a.Publish(ctx, ban("sshd", "192.0.2.110", time.Now(), time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	ttl, err := redisClient(t, srv).PTTL(ctx, "banpipe:n:{sshd 192.0.2.110}").Result()
+	if err != nil || ttl < 3*time.Hour || ttl > 3*time.Hour+time.Minute {
+		t.Fatalf("count ttl %v, %v: want 3 h + 1 min", ttl, err)
 	}
 }

@@ -47,7 +47,8 @@ if ARGV[1] == 'ban' then
 	local ttl = redis.call('PTTL', KEYS[4])
 	if bt == -1 then
 		redis.call('PERSIST', KEYS[4])
-	elseif ttl ~= -1 then
+	elseif ttl ~= -1 or not n[1] then
+		-- (no expiry on a key that existed: kept by a permanent ban)
 		local keep = start + 3 * math.max(bt, 0) * 1000 + forget - now
 		if keep > ttl then redis.call('PEXPIRE', KEYS[4], keep) end
 	end

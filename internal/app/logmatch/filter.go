@@ -61,13 +61,14 @@ func resolveSpec(spec, dir string) (file string, fsys fs.FS, name string, args m
 		"logmatch --list-filters lists the built-in filters")
 }
 
-// loadFilter reads the filter of spec.
-func loadFilter(spec, dir string) (*filter.Definition, error) {
+// loadFilter reads the filter of spec; autoLogType is fail2ban's automatic
+// logtype ("journal" for journal input), "" for none.
+func loadFilter(spec, dir, autoLogType string) (*filter.Definition, error) {
 	file, fsys, name, args, err := resolveSpec(spec, dir)
 	if err != nil {
 		return nil, err
 	}
-	def, err := filter.Load(file, args, &filter.LoadOptions{FS: fsys, Name: name})
+	def, err := filter.Load(file, args, &filter.LoadOptions{FS: fsys, Name: name, AutoLogType: autoLogType})
 	if err != nil {
 		if fsys != nil {
 			return nil, clirun.Config(fmt.Errorf("built-in %w", err))
@@ -106,7 +107,7 @@ var jailOptions = []string{"enabled", "backend", "maxretry", "maxmatches", "find
 // (default: filter.d beside the configuration) then among the built-in
 // filters, with the jail's options for interpolation and logtype from its
 // backend. It also returns the jail's logtimezone.
-func jailDefinition(conf, jail, dir string) (*filter.Definition, string, error) {
+func jailDefinition(conf, jail, dir, input string) (*filter.Definition, string, error) {
 	set, err := jailconf.Load(conf)
 	if err != nil {
 		return nil, "", clirun.Config(err)
@@ -132,7 +133,7 @@ func jailDefinition(conf, jail, dir string) (*filter.Definition, string, error) 
 		}
 	}
 	auto := "file"
-	if strings.HasPrefix(j.Options["backend"], "systemd") {
+	if strings.HasPrefix(j.Options["backend"], "systemd") || input == "journal-json" {
 		auto = "journal"
 	}
 	def, err := filter.Load(file, j.FilterArgs, &filter.LoadOptions{FS: fsys, Name: name, Vars: vars, AutoLogType: auto})

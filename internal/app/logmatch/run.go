@@ -160,13 +160,17 @@ func definition(c *cli.Context, input string) (*filter.Definition, string, strin
 		if c.String("filter") != "" {
 			return nil, "", "", clirun.Usagef("--config takes the filter from the jail: give -f/--filter or --config, not both")
 		}
-		d, z, err := jailDefinition(c.String("config"), jail, c.String("filter-dir"))
+		d, z, err := jailDefinition(c.String("config"), jail, c.String("filter-dir"), input)
 		if err != nil {
 			return nil, "", "", err
 		}
 		def, zone = d, z
 	case c.String("filter") != "":
-		d, err := loadFilter(c.String("filter"), c.String("filter-dir"))
+		auto := ""
+		if input == "journal-json" {
+			auto = "journal" // as fail2ban's systemd backend
+		}
+		d, err := loadFilter(c.String("filter"), c.String("filter-dir"), auto)
 		if err != nil {
 			return nil, "", "", err
 		}
@@ -187,10 +191,6 @@ func definition(c *cli.Context, input string) (*filter.Definition, string, strin
 			return nil, "", "", clirun.Usagef("--maxlines must be at least 1")
 		}
 		def.MaxLines = c.Int("maxlines")
-	}
-	if input == "journal-json" && def.LogType == "" {
-		// fail2ban's systemd backend makes logtype journal
-		def.LogType = "journal"
 	}
 	if jail == "" {
 		jail = nameOr(def.Name, "logmatch")

@@ -151,7 +151,8 @@ if running then
 end
 c = c + 1
 redis.call('HSET', KEYS[3], 'c', c, 't', L)
-redis.call('PEXPIRE', KEYS[3], forget)
+local nttl = redis.call('PTTL', KEYS[3])
+if nttl >= 0 and nttl < forget or not n[1] then redis.call('PEXPIRE', KEYS[3], forget) end
 redis.call('DEL', KEYS[2])
 if u == -1 or u > t then
 	redis.call('HSET', KEYS[2], 'u', u, 'l', now + lease, 'f', f, 'r', r, 'L', L)

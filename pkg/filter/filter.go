@@ -36,8 +36,12 @@
 // the strings one of which every match of a failregex must contain skips
 // that failregex (and a line no failregex can match skips the prefregex).
 // Lines are decoded to runes once, invalid UTF-8 as Python decodes it (one
-// U+FFFD per maximal invalid sequence). A regex that outlives its match
-// timeout is reported as a *TimeoutError for that line; the state is kept.
+// U+FFFD per maximal invalid sequence), and matched without allocation
+// (regexp2 v2 match views); strings are made only for a failregex match.
+// A regex that outlives its match timeout is reported as a *TimeoutError
+// for that line, and a panic as an error; the state is kept and the stream
+// goes on. A Filter never resolves host names itself: usedns yes and warn
+// go through a DNSCache (1000 names, five minutes, bounded look-ups).
 package filter
 
 import (

@@ -497,12 +497,16 @@ func (c *Config) get(section, key string, vars map[string]string) (string, error
 			sec, opt := m[1], strings.ToLower(m[2])
 			switch strings.ToLower(sec) {
 			case "known":
+				// As fail2ban's get_ex: the value before the override, else
+				// the section's own value, both without vars (a var of the
+				// same name, e.g. an action argument chain="<known/chain>",
+				// is what known/ looks past).
 				if kn, ok := c.known[section]; ok {
 					if v, ok := kn.vals[opt]; ok {
-						return c.interpolate(section, lkey, v.raw, v.file, v.line, vars)
+						return c.interpolate(section, lkey, v.raw, v.file, v.line, nil)
 					}
 				}
-				return c.get(section, opt, vars)
+				return c.get(section, opt, nil)
 			case "default":
 				return c.get("DEFAULT", opt, nil)
 			default:

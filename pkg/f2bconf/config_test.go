@@ -346,3 +346,28 @@ func TestConcurrentGet(t *testing.T) {
 		<-done
 	}
 }
+
+// TestCombineKnownArgument: an action argument chain="<known/chain>" (what
+// jail.conf's action_mw passes to sendmail-whois, whose [Init] has no
+// chain) stays as it is, as in fail2ban, instead of resolving known/chain
+// to the argument itself; where [Init] sets chain, <known/chain> is that.
+func TestCombineKnownArgument(t *testing.T) {
+	for _, tc := range []struct{ file, want string }{
+		{"[Definition]\nactionban = mail <chain>\n", "mail <known/chain>"},
+		{"[Definition]\nactionban = iptables -I <chain>\n[Init]\nchain = INPUT\n", "iptables -I INPUT"},
+	} {
+		c, err := Read("/a.conf", &Options{FS: fstest.MapFS{"a.conf": {Data: []byte(tc.file)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := map[string]string{"chain": "<known/chain>"}
+		m, err := c.Combine(ActionKeys, false, args, args, TagOptions{})
+		if err != nil {
+			t.Errorf("%q: %v", tc.file, err)
+			continue
+		}
+		if m["actionban"] != tc.want {
+			t.Errorf("%q: actionban = %q, want %q", tc.file, m["actionban"], tc.want)
+		}
+	}
+}

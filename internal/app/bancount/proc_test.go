@@ -22,7 +22,7 @@ import (
 	"github.com/banpipe/banpipe/pkg/store"
 )
 
-var binary string
+var binary, fwbanBinary string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "bancount-test")
@@ -34,6 +34,11 @@ func TestMain(m *testing.M) {
 	out, err := exec.Command("go", "build", "-o", binary, "github.com/banpipe/banpipe/cmd/bancount").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	fwbanBinary = filepath.Join(dir, "fwban")
+	if out, err := exec.Command("go", "build", "-o", fwbanBinary, "github.com/banpipe/banpipe/cmd/fwban").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build fwban: %v\n%s", err, out)
 		os.Exit(1)
 	}
 	code := m.Run()

@@ -14,10 +14,11 @@ func ExampleList_Ignored() {
 	}
 	for _, s := range []string{"::ffff:192.0.2.7", "198.51.100.1", "127.0.0.1"} {
 		a := netip.MustParseAddr(s)
-		fmt.Println(l.Ignored(s, a, true))
+		ok, rule := l.Ignored(s, a, true)
+		fmt.Printf("%s: %v %q\n", s, ok, rule)
 	}
 	// Output:
-	// true ip
-	// false
-	// true loopback
+	// ::ffff:192.0.2.7: true "ip"
+	// 198.51.100.1: false ""
+	// 127.0.0.1: true "loopback"
 }

@@ -83,3 +83,20 @@ func BenchmarkFindAuthLog(b *testing.B) {
 	}
 	b.ReportMetric(float64(cpuNow()-c0)/float64(b.N), "cpu-ns/op")
 }
+
+// BenchmarkFindLongNoDate is the worst case: a long line without a date,
+// searched by every template.
+func BenchmarkFindLongNoDate(b *testing.B) {
+	line := strings.Repeat("lorem ipsum dolor sit amet 12 34:5 ", 64<<10/35)
+	d, err := New(Options{Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), Location: time.UTC})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(line)))
+	for i := 0; i < b.N; i++ {
+		if _, _, _, ok := d.Find(line); ok {
+			b.Fatal("date found")
+		}
+	}
+}

@@ -45,6 +45,15 @@ const (
 	nOptFrac                   // (?:[seps](?P<f>[0-9]{1,6}))?
 	nOptZone                   // (?:\s*(?P<z>...))? or (?: (?P<z>...))?
 	nEndLook                   // (?=\b|\W|$)
+	nY2                        // (?P<y>\d{2})
+	nYearOrY2                  // (?:%ExY|(?P<y>\d{2}))
+	nOptZoneName               // (?:(?P<Z>Z|[A-Z]{3,5}) )?
+	nOptZoneSp                 // (?:(?P<z>...) )?
+	nEpochStart                // (?:^|(?<=^\[)|(?<=\baudit\())
+	nDigits1011                // \d{10,11}
+	nWordB                     // \b
+	nOptDotDigits              // (?:\.\d{3,6})?
+	nHex24                     // @[0-9a-f]{24}
 )
 
 type item struct {
@@ -108,11 +117,141 @@ var (
 	dayWords   = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
 )
 
-// The template regexes with a fast path, %ExY written as <Y>.
+// part is a piece of a template regex and the nodes that match it.
+type part struct {
+	re    string
+	nodes []node
+}
+
+func pt(re string, nodes ...node) part { return part{re, nodes} }
+func lit(c string) part {
+	ns := make([]node, len(c))
+	for i := range c {
+		ns[i] = node{kind: nLit, c: c[i]}
+	}
+	return part{c, ns}
+}
+
+const zoneRE = `Z|UTC|GMT|[+-][01]\d(?::?\d{2})?`
+
+var (
+	pD      = pt(`(?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])`, withKey(tok(tokD...), keyd))
+	pExd    = pt(`(?P<d>[1-2]\d|0[1-9]|3[0-1])`, withKey(tok(tokExd...), keyd))
+	pMo     = pt(`(?P<m>0?[1-9]|1[0-2])`, withKey(tok(tokM...), keym))
+	pExm    = pt(`(?P<m>0[1-9]|1[0-2])`, withKey(tok(tokExm...), keym))
+	pH      = pt(`(?P<H>[0-1]?\d|2[0-3])`, withKey(tok(tokH...), keyH))
+	pExH    = pt(`(?P<H>[0-1]\d|2[0-3])`, withKey(tok(tokExH...), keyH))
+	pK      = pt(` ?(?P<H>[0-2]?\d)`, node{kind: nOptLit, c: ' '}, withKey(tok(tokK...), keyH))
+	pI      = pt(`(?P<I>1[0-2]|0[1-9]|[1-9])`, withKey(tok(tokI...), keyI))
+	pMi     = pt(`(?P<M>[0-5]?\d)`, withKey(tok(tokMi...), keyM))
+	pExM    = pt(`(?P<M>[0-5]\d)`, withKey(tok(tokExM...), keyM))
+	pS      = pt(`(?P<S>[0-5]?\d|6[0-1])`, withKey(tok(tokS...), keyS))
+	pExS    = pt(`(?P<S>[0-5]\d|6[0-1])`, withKey(tok(tokExS...), keyS))
+	pF      = pt(`(?:\.(?P<f>[0-9]{1,6}))?`, node{kind: nOptFrac, key: keyf, set: "."})
+	pFc     = pt(`(?:[.,](?P<f>[0-9]{1,6}))?`, node{kind: nOptFrac, key: keyf, set: ".,"})
+	pY      = pt(`<Y>`, node{kind: nYear, key: keyY})
+	pOptY   = pt(`(?: <Y>)?`, node{kind: nOptYear, key: keyY})
+	pYy     = pt(`(?:<Y>|(?P<y>\d{2}))`, node{kind: nYearOrY2})
+	py2     = pt(`(?P<y>\d{2})`, node{kind: nY2, key: keyy})
+	pA      = pt(`(?:(?P<a>mon|tue|wed|thu|fri|sat|sun) )?`, node{kind: nOptWord, key: keya, words: dayWords})
+	pB      = pt(`(?P<b>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)`, node{kind: nWord, key: keyb, words: monthWords})
+	pP      = pt(`(?P<p>am|pm)`, node{kind: nWord, key: keyp, words: []string{"am", "pm"}})
+	pSep3   = pt(`(?P<_sep>[-/.])`, node{kind: nSep, set: "-/."})
+	pSep2   = pt(`(?P<_sep>[-/])`, node{kind: nSep, set: "-/"})
+	pBack   = pt(`(?P=_sep)`, node{kind: nBackref})
+	pTS     = pt(`(?:T|  ?)`, node{kind: nTOrSpaces})
+	pZs     = pt(`(?:\s*(?P<z>`+zoneRE+`))?`, node{kind: nOptZone, key: keyz, anyWS: true})
+	pZ1     = pt(`(?: (?P<z>`+zoneRE+`))?`, node{kind: nOptZone, key: keyz})
+	pZname  = pt(`(?:(?P<Z>Z|[A-Z]{3,5}) )?`, node{kind: nOptZoneName, key: keyZ})
+	pZoff   = pt(`(?:(?P<z>`+zoneRE+`) )?`, node{kind: nOptZoneSp, key: keyz})
+	pSpOpt  = pt(`  ?`, node{kind: nLit, c: ' '}, node{kind: nOptLit, c: ' '})
+	pColSp  = pt(`[ :]?`, node{kind: nOptClass, set: " :"})
+	pColon  = lit(":")
+	pSpace  = lit(" ")
+	pLineBg = pt(`^(?:\W{0,2})?(`, node{kind: nBOL}, node{kind: nNonWord02}, node{kind: nGroupBeg})
+	pWordBg = pt(`(?=^|\b|\W)(`, node{kind: nStartLook}, node{kind: nGroupBeg})
+	pCaret  = pt(`^(`, node{kind: nBOL}, node{kind: nGroupBeg})
+	pOpen   = pt(`(`, node{kind: nGroupBeg})
+	pEnd    = pt(`)(?=\b|\W|$)`, node{kind: nGroupEnd}, node{kind: nEndLook})
+)
+
+var (
+	tokExd = [][]item{{it("12", false), it(digits, false)}, {it("0", false), it("123456789", false)}, {it("3", false), it("01", false)}}
+	tokExm = [][]item{{it("0", false), it("123456789", false)}, {it("1", false), it("012", false)}}
+	tokExH = [][]item{{it("01", false), it(digits, false)}, {it("2", false), it("0123", false)}}
+	tokExM = [][]item{{it("012345", false), it(digits, false)}}
+	tokExS = [][]item{{it("012345", false), it(digits, false)}, {it("6", false), it("01", false)}}
+	tokI   = [][]item{{it("1", false), it("012", false)}, {it("0", false), it("123456789", false)}, {it("123456789", false)}}
+)
+
+func seq(parts ...part) []part { return parts }
+
+// shapes builds the fast matchers of fail2ban's default templates, keyed
+// by the template regex with %ExY written as <Y>.
+func shapes() map[string][]node {
+	iso := seq(pY, pSep3, pMo, pBack, pD, pTS, pH, pColon, pMi, pColon, pS, pFc, pZs)
+	syslog := seq(pA, pB, pSpace, pD, pSpace, pK, pColon, pMi, pColon, pS, pF, pOptY)
+	bodies := []struct {
+		ci      bool
+		parts   []part
+		anchors []part
+	}{
+		{false, iso, []part{pLineBg, pWordBg}},
+		{true, syslog, []part{pLineBg, pWordBg}},
+		{true, seq(pA, pB, pSpace, pD, pSpace, pY, pSpace, pK, pColon, pMi, pColon, pS, pF), []part{pLineBg, pWordBg}},
+		{false, seq(pD, pSep2, pMo, pBack, pYy, pSpace, pK, pColon, pMi, pColon, pS), []part{pLineBg, pWordBg}},
+		{true, seq(pD, pSep2, pB, pBack, pY, pColSp, pH, pColon, pMi, pColon, pS, pF, pZ1), []part{pLineBg, pWordBg}},
+		{false, seq(pMo, lit("/"), pD, lit("/"), pY, pColon, pH, pColon, pMi, pColon, pS), []part{pLineBg, pWordBg}},
+		{false, seq(pMo, lit("-"), pD, lit("-"), pY, pSpace, pK, pColon, pMi, pColon, pS, pF), []part{pLineBg, pWordBg}},
+		{false, seq(pH, pColon, pMi, pColon, pS), []part{pLineBg}},
+		{false, seq(lit("<"), pMo, lit("/"), pD, lit("/"), py2, lit("@"), pH, pColon, pMi, pColon, pS, lit(">")), []part{pCaret}},
+		{false, seq(py2, pExm, pExd, pSpOpt, pH, pColon, pMi, pColon, pS), []part{pLineBg, pWordBg}},
+		{true, seq(pB, pSpace, pD, lit(", "), pY, pSpace, pI, pColon, pMi, pColon, pS, pSpace, pP), []part{pLineBg, pWordBg}},
+		{true, seq(pB, lit("-"), pD, lit("-"), py2, pSpace, pK, pColon, pMi, pColon, pS), []part{pCaret}},
+		{false, seq(pY, pExm, pExd, pTS, pExH, pExM, pExS, pFc, pZs), []part{pLineBg, pWordBg}},
+		{true, append(seq(pZname), syslog...), []part{pLineBg, pWordBg}},
+		{true, append(seq(pZoff), syslog...), []part{pLineBg, pWordBg}},
+		{false, seq(pt(`(?P<square>(?<=^\[))?\d{10,11}\b(?:\.\d{3,6})?)(?(square)(?=\]))(?=\b|\W|$)`, epochNodes...)), []part{pt(`^(?:\W{0,2})?(`, node{kind: nBOL}, node{kind: nNonWord02}, node{kind: nGroupBeg})}},
+		{false, seq(pt(`(?:^|(?P<square>(?<=^\[))|(?P<selinux>(?<=\baudit\()))\d{10,11}\b(?:\.\d{3,6})?)(?:(?(selinux)(?=:\d+\)))|(?(square)(?=\])))(?=\b|\W|$)`, append([]node{{kind: nEpochStart}}, epochNodes...)...)), []part{pOpen}},
+		{false, seq(pt(`@[0-9a-f]{24}`, node{kind: nHex24})), []part{pLineBg, pOpen}},
+	}
+	out := map[string][]node{}
+	for _, b := range bodies {
+		for _, a := range b.anchors {
+			re, nodes := a.re, append([]node(nil), a.nodes...)
+			for _, p := range b.parts {
+				re += p.re
+				nodes = append(nodes, p.nodes...)
+			}
+			if nodes[len(nodes)-1].kind != nEndLook {
+				re += pEnd.re
+				nodes = append(nodes, pEnd.nodes...)
+			}
+			if b.ci {
+				re = `(?iu)` + re
+				for i := range nodes {
+					nodes[i].ci = true
+				}
+			}
+			out[re] = nodes
+		}
+	}
+	return out
+}
+
+// epochNodes match \d{10,11}\b(?:\.\d{3,6})? and close group 1; the
+// square-bracket and audit conditions of fail2ban's epoch regexes never
+// reject a match (their conditionals always have an empty way out).
+var epochNodes = []node{
+	{kind: nDigits1011}, {kind: nWordB}, {kind: nOptDotDigits}, {kind: nGroupEnd}, {kind: nEndLook},
+}
+
+var fastShapes = shapes()
+
+// The two shapes with a happy path.
 const (
 	reSyslogLB = `(?iu)^(?:\W{0,2})?((?:(?P<a>mon|tue|wed|thu|fri|sat|sun) )?(?P<b>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec) (?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])  ?(?P<H>[0-2]?\d):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1])(?:\.(?P<f>[0-9]{1,6}))?(?: <Y>)?)(?=\b|\W|$)`
 	reISOLB    = `^(?:\W{0,2})?(<Y>(?P<_sep>[-/.])(?P<m>0?[1-9]|1[0-2])(?P=_sep)(?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])(?:T|  ?)(?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1])(?:[.,](?P<f>[0-9]{1,6}))?(?:\s*(?P<z>Z|UTC|GMT|[+-][01]\d(?::?\d{2})?))?)(?=\b|\W|$)`
-	reApache   = `(?iu)(?=^|\b|\W)((?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])(?P<_sep>[-/])(?P<b>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?P=_sep)<Y>[ :]?(?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1])(?:\.(?P<f>[0-9]{1,6}))?(?: (?P<z>Z|UTC|GMT|[+-][01]\d(?::?\d{2})?))?)(?=\b|\W|$)`
 )
 
 var happyPaths = map[string]func(p *fastPattern, s string) (match, bool){
@@ -120,79 +259,28 @@ var happyPaths = map[string]func(p *fastPattern, s string) (match, bool){
 	reISOLB:    (*fastPattern).happyISO,
 }
 
-var fastShapes = map[string]func() ([]node, bool){
-	reSyslogLB: func() ([]node, bool) {
-		return []node{
-			{kind: nBOL}, {kind: nNonWord02}, {kind: nGroupBeg},
-			{kind: nOptWord, key: keya, words: dayWords, ci: true},
-			{kind: nWord, key: keyb, words: monthWords, ci: true},
-			{kind: nLit, c: ' '},
-			withKey(tok(tokD...), keyd),
-			{kind: nLit, c: ' '}, {kind: nOptLit, c: ' '},
-			withKey(tok(tokK...), keyH),
-			{kind: nLit, c: ':'}, withKey(tok(tokMi...), keyM),
-			{kind: nLit, c: ':'}, withKey(tok(tokS...), keyS),
-			{kind: nOptFrac, key: keyf, set: "."},
-			{kind: nOptYear, key: keyY},
-			{kind: nGroupEnd}, {kind: nEndLook},
-		}, true
-	},
-	reISOLB: func() ([]node, bool) {
-		return []node{
-			{kind: nBOL}, {kind: nNonWord02}, {kind: nGroupBeg},
-			{kind: nYear, key: keyY},
-			{kind: nSep, set: "-/."},
-			withKey(tok(tokM...), keym),
-			{kind: nBackref},
-			withKey(tok(tokD...), keyd),
-			{kind: nTOrSpaces},
-			withKey(tok(tokH...), keyH),
-			{kind: nLit, c: ':'}, withKey(tok(tokMi...), keyM),
-			{kind: nLit, c: ':'}, withKey(tok(tokS...), keyS),
-			{kind: nOptFrac, key: keyf, set: ".,"},
-			{kind: nOptZone, key: keyz, anyWS: true},
-			{kind: nGroupEnd}, {kind: nEndLook},
-		}, true
-	},
-	reApache: func() ([]node, bool) {
-		return []node{
-			{kind: nStartLook}, {kind: nGroupBeg},
-			withKey(tok(tokD...), keyd),
-			{kind: nSep, set: "-/"},
-			{kind: nWord, key: keyb, words: monthWords, ci: true},
-			{kind: nBackref},
-			{kind: nYear, key: keyY},
-			{kind: nOptClass, set: " :"},
-			withKey(tok(tokH...), keyH),
-			{kind: nLit, c: ':'}, withKey(tok(tokMi...), keyM),
-			{kind: nLit, c: ':'}, withKey(tok(tokS...), keyS),
-			{kind: nOptFrac, key: keyf, set: "."},
-			{kind: nOptZone, key: keyz, ci: true},
-			{kind: nGroupEnd}, {kind: nEndLook},
-		}, false
-	},
-}
-
 var exYShape = regexp.MustCompile(`\(\?P<Y>[0-9\[\]\(\)\?:|]+\\d\)`)
 
 // fastFor returns the fast matcher of a template regex, or nil.
 func fastFor(regex string) *fastPattern {
-	loc := exYShape.FindStringIndex(regex)
-	if loc == nil {
-		return nil
+	shape, exY := regex, ""
+	if loc := exYShape.FindStringIndex(regex); loc != nil {
+		exY = regex[loc[0]:loc[1]]
+		shape = regex[:loc[0]] + "<Y>" + regex[loc[1]:]
 	}
-	exY := regex[loc[0]:loc[1]]
-	shape := regex[:loc[0]] + "<Y>" + regex[loc[1]:]
-	build, ok := fastShapes[shape]
+	nodes, ok := fastShapes[shape]
 	if !ok {
 		return nil
 	}
-	years, err := yearSet(exY)
-	if err != nil {
-		return nil
+	p := &fastPattern{nodes: nodes, anchored: nodes[0].kind == nBOL, happy: happyPaths[shape]}
+	if exY != "" {
+		years, err := yearSet(exY)
+		if err != nil {
+			return nil
+		}
+		p.years = years
 	}
-	nodes, anchored := build()
-	return &fastPattern{nodes: nodes, anchored: anchored, years: years, happy: happyPaths[shape]}
+	return p
 }
 
 // yearSet lists the four-digit years %ExY matches.
@@ -274,9 +362,16 @@ func (p *fastPattern) at(s string, i int, st *fstate) (match, fastStatus) {
 	}
 	m := match{start: i, end: end, gstart: st.gbeg, gend: st.gend, fast: true}
 	for _, n := range p.nodes {
-		if n.key != keyNone {
+		switch {
+		case n.key != keyNone:
 			if sp := st.spans[n.key]; sp[0] >= 0 {
 				m.f.set(n.key, s[sp[0]:sp[1]])
+			}
+		case n.kind == nYearOrY2:
+			for _, k := range [2]int{keyY, keyy} {
+				if sp := st.spans[k]; sp[0] >= 0 {
+					m.f.set(k, s[sp[0]:sp[1]])
+				}
 			}
 		}
 	}
@@ -304,6 +399,12 @@ func (p *fastPattern) dfs(s string, k, i int, st *fstate) (int, fastStatus) {
 		}
 		if n.key != keyNone {
 			st.spans[n.key] = [2]int{cs[j].gs, cs[j].ge}
+		} else if n.kind == nYearOrY2 {
+			if cs[j].end-i == 4 {
+				st.spans[keyY], st.spans[keyy] = [2]int{i, i + 4}, [2]int{-1, -1}
+			} else {
+				st.spans[keyY], st.spans[keyy] = [2]int{-1, -1}, [2]int{i, i + 2}
+			}
 		}
 		e, r := p.dfs(s, k+1, cs[j].end, st)
 		if r != fastNoMatch {
@@ -455,6 +556,94 @@ func (p *fastPattern) cands(n *node, s string, i int, st *fstate, out *[maxCand]
 	case nEndLook:
 		if i == 0 || i >= len(s) || !isWordByte(s[i]) || !isWordByte(s[i-1]) {
 			add(i, -1, -1)
+		}
+	case nY2:
+		if i+2 <= len(s) && isDigit(s[i]) && isDigit(s[i+1]) {
+			add(i+2, i, i+2)
+		}
+	case nYearOrY2:
+		if y, ok := year4(s, i); ok && p.years[y] {
+			add(i+4, i, i+4)
+		}
+		if i+2 <= len(s) && isDigit(s[i]) && isDigit(s[i+1]) {
+			add(i+2, i, i+2)
+		}
+	case nOptZoneName:
+		if i+1 < len(s) && (s[i] == 'Z' || n.ci && s[i] == 'z') && s[i+1] == ' ' {
+			add(i+2, i, i+1)
+		}
+		k := 0
+		for k < 5 && i+k < len(s) && (s[i+k] >= 'A' && s[i+k] <= 'Z' || n.ci && s[i+k] >= 'a' && s[i+k] <= 'z') {
+			k++
+		}
+		for ; k >= 3; k-- {
+			if i+k < len(s) && s[i+k] == ' ' {
+				add(i+k+1, i, i+k)
+			}
+		}
+		add(i, -1, -1)
+	case nOptZoneSp:
+		var zs [maxCand]cand
+		zc := 0
+		ok := zoneCands(s, i, n.ci, func(end, gs, ge int) bool {
+			if zc == maxCand {
+				return false
+			}
+			zs[zc] = cand{end, gs, ge}
+			zc++
+			return true
+		})
+		if !ok {
+			return 0, false
+		}
+		for _, z := range zs[:zc] {
+			if z.end < len(s) && s[z.end] == ' ' {
+				add(z.end+1, z.gs, z.ge)
+			}
+		}
+		add(i, -1, -1)
+	case nEpochStart:
+		if i == 0 || i == 1 && s[0] == '[' ||
+			i >= 6 && s[i-6:i] == "audit(" && (i == 6 || !isWordByte(s[i-7])) {
+			add(i, -1, -1)
+		}
+	case nDigits1011:
+		k := 0
+		for k < 11 && i+k < len(s) && isDigit(s[i+k]) {
+			k++
+		}
+		if k == 11 {
+			add(i+11, -1, -1)
+		}
+		if k >= 10 {
+			add(i+10, -1, -1)
+		}
+	case nWordB:
+		before := i > 0 && isWordByte(s[i-1])
+		after := i < len(s) && isWordByte(s[i])
+		if before != after {
+			add(i, -1, -1)
+		}
+	case nOptDotDigits:
+		if i < len(s) && s[i] == '.' {
+			k := 0
+			for k < 6 && i+1+k < len(s) && isDigit(s[i+1+k]) {
+				k++
+			}
+			for ; k >= 3; k-- {
+				add(i+1+k, -1, -1)
+			}
+		}
+		add(i, -1, -1)
+	case nHex24:
+		if i+25 <= len(s) && s[i] == '@' {
+			for k := 1; k <= 24; k++ {
+				c := s[i+k]
+				if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+					return 0, true
+				}
+			}
+			add(i+25, -1, -1)
 		}
 	}
 	if c == maxCand {

@@ -133,10 +133,12 @@ func TestTLS(t *testing.T) {
 		}
 	}
 	// without the CA the certificate does not verify: a configuration error
-	f, err := fleet.Dial(ctx, fleet.Config{URL: srv.URL(), ID: "web3", Timeout: 2 * time.Second})
+	var why error
+	f, err := fleet.Dial(ctx, fleet.Config{URL: srv.URL(), ID: "web3", Timeout: 2 * time.Second,
+		OnState: func(err error) { why = err }})
 	if err == nil {
 		f.Close()
-		t.Fatal("no error without the CA")
+		t.Fatalf("no error without the CA (down: %v)", why)
 	}
 	if !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("error %q, want it to name the certificate", err)

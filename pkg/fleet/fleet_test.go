@@ -78,6 +78,20 @@ func quiet(t *testing.T, ch <-chan *event.Event, d time.Duration) {
 	}
 }
 
+// synced waits until each subscription has caught up and reads live: a
+// fourth host publishes a ban in jail "warm", which each must deliver.
+func synced(t *testing.T, url string, chans ...<-chan *event.Event) {
+	t.Helper()
+	w := dial(t, url, "warmup")
+	if err := w.Publish(context.Background(), ban("warm", "192.0.2.254", time.Now(), time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range chans {
+		for ev := recv(t, ch, 5*time.Second); ev.Jail != "warm"; ev = recv(t, ch, 5*time.Second) {
+		}
+	}
+}
+
 // waitPending waits up to 2 s for f's queue to hold n events.
 func waitPending(t *testing.T, f *fleet.Fleet, n int) {
 	t.Helper()
@@ -285,7 +299,7 @@ func TestFanOut(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cha, chb, chc := a.Subscribe(ctx), b.Subscribe(ctx), c.Subscribe(ctx)
-	time.Sleep(100 * time.Millisecond) // subscribers synced
+	synced(t, srv.URL(), cha, chb, chc)
 	now := time.Now().Truncate(time.Second)
 	start := time.Now()
 	if err := a.Publish(ctx, ban("sshd", "198.51.100.7", now, time.Hour)); err != nil {
@@ -465,7 +479,7 @@ func TestQueuedBanKeepsLongerFleetBan(t *testing.T) {
 	ctx := context.Background()
 	a, b, c := dial(t, srv.URL(), "web1", fast), dial(t, srv.URL(), "web2"), dial(t, srv.URL(), "web3")
 	chc := c.Subscribe(ctx)
-	time.Sleep(50 * time.Millisecond)
+	synced(t, srv.URL(), chc)
 	now := time.Now()
 	if err := b.Publish(ctx, ban("sshd", "192.0.2.20", now, time.Hour)); err != nil {
 		t.Fatal(err)
@@ -554,7 +568,7 @@ func TestThreeHostsBanEverywhere(t *testing.T) {
 		f := dial(t, srv.URL(), id)
 		hosts = append(hosts, host{f, f.Subscribe(ctx)})
 	}
-	time.Sleep(100 * time.Millisecond)
+	synced(t, srv.URL(), hosts[0].ch, hosts[1].ch, hosts[2].ch)
 	now := time.Now().Truncate(time.Second)
 	emitted := make([]*event.Event, 3) // what each host's bancount would write
 	for i := range 5 {

@@ -23,7 +23,7 @@ func TestSeam(t *testing.T) {
 	b := fleet.Seam{Fleet: dial(t, srv.URL(), "web2"), Settings: settings}
 	var s bans.Shared = b
 	ch := s.Subscribe(ctx)
-	time.Sleep(50 * time.Millisecond)
+	synced(t, srv.URL(), ch)
 	for i := range 3 {
 		ban, n, err := []bans.Shared{a, b}[i%2].Failure(ctx, "sshd", "192.0.2.40", t0.Add(time.Duration(i)*time.Second), 1, 3, 10*time.Minute)
 		if err != nil || ban != (i == 2) || n != i+1 {

@@ -224,3 +224,11 @@ func bisect(units []unit, run func([]unit) error, errs []error) {
 	}
 	do(units)
 }
+
+// CheckSettings reports whether the kernel backends accept j: its name,
+// protocol, chain, ports and blocktype (what fwban --check verifies
+// before any ban).
+func CheckSettings(j JailSettings) error {
+	_, err := parseRule(j)
+	return err
+}

@@ -19,6 +19,8 @@ type jailConf struct {
 	settings firewall.JailSettings
 	actions  []string // action specs, for the action backend
 	ignore   []string
+	source   string // "file:line" of the jail's section
+	actionAt string // "file:line" of its action option ("" when unknown)
 }
 
 // banactionKind maps a fail2ban action to a native backend: kind is "" when
@@ -74,6 +76,8 @@ func loadJails(path string) (map[string]*jailConf, error) {
 			opts[k] = v
 		}
 		j := &jailConf{name: sec, settings: firewall.JailSettings{Name: sec, Options: opts}}
+		j.source = position(c, sec, "")
+		j.actionAt = position(c, sec, "action")
 		j.enabled = strings.EqualFold(strings.TrimSpace(opts["enabled"]), "true")
 		j.ignore = f2bconf.SplitList(opts["ignoreip"])
 		if v := strings.TrimSpace(opts["bantime"]); v != "" {
@@ -125,6 +129,23 @@ func loadJails(path string) (map[string]*jailConf, error) {
 var needed = map[string]bool{"enabled": true, "action": true, "banaction": true, "port": true, "protocol": true,
 	"chain": true, "blocktype": true, "bantime": true, "ignoreip": true}
 
+// position returns "file:line" of key in section sec (of the section
+// itself for key ""), "" when unknown.
+func position(c *f2bconf.Config, sec, key string) string {
+	var file string
+	var line int
+	if key != "" {
+		file, line = c.Pos(sec, key)
+	}
+	if file == "" {
+		file, line = c.SectionPos(sec)
+	}
+	if file == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d", file, line)
+}
+
 func confErr(c *f2bconf.Config, sec, key string, err error) error {
 	file, line := c.Pos(sec, key)
 	if key == "" || file == "" {
@@ -140,14 +161,15 @@ func confErr(c *f2bconf.Config, sec, key string, err error) error {
 	return fmt.Errorf("%s:%d: %s: %v", file, line, what, err)
 }
 
-// enabledKinds returns the backends of the enabled jails, sorted.
-func enabledKinds(jails map[string]*jailConf) []string {
+// enabledKinds returns the backends (kindOf each) of the enabled jails,
+// sorted.
+func enabledKinds(jails map[string]*jailConf, kindOf func(string) string) []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, j := range jails {
-		if j.enabled && !seen[j.kind] {
-			seen[j.kind] = true
-			out = append(out, j.kind)
+	for n, j := range jails {
+		if k := kindOf(n); j.enabled && !seen[k] {
+			seen[k] = true
+			out = append(out, k)
 		}
 	}
 	sort.Strings(out)

@@ -92,9 +92,13 @@ func newApp() *cli.App {
 	return &cli.App{
 		Name:      name,
 		Usage:     "apply ban and unban events to the kernel firewall",
-		UsageText: "fwban [options] < events.jsonl\nfwban [options] list|ban|unban|flush [--jail JAIL] [ADDR...]",
-		Flags:     flags(),
-		Action:    stream,
+		UsageText: "fwban [options] < events.jsonl\nfwban [options] --check|--dump\nfwban [options] list|ban|unban|flush [--jail JAIL] [ADDR...]",
+		Flags: append(flags(),
+			&cli.BoolFlag{Name: "check", Usage: "read and check the flags, the jail configuration, the actions and the backends' tools, print one line per jail, apply nothing"},
+			&cli.BoolFlag{Name: "dump", Usage: "check as --check does, then print each jail's resolved settings (actions with their commands) as JSON"},
+			&cli.BoolFlag{Name: "no-kernel-check", Usage: "with --check or --dump, check the configuration only, not the firewall tools and kernel features"},
+		),
+		Action: stream,
 		Commands: []*cli.Command{
 			sub(&cli.Command{Name: "list", Usage: "print the bans the firewall holds, as ban events", ArgsUsage: " ",
 				Flags: []cli.Flag{jailFlag("only the bans of `JAIL`")}, Action: listCmd}),
@@ -246,7 +250,7 @@ func (f *firewallSet) kinds(enabled bool) []string {
 	}
 	var ks []string
 	if enabled {
-		ks = enabledKinds(f.jails)
+		ks = enabledKinds(f.jails, f.kindOf)
 	} else {
 		all := map[string]*jailConf{}
 		for n, j := range f.jails {
@@ -254,7 +258,7 @@ func (f *firewallSet) kinds(enabled bool) []string {
 			c.enabled = true
 			all[n] = &c
 		}
-		ks = enabledKinds(all)
+		ks = enabledKinds(all, f.kindOf)
 	}
 	if len(ks) == 0 {
 		return []string{f.o.backend}
@@ -264,8 +268,8 @@ func (f *firewallSet) kinds(enabled bool) []string {
 
 // kindOf returns the backend of jail.
 func (f *firewallSet) kindOf(jail string) string {
-	if j, ok := f.jails[jail]; ok && !f.o.backendSet {
-		return j.kind
+	if j, ok := f.jails[jail]; ok && !f.o.backendSet && (j.kind != "action" || len(j.actions) > 0) {
+		return j.kind // a jail without action uses --backend
 	}
 	return f.o.backend
 }
@@ -332,7 +336,7 @@ func (f *firewallSet) backend(kind string) (firewall.Backend, error) {
 		cfg := action.Config{Dir: f.o.actionDir, Actions: f.o.actions, StopOnClose: f.o.flushOnExit, Stdout: f.stderr,
 			Jails: map[string]action.Jail{}}
 		for n, j := range f.jails {
-			if j.kind == "action" && len(j.actions) > 0 {
+			if f.kindOf(n) == "action" && len(j.actions) > 0 {
 				cfg.Jails[n] = action.Jail{Actions: j.actions, Options: j.settings.Options}
 			}
 		}
@@ -387,8 +391,8 @@ func (f *firewallSet) route(jail string) *route {
 }
 
 func (f *firewallSet) hasActionJails() bool {
-	for _, j := range f.jails {
-		if j.kind == "action" && len(j.actions) > 0 {
+	for n, j := range f.jails {
+		if f.kindOf(n) == "action" && len(j.actions) > 0 {
 			return true
 		}
 	}

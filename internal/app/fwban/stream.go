@@ -37,6 +37,12 @@ func stream(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.Bool("check") || c.Bool("dump") {
+		return checkCmd(c, o, c.Bool("dump"), c.Bool("no-kernel-check"))
+	}
+	if c.Bool("no-kernel-check") {
+		return clirun.Usagef("--no-kernel-check goes with --check or --dump")
+	}
 	ctx := c.Context
 	stderr := c.App.ErrWriter
 	fw, err := newFirewallSet(ctx, o, stderr)

@@ -10,6 +10,8 @@
 //	P.journal  the changes since the snapshot: a header line, then records
 //	P.lock     held with flock(2) LOCK_EX by the process using the state;
 //	           it contains that process's id
+//	P.journal.next  the journal of a compaction running in the background
+//	           ([Store.CompactAsync]); folded into P.journal on load
 //
 // Both headers carry a generation number, {"k":"S","v":1,"gen":N} and
 // {"k":"J","v":1,"gen":N}. A journal is replayed only when its generation
@@ -72,7 +74,11 @@ type Store struct {
 	syncReq chan struct{}
 	done    chan struct{}
 	closed  sync.Once
-	wg      sync.WaitGroup
+
+	compacting sync.WaitGroup // a CompactAsync writing in the background
+	busy       bool           // guarded by mu: a CompactAsync is running
+	asyncErr   error          // guarded by mu: the last background failure
+	wg         sync.WaitGroup
 }
 
 // ErrLocked is wrapped by Open's error when another process holds the state.
@@ -131,6 +137,9 @@ func (s *Store) Load(apply func(*bans.Record) error, warn func(file string, line
 	}
 	s.gen = gen
 	jp := s.path + ".journal"
+	if err := mergeNext(jp, gen); err != nil {
+		return st, err
+	}
 	jf, err := os.OpenFile(jp, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return st, fmt.Errorf("state %s: %w", jp, err)
@@ -235,11 +244,67 @@ func Read(path string, apply func(*bans.Record) error, warn func(file string, li
 	end := bytes.LastIndexByte(data, '\n') + 1
 	st.Truncated = int64(len(data) - end)
 	data = data[:end]
-	if jgen, err := header(data, 'J'); err != nil || jgen != gen {
+	replayed := false
+	if jgen, err := header(data, 'J'); err == nil && jgen == gen {
+		if _, err := readFile(bytes.NewReader(data), jp, 'J', apply, warn, &st); err != nil {
+			return st, err
+		}
+		replayed = true
+	}
+	// A compaction in progress (or cut by a crash): its new journal.
+	next, err := os.ReadFile(jp + ".next")
+	if err != nil {
 		return st, nil
 	}
-	_, err = readFile(bytes.NewReader(data), jp, 'J', apply, warn, &st)
-	return st, err
+	next = next[:bytes.LastIndexByte(next, '\n')+1]
+	if ngen, err := header(next, 'J'); err == nil && (ngen == gen || ngen == gen+1 && replayed) {
+		_, err = readFile(bytes.NewReader(next), jp+".next", 'J', apply, warn, &st)
+		return st, err
+	}
+	return st, nil
+}
+
+// mergeNext folds the journal a background compaction had started
+// (P.journal.next) into P.journal after a crash: the snapshot's generation
+// gen tells which of the two journals still count. The result replaces
+// P.journal atomically and P.journal.next is removed.
+func mergeNext(jp string, gen int64) error {
+	np := jp + ".next"
+	next, err := os.ReadFile(np)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("state %s: %w", np, err)
+	}
+	next = next[:bytes.LastIndexByte(next, '\n')+1]
+	ngen, herr := header(next, 'J')
+	if herr != nil || ngen < gen {
+		return os.Remove(np) // older than the snapshot: already in it
+	}
+	merged := headerLine('J', gen)
+	if ngen == gen+1 {
+		// The snapshot of ngen was never renamed into place: the old
+		// journal still counts, then the new one.
+		if old, err := os.ReadFile(jp); err == nil {
+			old = old[:bytes.LastIndexByte(old, '\n')+1]
+			if g, err := header(old, 'J'); err == nil && g == gen {
+				merged = old
+			}
+		}
+	} else if ngen != gen {
+		return os.Remove(np)
+	}
+	if i := bytes.IndexByte(next, '\n'); i >= 0 {
+		merged = append(merged, next[i+1:]...)
+	}
+	if err := writeAtomic(jp+".tmp", jp, func(w *bufio.Writer) error {
+		_, err := w.Write(merged)
+		return err
+	}); err != nil {
+		return fmt.Errorf("state %s: %w", jp, err)
+	}
+	return os.Remove(np)
 }
 
 func headerLine(kind byte, gen int64) []byte {
@@ -398,8 +463,86 @@ func (s *Store) syncer() {
 	}
 }
 
+// CompactAsync starts a compaction that does not wait for the disk: the
+// state is serialised in memory (the only work done while the caller holds
+// the engine), new records go at once to a new journal (P.journal.next,
+// generation N+1), and a goroutine writes and fsyncs the snapshot, then
+// renames the new journal into place. A crash at any step loses nothing:
+// Load folds P.journal.next back in. It does nothing while one is running.
+func (s *Store) CompactAsync(snap func(emit func(*bans.Record) error) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.busy {
+		return nil
+	}
+	if s.asyncErr != nil {
+		err := s.asyncErr
+		s.asyncErr = nil
+		return err
+	}
+	if err := s.flushLocked(); err != nil {
+		return err
+	}
+	gen := s.gen + 1
+	var buf bytes.Buffer
+	buf.Write(headerLine('S', gen))
+	var line []byte
+	if err := snap(func(r *bans.Record) error {
+		line = append(AppendRecord(line[:0], r), '\n')
+		buf.Write(line)
+		return nil
+	}); err != nil {
+		return err
+	}
+	jp := s.path + ".journal"
+	np := jp + ".next"
+	nf, err := os.OpenFile(np, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("state %s: %w", np, err)
+	}
+	h := headerLine('J', gen)
+	if _, err := nf.Write(h); err != nil {
+		nf.Close()
+		return fmt.Errorf("state %s: %w", np, err)
+	}
+	old := s.jf
+	s.jf, s.gen, s.jsize, s.busy = nf, gen, int64(len(h)), true
+	s.compacting.Add(1)
+	go func() {
+		defer s.compacting.Done()
+		err := fsync(old)
+		if err == nil {
+			err = fsync(nf)
+		}
+		if err == nil {
+			err = writeAtomic(s.path+".tmp", s.path, func(w *bufio.Writer) error {
+				_, err := w.Write(buf.Bytes())
+				return err
+			})
+		}
+		if err == nil {
+			err = os.Rename(np, jp)
+		}
+		if err == nil {
+			if d, derr := os.Open(filepath.Dir(jp)); derr == nil {
+				fsync(d)
+				d.Close()
+			}
+		}
+		old.Close()
+		s.mu.Lock()
+		s.busy = false
+		if err != nil {
+			s.asyncErr = fmt.Errorf("state %s: background compaction: %w", s.path, err)
+		}
+		s.mu.Unlock()
+	}()
+	return nil
+}
+
 // Compact writes a new snapshot from snap and starts an empty journal.
 func (s *Store) Compact(snap func(emit func(*bans.Record) error) error) error {
+	s.compacting.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.flushLocked(); err != nil {
@@ -477,6 +620,7 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) close() error {
+	s.compacting.Wait()
 	err := s.Flush()
 	close(s.done)
 	s.wg.Wait()

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -238,5 +239,94 @@ func TestForeignJournalKeptAside(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(m[0]); string(data) != "precious data\n" {
 		t.Errorf("kept %q", data)
+	}
+}
+
+// TestCompactAsync: records appended while the snapshot is written in the
+// background land in the new journal; the reloaded state has everything.
+func TestCompactAsync(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	en := newEngine(s, nil)
+	if _, err := s.Load(en.Apply, nil); err != nil {
+		t.Fatal(err)
+	}
+	fail(en, 0, "192.0.2.7", 1)
+	fail(en, 1, "192.0.2.7", 2) // ban
+	if err := s.CompactAsync(en.Snapshot); err != nil {
+		t.Fatal(err)
+	}
+	fail(en, 2, "198.51.100.1", 3) // during or after the background write
+	fail(en, 3, "198.51.100.1", 4) // ban
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + ".journal.next"); err == nil {
+		t.Error("journal.next left behind")
+	}
+	got, st := loadIDs(t, path)
+	if st.Bad != 0 || got != "192.0.2.7 198.51.100.1" {
+		t.Errorf("after async compaction: %q %+v", got, st)
+	}
+}
+
+func loadIDs(t *testing.T, path string) (string, LoadStats) {
+	t.Helper()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	en := newEngine(s, nil)
+	st, err := s.Load(en.Apply, func(f string, l int, err error) { t.Errorf("%s:%d: %v", f, l, err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, b := range en.Status("sshd", 0)[0].Banned {
+		ids = append(ids, b.ID)
+	}
+	return strings.Join(ids, " "), st
+}
+
+// TestCrashDuringCompactAsync: a crash before the new snapshot is renamed
+// into place, or after it but before the new journal is, loses nothing.
+func TestCrashDuringCompactAsync(t *testing.T) {
+	ban := func(ip string, seq int) string {
+		return fmt.Sprintf(`{"k":"b","j":"sshd","i":%q,"ip":%q,"st":1795255200000000000,"e":1795258800000000000,"bt":3600,"c":1,"f":2,"seq":%d}`+"\n", ip, ip, seq)
+	}
+	for _, tc := range []struct {
+		name            string
+		snap, jnl, next string
+	}{
+		{"snapshot not yet renamed",
+			`{"k":"S","v":1,"gen":3}` + "\n" + ban("192.0.2.1", 1),
+			`{"k":"J","v":1,"gen":3}` + "\n" + ban("192.0.2.2", 2),
+			`{"k":"J","v":1,"gen":4}` + "\n" + ban("192.0.2.3", 3)},
+		{"journal not yet renamed",
+			`{"k":"S","v":1,"gen":4}` + "\n" + ban("192.0.2.1", 1) + ban("192.0.2.2", 2),
+			`{"k":"J","v":1,"gen":3}` + "\n" + ban("192.0.2.2", 2),
+			`{"k":"J","v":1,"gen":4}` + "\n" + ban("192.0.2.3", 3)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "state")
+			os.WriteFile(path, []byte(tc.snap), 0o600)
+			os.WriteFile(path+".journal", []byte(tc.jnl), 0o600)
+			os.WriteFile(path+".journal.next", []byte(tc.next), 0o600)
+			got, _ := loadIDs(t, path)
+			if got != "192.0.2.1 192.0.2.2 192.0.2.3" {
+				t.Errorf("loaded %q", got)
+			}
+			if _, err := os.Stat(path + ".journal.next"); err == nil {
+				t.Error("journal.next not folded in")
+			}
+			// And again, from the merged files.
+			if got, _ := loadIDs(t, path); got != "192.0.2.1 192.0.2.2 192.0.2.3" {
+				t.Errorf("reloaded %q", got)
+			}
+		})
 	}
 }

@@ -23,6 +23,7 @@ type config struct {
 	socketSet  bool // --socket given: failing to listen is an error
 	logTarget  string
 	maxTracked int
+	compactAt  int64
 	defaults   *jailSpec            // from the flags: jails not in the configuration
 	jails      map[string]*jailSpec // from --config
 	order      []string
@@ -51,7 +52,7 @@ func parseTimeFlag(name, v string) (time.Duration, error) {
 func loadConfig(c *cli.Context) (*config, error) {
 	cfg := &config{
 		state: c.String("state"), socket: c.String("socket"), socketSet: c.IsSet("socket"), logTarget: c.String("log"),
-		maxTracked: c.Int("max-tracked"), jails: map[string]*jailSpec{},
+		maxTracked: c.Int("max-tracked"), compactAt: c.Int64("compact-at"), jails: map[string]*jailSpec{},
 	}
 	switch c.String("clock") {
 	case "live":

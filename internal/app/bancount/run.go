@@ -19,10 +19,6 @@ import (
 	"github.com/banpipe/banpipe/pkg/store"
 )
 
-// compactAt is the journal size that makes a running bancount write a new
-// snapshot.
-const compactAt = 256 << 20
-
 // server is a running bancount filter.
 type server struct {
 	mu      sync.Mutex // guards en, st writes and the order of output
@@ -201,8 +197,10 @@ func (s *server) read(stdin io.Reader) error {
 		}
 		s.mu.Lock()
 		s.en.Failure(&ev)
-		if s.st != nil && s.st.JournalSize() > compactAt {
-			if err := s.st.Compact(s.en.Snapshot); err != nil {
+		// A large journal is compacted in the background: only the
+		// serialisation of the state holds the stream.
+		if s.st != nil && s.st.JournalSize() > s.cfg.compactAt {
+			if err := s.st.CompactAsync(s.en.Snapshot); err != nil {
 				s.mu.Unlock()
 				return err
 			}

@@ -36,8 +36,9 @@ const usageText = `logmatch [OPTIONS] [FILE...]
    Line numbers count on across FILEs. Diagnostics go to standard error as
    "logmatch: FILE:LINE: ..." lines; a bad line is counted and skipped.
 
-   Environment: every option can be set with the variable named in its
-   description ([$LOGMATCH_FILTER] ...); TZ (a zone name or a POSIX rule) is the zone of
+   Environment: each option can also be set through the variable shown after
+   it, e.g. LOGMATCH_FILTER=sshd; a flag wins over its variable. TZ (a zone
+   name or a POSIX rule such as CET-01CEST-02,M3.5.0,M10.5.0) is the zone of
    timestamps that carry none.
 
    Exit status: 0 on success, 1 when input could not be read, 2 for a usage

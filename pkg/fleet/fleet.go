@@ -124,8 +124,11 @@ type Config struct {
 	// OutboxLen caps the events queued while Redis is unreachable; the
 	// oldest are dropped beyond it. Default 65536.
 	OutboxLen int
-	// OnState, when set, is called (from any goroutine) when Redis becomes
-	// unreachable (err non-nil) and when it answers again (err nil).
+	// OnState, when set, is told in order, from a goroutine of its own (so
+	// it may take the caller's locks): an error wrapping [ErrUnavailable]
+	// when Redis becomes unreachable, nil when it answers again, and other
+	// errors as warnings (the state file cannot be written, a queued event
+	// was refused by Redis and dropped).
 	OnState func(err error)
 }
 
@@ -149,6 +152,7 @@ type Fleet struct {
 
 	flushMu sync.Mutex // serialises publishing of the outbox
 	wake    chan struct{}
+	notes   chan error // for OnState
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -201,6 +205,7 @@ func Dial(ctx context.Context, cfg Config) (*Fleet, error) {
 		keys:   keyspace{prefix: cfg.Prefix},
 		upCh:   make(chan struct{}),
 		wake:   make(chan struct{}, 1),
+		notes:  make(chan error, 64),
 	}
 	close(f.upCh)
 	if err := f.loadState(); err != nil {
@@ -208,8 +213,9 @@ func Dial(ctx context.Context, cfg Config) (*Fleet, error) {
 		return nil, err
 	}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
-	f.wg.Add(1)
+	f.wg.Add(2)
 	go f.probe()
+	go f.notifier()
 	pctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	err = client.Ping(pctx).Err()
 	cancel()
@@ -497,10 +503,32 @@ func (f *Fleet) trip(err error) {
 	f.downErr = err
 	f.mu.Unlock()
 	if !was {
-		if f.cfg.OnState != nil {
-			f.cfg.OnState(err)
-		}
+		f.notify(fmt.Errorf("%w: %v", ErrUnavailable, err))
 		f.kick()
+	}
+}
+
+// notify hands a state change to the OnState goroutine.
+func (f *Fleet) notify(err error) {
+	if f.cfg.OnState == nil {
+		return
+	}
+	select {
+	case f.notes <- err:
+	default: // the callback is stuck; drop rather than block a call
+	}
+}
+
+// notifier runs OnState in order.
+func (f *Fleet) notifier() {
+	defer f.wg.Done()
+	for {
+		select {
+		case err := <-f.notes:
+			f.cfg.OnState(err)
+		case <-f.ctx.Done():
+			return
+		}
 	}
 }
 
@@ -561,9 +589,7 @@ func (f *Fleet) probe() {
 			f.down = false
 			close(f.upCh)
 			f.mu.Unlock()
-			if f.cfg.OnState != nil {
-				f.cfg.OnState(nil)
-			}
+			f.notify(nil)
 			continue
 		}
 		if queued {

@@ -421,10 +421,16 @@ func TestFrozenRedis(t *testing.T) {
 		t.Fatalf("got %s", event.Append(nil, ev))
 	}
 	waitPending(t, a, 0)
-	mu.Lock()
-	defer mu.Unlock()
-	if len(states) < 2 || states[0] == nil || states[len(states)-1] != nil {
-		t.Errorf("OnState calls %v, want an error then nil", states)
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		got := append([]error(nil), states...)
+		mu.Unlock()
+		if len(got) == 2 && errors.Is(got[0], fleet.ErrUnavailable) && got[1] == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("OnState calls %v, want ErrUnavailable then nil", got)
+		}
 	}
 }
 

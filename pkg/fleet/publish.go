@@ -171,9 +171,9 @@ func (f *Fleet) enqueueLocked(q queued) {
 
 // saveQueueLocked saves the state file and reports a failure to save.
 func (f *Fleet) saveQueueLocked() {
-	if err := f.saveStateLocked(); err != nil && f.cfg.OnState != nil {
+	if err := f.saveStateLocked(); err != nil {
 		// the queue is still in memory; say why it is not on disk
-		go f.cfg.OnState(fmt.Errorf("%w; state file: %v", ErrUnavailable, err))
+		f.notify(fmt.Errorf("fleet state file: %v", err))
 	}
 }
 
@@ -222,9 +222,9 @@ func (f *Fleet) flush(ctx context.Context) {
 		if errors.Is(err, ErrUnavailable) || ctx.Err() != nil {
 			return
 		}
-		if err != nil && f.cfg.OnState != nil {
+		if err != nil {
 			// a reply error: this event can never be published; drop it
-			f.cfg.OnState(fmt.Errorf("queued %s of %s in %s dropped: %v", map[bool]string{true: "ban", false: "unban"}[q.Ban], q.ID, q.Jail, err))
+			f.notify(fmt.Errorf("queued %s of %s in %s dropped: %v", map[bool]string{true: "ban", false: "unban"}[q.Ban], q.ID, q.Jail, err))
 		}
 		f.mu.Lock()
 		if len(f.outbox) > 0 {

@@ -21,10 +21,13 @@ func Example() {
 		ID:        "web1",
 		StateFile: "/var/lib/banpipe/fleet.state",
 		OnState: func(err error) {
-			if err != nil {
-				log.Printf("bancount: fleet: %v: banning from the local window", err)
-			} else {
+			switch {
+			case err == nil:
 				log.Printf("bancount: fleet: connected")
+			case errors.Is(err, fleet.ErrUnavailable):
+				log.Printf("bancount: fleet: %v: banning from the local window", err)
+			default:
+				log.Printf("bancount: fleet: %v", err)
 			}
 		},
 	})

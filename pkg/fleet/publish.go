@@ -118,6 +118,7 @@ func (f *Fleet) Publish(ctx context.Context, ev *event.Event) error {
 			// ahead of anything queued meanwhile: it was published first
 			f.outbox = append([]queued{q}, f.outbox...)
 			f.trimLocked()
+			f.dirty = true
 			f.mu.Unlock()
 			f.kick()
 			return nil

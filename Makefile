@@ -30,8 +30,12 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+# The end-to-end tests (real binaries, real kernel, latency bounds) run after
+# the others, alone, so that the rest of the suite does not load the machine
+# under them.
 test: vet fmt-check build
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 15m $$($(GO) list ./... | grep -v /internal/e2e$$)
+	$(GO) test -count=1 -p 1 -timeout 10m ./internal/e2e
 
 demo: build
 	@sh scripts/demo.sh

@@ -35,7 +35,7 @@ fmt-check:
 # under them.
 test: vet fmt-check build
 	$(GO) test -race -count=1 -timeout 15m $$($(GO) list ./... | grep -v /internal/e2e$$)
-	$(GO) test -count=1 -p 1 -timeout 10m ./internal/e2e
+	$(GO) test -race -count=1 -p 1 -timeout 10m ./internal/e2e
 
 demo: build
 	@sh scripts/demo.sh

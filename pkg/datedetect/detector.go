@@ -64,6 +64,7 @@ type Detector struct {
 
 	clock  func() float64
 	noFast bool // tests: regex path only
+	fst    fstate
 
 	// per-line scratch
 	runes  []rune
@@ -325,7 +326,7 @@ func (d *Detector) matchDate(dt *ddTemplate, line string, pos, endpos int) (matc
 		return match{}, false
 	}
 	if t.fast != nil && !d.noFast && d.ascii(line) {
-		m, st := t.fast.search(line[:endpos], pos)
+		m, st := t.fast.search(line[:endpos], pos, &d.fst)
 		switch st {
 		case fastMatch:
 			dt.rawHits++

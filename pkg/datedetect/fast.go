@@ -26,34 +26,34 @@ const (
 type nodeKind uint8
 
 const (
-	nBOL       nodeKind = iota // ^
-	nStartLook                 // (?=^|\b|\W)
-	nNonWord02                 // (?:\W{0,2})?
-	nGroupBeg                  // ( of group 1
-	nGroupEnd                  // ) of group 1
-	nLit                       // one character
-	nOptLit                    // an optional character
-	nOptClass                  // [set]?
-	nWord                      // (?P<key>w1|w2|...), all of one length
-	nOptWord                   // (?:(?P<key>w1|...) )?
-	nToken                     // digit alternatives, e.g. [1-2]\d|[0 ]?[1-9]|3[0-1]
-	nYear                      // %ExY
-	nOptYear                   // (?: %ExY)?
-	nSep                       // (?P<_sep>[set])
-	nBackref                   // (?P=_sep)
-	nTOrSpaces                 // (?:T|  ?)
-	nOptFrac                   // (?:[seps](?P<f>[0-9]{1,6}))?
-	nOptZone                   // (?:\s*(?P<z>...))? or (?: (?P<z>...))?
-	nEndLook                   // (?=\b|\W|$)
-	nY2                        // (?P<y>\d{2})
-	nYearOrY2                  // (?:%ExY|(?P<y>\d{2}))
-	nOptZoneName               // (?:(?P<Z>Z|[A-Z]{3,5}) )?
-	nOptZoneSp                 // (?:(?P<z>...) )?
-	nEpochStart                // (?:^|(?<=^\[)|(?<=\baudit\())
-	nDigits1011                // \d{10,11}
-	nWordB                     // \b
-	nOptDotDigits              // (?:\.\d{3,6})?
-	nHex24                     // @[0-9a-f]{24}
+	nBOL          nodeKind = iota // ^
+	nStartLook                    // (?=^|\b|\W)
+	nNonWord02                    // (?:\W{0,2})?
+	nGroupBeg                     // ( of group 1
+	nGroupEnd                     // ) of group 1
+	nLit                          // one character
+	nOptLit                       // an optional character
+	nOptClass                     // [set]?
+	nWord                         // (?P<key>w1|w2|...), all of one length
+	nOptWord                      // (?:(?P<key>w1|...) )?
+	nToken                        // digit alternatives, e.g. [1-2]\d|[0 ]?[1-9]|3[0-1]
+	nYear                         // %ExY
+	nOptYear                      // (?: %ExY)?
+	nSep                          // (?P<_sep>[set])
+	nBackref                      // (?P=_sep)
+	nTOrSpaces                    // (?:T|  ?)
+	nOptFrac                      // (?:[seps](?P<f>[0-9]{1,6}))?
+	nOptZone                      // (?:\s*(?P<z>...))? or (?: (?P<z>...))?
+	nEndLook                      // (?=\b|\W|$)
+	nY2                           // (?P<y>\d{2})
+	nYearOrY2                     // (?:%ExY|(?P<y>\d{2}))
+	nOptZoneName                  // (?:(?P<Z>Z|[A-Z]{3,5}) )?
+	nOptZoneSp                    // (?:(?P<z>...) )?
+	nEpochStart                   // (?:^|(?<=^\[)|(?<=\baudit\())
+	nDigits1011                   // \d{10,11}
+	nWordB                        // \b
+	nOptDotDigits                 // (?:\.\d{3,6})?
+	nHex24                        // @[0-9a-f]{24}
 )
 
 type item struct {
@@ -77,6 +77,94 @@ type fastPattern struct {
 	anchored bool
 	years    *[10000]bool
 	happy    func(p *fastPattern, s string) (match, bool)
+	first    [256]bool // bytes a match can start its first character with
+	empty    bool      // a match may consume nothing (no first byte)
+	keys     []int     // the field keys the nodes record
+}
+
+// firstBytes computes p.first and p.empty from the nodes.
+func (p *fastPattern) firstBytes() {
+	add := func(set string, ci bool) {
+		for i := 0; i < len(set); i++ {
+			p.first[set[i]] = true
+			if ci {
+				c := set[i]
+				p.first[lower(c)] = true
+				if c >= 'a' && c <= 'z' {
+					p.first[c-'a'+'A'] = true
+				}
+			}
+		}
+	}
+	for _, n := range p.nodes {
+		opt := false
+		switch n.kind {
+		case nBOL, nStartLook, nGroupBeg, nGroupEnd, nEpochStart, nWordB:
+			continue
+		case nNonWord02:
+			for c := 0; c < 256; c++ {
+				if !isWordByte(byte(c)) {
+					p.first[c] = true
+				}
+			}
+			opt = true
+		case nLit:
+			add(string(n.c), n.ci)
+		case nOptLit:
+			add(string(n.c), n.ci)
+			opt = true
+		case nOptClass, nSep:
+			add(n.set, n.ci)
+			opt = n.kind == nOptClass
+		case nWord, nOptWord:
+			for _, w := range n.words {
+				add(w[:1], n.ci)
+			}
+			opt = n.kind == nOptWord
+		case nToken:
+			for _, alt := range n.alts {
+				for _, it := range alt {
+					add(it.set, false)
+					if !it.opt {
+						break
+					}
+				}
+			}
+		case nYear, nY2, nYearOrY2, nDigits1011:
+			add(digits, false)
+		case nOptYear:
+			add(" ", false)
+			opt = true
+		case nTOrSpaces:
+			add("T ", n.ci)
+		case nOptFrac:
+			add(n.set, false)
+			opt = true
+		case nOptZone, nOptZoneSp:
+			add("ZUG+-", n.ci)
+			if n.anyWS {
+				add(" \t\n\v\f\r\x1c\x1d\x1e\x1f", false)
+			} else if n.kind == nOptZone {
+				add(" ", false)
+			}
+			opt = true
+		case nOptZoneName:
+			add("ABCDEFGHIJKLMNOPQRSTUVWXYZ", n.ci)
+			opt = true
+		case nOptDotDigits:
+			add(".", false)
+			opt = true
+		case nHex24:
+			add("@", false)
+		default: // nBackref, nEndLook: cannot tell
+			p.empty = true
+			return
+		}
+		if !opt {
+			return
+		}
+	}
+	p.empty = true
 }
 
 type cand struct {
@@ -86,11 +174,16 @@ type cand struct {
 
 const maxCand = 12
 
+// fstate is the matcher's scratch space, kept by the Detector so that a
+// search neither allocates nor clears large stack arrays.
 type fstate struct {
 	gbeg, gend int
 	sep        byte
 	spans      [keyp + 1][2]int
+	cands      [maxNodes][maxCand]cand
 }
+
+const maxNodes = 32
 
 const (
 	digits = "0123456789"
@@ -273,6 +366,18 @@ func fastFor(regex string) *fastPattern {
 		return nil
 	}
 	p := &fastPattern{nodes: nodes, anchored: nodes[0].kind == nBOL, happy: happyPaths[shape]}
+	p.firstBytes()
+	if len(nodes) > maxNodes {
+		return nil
+	}
+	for _, n := range nodes {
+		if n.key != keyNone {
+			p.keys = append(p.keys, n.key)
+		}
+		if n.kind == nYearOrY2 {
+			p.keys = append(p.keys, keyY, keyy)
+		}
+	}
 	if exY != "" {
 		years, err := yearSet(exY)
 		if err != nil {
@@ -330,8 +435,7 @@ func eqFold(s string, i int, w string, ci bool) bool {
 
 // search finds the leftmost match in s (already cut at endpos) starting at
 // pos or later, as pattern.search(s, pos).
-func (p *fastPattern) search(s string, pos int) (match, fastStatus) {
-	var st fstate
+func (p *fastPattern) search(s string, pos int, st *fstate) (match, fastStatus) {
 	if p.anchored {
 		if pos != 0 {
 			return match{}, fastNoMatch
@@ -341,10 +445,13 @@ func (p *fastPattern) search(s string, pos int) (match, fastStatus) {
 				return m, fastMatch
 			}
 		}
-		return p.at(s, 0, &st)
+		return p.at(s, 0, st)
 	}
 	for i := pos; i <= len(s); i++ {
-		m, r := p.at(s, i, &st)
+		if i < len(s) && !p.first[s[i]] && !p.empty || i == len(s) && !p.empty {
+			continue
+		}
+		m, r := p.at(s, i, st)
 		if r != fastNoMatch {
 			return m, r
 		}
@@ -353,7 +460,7 @@ func (p *fastPattern) search(s string, pos int) (match, fastStatus) {
 }
 
 func (p *fastPattern) at(s string, i int, st *fstate) (match, fastStatus) {
-	for k := range st.spans {
+	for _, k := range p.keys {
 		st.spans[k] = [2]int{-1, -1}
 	}
 	end, r := p.dfs(s, 0, i, st)
@@ -383,8 +490,8 @@ func (p *fastPattern) dfs(s string, k, i int, st *fstate) (int, fastStatus) {
 		return i, fastMatch
 	}
 	n := &p.nodes[k]
-	var cs [maxCand]cand
-	c, ok := p.cands(n, s, i, st, &cs)
+	cs := &st.cands[k]
+	c, ok := p.cands(n, s, i, st, cs)
 	if !ok {
 		return 0, fastUnknown
 	}

@@ -44,7 +44,7 @@ func checkFastEqualsRegex(t testing.TB, d *Detector, tp *template, line string) 
 			}
 			d.prepare(line)
 			d.noFast = false
-			fm, fs := tp.fast.search(line[:endpos], pos)
+			fm, fs := tp.fast.search(line[:endpos], pos, &d.fst)
 			if fs == fastUnknown {
 				continue
 			}

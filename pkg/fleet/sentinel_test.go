@@ -66,3 +66,18 @@ func replicated(t *testing.T, master *fleettest.Server) bool {
 	n, err := c.Do(context.Background(), "WAIT", 1, 500).Int()
 	return err == nil && n == 1
 }
+
+// rediss+sentinel://: TLS to the sentinel and to the master it names.
+func TestSentinelTLS(t *testing.T) {
+	master, ca := fleettest.StartTLS(t)
+	sentinel := fleettest.StartSentinel(t, master)
+	url := "rediss+sentinel://127.0.0.1:" + strconv.Itoa(sentinel.Port) + "/mymaster/0"
+	a := dial(t, url, "web1", func(c *fleet.Config) { c.CAFile = ca })
+	b := dial(t, url, "web2", func(c *fleet.Config) { c.CAFile = ca })
+	for i, f := range []*fleet.Fleet{a, b} {
+		d, err := f.Failure(context.Background(), "sshd", "192.0.2.61", t0, sshd)
+		if err != nil || d.Failures != i+1 {
+			t.Fatalf("rediss+sentinel: %+v, %v", d, err)
+		}
+	}
+}

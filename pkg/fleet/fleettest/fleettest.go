@@ -118,7 +118,8 @@ func StartTLS(t testing.TB, extra ...string) (*Server, string) {
 
 // StartSentinel starts a Sentinel (redis-server --sentinel) that monitors
 // master under the name "mymaster" with a quorum of 1, and declares it down
-// after 500 ms.
+// after 500 ms. With a master from [StartTLS], the sentinel serves TLS only,
+// with the master's certificate, and talks TLS to the master.
 func StartSentinel(t testing.TB, master *Server) *Server {
 	t.Helper()
 	dir := t.TempDir()
@@ -126,10 +127,14 @@ func StartSentinel(t testing.TB, master *Server) *Server {
 	text := fmt.Sprintf("sentinel monitor mymaster 127.0.0.1 %d 1\n"+
 		"sentinel down-after-milliseconds mymaster 500\n"+
 		"sentinel failover-timeout mymaster 5000\n", master.Port)
+	if master.tls {
+		text += fmt.Sprintf("tls-cert-file %[1]s/cert.pem\ntls-key-file %[1]s/key.pem\n"+
+			"tls-ca-cert-file %[1]s/ca.pem\ntls-auth-clients no\ntls-replication yes\n", master.dir)
+	}
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{t: t, bin: master.bin, dir: dir, conf: conf}
+	s := &Server{t: t, bin: master.bin, dir: dir, conf: conf, tls: master.tls}
 	s.Port = FreePort(t)
 	s.start()
 	t.Cleanup(s.Stop)
@@ -184,8 +189,8 @@ func (s *Server) start() {
 		"--save", "", "--appendonly", "no", "--dir", s.dir, "--daemonize", "no",
 		"--logfile", ""), s.args...)
 	if s.conf != "" {
-		args = []string{s.conf, "--sentinel", "--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1",
-			"--dir", s.dir, "--daemonize", "no", "--logfile", ""}
+		args = append(append([]string{s.conf, "--sentinel"}, port...), "--bind", "127.0.0.1",
+			"--dir", s.dir, "--daemonize", "no", "--logfile", "")
 	}
 	cmd := exec.Command(s.bin, args...)
 	var log bytes.Buffer

@@ -21,9 +21,9 @@ type engineHost struct {
 	out []event.Event // what this bancount wrote to stdout
 }
 
-func newEngineHost(t *testing.T, ctx context.Context, url, id string, s bans.Settings) *engineHost {
+func newEngineHost(t *testing.T, ctx context.Context, url, id string, s bans.Settings, mod ...func(*fleet.Config)) *engineHost {
 	h := &engineHost{}
-	seam := fleet.Seam{Fleet: dial(t, url, id), Settings: func(string) (time.Duration, bool) {
+	seam := fleet.Seam{Fleet: dial(t, url, id, mod...), Settings: func(string) (time.Duration, bool) {
 		return s.BanTime, s.Increment.Enabled
 	}}
 	h.en = bans.New(bans.Config{
@@ -115,6 +115,38 @@ func TestEnginesThroughSeam(t *testing.T) {
 		out := h.emitted(t, 2)
 		if len(out) != 2 || out[1].Action != event.ActionUnban {
 			t.Errorf("host %d wrote %v, want the ban then the unban", i+1, out)
+		}
+	}
+}
+
+// With Redis frozen, an engine bans from its local window within the
+// timeout; the ban is queued and reaches the other engines after SIGCONT.
+func TestEnginesDegradeToLocal(t *testing.T) {
+	srv := fleettest.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := bans.Settings{MaxRetry: 3, FindTime: 10 * time.Minute, BanTime: time.Hour}
+	web1 := newEngineHost(t, ctx, srv.URL(), "web1", s, fast)
+	web2 := newEngineHost(t, ctx, srv.URL(), "web2", s)
+	web3 := newEngineHost(t, ctx, srv.URL(), "web3", s)
+	time.Sleep(200 * time.Millisecond)
+	srv.Freeze()
+	start := time.Now()
+	for i := range 3 {
+		web1.failure("sshd", "203.0.113.9", time.Now().Add(time.Duration(i)*time.Millisecond))
+	}
+	if el := time.Since(start); el > 100*time.Millisecond+slack {
+		t.Errorf("three failures on a frozen redis took %v", el)
+	}
+	if out := web1.emitted(t, 1); len(out) != 1 || out[0].Action != event.ActionBan {
+		t.Fatalf("web1 wrote %v, want its local ban", out)
+	}
+	time.Sleep(200 * time.Millisecond)
+	srv.Thaw()
+	for i, h := range []*engineHost{web2, web3} {
+		out := h.emitted(t, 1)
+		if len(out) != 1 || out[0].Action != event.ActionBan || out[0].ID() != "203.0.113.9" {
+			t.Errorf("web%d wrote %v, want the ban decided on web1 while Redis was frozen", i+2, out)
 		}
 	}
 }

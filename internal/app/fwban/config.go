@@ -120,9 +120,30 @@ func loadJails(path string) (map[string]*jailConf, error) {
 		j.settings.Protocol = pick("protocol", "tcp")
 		j.settings.Chain = pick("chain", "INPUT")
 		j.settings.Blocktype = pick("blocktype", "REJECT")
+		if j.kind != "action" && !nativeFits(args, j.settings.Blocktype) {
+			// fail2ban's own commands do what the kernel backends cannot
+			// (pass2allow-ftp's blocktype RETURN with a returntype).
+			j.kind = "action"
+		}
 		jails[sec] = j
 	}
 	return jails, nil
+}
+
+// nativeArgs are the arguments of a fail2ban iptables, ipset or nftables
+// action that the kernel backends implement.
+var nativeArgs = map[string]bool{"port": true, "protocol": true, "chain": true, "blocktype": true,
+	"name": true, "type": true, "bantime": true, "actname": true}
+
+// nativeFits reports whether a kernel backend does what an action with
+// args and blocktype asks: no other argument, a blocktype it knows.
+func nativeFits(args map[string]string, blocktype string) bool {
+	for k := range args {
+		if !nativeArgs[strings.ToLower(k)] {
+			return false
+		}
+	}
+	return firewall.CheckSettings(firewall.JailSettings{Name: "x", Blocktype: blocktype}) == nil
 }
 
 // needed are the options fwban reads itself.

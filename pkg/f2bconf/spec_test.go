@@ -133,6 +133,11 @@ var timeTests = []struct {
 	{in: "(1+1)*1h", want: 2 * time.Hour},
 	{in: "1d12h", want: 36 * time.Hour},
 	{in: "1 h m", want: 60 * time.Hour},
+	{in: "05m", want: 5 * time.Minute}, // fail2ban: a Python syntax error
+	{in: "5.m", err: true},
+	{in: "(1)h", err: true},
+	{in: "(1) 2", err: true},
+	{in: "1 .5", err: true},
 	{in: "1+", err: true},
 }
 
@@ -247,6 +252,9 @@ func TestHelpersLikeFail2ban(t *testing.T) {
 	for i, s := range in.Time {
 		got, err := parseSeconds(s)
 		w := want.Time[i]
+		if knownTimeDifference(s, w == nil) {
+			continue
+		}
 		switch {
 		case w == nil && err == nil:
 			t.Errorf("ParseTime(%q) = %v, fail2ban fails", s, got)

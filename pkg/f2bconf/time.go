@@ -42,11 +42,19 @@ var unitTable = map[string]float64{
 // ParseTime parses fail2ban's time syntax (MyTime.str2seconds): a number of
 // seconds ("600", "0.5"), numbers with units ("10m", "1h30m", "1d", "1w",
 // "1mo", "1y", "1 day 3 hours", "0.5h"), groups side by side being added,
-// and the arithmetic fail2ban's eval allows (+, -, *, /, parentheses:
+// and the arithmetic fail2ban's eval allows (+, -, *, /, //, parentheses:
 // "1year-6mo", "2*1h"). Units are case-insensitive: s, m, h, d, w, mo, y
 // and their longer spellings (sec, min, hour, day, week, month, year, with
 // or without a final s); "m" is minutes, a month is "mo" (30.4375 days), a
 // year 365.25 days.
+//
+// Differences from fail2ban, which evaluates the text as Python after
+// replacing the units: integers with leading zeros ("05m") are accepted
+// (Python rejects them), as are three or more groups side by side with a
+// one-digit one in the middle ("1 2 3", where fail2ban's rewrite leaves
+// a syntax error); a "." right after a unit ("1m.") is an error (fail2ban
+// reads it as part of the unit's number of seconds), as are Python's hex,
+// octal, binary and exponent literals and its power operator (**).
 //
 // A negative result ("-1") means permanent: ParseTime returns [Permanent]
 // (-1s) for it, whatever its size. The result is rounded to the second.
@@ -141,6 +149,10 @@ func (p *timeParser) lex() error {
 			for j < len(s) && s[j] < 0x80 && unicode.IsLetter(rune(s[j])) {
 				j++
 			}
+			// fail2ban's units follow a digit or white space ((?<=[\d\s]))
+			if i == 0 || !(s[i-1] >= '0' && s[i-1] <= '9' || s[i-1] == ' ' || s[i-1] == '\t' || s[i-1] == '\n' || s[i-1] == '\r') {
+				return fmt.Errorf("unit %q must follow a number", s[i:j])
+			}
 			w := strings.ToLower(s[i:j])
 			u, ok := unitTable[w]
 			if !ok {
@@ -153,6 +165,9 @@ func (p *timeParser) lex() error {
 			}
 			p.toks = append(p.toks, ttok{kind: 'u', num: u, text: s[i:j]})
 			i = j
+		case c == '/' && i+1 < len(s) && s[i+1] == '/':
+			p.toks = append(p.toks, ttok{kind: 'f', text: "//"}) // floor division
+			i += 2
 		case strings.IndexByte("+-*/()", c) >= 0:
 			p.toks = append(p.toks, ttok{kind: c, text: string(c)})
 			i++
@@ -187,7 +202,14 @@ func (p *timeParser) expr(depth int) (float64, error) {
 			} else {
 				v -= w
 			}
-		case 'n', '(':
+		case 'n':
+			// groups side by side are added ("1h 30m", "1 2"), as fail2ban
+			// joins digit, space, digit with "+": only a number starting
+			// with a digit after a number or a unit
+			prev := p.toks[p.i-1]
+			if t.text[0] < '0' || t.text[0] > '9' || prev.kind != 'u' && (prev.kind != 'n' || !endsWithDigit(prev.text)) {
+				return 0, fmt.Errorf("unexpected %q", t.text)
+			}
 			w, err := p.term(depth)
 			if err != nil {
 				return 0, err
@@ -200,7 +222,7 @@ func (p *timeParser) expr(depth int) (float64, error) {
 	return v, nil
 }
 
-// term: unary (('*'|'/') unary | unit)*
+// term: unary (('*'|'/'|'//') unary | unit)*
 func (p *timeParser) term(depth int) (float64, error) {
 	v, err := p.unary(depth)
 	if err != nil {
@@ -212,19 +234,21 @@ func (p *timeParser) term(depth int) (float64, error) {
 		case 'u':
 			p.i++
 			v *= t.num
-		case '*', '/':
+		case '*', '/', 'f':
 			p.i++
 			w, err := p.unary(depth)
 			if err != nil {
 				return 0, err
 			}
-			if t.kind == '*' {
+			switch {
+			case t.kind == '*':
 				v *= w
-			} else {
-				if w == 0 {
-					return 0, errors.New("division by zero")
-				}
+			case w == 0:
+				return 0, errors.New("division by zero")
+			case t.kind == '/':
 				v /= w
+			default:
+				v = math.Floor(v / w)
 			}
 		default:
 			return v, nil
@@ -265,4 +289,8 @@ func (p *timeParser) unary(depth int) (float64, error) {
 		return v, nil
 	}
 	return 0, fmt.Errorf("unexpected %q", t.text)
+}
+
+func endsWithDigit(s string) bool {
+	return s != "" && s[len(s)-1] >= '0' && s[len(s)-1] <= '9'
 }

@@ -248,6 +248,14 @@ type match struct {
 	f            dateFields // fast path only
 }
 
+// release drops a rune buffer grown by a very long line, and the regex
+// match that refers to it.
+func (d *Detector) release() {
+	if cap(d.runes) > 1<<16 {
+		d.runes = nil
+	}
+}
+
 func (d *Detector) prepare(line string) {
 	d.rvalid = false
 	d.pfx, d.pfxEnd = 0, false
@@ -515,6 +523,7 @@ func (d *Detector) reorder(num int) int {
 // gives ok with start == end and the time "now".
 func (d *Detector) Find(line string) (t time.Time, start, end int, ok bool) {
 	d.prepare(line)
+	defer d.release()
 	m, dt, found := d.matchTime(line)
 	if !found || m.gstart < 0 {
 		return time.Time{}, 0, 0, false

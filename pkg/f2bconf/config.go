@@ -324,6 +324,10 @@ func (c *Config) parse(p string) (*fileData, error) {
 		data, err = fs.ReadFile(c.opts.FS, c.fsPath(p))
 	}
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
 		return nil, &Error{File: p, Err: err}
 	}
 	fd, err := parseFile(p, data)

@@ -40,9 +40,23 @@
 // # Reading order
 //
 // [Read] of NAME.conf reads, as fail2ban does, NAME.conf, NAME.d/*.conf,
-// NAME.local and NAME.d/*.local, each expanded with its includes. A later
-// file's value of an option replaces the earlier one; the replaced value
-// stays reachable as %(known/key)s.
+// NAME.local and NAME.d/*.local, each expanded with its includes (any
+// other path: the file and its .local; with [Options].NoLocal: the file and
+// its includes only). A later file's value of an option replaces the
+// earlier one; the replaced value stays reachable as %(known/key)s.
+// [Config.ReadMore] adds further files.
+//
+// # Errors
+//
+// Every error about a file's content is an [*Error] with the file and line:
+// a section header without "]", a line that is neither a header nor
+// "key = value", an option before any section, a section or option twice
+// in one file, invalid UTF-8, an include that does not exist (fail2ban
+// silently skips it; here only a missing *.local include is skipped,
+// since fail2ban's own files name optional ones), and, from Get, a
+// reference to a missing option, a stray "%" or references nested deeper
+// than [MaxInterpolationDepth] (a loop). A missing section or option is a
+// [*NotFound].
 //
 // # Interpolation
 //

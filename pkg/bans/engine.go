@@ -49,6 +49,7 @@ type Stats struct {
 	Extended   int64 `json:"extended"`   // running bans extended
 	Unbans     int64 `json:"unbans"`     // bans ended
 	Expired    int64 `json:"expired"`    // ban candidates whose ban would already have ended
+	Fleet      int64 `json:"fleet"`      // bans and unbans adopted from other hosts (fleet mode)
 }
 
 // BanInfo describes a ban.
@@ -752,6 +753,99 @@ func (e *Engine) sortedBans(jail string) []*ban {
 	}
 	sort.Slice(bs, func(a, c int) bool { return bs[a].seq < bs[c].seq })
 	return bs
+}
+
+// Adopt applies a ban or unban decided on another host of the fleet (read
+// from [Shared.Subscribe]) and emits it, without publishing it again. A ban
+// keeps its until, bantime, bancount and failures, and forgets the id's
+// local window; a ban already held here with an end no earlier (or
+// permanent) changes nothing, one held with an earlier end is extended;
+// a ban whose end has passed is ignored. An unban ends the id's ban here
+// and forgets its window. Adopt reports whether anything changed.
+func (e *Engine) Adopt(ev *event.Event) bool {
+	if ev.Jail == "" || (!ev.IP.IsValid() && ev.Host == "") {
+		return false
+	}
+	j := e.jail(ev.Jail)
+	e.setNow(0, nil)
+	if e.now == 0 {
+		e.now = e.cfg.Clock().UnixNano()
+	}
+	e.tick()
+	id := ev.ID()
+	e.remote = true
+	defer func() { e.remote = false }()
+	switch ev.Action {
+	case event.ActionUnban:
+		changed := false
+		if tk := j.get(id); tk != nil {
+			e.journal(Record{Kind: RecDrop, Jail: j.name, ID: id})
+			e.unlinkTicket(tk)
+			changed = true
+		}
+		if b := j.bans[id]; b != nil {
+			reason := ev.Reason
+			if reason == "" {
+				reason = "manual"
+			}
+			e.unban(b, reason)
+			j.st.Fleet++
+			changed = true
+		}
+		return changed
+	case event.ActionBan:
+	default:
+		return false
+	}
+	var end, bantime int64
+	switch {
+	case ev.Bantime == -1:
+		bantime = -1
+	case !ev.Until.IsZero():
+		end = ev.Until.UnixNano()
+		bantime = max(ev.Bantime, 0)
+	case ev.Bantime > 0:
+		end = ev.Time.Add(time.Duration(ev.Bantime) * time.Second).UnixNano()
+		bantime = ev.Bantime
+	default:
+		return false
+	}
+	if end != 0 && end <= e.now {
+		return false
+	}
+	if tk := j.get(id); tk != nil {
+		e.journal(Record{Kind: RecDrop, Jail: j.name, ID: id})
+		e.unlinkTicket(tk)
+	}
+	if b := j.bans[id]; b != nil {
+		if b.end == 0 || (end != 0 && b.end >= end) {
+			return false
+		}
+		b.end, b.bantime = end, bantime
+		if end != 0 {
+			b.bantime = (end - b.start) / int64(time.Second)
+		}
+		b.count, b.fails = max(b.count, ev.Bancount), max(b.fails, ev.Failures)
+		j.st.Fleet++
+		e.journalBan(b, true, 0, 0)
+		e.extending = true
+		e.emitBan(b, ev.Restored)
+		e.extending = false
+		return true
+	}
+	start := e.now
+	if end != 0 {
+		start = min(end-bantime*int64(time.Second), e.now)
+		bantime = (end - start) / int64(time.Second)
+	}
+	e.seq++
+	b := &ban{j: j, id: id, ip: ev.IP, start: start, end: end, bantime: bantime,
+		count: max(ev.Bancount, 1), fails: ev.Failures, seq: e.seq, idx: -1}
+	e.addBan(b)
+	j.st.Fleet++
+	e.journalBan(b, false, 0, 0)
+	e.emitBan(b, ev.Restored)
+	return true
 }
 
 // Errors of the control operations.

@@ -67,7 +67,7 @@ Exit status: 0 on success (also after bad input lines), 1 on a runtime
 failure (state locked or unwritable, socket), 2 on a usage or configuration
 error, 130 after SIGINT.`,
 		UsageText: "bancount [options] < failures.jsonl > bans.jsonl\nbancount status [JAIL] [--json]\nbancount ban JAIL IP|CIDR|ID\nbancount unban [JAIL] IP | --all [JAIL]",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.IntFlag{Name: "maxretry", Value: 5, Usage: "failures that ban, within findtime"},
 			&cli.StringFlag{Name: "findtime", Value: "10m", Usage: "the rate window (fail2ban time syntax: 600, 10m, 1h30m, 1d)"},
 			&cli.StringFlag{Name: "bantime", Value: "10m", Usage: "ban length (fail2ban time syntax; -1: permanent)"},
@@ -91,7 +91,7 @@ error, 130 after SIGINT.`,
 				Usage: "journal size in bytes that starts a background compaction (tests)"},
 			&cli.BoolFlag{Name: "check", Usage: "check the configuration, print one line per jail, and exit"},
 			&cli.BoolFlag{Name: "dump", Usage: "print the resolved settings of every jail as JSON, and exit"},
-		},
+		}, fleetFlags()...),
 		Commands: []*cli.Command{
 			{
 				Name:      "status",

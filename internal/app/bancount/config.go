@@ -24,6 +24,7 @@ type config struct {
 	logTarget  string
 	maxTracked int
 	compactAt  int64
+	fleet      fleetConfig
 	defaults   *jailSpec            // from the flags: jails not in the configuration
 	jails      map[string]*jailSpec // from --config
 	order      []string
@@ -108,6 +109,9 @@ func loadConfig(c *cli.Context) (*config, error) {
 		in.Formula = f
 	}
 	cfg.defaults = d
+	if cfg.fleet, err = loadFleetConfig(c); err != nil {
+		return nil, err
+	}
 	if p := c.String("config"); p != "" {
 		if err := loadJailConf(cfg, p); err != nil {
 			return nil, err

@@ -57,14 +57,15 @@ type reply struct {
 }
 
 type statusReply struct {
-	Now        time.Time   `json:"now"`
-	Started    time.Time   `json:"started,omitzero"` // zero: read from a state file
-	Clock      string      `json:"clock"`
-	Tracked    int         `json:"tracked"`
-	MaxTracked int         `json:"max_tracked,omitempty"`
-	Evictions  int64       `json:"evictions"`
-	Malformed  int64       `json:"malformed"`
-	Jails      []jailReply `json:"jails"`
+	Now        time.Time    `json:"now"`
+	Started    time.Time    `json:"started,omitzero"` // zero: read from a state file
+	Clock      string       `json:"clock"`
+	Tracked    int          `json:"tracked"`
+	MaxTracked int          `json:"max_tracked,omitempty"`
+	Evictions  int64        `json:"evictions"`
+	Malformed  int64        `json:"malformed"`
+	Fleet      *fleetStatus `json:"fleet,omitempty"`
+	Jails      []jailReply  `json:"jails"`
 }
 
 type jailReply struct {
@@ -211,7 +212,7 @@ func (s *server) status(jail string, windows int) *statusReply {
 		clock = "log"
 	}
 	r := &statusReply{Now: now, Started: s.started, Clock: clock, Tracked: s.en.Tracked(),
-		MaxTracked: s.cfg.maxTracked, Evictions: s.en.Evictions(), Malformed: s.bad, Jails: []jailReply{}}
+		MaxTracked: s.cfg.maxTracked, Evictions: s.en.Evictions(), Malformed: s.bad, Fleet: s.fleetStatus(), Jails: []jailReply{}}
 	for _, js := range s.en.Status(jail, windows) {
 		st := &js.Settings
 		jr := jailReply{Jail: js.Name, MaxRetry: st.MaxRetry, FindTime: int64(st.FindTime / time.Second),
@@ -337,6 +338,13 @@ func clientStatus(c *cli.Context, jail string) error {
 	if st.MaxTracked > 0 {
 		fmt.Fprintf(w, "tracking %d ids (max %d, %d evicted), %d malformed lines\n", st.Tracked, st.MaxTracked, st.Evictions, st.Malformed)
 	}
+	if f := st.Fleet; f != nil {
+		conn := "connected"
+		if !f.Connected {
+			conn = "disconnected (deciding from the local window)"
+		}
+		fmt.Fprintf(w, "fleet: %s as %s, %s, %d events waiting to be published (%d dropped)\n", f.URL, f.ID, conn, f.Outbox, f.Dropped)
+	}
 	for _, j := range st.Jails {
 		if st.Started.IsZero() {
 			fmt.Fprintf(w, "\n[%s]\n", j.Jail) // the state holds no settings
@@ -359,8 +367,12 @@ func clientStatus(c *cli.Context, jail string) error {
 		if st.Started.IsZero() {
 			continue
 		}
-		fmt.Fprintf(w, "  since start: %d failures, %d ignored, %d stale, %d duplicates, %d bans, %d extended, %d unbans\n",
+		fmt.Fprintf(w, "  since start: %d failures, %d ignored, %d stale, %d duplicates, %d bans, %d extended, %d unbans",
 			t.Failures, t.Ignored, t.Stale, t.Duplicates, t.Bans, t.Extended, t.Unbans)
+		if st.Fleet != nil {
+			fmt.Fprintf(w, ", %d from the fleet", t.Fleet)
+		}
+		fmt.Fprintln(w)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/banpipe/banpipe/internal/clirun"
 	"github.com/banpipe/banpipe/pkg/bans"
 	"github.com/banpipe/banpipe/pkg/event"
+	"github.com/banpipe/banpipe/pkg/fleet"
 	"github.com/banpipe/banpipe/pkg/store"
 )
 
@@ -24,6 +25,7 @@ type server struct {
 	mu      sync.Mutex // guards en, st writes and the order of output
 	en      *bans.Engine
 	st      *store.Store // nil with --state none
+	fleet   *fleet.Fleet // nil without --fleet
 	w       *event.Writer
 	log     *banLog
 	cfg     *config
@@ -73,6 +75,15 @@ func run(ctx context.Context, c *cli.Context, cfg *config, stdin io.Reader, stdo
 		s.st = st
 		bcfg.Journal = st
 	}
+	if cfg.fleet.url != "" {
+		f, err := s.dialFleet(ctx)
+		if err != nil {
+			s.close()
+			return clirun.Config(err)
+		}
+		s.fleet = f
+		bcfg.Shared = s.seam(f)
+	}
 	s.en = bans.New(bcfg)
 	if s.st != nil {
 		ls, err := s.st.Load(s.en.Apply, func(file string, line int, err error) {
@@ -117,6 +128,15 @@ func run(ctx context.Context, c *cli.Context, cfg *config, stdin io.Reader, stdo
 		}
 	}
 	go s.timers(ctx)
+	var fleetDone chan struct{}
+	if s.fleet != nil {
+		fleetDone = make(chan struct{})
+		go func() {
+			defer close(fleetDone)
+			s.announce(ctx, s.fleet)
+			s.followFleet(ctx, s.fleet)
+		}()
+	}
 
 	// Read in a goroutine so that a signal ends the run at once.
 	done := make(chan error, 1)
@@ -126,6 +146,9 @@ func run(ctx context.Context, c *cli.Context, cfg *config, stdin io.Reader, stdo
 	case <-ctx.Done():
 	}
 	cancel()
+	if fleetDone != nil {
+		<-fleetDone
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !cfg.clockLog {
@@ -138,6 +161,13 @@ func run(ctx context.Context, c *cli.Context, cfg *config, stdin io.Reader, stdo
 		}
 	}
 	ferr := s.flushLocked()
+	if s.fleet != nil {
+		// queued events stay in the fleet's state file for the next start
+		if cerr := s.fleet.Close(); cerr != nil {
+			warnf(s.stderr, "fleet: %v", cerr)
+		}
+		s.fleet = nil
+	}
 	if s.st != nil {
 		if cerr := s.st.Compact(s.en.Snapshot); ferr == nil {
 			ferr = cerr
@@ -157,6 +187,9 @@ func run(ctx context.Context, c *cli.Context, cfg *config, stdin io.Reader, stdo
 }
 
 func (s *server) close() {
+	if s.fleet != nil {
+		s.fleet.Close()
+	}
 	if s.st != nil {
 		s.st.Close()
 	}

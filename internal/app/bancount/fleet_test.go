@@ -1,0 +1,289 @@
+package bancount_test
+
+// Fleet mode through three real bancount processes (three hosts) sharing a
+// real redis-server started by the test.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/banpipe/banpipe/pkg/event"
+	"github.com/banpipe/banpipe/pkg/fleet"
+	"github.com/banpipe/banpipe/pkg/fleet/fleettest"
+)
+
+// host is one bancount of the fleet.
+type host struct {
+	*proc
+	id, state, sock string
+}
+
+func startHost(t *testing.T, dir, url, id string, extra ...string) *host {
+	t.Helper()
+	h := &host{id: id, state: filepath.Join(dir, id+".state"), sock: filepath.Join(dir, id+".sock")}
+	args := append([]string{"--fleet", url, "--fleet-id", id, "--state", h.state, "--socket", h.sock,
+		"--maxretry", "5", "--findtime", "10m", "--bantime", "1h"}, extra...)
+	h.proc = start(t, args...)
+	// ready when the control socket answers
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := ctl(t, "status", "--socket", h.sock); err == nil {
+			return h
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: no control socket (stderr: %s)", id, h.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// liveFailure is a failure event at the wall clock.
+func liveFailure(jail, ip string, lineno int) string {
+	return fmt.Sprintf(`{"time":%q,"jail":%q,"ip":%q,"lineno":%d}`, time.Now().UTC().Format(time.RFC3339Nano), jail, ip, lineno)
+}
+
+// expect reads h's next output line and checks its action and id.
+func (h *host) expect(action, id string) *event.Event {
+	h.t.Helper()
+	e := decode(h.t, h.next(5*time.Second))
+	if e.Action != action || e.ID() != id {
+		h.t.Fatalf("%s: got %s %s, want %s %s", h.id, e.Action, e.ID(), action, id)
+	}
+	return e
+}
+
+type hostStatus struct {
+	Fleet *struct {
+		ID        string `json:"id"`
+		Connected bool   `json:"connected"`
+		Outbox    int    `json:"outbox"`
+	} `json:"fleet"`
+	Jails []struct {
+		Jail   string `json:"jail"`
+		Totals struct {
+			Failures, Bans, Fleet int64
+		} `json:"totals"`
+		Banned []struct {
+			ID string `json:"id"`
+		} `json:"banned"`
+	} `json:"jails"`
+}
+
+func (h *host) status() hostStatus {
+	h.t.Helper()
+	out, err := ctl(h.t, "status", "--socket", h.sock, "--json")
+	if err != nil {
+		h.t.Fatalf("%s: status: %v: %s", h.id, err, out)
+	}
+	var st hostStatus
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		h.t.Fatalf("%s: status: %v: %s", h.id, err, out)
+	}
+	if st.Fleet == nil || st.Fleet.ID != h.id {
+		h.t.Fatalf("%s: status has no fleet part: %s", h.id, out)
+	}
+	return st
+}
+
+// waitStatus polls h's status until ok holds.
+func (h *host) waitStatus(what string, ok func(hostStatus) bool) hostStatus {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st := h.status()
+		if ok(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%s: %s: status %+v (stderr: %s)", h.id, what, st, h.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func bansOf(st hostStatus) (bans, fleet int64) {
+	for _, j := range st.Jails {
+		bans += j.Totals.Bans
+		fleet += j.Totals.Fleet
+	}
+	return
+}
+
+// TestFleetThreeHosts: an attacker spreading failures round-robin over three
+// hosts is banned at the fleet-wide maxretry, decided once, emitted by every
+// host; a burst from all hosts at once is also decided once; manual bans
+// and unbans through one host's socket reach the others; a frozen Redis
+// leaves local banning working, the local ban published after SIGCONT; a
+// killed Redis the same, published after its restart; a host restarted
+// later catches up with the running bans only.
+func TestFleetThreeHosts(t *testing.T) {
+	srv := fleettest.Start(t)
+	dir := t.TempDir()
+	hosts := []*host{
+		startHost(t, dir, srv.URL(), "web1"),
+		startHost(t, dir, srv.URL(), "web2"),
+		startHost(t, dir, srv.URL(), "web3"),
+	}
+
+	// Round-robin: one failure per host in turn; no host reaches 5 alone.
+	const attacker = "192.0.2.50"
+	for i := range 4 {
+		hosts[i%3].send(liveFailure("sshd", attacker, i+1))
+	}
+	// each host's failure has been counted fleet-wide before the next
+	for _, h := range hosts {
+		h.waitStatus("failures counted", func(st hostStatus) bool {
+			return len(st.Jails) == 1 && st.Jails[0].Totals.Failures >= 1
+		})
+		h.none(100 * time.Millisecond)
+	}
+	hosts[4%3].send(liveFailure("sshd", attacker, 5))
+	for _, h := range hosts {
+		e := h.expect("ban", attacker)
+		if e.Until.IsZero() || e.Bantime != 3600 {
+			t.Errorf("%s: ban %+v: want an until and bantime 3600", h.id, e)
+		}
+	}
+	var decided, adopted int64
+	for _, h := range hosts {
+		st := h.status()
+		b, f := bansOf(st)
+		decided += b
+		adopted += f
+		if !st.Fleet.Connected || st.Fleet.Outbox != 0 {
+			t.Errorf("%s: fleet %+v, want connected with an empty outbox", h.id, *st.Fleet)
+		}
+	}
+	if decided != 1 || adopted != 2 {
+		t.Fatalf("round-robin: %d decisions and %d adoptions, want exactly 1 and 2", decided, adopted)
+	}
+	if b, _ := bansOf(hosts[1].status()); b != 1 {
+		t.Errorf("web2 saw the fifth failure but did not decide the ban")
+	}
+
+	// A burst: two failures on each host at once (6 >= 5): one decision.
+	const burst = "192.0.2.51"
+	for i, h := range hosts {
+		h.send(liveFailure("sshd", burst, 10+2*i), liveFailure("sshd", burst, 11+2*i))
+	}
+	for _, h := range hosts {
+		h.expect("ban", burst)
+	}
+	decided = 0
+	for _, h := range hosts {
+		b, _ := bansOf(h.status())
+		decided += b
+	}
+	if decided != 2 {
+		t.Fatalf("burst: %d decisions in all, want 2 (one per address)", decided)
+	}
+
+	// Manual ban on web1, manual unban on web3: every host emits both.
+	if out, err := ctl(t, "ban", "--socket", hosts[0].sock, "sshd", "198.51.100.0/24"); err != nil {
+		t.Fatalf("ban: %v: %s", err, out)
+	}
+	for _, h := range hosts {
+		h.expect("ban", "198.51.100.0/24")
+	}
+	if out, err := ctl(t, "unban", "--socket", hosts[2].sock, "sshd", "198.51.100.0/24"); err != nil {
+		t.Fatalf("unban: %v: %s", err, out)
+	}
+	for _, h := range hosts {
+		if e := h.expect("unban", "198.51.100.0/24"); e.Reason != "manual" {
+			t.Errorf("%s: unban reason %q", h.id, e.Reason)
+		}
+	}
+
+	// Frozen Redis: web1 still bans from its local window, with every call
+	// bounded by --fleet-timeout; the ban is queued and published after
+	// SIGCONT.
+	srv.Freeze()
+	const frozen = "192.0.2.60"
+	begin := time.Now()
+	for i := range 5 {
+		hosts[0].send(liveFailure("sshd", frozen, 100+i))
+	}
+	hosts[0].expect("ban", frozen)
+	took := time.Since(begin)
+	st := hosts[0].status()
+	if st.Fleet.Connected || st.Fleet.Outbox != 1 {
+		t.Errorf("frozen: web1 fleet %+v, want disconnected with 1 queued", *st.Fleet)
+	}
+	// 5 calls of at most 100 ms if each waited; the breaker makes it one
+	if took > 3*time.Second {
+		t.Errorf("frozen: the local ban took %v", took)
+	}
+	hosts[1].none(200 * time.Millisecond)
+	srv.Thaw()
+	hosts[1].expect("ban", frozen)
+	hosts[2].expect("ban", frozen)
+	hosts[0].waitStatus("outbox published", func(st hostStatus) bool { return st.Fleet.Connected && st.Fleet.Outbox == 0 })
+
+	// Killed Redis: web2 bans locally; published once Redis is back.
+	srv.Kill()
+	const killed = "192.0.2.61"
+	for i := range 5 {
+		hosts[1].send(liveFailure("sshd", killed, 200+i))
+	}
+	hosts[1].expect("ban", killed)
+	hosts[1].waitStatus("queued while down", func(st hostStatus) bool { return !st.Fleet.Connected && st.Fleet.Outbox == 1 })
+	hosts[0].none(200 * time.Millisecond)
+	srv.Restart()
+	hosts[0].expect("ban", killed)
+	hosts[2].expect("ban", killed)
+	hosts[1].waitStatus("outbox published", func(st hostStatus) bool { return st.Fleet.Connected && st.Fleet.Outbox == 0 })
+
+	// Catch-up: web3 stops; meanwhile web1 bans one address and another
+	// host publishes a ban that ends before web3 is back. Restarted with
+	// its state, web3 emits the running ban and not the ended one.
+	h3 := hosts[2]
+	h3.in.Close()
+	if err := h3.cmd.Wait(); err != nil {
+		t.Fatalf("web3 exit: %v (stderr: %s)", err, h3.stderr)
+	}
+	const missed = "192.0.2.70"
+	for i := range 5 {
+		hosts[0].send(liveFailure("sshd", missed, 300+i))
+	}
+	hosts[0].expect("ban", missed)
+	hosts[1].expect("ban", missed)
+	pub, err := fleet.Dial(context.Background(), fleet.Config{URL: srv.URL(), ID: "web9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	short := &event.Event{Action: event.ActionBan, Time: time.Now(), Jail: "sshd", IP: netip.MustParsePrefix("192.0.2.71/32"),
+		Bantime: 1, Bancount: 1, Failures: 5, Until: time.Now().Add(time.Second)}
+	if err := pub.Publish(context.Background(), short); err != nil {
+		t.Fatal(err)
+	}
+	hosts[0].expect("ban", "192.0.2.71")
+	hosts[0].expect("unban", "192.0.2.71") // ended on its own, on time
+	time.Sleep(200 * time.Millisecond)
+	h3 = startHost(t, dir, srv.URL(), "web3")
+	// its own state first (the running bans it held, restored), then
+	// what it missed
+	var got []string
+	for {
+		e := decode(t, h3.next(5*time.Second))
+		got = append(got, e.Action+" "+e.ID())
+		if e.ID() == "192.0.2.71" {
+			t.Fatalf("web3 emitted the ban that ended while it was down: %q", got)
+		}
+		if e.ID() == missed {
+			break
+		}
+		if e.Action != "ban" || !e.Restored {
+			t.Fatalf("web3 after restart: %q: want restored bans, then %s", got, missed)
+		}
+	}
+	if len(got) != 5 {
+		t.Errorf("web3 after restart: %q: want its 4 running bans restored, then %s", got, missed)
+	}
+	h3.none(300 * time.Millisecond)
+}

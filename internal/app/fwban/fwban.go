@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -357,6 +358,11 @@ func (f *firewallSet) route(jail string) *route {
 	if r, ok := f.routes[jail]; ok {
 		return r
 	}
+	if len(f.routes) >= maxJails {
+		if _, ok := f.jails[jail]; !ok {
+			return &route{jail: jail, err: fmt.Errorf("more than %d jails: refusing jail %q", maxJails, jail)}
+		}
+	}
 	r := &route{jail: jail, guard: &f.guard}
 	f.routes[jail] = r
 	kind := f.kindOf(jail)
@@ -425,6 +431,15 @@ func (f *firewallSet) Close() error {
 	return errors.Join(errs...)
 }
 
+// maxBantime is the longest bantime of an event, in seconds (292 years):
+// a longer one is taken as this long.
+const maxBantime = int64(math.MaxInt64 / int64(time.Second))
+
+// maxJails bounds the jails fwban keeps settings for: the events of
+// further jails are refused, so that input naming ever new jails cannot
+// make fwban create chains and sets without end.
+const maxJails = 1000
+
 // banOf converts an event into a firewall ban.
 func banOf(e *event.Event) firewall.Ban {
 	b := firewall.Ban{
@@ -434,6 +449,8 @@ func banOf(e *event.Event) firewall.Ban {
 	switch {
 	case e.Bantime < 0:
 		b.Bantime = -1
+	case e.Bantime > maxBantime:
+		b.Bantime = time.Duration(maxBantime) * time.Second // (longer would overflow)
 	case e.Bantime > 0:
 		b.Bantime = time.Duration(e.Bantime) * time.Second
 	}

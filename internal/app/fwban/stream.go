@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 
@@ -262,7 +264,11 @@ func (a *applier) apply(ctx context.Context) {
 			a.notApplied++
 			if r.firewall {
 				a.failed++
-				clirun.Warn(a.stderr, name, "stdin:%d: %s %s in jail %s: %v", p.line, p.ev.Action, p.ev.ID(), p.ev.Jail, r.err)
+				// The jail and the error (a command's standard error may
+				// echo a capture) come from the input: one line, no
+				// control characters, so that no forged line reaches the log.
+				clirun.Warn(a.stderr, name, "stdin:%d: %s %s in jail %s: %s", p.line, p.ev.Action,
+					oneLine(p.ev.ID()), oneLine(p.ev.Jail), oneLine(r.err.Error()))
 			}
 			a.w.WriteResult(p.ev, false, r.err.Error())
 			continue
@@ -271,4 +277,40 @@ func (a *applier) apply(ctx context.Context) {
 	}
 	clear(a.pending)
 	a.pending = a.pending[:0]
+}
+
+// maxWarning bounds the text of one input-derived value in a warning.
+const maxWarning = 2048
+
+// oneLine returns s with newlines and other control characters escaped
+// (\n, \x1b, ...) and invalid UTF-8 escaped, cut to maxWarning bytes.
+func oneLine(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f || c >= 0x80 {
+			clean = false
+			break
+		}
+	}
+	if clean && len(s) <= maxWarning {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if b.Len() >= maxWarning {
+			b.WriteString("...")
+			break
+		}
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case r == '\n':
+			b.WriteString("\\n")
+		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

@@ -3,6 +3,7 @@ package f2bconf
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -11,6 +12,9 @@ import (
 	"sort"
 	"strings"
 )
+
+// Only regular files are read (a FIFO or device named by an include counts
+// as missing).
 
 // MaxIncludes bounds the number of files one Read or ReadMore may load,
 // includes and .local files counted.
@@ -298,7 +302,7 @@ func (c *Config) exists(p string) bool {
 	} else {
 		fi, err = fs.Stat(c.opts.FS, c.fsPath(p))
 	}
-	return err == nil && !fi.IsDir()
+	return err == nil && fi.Mode().IsRegular()
 }
 
 func (c *Config) glob(pattern string) []string {
@@ -316,12 +320,18 @@ func (c *Config) parse(p string) (*fileData, error) {
 	if fd, ok := c.parsed[p]; ok {
 		return fd, nil
 	}
-	var data []byte
+	var f io.ReadCloser
 	var err error
 	if c.opts.FS == nil {
-		data, err = os.ReadFile(p)
+		f, err = os.Open(p)
 	} else {
-		data, err = fs.ReadFile(c.opts.FS, c.fsPath(p))
+		f, err = c.opts.FS.Open(c.fsPath(p))
+	}
+	var data []byte
+	if err == nil {
+		// read at most one byte more than allowed: never a whole huge file
+		data, err = io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+		f.Close()
 	}
 	if err != nil {
 		var pe *fs.PathError

@@ -3,6 +3,7 @@ package f2bconf
 import (
 	"errors"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -369,5 +370,30 @@ func TestCombineKnownArgument(t *testing.T) {
 		if m["actionban"] != tc.want {
 			t.Errorf("%q: actionban = %q, want %q", tc.file, m["actionban"], tc.want)
 		}
+	}
+}
+
+// TestLimits: a file over MaxFileSize and a device named as an include
+// are refused without being read whole.
+func TestLimits(t *testing.T) {
+	big := make([]byte, MaxFileSize+10)
+	copy(big, "[s]\nx = 1\n")
+	for i := 10; i < len(big); i++ {
+		big[i] = '#'
+	}
+	if _, err := Read("a.conf", &Options{FS: fstest.MapFS{"a.conf": {Data: big}}}); err == nil || !strings.Contains(err.Error(), "file too large") {
+		t.Errorf("big file: %v", err)
+	}
+	fsys := fstest.MapFS{"a.conf": {Data: []byte("[INCLUDES]\nbefore = /dev/zero\n[s]\n")}}
+	if _, err := Read("a.conf", &Options{FS: fsys}); err == nil || !strings.Contains(err.Error(), "a.conf:2: include before: /dev/zero not found") {
+		t.Errorf("device include (fs): %v", err)
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.conf")
+	if err := os.WriteFile(p, []byte("[INCLUDES]\nafter = /dev/zero\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(p, nil); err == nil || !strings.Contains(err.Error(), "include after: /dev/zero not found") {
+		t.Errorf("device include (os): %v", err)
 	}
 }

@@ -226,3 +226,33 @@ func TestAnnounce(t *testing.T) {
 		t.Fatalf("other jail: %q, %v", d, err)
 	}
 }
+
+// A subscription Redis refuses (an ACL without XREAD) is reported through
+// OnState, once, instead of failing silently.
+func TestSubscribeRefusedIsReported(t *testing.T) {
+	var cmds []string
+	for _, c := range aclCommands {
+		if c != "+xread" {
+			cmds = append(cmds, c)
+		}
+	}
+	srv := fleettest.Start(t, append([]string{"--user", "web1", "on", ">s3cret", "~banpipe:*"}, cmds...)...)
+	notes := make(chan error, 16)
+	f := dial(t, "redis://web1:s3cret@"+srv.Addr()+"/0", "web1", func(c *fleet.Config) {
+		c.OnState = func(err error) { notes <- err }
+	})
+	f.Subscribe(context.Background())
+	select {
+	case err := <-notes:
+		if err == nil || !strings.Contains(err.Error(), "subscribe") || !strings.Contains(err.Error(), "xread") {
+			t.Fatalf("OnState(%v), want the refused XREAD", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("refusal not reported")
+	}
+	select {
+	case err := <-notes:
+		t.Fatalf("reported again: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+}

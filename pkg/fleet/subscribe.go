@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -59,15 +60,24 @@ func (f *Fleet) Subscribe(ctx context.Context) <-chan *event.Event {
 
 func (f *Fleet) subscribe(ctx context.Context, ch chan<- *event.Event) {
 	synced := false
+	var said string
+	// refused tells OnState once about a reply error (an ACL refusal, say)
+	// and waits a little rather than spin
+	refused := func(err error) {
+		if msg := err.Error(); msg != said {
+			said = msg
+			f.notify(fmt.Errorf("fleet: subscribe: %v", err))
+		}
+		sleep(ctx, f.cfg.RetryMin)
+	}
 	for ctx.Err() == nil {
 		if err := f.waitUp(ctx); err != nil {
 			return
 		}
 		if !synced {
 			if err := f.catchUp(ctx, ch); err != nil {
-				if ctx.Err() == nil && !isDown(err) {
-					// a reply error: wait a little rather than spin
-					sleep(ctx, f.cfg.RetryMin)
+				if ctx.Err() == nil && !errors.Is(err, ErrUnavailable) && !isDown(err) {
+					refused(err)
 				}
 				continue
 			}
@@ -76,7 +86,6 @@ func (f *Fleet) subscribe(ctx context.Context, ch chan<- *event.Event) {
 		f.mu.Lock()
 		last := f.lastID
 		f.mu.Unlock()
-		var res []redis.XStream
 		rctx, rcancel := context.WithTimeout(ctx, block+f.cfg.Timeout)
 		res, err := f.client.XRead(rctx, &redis.XReadArgs{
 			Streams: []string{f.keys.stream(), last},
@@ -94,7 +103,7 @@ func (f *Fleet) subscribe(ctx context.Context, ch chan<- *event.Event) {
 			if isDown(err) {
 				f.trip(err)
 			} else {
-				sleep(ctx, f.cfg.RetryMin)
+				refused(err)
 			}
 			synced = false
 			continue

@@ -448,3 +448,21 @@ func (s *Set) parseTime(jail, key, v string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// Resolve returns option key of jail with %(x)s resolved, where filter
+// holds the options of the jail's filter as fail2ban combines them
+// (f2bconf.Config.Combine): fail2ban merges those into the jail as
+// "known/NAME", so that a jail may write
+//
+//	failregex = %(known/failregex)s
+//	            ^my own addition from <HOST>
+//
+// Load leaves such an option out of Jail.Options when it needs the
+// filter; Resolve gives it. A missing option is an *f2bconf.NotFound.
+func (s *Set) Resolve(jail, key string, filter map[string]string) (string, error) {
+	vars := make(map[string]string, len(filter))
+	for k, v := range filter {
+		vars["known/"+k] = v
+	}
+	return s.cfg.GetWith(jail, key, vars)
+}

@@ -269,3 +269,34 @@ func TestStockJail(t *testing.T) {
 		t.Errorf("Jail(nope) = %v, want an error naming %s", err, p)
 	}
 }
+
+// TestResolveWithFilter resolves a jail's failregex that extends its
+// filter's through %(known/failregex)s.
+func TestResolveWithFilter(t *testing.T) {
+	conf := "[DEFAULT]\nfilter = %(__name__)s\n[web]\nenabled = true\nfailregex = %(known/failregex)s\n            ^extra from <HOST>\nmaxlines = 2\n"
+	s, err := LoadOptions("j.conf", &f2bconf.Options{FS: fstest.MapFS{"j.conf": {Data: []byte(conf)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := s.Jail("web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := j.Options["failregex"]; ok {
+		t.Errorf("failregex resolved without the filter: %q", j.Options["failregex"])
+	}
+	if j.Options["maxlines"] != "2" {
+		t.Errorf("maxlines = %q", j.Options["maxlines"])
+	}
+	got, err := s.Resolve("web", "failregex", map[string]string{"failregex": "^filter from <HOST>", "maxlines": "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "^filter from <HOST>\n^extra from <HOST>"; got != want {
+		t.Errorf("Resolve = %q, want %q", got, want)
+	}
+	var nf *f2bconf.NotFound
+	if _, err := s.Resolve("web", "nope", nil); !errors.As(err, &nf) {
+		t.Errorf("Resolve(nope) = %v", err)
+	}
+}

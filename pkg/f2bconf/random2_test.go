@@ -37,7 +37,11 @@ func TestRandomHelpersLikeFail2ban(t *testing.T) {
 		Split []string `json:"split"`
 		Time  []string `json:"time"`
 	}
-	for i := 0; i < 3000; i++ {
+	n := 3000
+	if testing.Short() {
+		n = 500
+	}
+	for i := 0; i < n; i++ {
 		in.Spec = append(in.Spec, randomString(r, specAlpha, 12))
 		in.Split = append(in.Split, randomString(r, specAlpha, 14))
 		in.Time = append(in.Time, randomString(r, timeAlpha, 6))

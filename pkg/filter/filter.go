@@ -124,6 +124,9 @@ type Filter struct {
 	useDNS string
 	lines  int
 	pre    *prefilter
+	// fastPref finds the prefregex's match of common syslog lines without
+	// running it (nil: always run it).
+	fastPref *syslogPrefix
 }
 
 // ConfigError is an error in a filter's definition, with the place of the
@@ -199,6 +202,9 @@ func Compile(def Definition, opts Options) (*Filter, error) {
 	}
 	if !multi {
 		f.pre = newPrefilter(f.pref, f.fail)
+		if len(f.ignore) == 0 {
+			f.fastPref = newSyslogPrefix(f.pref)
+		}
 	}
 	return f, nil
 }

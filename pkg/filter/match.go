@@ -98,6 +98,7 @@ type Matcher struct {
 	content []rune
 	cand    []bool
 	res     Result
+	free    *failData // see scratch
 }
 
 // span is a group of a match: its name and runes.
@@ -208,6 +209,11 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 				m.cand[i] = true
 			}
 		}
+		if f.fastPref != nil {
+			if mlfEnd, cs, ok := f.fastPref.match(buf); ok {
+				return m.failregexes(buf, cs, mlfEnd, t)
+			}
+		}
 		m.runes = append(appendRunes(m.runes[:0], buf), '\n')
 	}
 	text := m.runes
@@ -260,6 +266,25 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 		}
 	}
 
+	return m.runFail(text, preText, nil, org, t)
+}
+
+// failregexes runs the failregexes on the content of buf from cs, the
+// prefregex's match found by the fast syslog prefix matcher (mlfid is
+// buf[:mlfEnd], ASCII).
+func (m *Matcher) failregexes(buf []byte, cs, mlfEnd int, t time.Time) (*Result, error) {
+	m.runes = append(appendRunes(m.runes[:0], buf[cs:]), '\n')
+	m.pre = append(m.pre[:0], span{"mlfid", 0, mlfEnd})
+	m.preAlts = m.preAlts[:0]
+	return m.runFail(m.runes, nil, buf, nil, t)
+}
+
+// runFail runs the failregexes on text in order, the first match wins.
+// The prefregex's groups (m.pre, m.preAlts) index preText, or preBytes
+// when that is not nil.
+func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string, t time.Time) (*Result, error) {
+	f := m.f
+	multi := f.lines > 1
 	for i, fr := range f.fail {
 		if !multi && !m.cand[i] {
 			continue
@@ -309,9 +334,13 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 		}
 		// the prefregex's groups, then the failregex's over them (a group of
 		// the failregex that did not take part removes the prefregex's)
-		fd := &failData{g: make(map[string]string, len(m.pre)+len(fr.groups))}
+		fd := m.scratch()
 		for _, sp := range m.pre {
-			fd.g[sp.name] = string(preText[sp.idx : sp.idx+sp.n])
+			if preBytes != nil {
+				fd.g[sp.name] = string(preBytes[sp.idx : sp.idx+sp.n])
+			} else {
+				fd.g[sp.name] = string(preText[sp.idx : sp.idx+sp.n])
+			}
 		}
 		for _, sp := range m.preAlts {
 			if fd.g[sp.name] == "" {
@@ -332,6 +361,21 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 		return &m.res, nil
 	}
 	return &m.res, nil
+}
+
+// scratch returns the matcher's reusable failure dict, emptied. It stays
+// the matcher's until the multi-line cache keeps it (merge then drops it
+// from m.free); every other use of a failure dict ends with the line.
+func (m *Matcher) scratch() *failData {
+	fd := m.free
+	if fd == nil {
+		fd = &failData{g: make(map[string]string, 8)}
+		m.free = fd
+		return fd
+	}
+	clear(fd.g)
+	*fd = failData{g: fd.g}
+	return fd
 }
 
 func truthy(g map[string]string, k string) bool { return g[k] != "" }
@@ -526,6 +570,9 @@ func (m *Matcher) merge(mlfid string, fail *failData, matched int) *failData {
 		users = updateUsers(fail, user, hasUser)
 		if m.cache == nil {
 			m.cache = newTTLCache[*failData](100, 5*time.Minute, m.opts.Clock)
+		}
+		if fail == m.free {
+			m.free = nil // the cache keeps it
 		}
 		m.cache.set(mlfid, fail)
 	}

@@ -1,0 +1,184 @@
+package filter
+
+import (
+	"bytes"
+	"strings"
+)
+
+// syslogPrefix finds, without running the prefregex, where the content of
+// a syslog line starts for the prefregexes of the common sshd shape
+//
+//	^<F-MLFID>%(__prefix_line)s</F-MLFID>[(fatal|error): [PAM: ]]<F-CONTENT>...</F-CONTENT>$
+//
+// (logtype=file, the built-in common.conf and fail2ban's). It handles only
+// the plain shape "[spaces]HOST DAEMON[PID]: [fatal: |error: [PAM: ]]X..."
+// in ASCII, where the regex's first path (every optional part tried first,
+// every repetition greedy) succeeds, which is then the match a backtracking
+// engine returns; on anything else it reports that it is unsure and the
+// prefregex runs. TestSyslogPrefixAgainstRegex and FuzzSyslogPrefix check
+// it against the regex.
+type syslogPrefix struct {
+	daemons []string // the program names the prefregex accepts
+	// anyContent: the content is ".+" (fail2ban's) rather than "\S.*";
+	// either way the fast path requires a visible ASCII character first.
+	anyContent bool
+}
+
+// The expanded prefregex shapes the fast path knows, with "\x00" where the
+// daemon pattern stands (twice).
+var syslogPrefixShapes = []struct {
+	shape      string
+	anyContent bool
+}{
+	{ // the built-in common.conf, logtype=file, and sshd.conf
+		`^(?P<mlfid>(?:\[\])?\s*(?:<[^.>\s]+\.[^.>\s]+>\s+)?(?:\S+\s+)?(?:kernel:\s?\[ *[0-9]+\.[0-9]+\]:?\s+)?(?:@vserver_\S+\s+)?(?:(?:[(\[]?` +
+			"\x00" + `(?:\([^)\s]*\))?[)\]]?:?(?:\[[0-9]+\])?:?|(?:\[[0-9]+\])?:\s+[(\[]?` +
+			"\x00" + `(?:\([^)\s]*\))?[)\]]?:?)\s+)?(?:\[ID [0-9]+ \S+\]\s+)?)(?:(?:fatal|error): (?:PAM: )?)?(?P<content>\S.*)$`,
+		false,
+	},
+	{ // fail2ban's common.conf and sshd.conf
+		`^(?P<mlfid>(?:\[\])?\s*(?:<[^.]+\.[^.]+>\s+)?(?:\S+\s+)?(?:kernel:\s?\[ *\d+\.\d+\]:?\s+)?(?:@vserver_\S+\s+)?(?:(?:(?:\[\d+\])?:\s+[\[\(]?` +
+			"\x00" + `(?:\(\S+\))?[\]\)]?:?|[\[\(]?` +
+			"\x00" + `(?:\(\S+\))?[\]\)]?:?(?:\[\d+\])?:?)\s+)?(?:\[ID \d+ \S+\]\s+)?)(?:(?:error|fatal): (?:PAM: )?)?(?P<content>.+)$`,
+		true,
+	},
+}
+
+// newSyslogPrefix returns the fast matcher for pref, or nil when pref is
+// not one of the known shapes (or its daemon pattern is not a plain name,
+// optionally with one "(?:-suffix)?").
+func newSyslogPrefix(pref *Regex) *syslogPrefix {
+	if pref == nil || len(pref.alts) > 0 || len(pref.skiplines) > 0 {
+		return nil
+	}
+	for _, g := range pref.groups {
+		if g.name != "mlfid" && g.name != "content" {
+			return nil
+		}
+	}
+	exp := pref.Expanded
+	for _, s := range syslogPrefixShapes {
+		parts := strings.Split(s.shape, "\x00")
+		if !strings.HasPrefix(exp, parts[0]) {
+			continue
+		}
+		rest := exp[len(parts[0]):]
+		i := strings.Index(rest, parts[1])
+		if i <= 0 {
+			continue
+		}
+		d := rest[:i]
+		if exp != parts[0]+d+parts[1]+d+parts[2] {
+			continue
+		}
+		names := daemonNames(d)
+		if names == nil {
+			return nil
+		}
+		return &syslogPrefix{daemons: names, anyContent: s.anyContent}
+	}
+	return nil
+}
+
+// daemonNames reads "name" or "name(?:-suffix)?" (letters, digits, '_'
+// and '-' only), nil otherwise.
+func daemonNames(d string) []string {
+	base, opt := d, ""
+	if i := strings.Index(d, "(?:"); i >= 0 {
+		if !strings.HasSuffix(d, ")?") {
+			return nil
+		}
+		base, opt = d[:i], d[i+3:len(d)-2]
+		if opt == "" || !plainName(opt) {
+			return nil
+		}
+	}
+	if base == "" || !plainName(base) || base == "kernel" {
+		return nil
+	}
+	if opt == "" {
+		return []string{base}
+	}
+	return []string{base, base + opt}
+}
+
+func plainName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !nameByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func nameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}
+
+// visible reports a printable ASCII character other than space: \S in
+// Python's sense, and not the start of any multi-byte sequence.
+func visible(c byte) bool { return c > ' ' && c < 0x7f }
+
+// match returns the end of the mlfid group and the start of the content
+// (byte offsets, equal to rune offsets: everything before is ASCII), or
+// ok=false when unsure.
+func (p *syslogPrefix) match(buf []byte) (mlfEnd, content int, ok bool) {
+	i := 0
+	for i < len(buf) && buf[i] == ' ' {
+		i++
+	}
+	// the host: \S+ then \s+ (a '[' could be "[]" or "[ID", a '<' the
+	// BSD "<facility.level>")
+	h := i
+	for i < len(buf) && visible(buf[i]) {
+		i++
+	}
+	if i == h || buf[h] == '<' || buf[h] == '[' || i == len(buf) || buf[i] != ' ' {
+		return 0, 0, false
+	}
+	for i < len(buf) && buf[i] == ' ' {
+		i++
+	}
+	// DAEMON[PID]: then \s+
+	d := i
+	for i < len(buf) && nameByte(buf[i]) {
+		i++
+	}
+	known := false
+	for _, n := range p.daemons {
+		if string(buf[d:i]) == n {
+			known = true
+			break
+		}
+	}
+	if !known || i == len(buf) || buf[i] != '[' {
+		return 0, 0, false
+	}
+	i++
+	ds := i
+	for i < len(buf) && buf[i] >= '0' && buf[i] <= '9' {
+		i++
+	}
+	if i == ds || i+2 >= len(buf) || buf[i] != ']' || buf[i+1] != ':' || buf[i+2] != ' ' {
+		return 0, 0, false
+	}
+	i += 2
+	for i < len(buf) && buf[i] == ' ' {
+		i++
+	}
+	mlfEnd = i
+	rest := buf[i:]
+	if bytes.HasPrefix(rest, []byte("[ID ")) {
+		return 0, 0, false
+	}
+	if bytes.HasPrefix(rest, []byte("fatal: ")) || bytes.HasPrefix(rest, []byte("error: ")) {
+		i += 7
+		if bytes.HasPrefix(buf[i:], []byte("PAM: ")) {
+			i += 5
+		}
+	}
+	if i == len(buf) || !visible(buf[i]) || bytes.IndexByte(buf[i:], '\n') >= 0 {
+		return 0, 0, false
+	}
+	return mlfEnd, i, true
+}

@@ -256,3 +256,35 @@ func TestSubscribeRefusedIsReported(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 }
+
+// Failures Redis refuses (an ACL without EVALSHA and EVAL) return an error,
+// so the caller decides locally, and are reported through OnState once.
+func TestFailureRefusedIsReported(t *testing.T) {
+	var cmds []string
+	for _, c := range aclCommands {
+		if c != "+evalsha" && c != "+eval" {
+			cmds = append(cmds, c)
+		}
+	}
+	srv := fleettest.Start(t, append([]string{"--user", "web1", "on", ">s3cret", "~banpipe:*"}, cmds...)...)
+	notes := make(chan error, 16)
+	f := dial(t, "redis://web1:s3cret@"+srv.Addr()+"/0", "web1", func(c *fleet.Config) {
+		c.OnState = func(err error) { notes <- err }
+	})
+	for range 3 {
+		if _, err := f.Failure(context.Background(), "sshd", "192.0.2.1", time.Now(), sshd); err == nil || errors.Is(err, fleet.ErrUnavailable) {
+			t.Fatalf("err %v, want the refusal", err)
+		}
+	}
+	if err := <-notes; err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("OnState(%v)", err)
+	}
+	select {
+	case err := <-notes:
+		t.Fatalf("reported again: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if !f.Up() {
+		t.Error("a refusal opened the breaker")
+	}
+}

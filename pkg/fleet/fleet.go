@@ -147,6 +147,7 @@ type Fleet struct {
 	dropped int64
 	lastID  string
 	subbed  bool
+	warned  string    // the last reply error told to OnState
 	dirty   bool      // the state file is behind
 	saved   time.Time // when it was last written
 
@@ -468,6 +469,9 @@ func (f *Fleet) do(ctx context.Context, fn func(ctx context.Context) error) erro
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 	defer cancel()
 	err := fn(ctx)
+	if err != nil && !isDown(err) && !errors.Is(err, redis.Nil) {
+		f.warnOnce(err)
+	}
 	if err != nil && isDown(err) {
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			return err // the caller gave up; Redis may be fine
@@ -505,6 +509,20 @@ func (f *Fleet) trip(err error) {
 	if !was {
 		f.notify(fmt.Errorf("%w: %v", ErrUnavailable, err))
 		f.kick()
+	}
+}
+
+// warnOnce tells OnState about a reply error (an ACL refusal, a script
+// error), once per distinct message, so that a host silently deciding
+// locally because Redis refuses it gets noticed.
+func (f *Fleet) warnOnce(err error) {
+	f.mu.Lock()
+	msg := err.Error()
+	seen := msg == f.warned
+	f.warned = msg
+	f.mu.Unlock()
+	if !seen {
+		f.notify(fmt.Errorf("fleet: redis refused: %v", err))
 	}
 }
 

@@ -77,7 +77,7 @@ func (f *Fleet) subscribe(ctx context.Context, ch chan<- *event.Event) {
 		if !synced {
 			if err := f.catchUp(ctx, ch); err != nil {
 				if ctx.Err() == nil && !errors.Is(err, ErrUnavailable) && !isDown(err) {
-					refused(err)
+					sleep(ctx, f.cfg.RetryMin) // a reply error, told to OnState by do
 				}
 				continue
 			}

@@ -88,13 +88,15 @@ type Engine struct {
 	rec        Record
 	ev         event.Event
 	maxTracked int
+	lastJail   *jail // the jail of the last lookup (events of one jail come in runs)
 }
 
 type jail struct {
 	name     string
 	cfg      *Jail
 	tickets  map[string]*ticket     // windows of ids that are not addresses
-	atickets map[netip.Addr]*ticket // windows of addresses (no string compare on the hot path)
+	atickets map[netip.Addr]*ticket // windows of IPv6 addresses (no string compare on the hot path)
+	v4       map[uint32]*ticket     // windows of IPv4 addresses (a small key: fewer cache misses)
 	bans     map[string]*ban
 	st       Stats
 
@@ -163,7 +165,11 @@ func New(cfg Config) *Engine {
 }
 
 func (e *Engine) jail(name string) *jail {
+	if j := e.lastJail; j != nil && j.name == name {
+		return j
+	}
 	if j := e.jails[name]; j != nil {
+		e.lastJail = j
 		return j
 	}
 	var jc *Jail
@@ -177,7 +183,7 @@ func (e *Engine) jail(name string) *jail {
 		jc.Settings.MaxRetry = 1
 	}
 	j := &jail{name: name, cfg: jc, tickets: make(map[string]*ticket),
-		atickets: make(map[netip.Addr]*ticket), bans: make(map[string]*ban)}
+		atickets: make(map[netip.Addr]*ticket), v4: make(map[uint32]*ticket), bans: make(map[string]*ban)}
 	e.jails[name] = j
 	return j
 }
@@ -384,7 +390,7 @@ func (e *Engine) Failure(ev *event.Event) {
 	if a, ok := ev.Addr(); ok {
 		// Look the id up without allocating when the window exists.
 		addr, hasAddr, ip = a, true, ev.IP
-		if tk = j.atickets[a]; tk != nil {
+		if tk = j.aget(a); tk != nil {
 			id = tk.id
 		} else {
 			id = a.String()
@@ -509,23 +515,42 @@ func (e *Engine) dropTicket(t *ticket) { e.unlinkTicket(t) }
 // get returns the window of id, or nil.
 func (j *jail) get(id string) *ticket {
 	if a, err := netip.ParseAddr(id); err == nil && a.Zone() == "" {
-		return j.atickets[a.Unmap()]
+		return j.aget(a.Unmap())
 	}
 	return j.tickets[id]
 }
 
+// aget returns the window of address a.
+func (j *jail) aget(a netip.Addr) *ticket {
+	if a.Is4() {
+		return j.v4[v4key(a)]
+	}
+	return j.atickets[a]
+}
+
+func v4key(a netip.Addr) uint32 {
+	b := a.As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
 func (j *jail) put(t *ticket) {
-	if t.addr.IsValid() {
+	switch {
+	case t.addr.Is4():
+		j.v4[v4key(t.addr)] = t
+	case t.addr.IsValid():
 		j.atickets[t.addr] = t
-	} else {
+	default:
 		j.tickets[t.id] = t
 	}
 }
 
 func (e *Engine) unlinkTicket(t *ticket) {
-	if t.addr.IsValid() {
+	switch {
+	case t.addr.Is4():
+		delete(t.j.v4, v4key(t.addr))
+	case t.addr.IsValid():
 		delete(t.j.atickets, t.addr)
-	} else {
+	default:
 		delete(t.j.tickets, t.id)
 	}
 	t.stamp = 0
@@ -1016,6 +1041,9 @@ func (e *Engine) Status(jailName string, maxWindows int) []JailStatus {
 			consider(t)
 		}
 		for _, t := range j.atickets {
+			consider(t)
+		}
+		for _, t := range j.v4 {
 			consider(t)
 		}
 		for _, t := range top {

@@ -174,6 +174,11 @@ func TestStockActionsLikeFail2ban(t *testing.T) {
 		n := strings.TrimSuffix(filepath.Base(f), ".conf")
 		specs = append(specs, n)
 	}
+	// jail.conf's action_mw and action_ passes chain="<known/chain>": to an
+	// action without a chain of its own it stays a tag, to one with a
+	// chain in [Init] it is that chain
+	specs = append(specs, `sendmail-whois[name=sshd, dest=root, chain="<known/chain>"]`,
+		`iptables-multiport[name=sshd, port="ssh", protocol="tcp", chain="<known/chain>"]`)
 	want := fail2banCombined(t, "action", specs)
 	compareCombined(t, "action.d", ActionKeys, want, boolAsPython)
 }

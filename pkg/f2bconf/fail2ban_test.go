@@ -177,8 +177,8 @@ func TestStockActionsLikeFail2ban(t *testing.T) {
 	// jail.conf's action_mw and action_ passes chain="<known/chain>": to an
 	// action without a chain of its own it stays a tag, to one with a
 	// chain in [Init] it is that chain
-	specs = append(specs, `sendmail-whois[name=sshd, dest=root, chain="<known/chain>"]`,
-		`iptables-multiport[name=sshd, port="ssh", protocol="tcp", chain="<known/chain>"]`)
+	specs = append(specs, `sendmail-whois[name=jail, dest=root, chain="<known/chain>"]`,
+		`iptables-multiport[name=jail, port="ssh", protocol="tcp", chain="<known/chain>"]`)
 	want := fail2banCombined(t, "action", specs)
 	compareCombined(t, "action.d", ActionKeys, want, boolAsPython)
 }

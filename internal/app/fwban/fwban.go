@@ -13,6 +13,15 @@
 // list prints the bans held as ban events (bantime -1 where the kernel holds
 // no timeout).
 //
+// --check reads and validates everything fwban would use (flags, the jail
+// configuration of --config, each jail's settings and action.d files, the
+// backends' tools and kernel features unless --no-kernel-check) and prints
+// one line per jail, e.g. "sshd: nftables, ports 22, tcp, REJECT"; --dump
+// prints the jails' resolved settings as one JSON object keyed by jail,
+// with the action backend's commands rendered (ban tags left as tags).
+// Neither reads events nor changes the firewall; any error is reported as
+// "fwban: file:line: ..." with exit status 2.
+//
 // A ban event whose "until" has passed is applied for its bantime (a replay
 // of old logs decides in log time), unless it was restored from state
 // ("restored":true): then it is stale and not applied.

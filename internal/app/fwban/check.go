@@ -150,7 +150,13 @@ func checkJails(ctx context.Context, o *options, noKernel bool, stderr io.Writer
 			continue
 		}
 		if err := b.Check(ctx); err != nil {
-			report(fmt.Errorf("backend %s: %w", b.Name(), err))
+			errs := []error{err}
+			if j, ok := err.(interface{ Unwrap() []error }); ok {
+				errs = j.Unwrap()
+			}
+			for _, e := range errs {
+				report(fmt.Errorf("backend %s: %w", b.Name(), e))
+			}
 		}
 	}
 	return out, problems

@@ -185,6 +185,7 @@ func (b *Backend) Check(ctx context.Context) error {
 		}
 	}
 	var errs []error
+	seen := map[string]bool{}
 	check := func(js firewall.JailSettings) {
 		st, err := b.load(js)
 		if err != nil {
@@ -211,7 +212,11 @@ func (b *Backend) Check(ctx context.Context) error {
 				}
 				for _, op := range operations {
 					if _, err := a.render(op, fam, info); err != nil {
-						errs = append(errs, fmt.Errorf("jail %s: action %s: %w", js.Name, a.def.name, err))
+						err = fmt.Errorf("jail %s: action %s: %s%w", js.Name, a.def.name, a.def.pos[op], err)
+						if !seen[err.Error()] { // (the same for both families)
+							seen[err.Error()] = true
+							errs = append(errs, err)
+						}
 					}
 				}
 			}

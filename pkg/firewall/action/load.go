@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -48,6 +49,7 @@ type definition struct {
 	props         map[string]string // as fail2ban's server holds them
 	byFamily      map[string]map[string]string
 	commands      map[string]map[string]string // family key -> op -> static command
+	pos           map[string]string            // op -> "file:line: " of its definition
 }
 
 // loadDefinition reads the action named by spec from dir for jail, with the
@@ -126,7 +128,7 @@ func loadDefinition(dir, spec, jail string, jailArgs, jailOpts map[string]string
 	combined, err := cfg.Combine(f2bconf.ActionKeys, false, jailOpts, initOpts,
 		f2bconf.TagOptions{Ignore: append([]string{"timeout", "bantime"}, escapedTags...)})
 	if err != nil {
-		return nil, fmt.Errorf("action %q: %w", spec, err)
+		return nil, fmt.Errorf("action %q: %s%w", spec, where(cfg, err), err)
 	}
 	props := make(map[string]string, len(combined))
 	for k, v := range combined {
@@ -134,11 +136,44 @@ func loadDefinition(dir, spec, jail string, jailArgs, jailOpts map[string]string
 			props[k] = v
 		}
 	}
-	d := &definition{spec: spec, file: file, name: actname, timeout: defTimeout, props: props}
+	d := &definition{spec: spec, file: file, name: actname, timeout: defTimeout, props: props, pos: map[string]string{}}
+	for _, op := range operations {
+		if f, line := cfg.Pos("Definition", op); f != "" && line > 0 {
+			d.pos[op] = fmt.Sprintf("%s:%d: ", f, line)
+		}
+	}
 	if err := d.prepare(); err != nil {
+		if w := where(cfg, err); w != "" {
+			return nil, fmt.Errorf("action %q: %s%w", spec, w, err)
+		}
 		return nil, fmt.Errorf("action %q: %s: %w", spec, path, err)
 	}
 	return d, nil
+}
+
+// optionRE finds the option an error is about: "tag <NAME> ..." of
+// f2bconf.SubstituteTags, or "NAME: ..." of prepare.
+var optionRE = regexp.MustCompile(`^(?:tag <([^ <>?]+)(?:\?[^ <>]*)?>|([a-z_]+): )`)
+
+// where returns "file:line: " of the option err is about, read from cfg's
+// [Definition] or [Init], or "" when the error names none or already
+// carries a place (an *f2bconf.Error).
+func where(cfg *f2bconf.Config, err error) string {
+	var fe *f2bconf.Error
+	if errors.As(err, &fe) {
+		return ""
+	}
+	m := optionRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return ""
+	}
+	opt := m[1] + m[2]
+	for _, sec := range []string{"Definition", "Init"} {
+		if file, line := cfg.Pos(sec, opt); file != "" && line > 0 {
+			return fmt.Sprintf("%s:%d: ", file, line)
+		}
+	}
+	return ""
 }
 
 // prepare derives the settings of d from its properties and substitutes

@@ -101,6 +101,7 @@ func checkJails(ctx context.Context, o *options, noKernel bool, stderr io.Writer
 		jail := n
 		if n == anyJail {
 			jail = "check"
+			jr.enabled = true
 		}
 		r := f.route(jail)
 		if r.err != nil {

@@ -248,3 +248,43 @@ func compareWithFail2ban(t *testing.T, py, dir string, got map[string]dumpJail) 
 	}
 	return compared
 }
+
+// BenchmarkDumpStock measures fwban --dump --backend action on fail2ban's
+// stock jail.conf with every jail enabled and action_mw: reading the
+// configuration and rendering every action of every jail.
+func BenchmarkDumpStock(b *testing.B) {
+	if _, err := os.Stat(filepath.Join(stockConf, "jail.conf")); err != nil {
+		b.Skipf("fail2ban's configuration is not installed (%v)", err)
+	}
+	dir := b.TempDir()
+	if out, err := exec.Command("cp", "-r", stockConf+"/.", dir).CombinedOutput(); err != nil {
+		b.Fatalf("cp: %v: %s", err, out)
+	}
+	os.RemoveAll(filepath.Join(dir, "jail.d"))
+	c, err := f2bconf.Read(filepath.Join(dir, "jail.conf"), &f2bconf.Options{NoLocal: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var local strings.Builder
+	local.WriteString("[DEFAULT]\naction = %(action_mw)s\n")
+	jails := 0
+	for _, s := range c.Sections() {
+		if s != "DEFAULT" && s != "INCLUDES" {
+			fmt.Fprintf(&local, "[%s]\nenabled = true\n", s)
+			jails++
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "jail.local"), []byte(local.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	args := []string{"fwban", "--dump", "--no-kernel-check", "--backend", "action", "--config", filepath.Join(dir, "jail.conf"),
+		"--action-dir", filepath.Join(dir, "action.d")}
+	b.ResetTimer()
+	for b.Loop() {
+		var stdout, stderr bytes.Buffer
+		if code := Main(context.Background(), args, strings.NewReader(""), &stdout, &stderr); code != 0 {
+			b.Fatalf("exit %d: %s", code, clip(stderr.String(), 2000))
+		}
+	}
+	b.ReportMetric(float64(jails), "jails")
+}

@@ -124,7 +124,7 @@ func compareWithFail2ban(t *testing.T, zone string, cases []f2bCase) int {
 	t.Helper()
 	loc, err := time.LoadLocation(zone)
 	if err != nil {
-		t.Fatal(err)
+		t.Skipf("no tz database for %s: %v", zone, err)
 	}
 	year := time.Unix(int64(cases[0].Now), 0).Year()
 	res := runFail2ban(t, zone, year, cases)

@@ -127,6 +127,7 @@ type Filter struct {
 	// fastPref finds the prefregex's match of common syslog lines without
 	// running it (nil: always run it).
 	fastPref *syslogPrefix
+	starts   *startIndex // with fastPref
 }
 
 // ConfigError is an error in a filter's definition, with the place of the
@@ -204,6 +205,7 @@ func Compile(def Definition, opts Options) (*Filter, error) {
 		f.pre = newPrefilter(f.pref, f.fail)
 		if len(f.ignore) == 0 {
 			f.fastPref = newSyslogPrefix(f.pref)
+			f.starts = newStartIndex(f.fail)
 		}
 	}
 	return f, nil

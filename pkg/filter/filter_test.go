@@ -172,8 +172,9 @@ func TestCompileErrors(t *testing.T) {
 	}
 }
 
-// FuzzPrefilter checks that the literal prefilter never changes a result:
-// the built-in sshd filter with and without it gives the same failures,
+// FuzzPrefilter checks that the literal prefilter, the fast syslog prefix
+// matcher and the start sets never change a result: the built-in sshd
+// filter with and without them gives the same failures,
 // and no line makes the matcher fail or panic.
 func FuzzPrefilter(f *testing.F) {
 	for _, s := range []string{
@@ -195,7 +196,10 @@ func FuzzPrefilter(f *testing.F) {
 		f.Fatal(err)
 	}
 	without, _ := Compile(*def, Options{UseDNS: "no"})
-	without.pre = nil
+	without.pre, without.fastPref, without.starts = nil, nil, nil
+	if with.fastPref == nil || !with.starts.complete {
+		f.Fatal("the built-in sshd filter does not take the fast prefix path with complete start sets")
+	}
 	now := func() time.Time { return time.Unix(0, 0) }
 	f.Fuzz(func(t *testing.T, line string) {
 		if len(line) > 2000 {

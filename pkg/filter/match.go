@@ -97,6 +97,7 @@ type Matcher struct {
 	runes   []rune
 	content []rune
 	cand    []bool
+	cand2   []bool
 	res     Result
 	free    *failData // see scratch
 }
@@ -201,17 +202,29 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 			m.runes = append(m.runes, '\n')
 		}
 	} else {
+		if f.fastPref != nil {
+			if mlfEnd, cs, ok := f.fastPref.match(buf); ok {
+				// the content is known: the start sets decide, with the
+				// literal scan for the failregexes that have none
+				if !f.starts.mark(buf[cs:], m.cand) {
+					return &m.res, nil
+				}
+				if !f.starts.complete && f.pre != nil {
+					m.cand2 = slices.Grow(m.cand2[:0], len(m.cand))[:len(m.cand)]
+					f.pre.scan(buf, m.cand2)
+					for i, c := range m.cand2 {
+						m.cand[i] = m.cand[i] && c
+					}
+				}
+				return m.failregexes(buf, cs, mlfEnd, t)
+			}
+		}
 		if f.pre != nil && !f.pre.scan(buf, m.cand) {
 			return &m.res, nil
 		}
 		if f.pre == nil {
 			for i := range m.cand {
 				m.cand[i] = true
-			}
-		}
-		if f.fastPref != nil {
-			if mlfEnd, cs, ok := f.fastPref.match(buf); ok {
-				return m.failregexes(buf, cs, mlfEnd, t)
 			}
 		}
 		m.runes = append(appendRunes(m.runes[:0], buf), '\n')

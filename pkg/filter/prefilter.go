@@ -113,3 +113,66 @@ func hasReplacement(lits []string) bool {
 	}
 	return false
 }
+
+// startIndex holds the start sets of the failregexes (pyre's Prefixes):
+// on the fast prefix path the content is known, and a failregex anchored
+// at its start can only match when the content starts with one of its
+// strings.
+type startIndex struct {
+	byFirst [256][]litEntry
+	// noSet[i] is true when failregex i has no start set.
+	noSet    []bool
+	complete bool // every failregex has a start set
+	// lits[i] are failregex i's prefilter literals (one of which its match
+	// contains; nil: none usable), checked once its start set is met.
+	lits [][][]byte
+}
+
+func newStartIndex(fail []*Regex) *startIndex {
+	s := &startIndex{noSet: make([]bool, len(fail)), complete: true, lits: make([][][]byte, len(fail))}
+	for i, r := range fail {
+		if l := r.Literals(); l != nil && !hasReplacement(l) && !strings.Contains(strings.Join(l, ""), "\n") {
+			for _, x := range minimal(l) {
+				s.lits[i] = append(s.lits[i], []byte(x))
+			}
+		}
+		p := r.re.Prefixes()
+		if p == nil || hasReplacement(p) {
+			s.noSet[i], s.complete = true, false
+			continue
+		}
+		for _, l := range p {
+			s.byFirst[l[0]] = append(s.byFirst[l[0]], litEntry{lit: []byte(l), owner: i})
+		}
+	}
+	return s
+}
+
+// mark sets in cand the failregexes whose start set content meets (and
+// those without a start set) and reports whether there is any.
+func (s *startIndex) mark(content []byte, cand []bool) bool {
+	copy(cand, s.noSet)
+	found := !s.complete
+	if len(content) > 0 {
+		for _, e := range s.byFirst[content[0]] {
+			if !cand[e.owner] && bytes.HasPrefix(content, e.lit) && containsAny(content, s.lits[e.owner]) {
+				cand[e.owner], found = true, true
+			}
+		}
+	}
+	return found
+}
+
+// containsAny reports whether b contains one of lits (true when lits is
+// empty: no requirement).
+func containsAny(b []byte, lits [][]byte) bool {
+	if len(lits) == 0 {
+		return true
+	}
+	for _, l := range lits {
+		if bytes.Contains(b, l) {
+			return true
+		}
+	}
+	return false
+}

@@ -11,8 +11,9 @@ import (
 //	^<F-MLFID>%(__prefix_line)s</F-MLFID>[(fatal|error): [PAM: ]]<F-CONTENT>...</F-CONTENT>$
 //
 // (logtype=file, the built-in common.conf and fail2ban's). It handles only
-// the plain shape "[spaces]HOST DAEMON[PID]: [fatal: |error: [PAM: ]]X..."
-// in ASCII, where the regex's first path (every optional part tried first,
+// the plain shapes "[spaces]HOST DAEMON[PID]: [fatal: |error: [PAM: ]]X..."
+// and "[spaces]HOST X..." where X cannot start any optional part of the
+// prefix (another program's line: the content starts at X), in ASCII, where the regex's first path (every optional part tried first,
 // every repetition greedy) succeeds, which is then the match a backtracking
 // engine returns; on anything else it reports that it is unsure and the
 // prefregex runs. TestSyslogPrefixAgainstRegex and FuzzSyslogPrefix check
@@ -22,6 +23,11 @@ type syslogPrefix struct {
 	// anyContent: the content is ".+" (fail2ban's) rather than "\S.*";
 	// either way the fast path requires a visible ASCII character first.
 	anyContent bool
+	// special holds the bytes that may start an optional part after the
+	// host (kernel:, @vserver_, the daemon and its "[pid]:" / "(" / "["
+	// forms, "[ID", fatal:, error:): after the host, a visible byte not
+	// among them starts the content.
+	special string
 }
 
 // The expanded prefregex shapes the fast path knows, with "\x00" where the
@@ -75,7 +81,11 @@ func newSyslogPrefix(pref *Regex) *syslogPrefix {
 		if names == nil {
 			return nil
 		}
-		return &syslogPrefix{daemons: names, anyContent: s.anyContent}
+		special := "k@([:fe"
+		for _, n := range names {
+			special += n[:1]
+		}
+		return &syslogPrefix{daemons: names, anyContent: s.anyContent, special: special}
 	}
 	return nil
 }
@@ -138,6 +148,17 @@ func (p *syslogPrefix) match(buf []byte) (mlfEnd, content int, ok bool) {
 	}
 	for i < len(buf) && buf[i] == ' ' {
 		i++
+	}
+	if i == len(buf) || !visible(buf[i]) {
+		return 0, 0, false
+	}
+	if !strings.ContainsRune(p.special, rune(buf[i])) {
+		// another program: no optional part of the prefix can start
+		// here, the content does (after the host)
+		if bytes.IndexByte(buf[i:], '\n') >= 0 {
+			return 0, 0, false
+		}
+		return i, i, true
 	}
 	// DAEMON[PID]: then \s+
 	d := i

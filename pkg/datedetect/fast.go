@@ -54,6 +54,7 @@ const (
 	nWordB                        // \b
 	nOptDotDigits                 // (?:\.\d{3,6})?
 	nHex24                        // @[0-9a-f]{24}
+	nUpToLit                      // [^c]*c
 )
 
 type item struct {
@@ -156,6 +157,9 @@ func (p *fastPattern) firstBytes() {
 			opt = true
 		case nHex24:
 			add("@", false)
+		case nUpToLit:
+			p.empty = true // any byte
+			return
 		default: // nBackref, nEndLook: cannot tell
 			p.empty = true
 			return
@@ -265,7 +269,10 @@ var (
 	pWordBg = pt(`(?=^|\b|\W)(`, node{kind: nStartLook}, node{kind: nGroupBeg})
 	pCaret  = pt(`^(`, node{kind: nBOL}, node{kind: nGroupBeg})
 	pOpen   = pt(`(`, node{kind: nGroupBeg})
-	pEnd    = pt(`)(?=\b|\W|$)`, node{kind: nGroupEnd}, node{kind: nEndLook})
+	// datepatterns ^{DATE} and ^[^\[]*\[({DATE}) (Apache and nginx access
+	// logs in fail2ban's filters)
+	pBrack = pt(`^[^\[]*\[(`, node{kind: nBOL}, node{kind: nUpToLit, c: '['}, node{kind: nGroupBeg})
+	pEnd   = pt(`)(?=\b|\W|$)`, node{kind: nGroupEnd}, node{kind: nEndLook})
 )
 
 var (
@@ -309,7 +316,10 @@ func shapes() map[string][]node {
 		{false, seq(pt(`@[0-9a-f]{24}`, node{kind: nHex24})), []part{pLineBg, pOpen}},
 	}
 	out := map[string][]node{}
-	for _, b := range bodies {
+	for i, b := range bodies {
+		if i < 15 && b.anchors[0].re != pCaret.re {
+			b.anchors = append(b.anchors, pCaret, pBrack)
+		}
 		for _, a := range b.anchors {
 			re, nodes := a.re, append([]node(nil), a.nodes...)
 			for _, p := range b.parts {
@@ -742,6 +752,12 @@ func (p *fastPattern) cands(n *node, s string, i int, st *fstate, out *[maxCand]
 			}
 		}
 		add(i, -1, -1)
+	case nUpToLit:
+		// [^c]* stops at the first c, and only that end can be followed
+		// by the c the node also takes
+		if j := strings.IndexByte(s[i:], n.c); j >= 0 {
+			add(i+j+1, -1, -1)
+		}
 	case nHex24:
 		if i+25 <= len(s) && s[i] == '@' {
 			for k := 1; k <= 24; k++ {

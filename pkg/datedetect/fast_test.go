@@ -113,12 +113,16 @@ func TestFastPathEqualsRegex(t *testing.T) {
 // the fast path and wants the same results line by line (spans, times,
 // template statistics).
 func TestFastPathDetector(t *testing.T) {
-	for _, now := range nows {
-		fast, _ := New(Options{Now: now, Location: time.UTC})
-		slow, _ := New(Options{Now: now, Location: time.UTC})
+	for i, now := range nows {
+		pattern := fuzzPatterns[i%len(fuzzPatterns)]
+		fast, _ := New(Options{Now: now, Location: time.UTC, Pattern: pattern})
+		slow, _ := New(Options{Now: now, Location: time.UTC, Pattern: pattern})
 		slow.noFast = true
 		g := newLineGen(uint64(now.Unix()) + 7)
-		for _, line := range g.stream(5000 / scale) {
+		for j, line := range g.stream(5000 / scale) {
+			if j%3 == 0 {
+				line = "192.0.2.1 - - [" + line
+			}
 			ft, fs, fe, fok := fast.Find(line)
 			st, ss, se, sok := slow.Find(line)
 			if fs != ss || fe != se || fok != sok || !ft.Equal(st) {
@@ -172,5 +176,50 @@ func TestFastPathEdges(t *testing.T) {
 	}
 	if !strings.Contains(fastEdgeLines[0], "Nov") {
 		t.Fatal("edge lines changed")
+	}
+}
+
+// TestFastPathDATEPatterns checks the fast matchers of the templates that
+// the datepatterns ^{DATE} and ^[^\[]*\[({DATE}) (fail2ban's access-log
+// filters) expand to.
+func TestFastPathDATEPatterns(t *testing.T) {
+	now := nows[0]
+	g := newLineGen(99)
+	// ^{DATE} also gives fail2ban's {^LN-BEG} EPOCH and TAI64N templates
+	// ("^EPOCH", "^TAI64N"); ^<...> and ^MON-... become ^^ patterns.
+	for _, tc := range []struct {
+		pat  string
+		fast int
+	}{{`^{DATE}`, 15}, {`^[^\[]*\[({DATE})`, 13}} {
+		pat := tc.pat
+		d, err := New(Options{Now: now, Location: time.UTC, Pattern: pat})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tps []*template
+		for _, dt := range d.templates {
+			if dt.t.fast != nil {
+				tps = append(tps, dt.t)
+			}
+		}
+		if len(tps) != tc.fast {
+			t.Errorf("%s: %d of %d templates have a fast matcher, want %d", pat, len(tps), len(d.templates), tc.fast)
+		}
+		n := 0
+		for i := 0; i < 3000/scale; i++ {
+			line := g.line()
+			if i%2 == 0 {
+				line = `192.0.2.1 - - [` + line
+			}
+			for _, tp := range tps {
+				if checkFastEqualsRegex(t, d, tp, line) {
+					n++
+				}
+			}
+			if t.Failed() {
+				return
+			}
+		}
+		t.Logf("%s: %d comparisons", pat, n)
 	}
 }

@@ -13,6 +13,9 @@ var fuzzPreludes = []string{
 	"server mysqld[1000]: 051009 10:05:30 [Warning] Access denied",
 }
 
+// fuzzPatterns are the datepatterns with fast matchers.
+var fuzzPatterns = []string{"", "{^LN-BEG}", `^[^\[]*\[({DATE})`, `^{DATE}`}
+
 // FuzzFind checks that Find never panics, returns a span inside the line
 // on rune boundaries, and that the fast path and the regex path agree,
 // also after a first line has set the adaptive state.
@@ -26,13 +29,14 @@ func FuzzFind(f *testing.F) {
 	}
 	now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, line string, sel uint8) {
-		fast, err := New(Options{Now: now, Location: time.UTC})
+		pattern := fuzzPatterns[int(sel)%len(fuzzPatterns)]
+		fast, err := New(Options{Now: now, Location: time.UTC, Pattern: pattern})
 		if err != nil {
 			t.Fatal(err)
 		}
-		slow, _ := New(Options{Now: now, Location: time.UTC})
+		slow, _ := New(Options{Now: now, Location: time.UTC, Pattern: pattern})
 		slow.noFast = true
-		prelude := fuzzPreludes[int(sel)%len(fuzzPreludes)]
+		prelude := fuzzPreludes[int(sel)/len(fuzzPatterns)%len(fuzzPreludes)]
 		for _, l := range []string{prelude, line, line, prelude, line} {
 			ft, fs, fe, fok := fast.Find(l)
 			st, ss, se, sok := slow.Find(l)

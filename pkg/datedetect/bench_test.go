@@ -10,8 +10,10 @@ import (
 	"github.com/banpipe/banpipe/internal/authgen"
 )
 
-func benchLines(b *testing.B, lines []string, noFast bool) {
-	d, err := New(Options{Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), Location: time.UTC})
+func benchLines(b *testing.B, lines []string, noFast bool) { benchPattern(b, "", lines, noFast) }
+
+func benchPattern(b *testing.B, pattern string, lines []string, noFast bool) {
+	d, err := New(Options{Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), Location: time.UTC, Pattern: pattern})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -52,6 +54,12 @@ func BenchmarkFindISO(b *testing.B)         { benchLines(b, isoLines, false) }
 func BenchmarkFindISORegex(b *testing.B)    { benchLines(b, isoLines, true) }
 func BenchmarkFindApache(b *testing.B)      { benchLines(b, apacheLines, false) }
 func BenchmarkFindApacheRegex(b *testing.B) { benchLines(b, apacheLines, true) }
+
+// The datepattern of fail2ban's apache-badbots and nginx-botsearch.
+const accessPattern = `^[^\[]*\[({DATE})`
+
+func BenchmarkFindAccessLogDATE(b *testing.B)      { benchPattern(b, accessPattern, apacheLines, false) }
+func BenchmarkFindAccessLogDATERegex(b *testing.B) { benchPattern(b, accessPattern, apacheLines, true) }
 
 // cpuNow returns the process's user+system CPU time.
 func cpuNow() time.Duration {

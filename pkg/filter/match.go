@@ -98,6 +98,7 @@ type Matcher struct {
 	content []rune
 	cand    []bool
 	cand2   []bool
+	ascii   []byte // see groupsOf; set on the fast prefix path
 	res     Result
 	free    *failData // see scratch
 }
@@ -287,6 +288,10 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 // buf[:mlfEnd], ASCII).
 func (m *Matcher) failregexes(buf []byte, cs, mlfEnd int, t time.Time) (*Result, error) {
 	m.runes = append(appendRunes(m.runes[:0], buf[cs:]), '\n')
+	if len(m.runes) == len(buf)-cs+1 {
+		m.ascii = buf[cs:] // one rune per byte: all ASCII
+	}
+	defer func() { m.ascii = nil }()
 	m.pre = append(m.pre[:0], span{"mlfid", 0, mlfEnd})
 	m.preAlts = m.preAlts[:0]
 	return m.runFail(m.runes, nil, buf, nil, t)
@@ -360,7 +365,7 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string, t
 				fd.g[sp.name] = string(preText[sp.idx : sp.idx+sp.n])
 			}
 		}
-		groupsOf(fr, text, mt, fd.g)
+		groupsOf(fr, text, m.ascii, mt, fd.g)
 		mlfid, hasMLFID := fd.g["mlfid"]
 		if hasMLFID {
 			fd = m.merge(mlfid, fd, matched)
@@ -397,10 +402,19 @@ func truthy(g map[string]string, k string) bool { return g[k] != "" }
 // took part sets its value, one that did not removes the name; then alt_
 // groups fill their target when the match left it empty (fail2ban's
 // _getGroupsWithAlt, which looks at the failregex's own groups only).
-func groupsOf(r *Regex, text []rune, sp []pyre.Span, g map[string]string) {
+//
+// ascii, when not nil, is text as bytes (text without its last rune, all
+// ASCII): a group inside it is copied from there rather than encoded.
+func groupsOf(r *Regex, text []rune, ascii []byte, sp []pyre.Span, g map[string]string) {
+	str := func(s pyre.Span) string {
+		if s.Index+s.Length <= len(ascii) {
+			return string(ascii[s.Index : s.Index+s.Length])
+		}
+		return string(text[s.Index : s.Index+s.Length])
+	}
 	for i, gr := range r.groups {
 		if s := sp[1+i]; s.OK {
-			g[gr.name] = string(text[s.Index : s.Index+s.Length])
+			g[gr.name] = str(s)
 		} else {
 			delete(g, gr.name)
 		}
@@ -419,7 +433,7 @@ func groupsOf(r *Regex, text []rune, sp []pyre.Span, g map[string]string) {
 		if slices.Contains(filled, a.name) {
 			continue
 		}
-		g[a.name] = string(text[s.Index : s.Index+s.Length])
+		g[a.name] = str(s)
 		filled = append(filled, a.name)
 	}
 }

@@ -123,18 +123,25 @@ type startIndex struct {
 	// noSet[i] is true when failregex i has no start set.
 	noSet    []bool
 	complete bool // every failregex has a start set
-	// lits[i] are failregex i's prefilter literals (one of which its match
-	// contains; nil: none usable), checked once its start set is met.
-	lits [][][]byte
+	// lits[i] are failregex i's literal sets (pyre's Required: its match
+	// contains one literal of each set), checked once its start set is met.
+	lits [][][][]byte
 }
 
 func newStartIndex(fail []*Regex) *startIndex {
-	s := &startIndex{noSet: make([]bool, len(fail)), complete: true, lits: make([][][]byte, len(fail))}
+	s := &startIndex{noSet: make([]bool, len(fail)), complete: true, lits: make([][][][]byte, len(fail))}
 	for i, r := range fail {
-		if l := r.Literals(); l != nil && !hasReplacement(l) && !strings.Contains(strings.Join(l, ""), "\n") {
-			for _, x := range minimal(l) {
-				s.lits[i] = append(s.lits[i], []byte(x))
+		for _, l := range r.re.Required() {
+			// a literal with U+FFFD or a line end cannot be checked on the
+			// content bytes: drop its set (fewer requirements)
+			if hasReplacement(l) || strings.Contains(strings.Join(l, ""), "\n") {
+				continue
 			}
+			var set [][]byte
+			for _, x := range minimal(l) {
+				set = append(set, []byte(x))
+			}
+			s.lits[i] = append(s.lits[i], set)
 		}
 		p := r.re.Prefixes()
 		if p == nil || hasReplacement(p) {
@@ -155,7 +162,7 @@ func (s *startIndex) mark(content []byte, cand []bool) bool {
 	found := !s.complete
 	if len(content) > 0 {
 		for _, e := range s.byFirst[content[0]] {
-			if !cand[e.owner] && bytes.HasPrefix(content, e.lit) && containsAny(content, s.lits[e.owner]) {
+			if !cand[e.owner] && bytes.HasPrefix(content, e.lit) && containsAll(content, s.lits[e.owner]) {
 				cand[e.owner], found = true, true
 			}
 		}
@@ -163,16 +170,19 @@ func (s *startIndex) mark(content []byte, cand []bool) bool {
 	return found
 }
 
-// containsAny reports whether b contains one of lits (true when lits is
-// empty: no requirement).
-func containsAny(b []byte, lits [][]byte) bool {
-	if len(lits) == 0 {
-		return true
-	}
-	for _, l := range lits {
-		if bytes.Contains(b, l) {
-			return true
+// containsAll reports whether b contains one literal of each set.
+func containsAll(b []byte, sets [][][]byte) bool {
+	for _, set := range sets {
+		found := false
+		for _, l := range set {
+			if bytes.Contains(b, l) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
 		}
 	}
-	return false
+	return true
 }

@@ -1,5 +1,7 @@
 package pyre
 
+import "slices"
+
 // Prefixes returns, for a pattern whose every match starts at the start of
 // the text (it begins with ^ or \A, in each alternative), a set of
 // non-empty strings one of which every match starts with; nil when there
@@ -113,4 +115,86 @@ func startUnion(subs []*node) []string {
 		return nothingKnown
 	}
 	return out
+}
+
+// maxSets is the most literal sets Required returns.
+const maxSets = 6
+
+// Required returns literal sets that every match meets all of: each set
+// holds strings (at least MinLiteral bytes) one of which the match
+// contains. It includes Literals' set; nil when nothing is known.
+func (re *Regexp) Required() [][]string { return re.required }
+
+// requiredOf is Required of a parsed pattern.
+func requiredOf(n *node) [][]string {
+	sets := allReq(n)
+	if l := literalsOf(n); l != nil {
+		sets = append(sets, l)
+	}
+	var out [][]string
+	for _, s := range sets {
+		if s == nil || slices.ContainsFunc(out, func(o []string) bool { return slices.Equal(o, s) }) {
+			continue
+		}
+		out = append(out, s)
+	}
+	// the most selective first
+	slices.SortStableFunc(out, func(a, b []string) int { return minLen(b) - minLen(a) })
+	if len(out) > maxSets {
+		out = out[:maxSets]
+	}
+	return out
+}
+
+// allReq returns literal sets every match of n meets all of.
+func allReq(n *node) [][]string {
+	if n == nil {
+		return nil
+	}
+	switch n.kind {
+	case kGroup:
+		switch n.gk {
+		case gLookahead, gNegLookahead, gLookbehind, gNegLookbehind:
+			return nil
+		}
+		return allReq(n.subs[0])
+	case kRepeat:
+		if n.min < 1 {
+			return nil
+		}
+		out := allReq(n.subs[0])
+		if g := goodSet(analyze(n.subs[0]).exact); g != nil {
+			out = append(out, g)
+		}
+		return out
+	case kConcat:
+		var out [][]string
+		cur := []string{""}
+		flush := func() {
+			if g := goodSet(cur); g != nil {
+				out = append(out, slices.Clone(g))
+			}
+		}
+		for _, s := range n.subs {
+			if in := analyze(s); in.exact != nil {
+				if c := cross(cur, in.exact); c != nil {
+					cur = c
+					continue
+				}
+				flush()
+				cur = in.exact
+				continue
+			}
+			flush()
+			cur = []string{""}
+			out = append(out, allReq(s)...)
+		}
+		flush()
+		return out
+	}
+	in := analyze(n)
+	if r := best(goodSet(in.exact), in.req); r != nil {
+		return [][]string{r}
+	}
+	return nil
 }

@@ -69,3 +69,49 @@ func FuzzPrefixes(f *testing.F) {
 		t.Fatalf("%q matches %q, which starts with none of %q", pat, s, re.Prefixes())
 	})
 }
+
+func TestRequired(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want [][]string
+	}{
+		{`^Received disconnect from (?P<h>\S+): ?3: .*: Auth fail(?: \[preauth\])?\s*$`, [][]string{{"Received disconnect from "}, {": Auth fail", ": Auth fail [preauth]"}, {": 3: ", ":3: "}}},
+		{`abc|xyz`, [][]string{{"abc", "xyz"}}},
+		{`(?:foo)+ \d+ (?:bar|baz)`, [][]string{{" bar", " baz"}, {"foo"}}},
+		{`a(?=bcd)`, nil},
+		{`x*`, nil},
+	} {
+		re, err := Compile(tt.in, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := re.Required(); !slices.EqualFunc(got, tt.want, slices.Equal) {
+			t.Errorf("Required(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// FuzzRequired checks that every match meets all of Required's sets.
+func FuzzRequired(f *testing.F) {
+	f.Add(`^Failed (?:a|b) for (?P<u>.*) from x+ port`, "Failed a for u from xx port")
+	f.Add(`(?:foo)+ \d+ (?:bar|baz)`, "foofoo 12 baz")
+	f.Fuzz(func(t *testing.T, pat, s string) {
+		if len(pat) > 200 || len(s) > 200 {
+			return
+		}
+		re, err := Compile(pat, Options{})
+		if err != nil || re.Required() == nil {
+			return
+		}
+		m, err := re.FindRunes([]rune(s))
+		if err != nil || m == nil {
+			return
+		}
+		text := string(m.Runes())
+		for _, set := range re.Required() {
+			if !slices.ContainsFunc(set, func(l string) bool { return strings.Contains(text, l) }) {
+				t.Fatalf("%q matches %q in %q, which holds none of %q", pat, text, s, set)
+			}
+		}
+	})
+}

@@ -63,6 +63,7 @@ type Regexp struct {
 	names      []string // Python's named groups, in order
 	literals   []string
 	prefixes   []string
+	required   [][]string
 }
 
 // Translate returns the regexp2 form of the Python pattern expr.
@@ -121,7 +122,7 @@ func Compile(expr string, opts Options) (re *Regexp, err error) {
 			names = append(names, nm)
 		}
 	}
-	return &Regexp{re: r2, expr: expr, translated: t, names: names, literals: literalsOf(n), prefixes: prefixesOf(n)}, nil
+	return &Regexp{re: r2, expr: expr, translated: t, names: names, literals: literalsOf(n), prefixes: prefixesOf(n), required: requiredOf(n)}, nil
 }
 
 // MustCompile is Compile that panics on error, for patterns in programs.

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -843,5 +844,37 @@ func TestPublishedCountExpires(t *testing.T) {
 	ttl, err := redisClient(t, srv).PTTL(ctx, "banpipe:n:{sshd 192.0.2.110}").Result()
 	if err != nil || ttl < 3*time.Hour || ttl > 3*time.Hour+time.Minute {
 		t.Fatalf("count ttl %v, %v: want 3 h + 1 min", ttl, err)
+	}
+}
+
+// No ban from the fleet covering loopback or the unspecified address is
+// delivered, whichever host published it; it is reported instead.
+func TestSubscribeRefusesLoopback(t *testing.T) {
+	srv := fleettest.Start(t)
+	ctx := context.Background()
+	notes := make(chan error, 16)
+	a := dial(t, srv.URL(), "web1")
+	b := dial(t, srv.URL(), "web2", func(c *fleet.Config) { c.OnState = func(err error) { notes <- err } })
+	ch := b.Subscribe(ctx)
+	synced(t, srv.URL(), ch)
+	for _, p := range []string{"127.0.0.1/32", "0.0.0.0/0", "::1/128", "::/0", "192.0.2.77/32"} {
+		ev := ban("sshd", "192.0.2.1", time.Now(), time.Hour)
+		ev.IP = netip.MustParsePrefix(p)
+		if err := a.Publish(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ev := recv(t, ch, time.Second); ev.ID() != "192.0.2.77" {
+		t.Fatalf("delivered %s", event.Append(nil, ev))
+	}
+	for range 4 {
+		select {
+		case err := <-notes:
+			if err == nil || !strings.Contains(err.Error(), "refused a ban") {
+				t.Errorf("OnState(%v)", err)
+			}
+		case <-time.After(time.Second):
+			t.Fatal("refusal not reported")
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -191,7 +192,7 @@ func (f *Fleet) catchUp(ctx context.Context, ch chan<- *event.Event) error {
 	now := time.Now()
 	for _, m := range msgs {
 		var ev event.Event
-		if event.Decode([]byte(m), &ev) != nil || !running(&ev, now) {
+		if event.Decode([]byte(m), &ev) != nil || !running(&ev, now) || !f.safe(&ev, "the ban set") {
 			continue
 		}
 		ev.Restored = true
@@ -219,7 +220,7 @@ func (f *Fleet) deliver(ctx context.Context, ch chan<- *event.Event, msgs []redi
 		e, _ := m.Values["e"].(string)
 		if by != f.cfg.ID {
 			var ev event.Event
-			if event.Decode([]byte(e), &ev) == nil && (ev.Action == event.ActionUnban || running(&ev, now)) {
+			if event.Decode([]byte(e), &ev) == nil && (ev.Action == event.ActionUnban || running(&ev, now) && f.safe(&ev, by)) {
 				ev.Restored = restored
 				select {
 				case ch <- &ev:
@@ -239,6 +240,30 @@ func (f *Fleet) deliver(ctx context.Context, ch chan<- *event.Event, msgs []redi
 	}
 	f.mu.Unlock()
 	f.kick() // the probe writes it within a second
+	return true
+}
+
+// never are the addresses no ban from the fleet may cover, whatever the
+// host that published it says.
+var never = []netip.Prefix{
+	netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"),
+	netip.MustParsePrefix("0.0.0.0/32"), netip.MustParsePrefix("::/128"),
+	netip.MustParsePrefix("::ffff:127.0.0.0/104"),
+}
+
+// safe reports whether ban ev may be delivered: not one covering loopback
+// or the unspecified address (a /0 covers both). A refused ban is told to
+// OnState. The receiving host's own ignore list is for its caller to apply.
+func (f *Fleet) safe(ev *event.Event, from string) bool {
+	if !ev.IP.IsValid() {
+		return true
+	}
+	for _, p := range never {
+		if ev.IP.Overlaps(p) {
+			f.notify(fmt.Errorf("fleet: refused a ban of %s from %s: it covers %s", event.FormatPrefix(ev.IP), from, p))
+			return false
+		}
+	}
 	return true
 }
 

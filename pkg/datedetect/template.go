@@ -107,12 +107,12 @@ var (
 	reDatePrematch  = meta(`(?<!\\)\{DATE\}`, regexp2.IgnoreCase)
 	epochRE         = `\d{10,11}\b(?:\.\d{3,6})?`
 	longEpochRE     = `\d{10,11}(?:\d{3}(?:\.\d{1,6}|\d{3})?)?`
-	metaMatchTimout = time.Second
+	metaMatchTimeout = time.Second
 )
 
 func meta(expr string, opt regexp2.RegexOptions) *regexp2.Regexp {
 	re := regexp2.MustCompile(expr, opt)
-	re.MatchTimeout = metaMatchTimout
+	re.MatchTimeout = metaMatchTimeout
 	return re
 }
 

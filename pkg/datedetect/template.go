@@ -90,23 +90,23 @@ type template struct {
 
 // Meta regexes of fail2ban's datetemplate.py, applied to pattern text.
 var (
-	reGrouped       = meta(`(?<!(?:\(\?))(?<!\\)\((?!\?)`, 0)
-	reGroup         = meta(`^((?:\(\?\w+\))?\^?(?:\(\?\w+\))?)(.*?)(\$?)$`, 0)
-	reGlobalFlags   = meta(`((?:^|(?!<\\))\(\?[a-z]+\))`, 0)
-	reExlineNoBnds  = meta(`^\{UNB\}`, 0)
-	reExlineBndBeg  = meta(`^\{\^LN-BEG\}`, 0)
-	reExsancBndBeg  = meta(`^\((?:\?:)?\^\|\\b\|\\W\)`, 0)
-	reExeancBndBeg  = meta(`\(\?=\\b\|\\W\|\$\)$`, 0)
-	reNoWrdBndBeg   = meta(`^\(*(?:\(\?\w+\))?(?:\^|\(*\*\*|\((?:\?:)?\^)`, 0)
-	reNoWrdBndEnd   = meta(`(?<!\\)(?:\$\)?|\\b|\\s|\*\*\)*)$`, 0)
-	reDelWrdBounds  = meta(`^\(*(?:\(\?\w+\))?\(*\*\*|(?<!\\)\*\*\)*$`, 0)
-	reLineBoundBeg  = meta(`^(?:\(\?\w+\))?(?:\^|\((?:\?:)?\^(?!\|))`, 0)
-	reLineBoundEnd  = meta(`(?<![\\\|])(?:\$\)?)$`, 0)
-	reAlphaPattern  = meta(`(?<!\%)\%[aAbBpc]`, 0)
-	reEpochPattern  = meta(`(?<!\\)\{L?EPOCH\}`, regexp2.IgnoreCase)
-	reDatePrematch  = meta(`(?<!\\)\{DATE\}`, regexp2.IgnoreCase)
-	epochRE         = `\d{10,11}\b(?:\.\d{3,6})?`
-	longEpochRE     = `\d{10,11}(?:\d{3}(?:\.\d{1,6}|\d{3})?)?`
+	reGrouped        = meta(`(?<!(?:\(\?))(?<!\\)\((?!\?)`, 0)
+	reGroup          = meta(`^((?:\(\?\w+\))?\^?(?:\(\?\w+\))?)(.*?)(\$?)$`, 0)
+	reGlobalFlags    = meta(`((?:^|(?!<\\))\(\?[a-z]+\))`, 0)
+	reExlineNoBnds   = meta(`^\{UNB\}`, 0)
+	reExlineBndBeg   = meta(`^\{\^LN-BEG\}`, 0)
+	reExsancBndBeg   = meta(`^\((?:\?:)?\^\|\\b\|\\W\)`, 0)
+	reExeancBndBeg   = meta(`\(\?=\\b\|\\W\|\$\)$`, 0)
+	reNoWrdBndBeg    = meta(`^\(*(?:\(\?\w+\))?(?:\^|\(*\*\*|\((?:\?:)?\^)`, 0)
+	reNoWrdBndEnd    = meta(`(?<!\\)(?:\$\)?|\\b|\\s|\*\*\)*)$`, 0)
+	reDelWrdBounds   = meta(`^\(*(?:\(\?\w+\))?\(*\*\*|(?<!\\)\*\*\)*$`, 0)
+	reLineBoundBeg   = meta(`^(?:\(\?\w+\))?(?:\^|\((?:\?:)?\^(?!\|))`, 0)
+	reLineBoundEnd   = meta(`(?<![\\\|])(?:\$\)?)$`, 0)
+	reAlphaPattern   = meta(`(?<!\%)\%[aAbBpc]`, 0)
+	reEpochPattern   = meta(`(?<!\\)\{L?EPOCH\}`, regexp2.IgnoreCase)
+	reDatePrematch   = meta(`(?<!\\)\{DATE\}`, regexp2.IgnoreCase)
+	epochRE          = `\d{10,11}\b(?:\.\d{3,6})?`
+	longEpochRE      = `\d{10,11}(?:\d{3}(?:\.\d{1,6}|\d{3})?)?`
 	metaMatchTimeout = time.Second
 )
 

@@ -8,7 +8,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -286,4 +289,53 @@ func TestFleetThreeHosts(t *testing.T) {
 		t.Errorf("web3 after restart: %q: want its 4 running bans restored, then %s", got, missed)
 	}
 	h3.none(300 * time.Millisecond)
+}
+
+// TestFleetAuthAndTLS: a password from --fleet-password-file, a rediss://
+// server verified with --fleet-ca, and the configuration errors that stop
+// bancount at start (exit 2): a wrong password, a URL that does not parse,
+// fleet flags without --fleet.
+func TestFleetAuthAndTLS(t *testing.T) {
+	dir := t.TempDir()
+	srv := fleettest.Start(t, "--requirepass", "s3cret")
+	pw := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pw, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := startHost(t, dir, srv.URL(), "auth1", "--fleet-password-file", pw)
+	h.waitStatus("connected with the password file", func(st hostStatus) bool { return st.Fleet.Connected })
+
+	tlsSrv, ca := fleettest.StartTLS(t)
+	h2 := startHost(t, dir, tlsSrv.URL(), "tls1", "--fleet-ca", ca)
+	h3 := startHost(t, dir, tlsSrv.URL(), "tls2", "--fleet-ca", ca)
+	h2.waitStatus("connected over TLS", func(st hostStatus) bool { return st.Fleet.Connected })
+	for i := range 5 {
+		h2.send(liveFailure("sshd", "192.0.2.80", i+1))
+	}
+	h2.expect("ban", "192.0.2.80")
+	h3.expect("ban", "192.0.2.80")
+
+	if err := os.WriteFile(pw, []byte("wrong\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--fleet", srv.URL(), "--fleet-password-file", pw}, "WRONGPASS"},
+		{[]string{"--fleet", "http://127.0.0.1:1/0"}, "scheme must be redis"},
+		{[]string{"--fleet", "redis://u:hunter2@127.0.0.1:1/0", "--fleet-password-file", pw}, "a password in the URL and a password file"},
+		{[]string{"--fleet-id", "web1"}, "--fleet-id: needs --fleet"},
+		{[]string{"--fleet", srv.URL(), "--fleet-timeout", "0s"}, "--fleet-timeout: must be positive"},
+	} {
+		cmd := exec.Command(binary, append([]string{"--state", "none", "--socket", "none"}, tc.args...)...)
+		cmd.Stdin = strings.NewReader("")
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), tc.want) {
+			t.Errorf("bancount %q: %v: %s; want exit 2 and %q", tc.args, err, out, tc.want)
+		}
+		if strings.Contains(string(out), "hunter2") {
+			t.Errorf("bancount %q: the password is in the message: %s", tc.args, out)
+		}
+	}
 }

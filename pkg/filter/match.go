@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/banpipe/banpipe/pkg/event"
@@ -288,8 +289,10 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 // buf[:mlfEnd], ASCII).
 func (m *Matcher) failregexes(buf []byte, cs, mlfEnd int, t time.Time) (*Result, error) {
 	m.runes = append(appendRunes(m.runes[:0], buf[cs:]), '\n')
-	if len(m.runes) == len(buf)-cs+1 {
-		m.ascii = buf[cs:] // one rune per byte: all ASCII
+	if isASCII(buf[cs:]) {
+		// (one rune per byte is not enough: a lone invalid byte is one
+		// U+FFFD)
+		m.ascii = buf[cs:]
 	}
 	defer func() { m.ascii = nil }()
 	m.pre = append(m.pre[:0], span{"mlfid", 0, mlfEnd})
@@ -747,4 +750,13 @@ func captures(g map[string]string) map[string]string {
 		out[strings.ToLower(k)] = v
 	}
 	return out
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

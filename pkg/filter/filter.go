@@ -96,6 +96,7 @@ type Regex struct {
 	slots             []int
 	altSlot, skipSlot int
 	captures          []string // groups of <F-NAME> tags
+	quick             quickForget
 }
 
 // Captures returns the groups of the regex's <F-NAME> tags that are
@@ -192,6 +193,7 @@ func Compile(def Definition, opts Options) (*Filter, error) {
 		if !r.hasID() && (f.pref == nil || !f.pref.hasID()) {
 			return nil, f.regexErrAt("failregex", s, fmt.Errorf("regex %d: no failure-id group (<HOST>, <ADDR>, <F-ID> ...) in %q", i+1, s))
 		}
+		r.quick = newQuickForget(r)
 		f.fail = append(f.fail, r)
 	}
 	for i, s := range def.IgnoreRegex {

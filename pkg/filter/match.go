@@ -319,6 +319,9 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string, t
 			continue
 		}
 		m.res.Regex = i
+		if preBytes != nil && fr.quick.ok && m.forgetOnly(fr, mt, preBytes) {
+			return &m.res, nil
+		}
 		matched, unmatched := 1, []string(nil)
 		if multi {
 			var mlines []string
@@ -759,4 +762,56 @@ func isASCII(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// quickForget locates the groups of a failregex that decide whether its
+// match only ends a multi-line session that was never started.
+type quickForget struct {
+	ok                     bool // the shortcut applies to the regex
+	forget, nofail, gained int  // indexes in groups, -1: none
+}
+
+func newQuickForget(r *Regex) quickForget {
+	q := quickForget{forget: -1, nofail: -1, gained: -1}
+	for i, g := range r.groups {
+		switch g.name {
+		case "mlfforget":
+			q.forget = i
+		case "nofail":
+			q.nofail = i
+		case "mlfgained":
+			q.gained = i
+		case "mlfid":
+			return quickForget{} // the regex's own mlfid
+		}
+	}
+	for _, a := range r.alts {
+		switch a.name {
+		case "mlfforget", "nofail", "mlfgained", "mlfid":
+			return quickForget{}
+		}
+	}
+	q.ok = q.forget >= 0 && (q.nofail >= 0 || q.gained >= 0)
+	return q
+}
+
+// forgetOnly reports whether the failregex match mt (on the fast prefix
+// path, single-line, no ignoreregex) has no effect but its hit: it forgets
+// a session (mlfforget), is no failure (nofail or mlfgained) and the
+// session (the mlfid, preBytes[:m.pre[0].n]) is not in the cache. fail2ban's
+// merge then stores nothing and the nofail match gives no failure.
+func (m *Matcher) forgetOnly(fr *Regex, mt []pyre.Span, preBytes []byte) bool {
+	q := &fr.quick
+	truthy := func(k int) bool { return k >= 0 && mt[1+k].OK && mt[1+k].Length > 0 }
+	if !truthy(q.forget) || !truthy(q.nofail) && !truthy(q.gained) {
+		return false
+	}
+	if len(m.pre) != 1 || m.pre[0].name != "mlfid" {
+		return false
+	}
+	if m.cache == nil {
+		return true
+	}
+	_, cached := m.cache.m[unsafeString(preBytes[:m.pre[0].n])]
+	return !cached
 }

@@ -24,7 +24,7 @@ func FuzzFind(f *testing.F) {
 		f.Add(l, uint8(0))
 	}
 	g := newLineGen(42)
-	for i := 0; i < 200; i++ {
+	for i := 0; i < 200/scale; i++ {
 		f.Add(g.line(), uint8(i))
 	}
 	now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)

@@ -4,4 +4,4 @@ package datedetect
 
 // scale divides the sizes of the generated-input tests under the race
 // detector, which makes the regexes about ten times slower.
-const scale = 5
+const scale = 20

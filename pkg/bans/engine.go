@@ -719,7 +719,7 @@ func (e *Engine) journalBan(b *ban, extend bool, seen, lineno int64) {
 	e.rec = Record{Kind: RecBan, Jail: b.j.name, ID: b.id, Seen: seen, Lineno: lineno, Start: b.start,
 		End: b.end, Bantime: b.bantime, Count: int64(b.count), Fails: int64(b.fails), Seq: b.seq, Extend: extend}
 	if b.ip.IsValid() {
-		e.rec.IP = event.FormatPrefix(b.ip)
+		e.rec.IP = b.id // the id of an address is its text (no formatting per ban)
 	}
 	e.cfg.Journal.Append(&e.rec)
 }

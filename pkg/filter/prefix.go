@@ -23,11 +23,22 @@ type syslogPrefix struct {
 	// anyContent: the content is ".+" (fail2ban's) rather than "\S.*";
 	// either way the fast path requires a visible ASCII character first.
 	anyContent bool
-	// special holds the bytes that may start an optional part after the
-	// host (kernel:, @vserver_, the daemon and its "[pid]:" / "(" / "["
-	// forms, "[ID", fatal:, error:): after the host, a visible byte not
-	// among them starts the content.
-	special string
+	// starts holds the texts one of which each optional part after the
+	// host begins with (kernel:, @vserver_, the daemon and its "[pid]:",
+	// "(" and "[" forms, "[ID", fatal: and error:): after the host, text
+	// that begins with none of them is the content.
+	starts []string
+}
+
+// optionalAt reports whether an optional part of the prefix may begin at
+// the start of b.
+func (p *syslogPrefix) optionalAt(b []byte) bool {
+	for _, s := range p.starts {
+		if len(b) >= len(s) && string(b[:len(s)]) == s {
+			return true
+		}
+	}
+	return false
 }
 
 // The expanded prefregex shapes the fast path knows, with "\x00" where the
@@ -81,11 +92,8 @@ func newSyslogPrefix(pref *Regex) *syslogPrefix {
 		if names == nil {
 			return nil
 		}
-		special := "k@([:fe"
-		for _, n := range names {
-			special += n[:1]
-		}
-		return &syslogPrefix{daemons: names, anyContent: s.anyContent, special: special}
+		starts := []string{"kernel:", "@vserver_", "(", "[", ":", "fatal: ", "error: ", names[0]}
+		return &syslogPrefix{daemons: names, anyContent: s.anyContent, starts: starts}
 	}
 	return nil
 }
@@ -152,7 +160,7 @@ func (p *syslogPrefix) match(buf []byte) (mlfEnd, content int, ok bool) {
 	if i == len(buf) || !visible(buf[i]) {
 		return 0, 0, false
 	}
-	if !strings.ContainsRune(p.special, rune(buf[i])) {
+	if !p.optionalAt(buf[i:]) {
 		// another program: no optional part of the prefix can start
 		// here, the content does (after the host)
 		if bytes.IndexByte(buf[i:], '\n') >= 0 {

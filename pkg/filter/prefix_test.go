@@ -133,6 +133,18 @@ func TestSyslogPrefixAgainstRegex(t *testing.T) {
 		" h CRON[1]: x \xff",
 		" h \xffCRON[1]: x",
 		" h  ",
+		" h systemd[1]: Started x.",
+		" h sshdx: x",
+		" h sshd-sessio[1]: x",
+		" h kernel x",
+		" h kernel:x",
+		" h fatal:x",
+		" h errors: x",
+		" h @x",
+		" h @vserver_",
+		" h [ID 1 a] x",
+		" h :1 x",
+		" h (x) x",
 		" h",
 	}
 	// fail2ban's sample logs, as written and without their first 16 bytes

@@ -42,7 +42,7 @@ var syslogLine = regexp.MustCompile(`^([A-Z][a-z]{2} [ 1-3]\d \d\d:\d\d:\d\d) we
 var addrIn = regexp.MustCompile(`(?:from|rhost=|SRC=|by|with|user \S+) ((?:\d+\.){3}\d+|[0-9a-f]*:[0-9a-f:]+)(?: |$)`)
 
 func TestShapesAndRatio(t *testing.T) {
-	const n = 60000
+	const n = 20000
 	log, st := generate(t, n, 7)
 	if st.Lines != n {
 		t.Fatalf("Stats.Lines = %d, want %d", st.Lines, n)

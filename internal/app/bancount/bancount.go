@@ -63,6 +63,12 @@ Control (root only): bancount status [JAIL] [--json], bancount ban JAIL
 IP|CIDR, bancount unban [JAIL] IP, bancount unban --all [JAIL]; the running
 bancount emits the resulting events on its output.
 
+Fleet mode (--fleet redis://HOST:PORT/DB): the hosts' bancounts count
+failures in one shared window per address in Redis, and every host emits
+the bans decided anywhere (and manual bans and unbans); while Redis does
+not answer, each host decides from its local window and publishes its
+bans when Redis is back. See bancount(1), FLEET MODE.
+
 Exit status: 0 on success (also after bad input lines), 1 on a runtime
 failure (state locked or unwritable, socket), 2 on a usage or configuration
 error, 130 after SIGINT.`,

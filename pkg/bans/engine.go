@@ -793,10 +793,13 @@ func (e *Engine) Adopt(ev *event.Event) bool {
 	}
 	j := e.jail(ev.Jail)
 	e.setNow(0, nil)
-	if e.now == 0 {
-		e.now = e.cfg.Clock().UnixNano()
-	}
 	e.tick()
+	now := e.now
+	if now == 0 {
+		// the log clock before any event: the wall clock tells whether
+		// the ban still runs, without moving the log's time
+		now = e.cfg.Clock().UnixNano()
+	}
 	id := ev.ID()
 	e.remote = true
 	defer func() { e.remote = false }()
@@ -835,7 +838,7 @@ func (e *Engine) Adopt(ev *event.Event) bool {
 	default:
 		return false
 	}
-	if end != 0 && end <= e.now {
+	if end != 0 && end <= now {
 		return false
 	}
 	if tk := j.get(id); tk != nil {
@@ -858,9 +861,9 @@ func (e *Engine) Adopt(ev *event.Event) bool {
 		e.extending = false
 		return true
 	}
-	start := e.now
+	start := now
 	if end != 0 {
-		start = min(end-bantime*int64(time.Second), e.now)
+		start = min(end-bantime*int64(time.Second), now)
 		bantime = (end - start) / int64(time.Second)
 	}
 	e.seq++

@@ -3,6 +3,7 @@ package bans
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -59,5 +60,69 @@ func TestSharedSeam(t *testing.T) {
 	en.Failure(failure(3, "sshd", "192.0.2.9", 4))
 	if last := rec.out[len(rec.out)-1]; !strings.HasPrefix(last, "ban sshd 192.0.2.9 t=3 f=3") {
 		t.Errorf("local fallback: %q", rec.out)
+	}
+}
+
+// TestAdopt applies the other hosts' decisions: a ban keeps its end and is
+// emitted once, not published again; an earlier end changes nothing, a
+// later one extends; an ended ban is ignored; an unban ends the ban and the
+// window; the journal rebuilds the adopted ban.
+func TestAdopt(t *testing.T) {
+	now := base
+	sh := &fakeShared{counts: map[string]int{}}
+	rec := &recorder{}
+	jn := &memJournal{}
+	cfg := Config{Live: true, Clock: func() time.Time { return now }, Shared: sh, Emit: rec.emit, Journal: jn,
+		Jail: func(string) *Jail { return &Jail{Settings: settings(3, time.Hour, time.Hour)} }}
+	en := New(cfg)
+	ip := netip.MustParsePrefix("192.0.2.7/32")
+	ban := func(until time.Duration, bantime int64) *event.Event {
+		return &event.Event{Action: event.ActionBan, Time: now, Jail: "sshd", IP: ip, Failures: 3, Bancount: 2,
+			Bantime: bantime, Until: base.Add(until)}
+	}
+	sh.down = true // the local window counts
+	en.Failure(failure(0, "sshd", "192.0.2.7", 1))
+	if !en.Adopt(ban(time.Hour, 3600)) {
+		t.Fatal("ban not adopted")
+	}
+	if en.Adopt(ban(30*time.Minute, 1800)) || en.Adopt(ban(time.Hour, 3600)) {
+		t.Error("a ban ending no later was adopted")
+	}
+	if !en.Adopt(ban(2*time.Hour, 7200)) {
+		t.Error("a later end was not adopted")
+	}
+	if en.Adopt(&event.Event{Action: event.ActionBan, Time: now, Jail: "sshd", IP: netip.MustParsePrefix("192.0.2.8/32"),
+		Bantime: 1, Until: base.Add(-time.Second)}) {
+		t.Error("an ended ban was adopted")
+	}
+	want := []string{"ban sshd 192.0.2.7 t=0 f=3 bt=3600 c=2 until=3600", "ban sshd 192.0.2.7 t=0 f=3 bt=7200 c=2 until=7200"}
+	if strings.Join(rec.out, "|") != strings.Join(want, "|") {
+		t.Errorf("emitted %q, want %q", rec.out, want)
+	}
+	if len(sh.published) != 0 {
+		t.Errorf("adopted decisions published again: %q", sh.published)
+	}
+	// the journal rebuilds it
+	en2 := New(Config{Live: true, Clock: cfg.Clock, Jail: cfg.Jail})
+	for i := range jn.recs {
+		if err := en2.Apply(&jn.recs[i]); err != nil {
+			t.Fatalf("replay %+v: %v", jn.recs[i], err)
+		}
+	}
+	if st := en2.Status("sshd", 0); len(st) != 1 || len(st[0].Banned) != 1 || !st[0].Banned[0].End.Equal(base.Add(2*time.Hour)) {
+		t.Errorf("replayed state %+v", st)
+	}
+	now = base.Add(time.Minute)
+	if !en.Adopt(&event.Event{Action: event.ActionUnban, Time: now, Jail: "sshd", IP: ip, Reason: "manual"}) {
+		t.Fatal("unban not adopted")
+	}
+	if last := rec.out[len(rec.out)-1]; last != "unban sshd 192.0.2.7 t=60" {
+		t.Errorf("unban emitted %q", last)
+	}
+	if en.Tracked() != 0 {
+		t.Errorf("the window survived the unban: %d tracked", en.Tracked())
+	}
+	if st := en.Status("sshd", 0); st[0].Stats.Fleet != 3 || st[0].Stats.Bans != 0 {
+		t.Errorf("stats %+v", st[0].Stats)
 	}
 }

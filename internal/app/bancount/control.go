@@ -351,7 +351,11 @@ func clientStatus(c *cli.Context, jail string) error {
 		} else {
 			fmt.Fprintf(w, "\n[%s] maxretry %d, findtime %ds, bantime %ds\n", j.Jail, j.MaxRetry, j.FindTime, j.BanTime)
 		}
-		fmt.Fprintf(w, "  failures being counted: %d ids\n", j.Counting)
+		if st.Fleet != nil {
+			fmt.Fprintf(w, "  failures being counted here: %d ids (the shared windows are in Redis; these are the local ones, used while it is unreachable)\n", j.Counting)
+		} else {
+			fmt.Fprintf(w, "  failures being counted: %d ids\n", j.Counting)
+		}
 		for _, win := range j.Windows {
 			fmt.Fprintf(w, "    %-40s %d failures (weight %d), last %s\n", win.ID, win.Failures, win.Retry, win.Last.Format(time.RFC3339))
 		}

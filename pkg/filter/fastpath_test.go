@@ -88,3 +88,31 @@ func TestFastPathOnGeneratedLog(t *testing.T) {
 		t.Logf("%s: %d lines, %d hits, %d failures, identical", s.name, len(lines), hits, fails)
 	}
 }
+
+// TestNoGroups checks that NoGroups drops Failure.Groups and nothing else.
+func TestNoGroups(t *testing.T) {
+	def, err := Load("filter.d/sshd.conf", nil, &LoadOptions{FS: filters.FS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Compile(*def, Options{UseDNS: "no"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := []byte(" web01 sshd[7]: Failed password for root from 192.0.2.9 port 22 ssh2")
+	a := NewMatcher(f, MatcherOptions{})
+	b := NewMatcher(f, MatcherOptions{NoGroups: true})
+	ra, _ := a.LineAt(line, time.Unix(0, 0))
+	fa := append([]Failure(nil), ra.Failures...)
+	rb, _ := b.LineAt(line, time.Unix(0, 0))
+	if len(fa) != 1 || len(rb.Failures) != 1 {
+		t.Fatalf("failures %+v, %+v", fa, rb.Failures)
+	}
+	if fa[0].Groups["ip4"] != "192.0.2.9" || rb.Failures[0].Groups != nil {
+		t.Fatalf("groups %v, with NoGroups %v", fa[0].Groups, rb.Failures[0].Groups)
+	}
+	fa[0].Groups = nil
+	if !reflect.DeepEqual(fa[0], rb.Failures[0]) {
+		t.Fatalf("NoGroups changes more than Groups: %+v vs %+v", fa[0], rb.Failures[0])
+	}
+}

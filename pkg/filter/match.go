@@ -35,6 +35,9 @@ type MatcherOptions struct {
 	DNS *DNSCache
 	// Warn receives diagnostics (usedns=warn look-ups); nil drops them.
 	Warn func(msg string)
+	// NoGroups leaves Failure.Groups nil (a map less per failure, for
+	// callers that use Host, IP, Captures and Users only).
+	NoGroups bool
 }
 
 // Failure is one failure found in the input.
@@ -679,9 +682,11 @@ func (m *Matcher) emit(idx int, fd *failData, t time.Time, hasMLFID bool) {
 	if len(fd.users) > 0 {
 		base.Users = append([]string(nil), fd.users...)
 	}
-	base.Groups = make(map[string]string, len(g))
-	for k, v := range g {
-		base.Groups[k] = v
+	if !m.opts.NoGroups {
+		base.Groups = make(map[string]string, len(g))
+		for k, v := range g {
+			base.Groups[k] = v
+		}
 	}
 	raw := m.f.useDNS == "raw"
 	switch {

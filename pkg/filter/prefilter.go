@@ -2,6 +2,7 @@ package filter
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -131,10 +132,12 @@ type startIndex struct {
 func newStartIndex(fail []*Regex) *startIndex {
 	s := &startIndex{noSet: make([]bool, len(fail)), complete: true, lits: make([][][][]byte, len(fail))}
 	for i, r := range fail {
+		starts := r.re.Prefixes()
 		for _, l := range r.re.Required() {
 			// a literal with U+FFFD or a line end cannot be checked on the
-			// content bytes: drop its set (fewer requirements)
-			if hasReplacement(l) || strings.Contains(strings.Join(l, ""), "\n") {
+			// content bytes: drop its set (fewer requirements); so is a set
+			// every start string already meets
+			if hasReplacement(l) || strings.Contains(strings.Join(l, ""), "\n") || meetsAll(starts, l) {
 				continue
 			}
 			var set [][]byte
@@ -181,6 +184,20 @@ func containsAll(b []byte, sets [][][]byte) bool {
 			}
 		}
 		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// meetsAll reports whether every string of starts (at least one) contains
+// one of lits.
+func meetsAll(starts, lits []string) bool {
+	if len(starts) == 0 {
+		return false
+	}
+	for _, s := range starts {
+		if !slices.ContainsFunc(lits, func(l string) bool { return strings.Contains(s, l) }) {
 			return false
 		}
 	}

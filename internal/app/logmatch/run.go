@@ -97,7 +97,7 @@ func run(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error {
 		progress:   isTerminal(stderr),
 	}
 	r.printMissed, r.printIgnored = c.Bool("print-missed"), c.Bool("print-ignored")
-	mo := filter.MatcherOptions{Warn: func(msg string) { warnf(stderr, "%s", msg) }}
+	mo := filter.MatcherOptions{Warn: func(msg string) { warnf(stderr, "%s", msg) }, NoGroups: true}
 	if dd != nil {
 		mo.Dates = dd
 	}

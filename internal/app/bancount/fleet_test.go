@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ type host struct {
 	id, state, sock string
 }
 
-func startHost(t *testing.T, dir, url, id string, extra ...string) *host {
+func startHost(t testing.TB, dir, url, id string, extra ...string) *host {
 	t.Helper()
 	h := &host{id: id, state: filepath.Join(dir, id+".state"), sock: filepath.Join(dir, id+".sock")}
 	args := append([]string{"--fleet", url, "--fleet-id", id, "--state", h.state, "--socket", h.sock,
@@ -338,4 +339,41 @@ func TestFleetAuthAndTLS(t *testing.T) {
 			t.Errorf("bancount %q: the password is in the message: %s", tc.args, out)
 		}
 	}
+}
+
+// BenchmarkFleetFanout measures, through three bancount processes and a
+// local redis-server, the time from a failure written to one host (which
+// decides the ban: maxretry 1) until each of the two other hosts has
+// written the ban on its output: median and p99 over b.N bans.
+//
+//	go test -run '^$' -bench FleetFanout -benchtime 300x ./internal/app/bancount
+func BenchmarkFleetFanout(b *testing.B) {
+	srv := fleettest.Start(b)
+	dir := b.TempDir()
+	var hosts []*host
+	for _, id := range []string{"web1", "web2", "web3"} {
+		hosts = append(hosts, startHost(b, dir, srv.URL(), id, "--maxretry", "1"))
+	}
+	var lat []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ip := fmt.Sprintf("2001:db8::%x", i+1)
+		begin := time.Now()
+		hosts[i%3].send(liveFailure("sshd", ip, i+1))
+		for k := range 3 {
+			h := hosts[(i+k)%3]
+			e := decode(b, h.next(5*time.Second))
+			if e.Action != "ban" || e.ID() != ip {
+				b.Fatalf("%s: got %s %s, want ban %s", h.id, e.Action, e.ID(), ip)
+			}
+			if k > 0 {
+				lat = append(lat, time.Since(begin))
+			}
+		}
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "median-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
 }

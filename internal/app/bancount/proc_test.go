@@ -49,7 +49,7 @@ func TestMain(m *testing.M) {
 // proc is a running bancount with a pipe on its stdin and a line reader on
 // its stdout.
 type proc struct {
-	t      *testing.T
+	t      testing.TB
 	cmd    *exec.Cmd
 	in     io.WriteCloser
 	out    *bufio.Reader
@@ -57,7 +57,7 @@ type proc struct {
 	lines  chan string
 }
 
-func start(t *testing.T, args ...string) *proc {
+func start(t testing.TB, args ...string) *proc {
 	t.Helper()
 	// The test addresses may be this machine's own (192.0.2.2 is, here):
 	// ignoreself is tested in pkg/ignore and the scripts.
@@ -126,7 +126,7 @@ func (p *proc) none(d time.Duration) {
 	}
 }
 
-func decode(t *testing.T, line string) *event.Event {
+func decode(t testing.TB, line string) *event.Event {
 	t.Helper()
 	var e event.Event
 	if err := event.Decode([]byte(line), &e); err != nil {
@@ -271,7 +271,7 @@ func TestOneProcessPerState(t *testing.T) {
 	}
 }
 
-func ctl(t *testing.T, args ...string) (string, error) {
+func ctl(t testing.TB, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), "TZ=UTC")

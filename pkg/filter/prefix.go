@@ -28,11 +28,15 @@ type syslogPrefix struct {
 	// "(" and "[" forms, "[ID", fatal: and error:): after the host, text
 	// that begins with none of them is the content.
 	starts []string
+	first  [256]bool // the first bytes of starts
 }
 
 // optionalAt reports whether an optional part of the prefix may begin at
 // the start of b.
 func (p *syslogPrefix) optionalAt(b []byte) bool {
+	if len(b) == 0 || !p.first[b[0]] {
+		return false
+	}
 	for _, s := range p.starts {
 		if len(b) >= len(s) && string(b[:len(s)]) == s {
 			return true
@@ -93,7 +97,11 @@ func newSyslogPrefix(pref *Regex) *syslogPrefix {
 			return nil
 		}
 		starts := []string{"kernel:", "@vserver_", "(", "[", ":", "fatal: ", "error: ", names[0]}
-		return &syslogPrefix{daemons: names, anyContent: s.anyContent, starts: starts}
+		p := &syslogPrefix{daemons: names, anyContent: s.anyContent, starts: starts}
+		for _, st := range starts {
+			p.first[st[0]] = true
+		}
+		return p
 	}
 	return nil
 }

@@ -35,6 +35,14 @@
 // A literal prefilter runs before any regex: a line that contains none of
 // the strings one of which every match of a failregex must contain skips
 // that failregex (and a line no failregex can match skips the prefregex).
+// For the common syslog prefregex (sshd's, built-in or fail2ban's, see
+// syslogPrefix) a hand-written matcher finds the content of plain lines
+// without running the prefregex (it gives up, and the regex runs, on
+// anything unusual); the content is then checked against each
+// failregex's start set (pyre's Prefixes) and all its required literal
+// sets (pyre's Required) before the failregex runs, and a match that only
+// forgets a session the multi-line cache does not hold (mlfforget with
+// nofail or mlfgained) is counted without building the failure dict.
 // Lines are decoded to runes once, invalid UTF-8 as Python decodes it (one
 // U+FFFD per maximal invalid sequence), and matched without allocation
 // (regexp2 v2 match views); strings are made only for a failregex match.

@@ -377,3 +377,21 @@ func BenchmarkFleetFanout(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
 }
+
+// TestFleetSentinel: hosts that find the master through a Sentinel
+// (redis+sentinel://) share windows and bans as with a direct URL.
+func TestFleetSentinel(t *testing.T) {
+	master := fleettest.Start(t)
+	sentinel := fleettest.StartSentinel(t, master)
+	url := "redis+sentinel://" + sentinel.Addr() + "/mymaster/0"
+	dir := t.TempDir()
+	a := startHost(t, dir, url, "sen1", "--maxretry", "2")
+	b := startHost(t, dir, url, "sen2", "--maxretry", "2")
+	a.waitStatus("connected through the sentinel", func(st hostStatus) bool { return st.Fleet.Connected })
+	b.waitStatus("connected through the sentinel", func(st hostStatus) bool { return st.Fleet.Connected })
+	a.send(liveFailure("sshd", "192.0.2.90", 1))
+	a.waitStatus("failure counted", func(st hostStatus) bool { return len(st.Jails) == 1 })
+	b.send(liveFailure("sshd", "192.0.2.90", 1))
+	b.expect("ban", "192.0.2.90")
+	a.expect("ban", "192.0.2.90")
+}

@@ -50,6 +50,7 @@ type Stats struct {
 	Unbans     int64 `json:"unbans"`     // bans ended
 	Expired    int64 `json:"expired"`    // ban candidates whose ban would already have ended
 	Fleet      int64 `json:"fleet"`      // bans and unbans adopted from other hosts (fleet mode)
+	Refused    int64 `json:"refused"`    // other hosts' bans this host would not make (ignore list, loopback)
 }
 
 // BanInfo describes a ban.
@@ -825,6 +826,12 @@ func (e *Engine) Adopt(ev *event.Event) bool {
 	default:
 		return false
 	}
+	if err := j.refuse(id, ev.IP); err != nil {
+		// Another host's ignore list is not this one's: never ban what
+		// this host would not.
+		j.st.Refused++
+		return false
+	}
 	var end, bantime int64
 	switch {
 	case ev.Bantime == -1:
@@ -883,6 +890,38 @@ var (
 	ErrIgnored   = errors.New("on the ignore list")
 )
 
+var neverBanned = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"),
+	netip.MustParsePrefix("0.0.0.0/32"), netip.MustParsePrefix("::/128")}
+
+// refuse says why id (with its address or prefix ip, when it has one) must
+// not be banned in j: every address, loopback, the unspecified address, or
+// the jail's ignore list. Manual bans and bans adopted from other hosts of a
+// fleet go through it, as failures go through the ignore list.
+func (j *jail) refuse(id string, ip netip.Prefix) error {
+	if !ip.IsValid() {
+		if j.cfg.Ignore != nil {
+			if ok, src := j.cfg.Ignore.Ignored(id, netip.Addr{}, false); ok {
+				return fmt.Errorf("%s: %w (%s)", id, ErrIgnored, src)
+			}
+		}
+		return nil
+	}
+	if ip.Bits() == 0 {
+		return fmt.Errorf("%s: refusing to ban every address", id)
+	}
+	for _, lo := range neverBanned {
+		if ip.Overlaps(lo) {
+			return fmt.Errorf("%s: covers loopback or unspecified address %s", id, lo)
+		}
+	}
+	if ip.IsSingleIP() && j.cfg.Ignore != nil {
+		if ok, src := j.cfg.Ignore.Ignored(id, ip.Addr(), true); ok {
+			return fmt.Errorf("%s: %w (%s)", id, ErrIgnored, src)
+		}
+	}
+	return nil
+}
+
 // Ban bans id (an address, a prefix or a host id) in jail by hand, as
 // fail2ban-client's banip does: the ban starts now with the jail's ban time
 // (and its increment). Loopback, unspecified and ignored addresses, and
@@ -898,24 +937,9 @@ func (e *Engine) Ban(jailName, id string) (BanInfo, error) {
 	if p, err := event.ParseIP(id); err == nil {
 		ip = p
 		id = event.FormatPrefix(p)
-		if p.Bits() == 0 {
-			return BanInfo{}, fmt.Errorf("%s: refusing to ban every address", id)
-		}
-		for _, lo := range []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"),
-			netip.MustParsePrefix("0.0.0.0/32"), netip.MustParsePrefix("::/128")} {
-			if p.Overlaps(lo) {
-				return BanInfo{}, fmt.Errorf("%s: covers loopback or unspecified address %s", id, lo)
-			}
-		}
-		if p.IsSingleIP() && j.cfg.Ignore != nil {
-			if ok, src := j.cfg.Ignore.Ignored(id, p.Addr(), true); ok {
-				return BanInfo{}, fmt.Errorf("%s: %w (%s)", id, ErrIgnored, src)
-			}
-		}
-	} else if j.cfg.Ignore != nil {
-		if ok, src := j.cfg.Ignore.Ignored(id, netip.Addr{}, false); ok {
-			return BanInfo{}, fmt.Errorf("%s: %w (%s)", id, ErrIgnored, src)
-		}
+	}
+	if err := j.refuse(id, ip); err != nil {
+		return BanInfo{}, err
 	}
 	if j.bans[id] != nil {
 		return BanInfo{}, fmt.Errorf("%s in %s: %w", id, jailName, ErrBanned)

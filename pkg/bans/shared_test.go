@@ -126,3 +126,37 @@ func TestAdopt(t *testing.T) {
 		t.Errorf("stats %+v", st[0].Stats)
 	}
 }
+
+type ignoreOne netip.Addr
+
+func (a ignoreOne) Ignored(id string, addr netip.Addr, hasAddr bool) (bool, string) {
+	return hasAddr && addr == netip.Addr(a), "test list"
+}
+
+// TestAdoptRefuses: a ban from another host of the fleet is not adopted for
+// an address this host ignores, for loopback, or for every address.
+func TestAdoptRefuses(t *testing.T) {
+	rec := &recorder{}
+	en := New(Config{Live: true, Clock: func() time.Time { return base }, Emit: rec.emit,
+		Jail: func(string) *Jail {
+			return &Jail{Settings: settings(3, time.Hour, time.Hour), Ignore: ignoreOne(netip.MustParseAddr("192.0.2.50"))}
+		}})
+	for _, p := range []string{"192.0.2.50/32", "127.0.0.1/32", "::1/128", "0.0.0.0/0", "127.0.0.0/7"} {
+		ev := &event.Event{Action: event.ActionBan, Time: base, Jail: "sshd", IP: netip.MustParsePrefix(p),
+			Bantime: 3600, Until: base.Add(time.Hour)}
+		if en.Adopt(ev) {
+			t.Errorf("adopted a ban of %s", p)
+		}
+	}
+	if len(rec.out) != 0 {
+		t.Errorf("emitted %q", rec.out)
+	}
+	if st := en.Status("sshd", 0); st[0].Stats.Refused != 5 {
+		t.Errorf("refused = %d, want 5", st[0].Stats.Refused)
+	}
+	ok := &event.Event{Action: event.ActionBan, Time: base, Jail: "sshd", IP: netip.MustParsePrefix("192.0.2.51/32"),
+		Bantime: 3600, Until: base.Add(time.Hour)}
+	if !en.Adopt(ok) {
+		t.Error("an address not on the list was refused")
+	}
+}

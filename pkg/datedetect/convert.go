@@ -203,12 +203,11 @@ func (d *Detector) assemble(f *dateFields) (time.Time, bool) {
 	}
 	f.fixAMPM()
 	now := d.nowTime()
-	nowLoc := now.In(d.loc)
 	year, month, day := f.year, f.month, f.day
 	hasMonth, hasDay := f.is(keym), f.is(keyd)
 	assumeYear := false
 	if !f.is(keyY) {
-		year = nowLoc.Year()
+		year, _, _ = d.nowDate(now)
 		assumeYear = true
 	}
 	if !hasMonth || !hasDay {
@@ -225,7 +224,7 @@ func (d *Detector) assemble(f *dateFields) (time.Time, bool) {
 	}
 	assumeToday := false
 	if !hasMonth && !hasDay {
-		month, day = int(nowLoc.Month()), nowLoc.Day()
+		_, month, day = d.nowDate(now)
 		assumeToday = true
 	} else if !hasMonth || !hasDay {
 		return time.Time{}, false // fail2ban: datetime() with a missing field
@@ -238,7 +237,7 @@ func (d *Detector) assemble(f *dateFields) (time.Time, bool) {
 	if f.hasZone {
 		loc = fixedZone(f.zone)
 	}
-	t := time.Date(year, time.Month(month), day, f.hour, f.minute, f.second, f.nsec, loc)
+	t := d.mkTime(year, month, day, f, loc)
 	if assumeToday && t.After(now) {
 		t = time.Date(year, time.Month(month), day-1, f.hour, f.minute, f.second, f.nsec, loc)
 	}
@@ -246,9 +245,73 @@ func (d *Detector) assemble(f *dateFields) (time.Time, bool) {
 		if day > daysIn(year-1, month) {
 			return time.Time{}, false // 29 Feb of a common year
 		}
-		t = time.Date(year-1, time.Month(month), day, f.hour, f.minute, f.second, f.nsec, loc)
+		t = d.mkTime(year-1, month, day, f, loc)
 	}
 	return t, true
+}
+
+// nowDate returns the date of now in the detector's zone. The day that
+// holds now is cached, so a fixed --now or a clock that stays within one
+// day costs a comparison per line instead of a conversion.
+func (d *Detector) nowDate(now time.Time) (year, month, day int) {
+	c := &d.today
+	if c.loc == d.loc && !c.from.IsZero() && !now.Before(c.from) && now.Before(c.to) {
+		return c.year, c.month, c.day
+	}
+	nl := now.In(d.loc)
+	y, m, dd := nl.Date()
+	c.year, c.month, c.day, c.loc = y, int(m), dd, d.loc
+	c.from = time.Date(y, m, dd, 0, 0, 0, 0, d.loc)
+	c.to = time.Date(y, m, dd+1, 0, 0, 0, 0, d.loc)
+	if c.from.After(now) || !c.to.After(now) {
+		c.from = time.Time{} // an odd zone transition: do not cache
+	}
+	return y, int(m), dd
+}
+
+// nowCache is the local day that holds the last "now" seen.
+type nowCache struct {
+	from, to         time.Time
+	loc              *time.Location
+	year, month, day int
+}
+
+// dayCache is the start of one day in one zone, when the zone's offset
+// is the same all day long (then a time of that day is the start plus
+// its seconds, as time.Date would compute it).
+type dayCache struct {
+	year, month, day int
+	loc              *time.Location
+	base             time.Time
+	even             bool
+}
+
+// mkTime is time.Date(year, month, day, f's clock, loc) for validated
+// fields, from a per-day cache of the day's start: time.Date with a
+// zone costs a zone look-up per call, the cache an addition.
+func (d *Detector) mkTime(year, month, day int, f *dateFields, loc *time.Location) time.Time {
+	var c *dayCache
+	for k := range d.days {
+		e := &d.days[k]
+		if e.loc == loc && e.day == day && e.month == month && e.year == year && e.loc != nil {
+			c = e
+			break
+		}
+	}
+	if c == nil {
+		c = &d.days[d.dayNext]
+		d.dayNext = (d.dayNext + 1) % len(d.days)
+		base := time.Date(year, time.Month(month), day, 0, 0, 0, 0, loc)
+		*c = dayCache{year: year, month: month, day: day, loc: loc, base: base}
+		if h, mi, s := base.Clock(); h == 0 && mi == 0 && s == 0 && base.Day() == day {
+			_, zend := base.ZoneBounds()
+			c.even = zend.IsZero() || !zend.Before(base.Add(24*time.Hour))
+		}
+	}
+	if !c.even {
+		return time.Date(year, time.Month(month), day, f.hour, f.minute, f.second, f.nsec, loc)
+	}
+	return c.base.Add(time.Duration(f.hour*3600+f.minute*60+f.second)*time.Second + time.Duration(f.nsec))
 }
 
 var zoneCache [2 * 24 * 60]atomic.Pointer[time.Location]

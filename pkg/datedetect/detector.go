@@ -66,6 +66,11 @@ type Detector struct {
 	noFast bool // tests: regex path only
 	fst    fstate
 
+	m       match // findLast's
+	today   nowCache
+	days    [2]dayCache
+	dayNext int
+
 	// per-line scratch
 	runes  []rune
 	rvalid bool
@@ -321,7 +326,8 @@ func (d *Detector) matchDate(dt *ddTemplate, line string, pos, endpos int) (matc
 	t := dt.t
 	if t.fast != nil && !d.noFast && pos == 0 && endpos == noIdx && t.fast.happy != nil {
 		// the common case: an anchored template on the whole line
-		if m, ok := t.fast.happy(t.fast, line); ok && d.asciiTo(line, m.end+1) {
+		var m match
+		if t.fast.happy(t.fast, line, &m) && d.asciiTo(line, m.end+1) {
 			dt.rawHits++
 			return m, true
 		}
@@ -523,6 +529,9 @@ func (d *Detector) reorder(num int) int {
 // gives ok with start == end and the time "now".
 func (d *Detector) Find(line string) (t time.Time, start, end int, ok bool) {
 	d.prepare(line)
+	if t, end, ok, done := d.findLast(line); done {
+		return t, 0, end, ok
+	}
 	defer d.release()
 	m, dt, found := d.matchTime(line)
 	if !found || m.gstart < 0 {
@@ -537,6 +546,44 @@ func (d *Detector) Find(line string) (t time.Time, start, end int, ok bool) {
 	}
 	t, ok = d.date(dt.t, line, &m)
 	return t, start, end, ok
+}
+
+// findLast is matchTime and Find for the common case, without their
+// copies: the last winning template is anchored at the line start and
+// its happy path accepts the line. done is false when the general path
+// must decide. The bookkeeping is matchTime's for an anchored template
+// that wins again (no reorder: it is already the last template).
+func (d *Detector) findLast(line string) (t time.Time, end int, ok, done bool) {
+	i := d.lastTempl
+	if d.noFast || i >= len(d.templates) {
+		return time.Time{}, 0, false, false
+	}
+	dt := d.templates[i]
+	tp := dt.t
+	if tp.fast == nil || tp.fast.happy == nil || tp.kind != kindPattern || tp.flags&(flagLineBegin|flagLineEnd) == 0 {
+		return time.Time{}, 0, false, false
+	}
+	m := &d.m
+	if !tp.fast.happy(tp.fast, line, m) || m.start != 0 || m.gstart != 0 || m.gend <= 0 || m.end <= 0 {
+		return time.Time{}, 0, false, false
+	}
+	// a happy path accepts ASCII bytes only, so [0,end) is ASCII
+	d.pfx = m.end
+	if m.end < len(line) && line[m.end] >= utf8.RuneSelf {
+		return time.Time{}, 0, false, false
+	}
+	dt.rawHits++
+	dt.hits++
+	dt.lastUsed = d.clock()
+	dt.distance = 0
+	if d.firstUnused == i {
+		d.firstUnused++
+	}
+	d.lastPos, d.lastPosB, d.lastPosA = 0, -1, rune(line[0])
+	d.lastEnd, d.lastEndB, d.lastEndA = m.end, rune(line[m.end-1]), d.at(line, m.end)
+	d.lastTempl = i
+	t, ok = d.assemble(&m.f)
+	return t, m.gend, ok, true
 }
 
 func (d *Detector) byteOffset(line string, runeIdx int) int {

@@ -77,7 +77,7 @@ type fastPattern struct {
 	nodes    []node
 	anchored bool
 	years    *[10000]bool
-	happy    func(p *fastPattern, s string) (match, bool)
+	happy    func(p *fastPattern, s string, m *match) bool
 	first    [256]bool // bytes a match can start its first character with
 	empty    bool      // a match may consume nothing (no first byte)
 	keys     []int     // the field keys the nodes record
@@ -357,7 +357,7 @@ const (
 	reISOLB    = `^(?:\W{0,2})?(<Y>(?P<_sep>[-/.])(?P<m>0?[1-9]|1[0-2])(?P=_sep)(?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])(?:T|  ?)(?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1])(?:[.,](?P<f>[0-9]{1,6}))?(?:\s*(?P<z>Z|UTC|GMT|[+-][01]\d(?::?\d{2})?))?)(?=\b|\W|$)`
 )
 
-var happyPaths = map[string]func(p *fastPattern, s string) (match, bool){
+var happyPaths = map[string]func(p *fastPattern, s string, m *match) bool{
 	reSyslogLB: (*fastPattern).happySyslog,
 	reISOLB:    (*fastPattern).happyISO,
 }
@@ -451,7 +451,8 @@ func (p *fastPattern) search(s string, pos int, st *fstate) (match, fastStatus) 
 			return match{}, fastNoMatch
 		}
 		if p.happy != nil {
-			if m, ok := p.happy(p, s); ok {
+			var m match
+			if p.happy(p, s, &m) {
 				return m, fastMatch
 			}
 		}
@@ -874,13 +875,13 @@ func in(c byte, lo, hi byte) bool { return c >= lo && c <= hi }
 // happySyslog: "Mon DD HH:MM:SS" or "Mon  D HH:MM:SS" at line start,
 // followed by the end of the line or a non-word character that starts no
 // fraction and no year.
-func (p *fastPattern) happySyslog(s string) (match, bool) {
+func (p *fastPattern) happySyslog(s string, m *match) bool {
 	if len(s) < 15 || s[3] != ' ' || s[6] != ' ' || s[9] != ':' || s[12] != ':' {
-		return match{}, false
+		return false
 	}
 	mo := monthAt(s, 0)
 	if mo == 0 {
-		return match{}, false
+		return false
 	}
 	a, b := s[4], s[5]
 	var day int
@@ -890,56 +891,56 @@ func (p *fastPattern) happySyslog(s string) (match, bool) {
 	case a == ' ' && in(b, '1', '9'):
 		day = int(b - '0')
 	default:
-		return match{}, false
+		return false
 	}
 	if !in(s[7], '0', '2') || !in(s[8], '0', '9') || !in(s[10], '0', '5') || !in(s[11], '0', '9') ||
 		!in(s[13], '0', '5') || !in(s[14], '0', '9') {
-		return match{}, false
+		return false
 	}
 	if len(s) > 15 {
 		c := s[15]
 		if isWordByte(c) || c == '.' || c == ' ' && len(s) > 16 && in(s[16], '0', '9') {
-			return match{}, false
+			return false
 		}
 	}
-	m := match{start: 0, end: 15, gstart: 0, gend: 15, fast: true}
+	*m = match{start: 0, end: 15, gstart: 0, gend: 15, fast: true}
 	f := &m.f
 	f.has = 1<<keyb | 1<<keym | 1<<keyd | 1<<keyH | 1<<keyM | 1<<keyS
 	f.month, f.day, f.hour, f.minute, f.second = mo, day, d2(s, 7), d2(s, 10), d2(s, 13)
-	return m, true
+	return true
 }
 
 // happyISO: "YYYY-MM-DD[T ]HH:MM:SS" (separator - / or .) at line start,
 // with an optional fraction of up to six digits and an optional attached
 // zone (Z, +hh, +hhmm, +hh:mm).
-func (p *fastPattern) happyISO(s string) (match, bool) {
+func (p *fastPattern) happyISO(s string, m *match) bool {
 	if len(s) < 19 {
-		return match{}, false
+		return false
 	}
 	y, ok := year4(s, 0)
 	if !ok || !p.years[y] {
-		return match{}, false
+		return false
 	}
 	sep := s[4]
 	if (sep != '-' && sep != '/' && sep != '.') || s[7] != sep || s[13] != ':' || s[16] != ':' {
-		return match{}, false
+		return false
 	}
 	// month: two digits, 01-09 or 10-12
 	if !(s[5] == '0' && in(s[6], '1', '9') || s[5] == '1' && in(s[6], '0', '2')) {
-		return match{}, false
+		return false
 	}
 	a, b := s[8], s[9]
 	if !(in(a, '1', '2') && in(b, '0', '9') || a == '0' && in(b, '1', '9') || a == '3' && in(b, '0', '1')) {
-		return match{}, false
+		return false
 	}
 	if !(s[10] == 'T' || s[10] == ' ' && in(s[11], '0', '9')) {
-		return match{}, false
+		return false
 	}
 	if !(in(s[11], '0', '1') && in(s[12], '0', '9') || s[11] == '2' && in(s[12], '0', '3')) ||
 		!in(s[14], '0', '5') || !in(s[15], '0', '9') || !in(s[17], '0', '5') || !in(s[18], '0', '9') {
-		return match{}, false
+		return false
 	}
-	m := match{start: 0, gstart: 0, fast: true}
+	*m = match{start: 0, gstart: 0, fast: true}
 	f := &m.f
 	f.has = 1<<keyY | 1<<keym | 1<<keyd | 1<<keyH | 1<<keyM | 1<<keyS
 	f.year, f.month, f.day, f.hour, f.minute, f.second = y, d2(s, 5), d2(s, 8), d2(s, 11), d2(s, 14), d2(s, 17)
@@ -950,7 +951,7 @@ func (p *fastPattern) happyISO(s string) (match, bool) {
 			k++
 		}
 		if k == 0 || k > 6 {
-			return match{}, false
+			return false
 		}
 		f.set(keyf, s[e+1:e+1+k])
 		e += 1 + k
@@ -959,14 +960,14 @@ func (p *fastPattern) happyISO(s string) (match, bool) {
 		switch c := s[e]; {
 		case c == 'Z':
 			if e+1 < len(s) && isWordByte(s[e+1]) {
-				return match{}, false
+				return false
 			}
 			f.set(keyz, "Z")
 			e++
 		case c == '+' || c == '-':
 			z := e + 3
 			if z > len(s) || !in(s[e+1], '0', '1') || !in(s[e+2], '0', '9') {
-				return match{}, false
+				return false
 			}
 			if z+3 <= len(s) && s[z] == ':' && in(s[z+1], '0', '9') && in(s[z+2], '0', '9') {
 				z += 3
@@ -974,16 +975,16 @@ func (p *fastPattern) happyISO(s string) (match, bool) {
 				z += 2
 			}
 			if z < len(s) && isWordByte(s[z]) {
-				return match{}, false
+				return false
 			}
 			f.set(keyz, s[e:z])
 			e = z
 		case isWordByte(c) || c <= ' ' || c == '.' || c == ',':
 			// a word character, a blank (a zone after \s*) or a
 			// second fraction: let the general matcher decide
-			return match{}, false
+			return false
 		}
 	}
 	m.end, m.gend = e, e
-	return m, true
+	return true
 }

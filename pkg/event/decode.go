@@ -524,12 +524,13 @@ func (d *decoder) strBytes() ([]byte, error) {
 	}
 	start := d.i
 	// Fast path: no escapes, plain ASCII or valid UTF-8.
+	var high byte
 	for d.i < len(d.b) {
 		c := d.b[d.i]
 		if c == '"' {
 			s := d.b[start:d.i]
 			d.i++
-			if utf8.Valid(s) {
+			if high < utf8.RuneSelf || utf8.Valid(s) {
 				return s, nil
 			}
 			return []byte(string([]rune(string(s)))), nil
@@ -537,6 +538,7 @@ func (d *decoder) strBytes() ([]byte, error) {
 		if c == '\\' || c < 0x20 {
 			break
 		}
+		high |= c
 		d.i++
 	}
 	buf := append([]byte(nil), d.b[start:d.i]...)

@@ -162,12 +162,19 @@ func (m *Matcher) Line(line []byte) (res *Result, err error) {
 		s, e = start, end
 		m.lastDate, m.hasLast = t, true
 	} else {
+		// No date. fail2ban's processLine then takes the last date when
+		// it is under a minute old, with the whole line as the message;
+		// otherwise it takes "now" and still cuts out the text a template
+		// matched when that text was not a valid date (30 Feb, hour 29).
 		ok = false
 		now := m.opts.Now()
 		if m.hasLast && m.lastDate.After(now.Add(-time.Minute)) {
 			t = m.lastDate
 		} else {
 			t = now
+			if start >= 0 && end > start && end <= len(line) {
+				s, e = start, end
+			}
 		}
 	}
 	m.bbuf = append(append(m.bbuf[:0], line[:s]...), line[e:]...)

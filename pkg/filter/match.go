@@ -160,7 +160,20 @@ func (m *Matcher) Line(line []byte) (res *Result, err error) {
 	t, start, end, ok := m.opts.Dates.Find(unsafeString(line))
 	if ok && start >= 0 && end >= start && end <= len(line) {
 		s, e = start, end
-		m.lastDate, m.hasLast = t, true
+		if end > start {
+			m.lastDate, m.hasLast = t, true
+		} else {
+			// A template matched empty text (a datepattern such as
+			// `^WARNING:()**` marks lines that carry no date): fail2ban
+			// takes the last date when it is under a minute old, else
+			// "now", and keeps the last date as it is.
+			now := m.opts.Now()
+			if m.hasLast && m.lastDate.After(now.Add(-time.Minute)) {
+				t = m.lastDate
+			} else {
+				t = now
+			}
+		}
 	} else {
 		// No date. fail2ban's processLine then takes the last date when
 		// it is under a minute old, with the whole line as the message;

@@ -92,46 +92,6 @@ func finish(e *Event, seen fieldSet) error {
 	return nil
 }
 
-// knownKey returns the constant string for a known field name, so that
-// naming it does not allocate.
-func knownKey(kb []byte) string {
-	switch string(kb) {
-	case "action":
-		return "action"
-	case "time":
-		return "time"
-	case "jail":
-		return "jail"
-	case "filter":
-		return "filter"
-	case "host":
-		return "host"
-	case "ip":
-		return "ip"
-	case "lineno":
-		return "lineno"
-	case "attempts":
-		return "attempts"
-	case "failures":
-		return "failures"
-	case "bantime":
-		return "bantime"
-	case "until":
-		return "until"
-	case "bancount":
-		return "bancount"
-	case "restored":
-		return "restored"
-	case "reason":
-		return "reason"
-	case "applied":
-		return "applied"
-	case "error":
-		return "error"
-	}
-	return string(kb)
-}
-
 func isKnownField(k string) bool {
 	switch k {
 	case "action", "time", "jail", "filter", "host", "ip", "lineno", "attempts", "users",
@@ -183,10 +143,99 @@ func typeError(key, want string) error {
 	return fmt.Errorf("field %q: want %s", key, want)
 }
 
+// Field ids of the known fields; keyNames gives their names.
+const (
+	fUnknown = iota
+	fAction
+	fTime
+	fJail
+	fFilter
+	fHost
+	fIP
+	fLineno
+	fAttempts
+	fUsers
+	fFailures
+	fBantime
+	fUntil
+	fBancount
+	fRestored
+	fReason
+	fApplied
+	fError
+)
+
+var keyNames = [...]string{"", "action", "time", "jail", "filter", "host", "ip", "lineno", "attempts",
+	"users", "failures", "bantime", "until", "bancount", "restored", "reason", "applied", "error"}
+
+// keyID returns the id of a field name, dispatching on its length and
+// first byte so that a known name costs one comparison.
+func keyID(kb []byte) int {
+	var id int
+	switch len(kb) {
+	case 2:
+		id = fIP
+	case 4:
+		switch kb[0] {
+		case 't':
+			id = fTime
+		case 'j':
+			id = fJail
+		case 'h':
+			id = fHost
+		}
+	case 5:
+		switch kb[0] {
+		case 'u':
+			if len(kb) > 2 && kb[2] == 'e' {
+				id = fUsers
+			} else {
+				id = fUntil
+			}
+		case 'e':
+			id = fError
+		}
+	case 6:
+		switch kb[0] {
+		case 'a':
+			id = fAction
+		case 'f':
+			id = fFilter
+		case 'l':
+			id = fLineno
+		case 'r':
+			id = fReason
+		}
+	case 7:
+		switch kb[0] {
+		case 'a':
+			id = fApplied
+		case 'b':
+			id = fBantime
+		}
+	case 8:
+		switch kb[0] {
+		case 'a':
+			id = fAttempts
+		case 'f':
+			id = fFailures
+		case 'b':
+			id = fBancount
+		case 'r':
+			id = fRestored
+		}
+	}
+	if id != fUnknown && string(kb) != keyNames[id] {
+		return fUnknown
+	}
+	return id
+}
+
 func (d *decoder) field(e *Event, kb []byte, seen *fieldSet) error {
-	switch string(kb) {
-	case "action", "jail", "filter", "host", "ip", "reason", "error", "time", "until":
-		key := knownKey(kb)
+	id := keyID(kb)
+	switch id {
+	case fAction, fJail, fFilter, fHost, fIP, fReason, fError, fTime, fUntil:
+		key := keyNames[id]
 		if d.i < len(d.b) && d.b[d.i] == 'n' {
 			// null is absent
 			return d.null(key)
@@ -201,23 +250,23 @@ func (d *decoder) field(e *Event, kb []byte, seen *fieldSet) error {
 		if err != nil {
 			return err
 		}
-		switch key {
-		case "action":
+		switch id {
+		case fAction:
 			e.Action = d.in.get(v)
 			*seen |= hasAction
-		case "jail":
-			e.Jail = d.in.get(v)
+		case fJail:
+			e.Jail = d.in.jail(v)
 			*seen |= hasJail
-		case "filter":
-			e.Filter = d.in.get(v)
-		case "host":
+		case fFilter:
+			e.Filter = d.in.filter(v)
+		case fHost:
 			e.Host = string(v)
 			*seen |= hasHost
-		case "reason":
+		case fReason:
 			e.Reason = d.in.get(v)
-		case "error":
+		case fError:
 			e.Error = string(v)
-		case "ip":
+		case fIP:
 			if len(v) == 0 {
 				return nil
 			}
@@ -231,15 +280,15 @@ func (d *decoder) field(e *Event, kb []byte, seen *fieldSet) error {
 				e.IP = p
 			}
 			*seen |= hasIP
-		case "time", "until":
-			t, ok := parseRFC3339(v)
+		case fTime, fUntil:
+			t, ok := d.in.parseTime(v)
 			if !ok {
 				var err error
 				if t, err = parseTime(string(v)); err != nil {
 					return fmt.Errorf("field %q: invalid RFC 3339 time %q", key, v)
 				}
 			}
-			if key == "time" {
+			if id == fTime {
 				e.Time = t
 				*seen |= hasTime
 			} else {
@@ -247,8 +296,8 @@ func (d *decoder) field(e *Event, kb []byte, seen *fieldSet) error {
 			}
 		}
 		return nil
-	case "lineno", "attempts", "failures", "bantime", "bancount":
-		key := knownKey(kb)
+	case fLineno, fAttempts, fFailures, fBantime, fBancount:
+		key := keyNames[id]
 		if d.i < len(d.b) && d.b[d.i] == 'n' {
 			return d.null(key)
 		}
@@ -256,21 +305,21 @@ func (d *decoder) field(e *Event, kb []byte, seen *fieldSet) error {
 		if err != nil {
 			return err
 		}
-		switch key {
-		case "lineno":
+		switch id {
+		case fLineno:
 			e.Lineno = n
-		case "attempts":
+		case fAttempts:
 			e.Attempts = int(n)
-		case "failures":
+		case fFailures:
 			e.Failures = int(n)
-		case "bantime":
+		case fBantime:
 			e.Bantime = n
-		case "bancount":
+		case fBancount:
 			e.Bancount = int(n)
 		}
 		return nil
-	case "restored", "applied":
-		key := knownKey(kb)
+	case fRestored, fApplied:
+		key := keyNames[id]
 		var v bool
 		switch {
 		case d.lit("true"):
@@ -284,13 +333,13 @@ func (d *decoder) field(e *Event, kb []byte, seen *fieldSet) error {
 			}
 			return typeError(key, "true or false")
 		}
-		if key == "restored" {
+		if id == fRestored {
 			e.Restored = v
 		} else {
 			e.Applied = &v
 		}
 		return nil
-	case "users":
+	case fUsers:
 		const key = "users"
 		if d.lit("null") {
 			return nil
@@ -367,6 +416,13 @@ func (d *decoder) lit(s string) bool {
 
 func (d *decoder) integer(key string) (int64, error) {
 	start := d.i
+	// Fast path: up to 18 digits, no sign, fraction or exponent.
+	if n, k := digits(d.b[start:]); k > 0 && k <= 18 && (k == 1 || d.b[start] != '0') {
+		if end := start + k; end == len(d.b) || !isNumberByte(d.b[end]) {
+			d.i = end
+			return n, nil
+		}
+	}
 	if err := d.number(); err != nil {
 		if d.i == start {
 			if err := d.skipValue(0); err != nil {
@@ -428,6 +484,23 @@ func (d *decoder) number() error {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// digits returns the value of the leading decimal digits of b and their
+// count (at most 19 are read).
+func digits(b []byte) (int64, int) {
+	var n int64
+	k := 0
+	for k < len(b) && k < 19 && isDigit(b[k]) {
+		n = n*10 + int64(b[k]-'0')
+		k++
+	}
+	return n, k
+}
+
+// isNumberByte reports whether c can continue a JSON number.
+func isNumberByte(c byte) bool {
+	return isDigit(c) || c == '.' || c == 'e' || c == 'E' || c == '-' || c == '+'
+}
 
 const maxDepth = 64
 

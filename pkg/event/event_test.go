@@ -273,3 +273,24 @@ func BenchmarkReader(b *testing.B) {
 		}
 	}
 }
+
+// TestKeyID checks that every known field name maps to its own id and that
+// near misses are unknown.
+func TestKeyID(t *testing.T) {
+	for id, name := range keyNames {
+		if id == fUnknown {
+			continue
+		}
+		if got := keyID([]byte(name)); got != id {
+			t.Errorf("keyID(%q) = %d, want %d", name, got, id)
+		}
+		if !isKnownField(name) {
+			t.Errorf("%q is not a known field", name)
+		}
+		for _, miss := range []string{name + "x", name[:len(name)-1], "x" + name[1:], name[:len(name)-1] + "x"} {
+			if got := keyID([]byte(miss)); got != fUnknown {
+				t.Errorf("keyID(%q) = %d, want unknown", miss, got)
+			}
+		}
+	}
+}

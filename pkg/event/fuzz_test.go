@@ -13,14 +13,25 @@ func FuzzDecode(f *testing.F) {
 		`{"action":"ban","jail":"sshd","ip":"203.0.113.0/24","bantime":-1,"until":"2026-11-21T10:04:05Z","restored":true}`,
 		`{"action":"unban","jail":"j","host":"x","users":["a","b"],"applied":false,"error":"e"}`,
 		`{"a":[{"b":1e5}],"time":"2026-11-21T10:04:05Z","jail":"\u00e9","host":"\ud800"}`,
+		`{"time":"2026-11-21T23:59:59.999999999-05:30","jail":"sshd","filter":"sshd","ip":"192.0.2.7","lineno":7,"attempts":3}`,
+		`{"time":"2026-02-29T10:04:05Z","jail":"sshd","ip":"192.0.2.7"}`,
 		`[1,2]`, `{"time":`, "{\"jail\":\"\xff\"}",
 	} {
 		f.Add([]byte(s))
 	}
+	var in interner // the Reader's caches, kept across inputs
 	f.Fuzz(func(t *testing.T, line []byte) {
-		var e Event
-		if err := Decode(line, &e); err != nil {
+		var e, er Event
+		err := Decode(line, &e)
+		rerr := decodeWith(line, &er, &in, false)
+		if (err == nil) != (rerr == nil) || (err != nil && err.Error() != rerr.Error()) {
+			t.Fatalf("Decode and the Reader disagree on %q: %v / %v", line, err, rerr)
+		}
+		if err != nil {
 			return
+		}
+		if er.Time != e.Time || er.Until != e.Until || er.Jail != e.Jail || er.Filter != e.Filter || er.Lineno != e.Lineno {
+			t.Fatalf("Decode and the Reader decode %q differently: %+v / %+v", line, e, er)
 		}
 		if !json.Valid(line) {
 			t.Fatalf("accepted invalid JSON %q", line)

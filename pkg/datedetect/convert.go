@@ -241,7 +241,7 @@ func (d *Detector) assemble(f *dateFields) (time.Time, bool) {
 	if assumeToday && t.After(now) {
 		t = time.Date(year, time.Month(month), day-1, f.hour, f.minute, f.second, f.nsec, loc)
 	}
-	if assumeYear && t.After(now.Add(24*time.Hour)) {
+	if assumeYear && t.After(d.dayAhead(now)) {
 		if day > daysIn(year-1, month) {
 			return time.Time{}, false // 29 Feb of a common year
 		}
@@ -283,7 +283,16 @@ type dayCache struct {
 	year, month, day int
 	loc              *time.Location
 	base             time.Time
+	unix             int64 // base.Unix()
 	even             bool
+}
+
+// dayAhead is now plus 24 hours, cached for a fixed now.
+func (d *Detector) dayAhead(now time.Time) time.Time {
+	if now != d.aheadOf {
+		d.aheadOf, d.ahead = now, now.Add(24*time.Hour)
+	}
+	return d.ahead
 }
 
 // mkTime is time.Date(year, month, day, f's clock, loc) for validated
@@ -302,16 +311,17 @@ func (d *Detector) mkTime(year, month, day int, f *dateFields, loc *time.Locatio
 		c = &d.days[d.dayNext]
 		d.dayNext = (d.dayNext + 1) % len(d.days)
 		base := time.Date(year, time.Month(month), day, 0, 0, 0, 0, loc)
-		*c = dayCache{year: year, month: month, day: day, loc: loc, base: base}
+		*c = dayCache{year: year, month: month, day: day, loc: loc, base: base, unix: base.Unix()}
 		if h, mi, s := base.Clock(); h == 0 && mi == 0 && s == 0 && base.Day() == day {
 			_, zend := base.ZoneBounds()
 			c.even = zend.IsZero() || !zend.Before(base.Add(24*time.Hour))
 		}
 	}
-	if !c.even {
+	if !c.even || f.nsec < 0 || f.nsec >= 1e9 {
 		return time.Date(year, time.Month(month), day, f.hour, f.minute, f.second, f.nsec, loc)
 	}
-	return c.base.Add(time.Duration(f.hour*3600+f.minute*60+f.second)*time.Second + time.Duration(f.nsec))
+	// the same value as time.Date's: unixTime(sec, nsec) in loc
+	return time.Unix(c.unix+int64(f.hour*3600+f.minute*60+f.second), int64(f.nsec)).In(loc)
 }
 
 var zoneCache [2 * 24 * 60]atomic.Pointer[time.Location]

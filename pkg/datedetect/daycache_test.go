@@ -1,6 +1,7 @@
 package datedetect
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -42,6 +43,23 @@ func TestNowDateCache(t *testing.T) {
 		wy, wm, wd := now.In(loc).Date()
 		if y != wy || m != int(wm) || dd != wd {
 			t.Fatalf("%v: nowDate %d-%d-%d, want %d-%d-%d", now, y, m, dd, wy, wm, wd)
+		}
+	}
+}
+
+// TestMonthAt checks the month switch against the month words, in every
+// letter case.
+func TestMonthAt(t *testing.T) {
+	for k, w := range monthWords {
+		for _, s := range []string{w, strings.ToUpper(w), strings.ToUpper(w[:1]) + w[1:]} {
+			if got := monthAt(s+" 1", 0); got != k+1 {
+				t.Errorf("monthAt(%q) = %d, want %d", s, got, k+1)
+			}
+		}
+	}
+	for _, s := range []string{"jam", "ja", "", "j\xc3\xa1n", "1an", "nox"} {
+		if got := monthAt(s, 0); got != 0 {
+			t.Errorf("monthAt(%q) = %d, want 0", s, got)
 		}
 	}
 }

@@ -68,6 +68,8 @@ type Detector struct {
 
 	m       match // findLast's
 	today   nowCache
+	aheadOf time.Time // dayAhead's now
+	ahead   time.Time
 	days    [2]dayCache
 	dayNext int
 

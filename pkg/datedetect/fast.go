@@ -859,11 +859,32 @@ func monthAt(s string, i int) int {
 	if i+3 > len(s) {
 		return 0
 	}
-	c0, c1, c2 := lower(s[i]), lower(s[i+1]), lower(s[i+2])
-	for k, w := range monthWords {
-		if w[0] == c0 && w[1] == c1 && w[2] == c2 {
-			return k + 1
-		}
+	// ASCII letters to lower case; other bytes match no month
+	switch uint32(lower(s[i]))<<16 | uint32(lower(s[i+1]))<<8 | uint32(lower(s[i+2])) {
+	case 'j'<<16 | 'a'<<8 | 'n':
+		return 1
+	case 'f'<<16 | 'e'<<8 | 'b':
+		return 2
+	case 'm'<<16 | 'a'<<8 | 'r':
+		return 3
+	case 'a'<<16 | 'p'<<8 | 'r':
+		return 4
+	case 'm'<<16 | 'a'<<8 | 'y':
+		return 5
+	case 'j'<<16 | 'u'<<8 | 'n':
+		return 6
+	case 'j'<<16 | 'u'<<8 | 'l':
+		return 7
+	case 'a'<<16 | 'u'<<8 | 'g':
+		return 8
+	case 's'<<16 | 'e'<<8 | 'p':
+		return 9
+	case 'o'<<16 | 'c'<<8 | 't':
+		return 10
+	case 'n'<<16 | 'o'<<8 | 'v':
+		return 11
+	case 'd'<<16 | 'e'<<8 | 'c':
+		return 12
 	}
 	return 0
 }

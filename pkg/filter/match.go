@@ -190,6 +190,11 @@ func (m *Matcher) Line(line []byte) (res *Result, err error) {
 			}
 		}
 	}
+	if s == 0 {
+		// the date starts the line: the rest is the message, no copy
+		// (find reads its buffer only, as LineAt's callers rely on)
+		return m.find(line[e:], t, ok)
+	}
 	m.bbuf = append(append(m.bbuf[:0], line[:s]...), line[e:]...)
 	return m.find(m.bbuf, t, ok)
 }

@@ -117,6 +117,7 @@ type ticket struct {
 	retry       int64
 	fails       int64
 	stamp       uint64 // the queue entry that is current; 0 once dropped
+	ban         *ban   // the id's ban when last looked up (check gone before use)
 }
 
 // touch is an entry of the engine's queue of windows by last failure.
@@ -138,6 +139,7 @@ type ban struct {
 	seq     int64
 	idx     int
 	hend    int64 // the end the expiry heap orders by; an extension only moves end
+	gone    bool  // removed from the jail's bans (a window may still point to it)
 }
 
 type histRow struct {
@@ -434,7 +436,7 @@ func (e *Engine) Failure(ev *event.Event) {
 		ban, n, err := e.cfg.Shared.Failure(context.Background(), j.name, id, time.Unix(0, t), 1, s.MaxRetry, s.FindTime)
 		if err == nil {
 			if ban {
-				e.decide(j, id, ip, t, n, seen, lineno)
+				e.decide(j, nil, id, ip, t, n, seen, lineno)
 			} else {
 				e.journal(Record{Kind: RecSeen, Jail: j.name, ID: id, Seen: seen, Lineno: lineno})
 			}
@@ -487,7 +489,7 @@ func (e *Engine) Failure(ev *event.Event) {
 	}
 	last, fails := tk.last, int(tk.fails)
 	tk.retry, tk.fails = 0, 0 // spent: the next failure starts a new window
-	e.decide(j, id, ip, last, fails, seen, lineno)
+	e.decide(j, tk, id, ip, last, fails, seen, lineno)
 }
 
 func (e *Engine) ignored(j *jail, id string, seen, lineno int64, src string) {
@@ -634,8 +636,10 @@ func (e *Engine) pastBans(j *jail, id string) int {
 	return n
 }
 
-// decide applies a ban candidate whose last failure was at last.
-func (e *Engine) decide(j *jail, id string, ip netip.Prefix, last int64, fails int, seen, lineno int64) {
+// decide applies a ban candidate whose last failure was at last; tk is its
+// window when there is one (it remembers the id's ban: no lookup by id
+// when the ban is extended).
+func (e *Engine) decide(j *jail, tk *ticket, id string, ip netip.Prefix, last int64, fails int, seen, lineno int64) {
 	s := &j.cfg.Settings
 	perm := s.BanTime < 0
 	base := int64(s.BanTime)
@@ -644,7 +648,16 @@ func (e *Engine) decide(j *jail, id string, ip netip.Prefix, last int64, fails i
 		e.journal(Record{Kind: RecDrop, Jail: j.name, ID: id, Seen: seen, Lineno: lineno})
 		return
 	}
-	if b := j.bans[id]; b != nil {
+	var b *ban
+	if tk != nil && tk.ban != nil && !tk.ban.gone {
+		b = tk.ban
+	} else {
+		b = j.bans[id]
+		if tk != nil {
+			tk.ban = b
+		}
+	}
+	if b != nil {
 		switch {
 		case b.end == 0:
 			e.journal(Record{Kind: RecDrop, Jail: j.name, ID: id, Seen: seen, Lineno: lineno})
@@ -681,7 +694,10 @@ func (e *Engine) decide(j *jail, id string, ip netip.Prefix, last int64, fails i
 		bt = int64(sec)
 	}
 	e.seq++
-	b := &ban{j: j, id: id, ip: ip, start: last, bantime: bt, count: count, fails: fails, seq: e.seq, idx: -1}
+	b = &ban{j: j, id: id, ip: ip, start: last, bantime: bt, count: count, fails: fails, seq: e.seq, idx: -1}
+	if tk != nil {
+		tk.ban = b
+	}
 	if bt >= 0 {
 		b.end = last + bt*int64(time.Second)
 	}
@@ -703,14 +719,17 @@ func (e *Engine) addBan(b *ban) {
 // writeRow records a ban in the history unless that would move it back.
 func (e *Engine) writeRow(jail, id string, count int, start, bantime int64) {
 	sec := int64(math.RoundToEven(float64(start) / 1e9))
-	if r := e.row(jail, id); r != nil {
-		if sec < r.time {
+	rows := e.history[id]
+	for _, r := range rows {
+		if r.jail == jail {
+			if sec < r.time {
+				return
+			}
+			r.count, r.time, r.bantime = count, sec, bantime
 			return
 		}
-		r.count, r.time, r.bantime = count, sec, bantime
-		return
 	}
-	e.history[id] = append(e.history[id], &histRow{jail: jail, count: count, time: sec, bantime: bantime})
+	e.history[id] = append(rows, &histRow{jail: jail, count: count, time: sec, bantime: bantime})
 }
 
 func (e *Engine) journalBan(b *ban, extend bool, seen, lineno int64) {
@@ -740,8 +759,14 @@ func (e *Engine) emitBan(b *ban, restored bool) {
 	e.emit(ev)
 }
 
+// delBan removes b from its jail's bans.
+func (j *jail) delBan(b *ban) {
+	delete(j.bans, b.id)
+	b.gone = true
+}
+
 func (e *Engine) unban(b *ban, reason string) {
-	delete(b.j.bans, b.id)
+	b.j.delBan(b)
 	if b.idx >= 0 {
 		heap.Remove(&e.expiry, b.idx)
 	}
@@ -947,7 +972,7 @@ func (e *Engine) Ban(jailName, id string) (BanInfo, error) {
 	if tk := j.get(id); tk != nil {
 		e.unlinkTicket(tk)
 	}
-	e.decide(j, id, ip, e.now, j.cfg.Settings.MaxRetry, 0, 0)
+	e.decide(j, nil, id, ip, e.now, j.cfg.Settings.MaxRetry, 0, 0)
 	b := j.bans[id]
 	if b == nil {
 		return BanInfo{}, fmt.Errorf("%s: not banned", id)

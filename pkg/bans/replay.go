@@ -126,7 +126,7 @@ func (e *Engine) Apply(r *Record) error {
 		}
 	case RecUnban:
 		if b := j.bans[r.ID]; b != nil {
-			delete(j.bans, r.ID)
+			j.delBan(b)
 			if b.idx >= 0 {
 				heap.Remove(&e.expiry, b.idx)
 			}

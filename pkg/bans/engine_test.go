@@ -394,3 +394,32 @@ func TestManualBan(t *testing.T) {
 		t.Errorf("unban all: %v", got)
 	}
 }
+
+// TestBanAfterUnbanIsNew checks that a window that remembers its id's ban
+// does not extend a ban that ended (by hand or by expiry): the next
+// candidate starts a new ban, and extends only that one.
+func TestBanAfterUnbanIsNew(t *testing.T) {
+	rec := &recorder{}
+	en := New(Config{Jail: func(string) *Jail { return &Jail{Settings: settings(2, time.Hour, 100*time.Second)} }, Emit: rec.emit})
+	steps := []step{
+		fail(0, "192.0.2.7"), fail(1, "192.0.2.7"), // ban until 101
+		fail(2, "192.0.2.7"), fail(3, "192.0.2.7"), // extends to 103
+		{At: 4, ID: "@unban 192.0.2.7"},
+		fail(5, "192.0.2.7"), fail(6, "192.0.2.7"), // a new ban until 106
+		fail(7, "192.0.2.7"), fail(8, "192.0.2.7"), // extends it to 108
+		fail(200, "192.0.2.7"), fail(201, "192.0.2.7"), // expired at 109: a new ban
+	}
+	run(en, steps)
+	want := []string{
+		"ban sshd 192.0.2.7 t=1 f=2 bt=100 c=1 until=101",
+		"ban sshd 192.0.2.7 t=3 f=2 bt=102 c=1 until=103",
+		"unban sshd 192.0.2.7 t=3",
+		"ban sshd 192.0.2.7 t=6 f=2 bt=100 c=1 until=106",
+		"ban sshd 192.0.2.7 t=8 f=2 bt=102 c=1 until=108",
+		"unban sshd 192.0.2.7 t=200",
+		"ban sshd 192.0.2.7 t=201 f=2 bt=100 c=1 until=301",
+	}
+	if strings.Join(rec.out, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(rec.out, "\n"), strings.Join(want, "\n"))
+	}
+}

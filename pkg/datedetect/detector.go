@@ -528,7 +528,9 @@ func (d *Detector) reorder(num int) int {
 // a template matches text that is not a valid date (30 Feb, hour 29, an
 // unknown zone): then [start,end) is that text, which fail2ban still cuts
 // out. A template that matches empty text ({NONE}, optional patterns)
-// gives ok with start == end and the time "now".
+// gives ok with start == end and the time "now" (fail2ban's processLine
+// then takes the last date when it is under a minute old, as package
+// filter does).
 func (d *Detector) Find(line string) (t time.Time, start, end int, ok bool) {
 	d.prepare(line)
 	if t, end, ok, done := d.findLast(line); done {

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -15,12 +16,18 @@ import (
 // present and addresses are valid. Decode does not keep line; set Raw
 // yourself if you need it.
 func Decode(line []byte, e *Event) error {
-	return decodeWith(line, e, nil, false)
+	return decodeWith(line, e, nil, decodeOpts{})
 }
 
-func decodeWith(line []byte, e *Event, in *interner, nocap bool) error {
+// decodeOpts are the Reader's options.
+type decodeOpts struct {
+	nocap  bool // validate unknown fields but keep no captures
+	hostIP bool // leave Host empty when the event has an address
+}
+
+func decodeWith(line []byte, e *Event, in *interner, o decodeOpts) error {
 	*e = Event{}
-	d := decoder{b: line, in: in, nocap: nocap}
+	d := decoder{b: line, in: in, nocap: o.nocap, hostIP: o.hostIP}
 	d.skipSpace()
 	if !d.eat('{') {
 		return d.syntax("not a JSON object")
@@ -56,6 +63,9 @@ func decodeWith(line []byte, e *Event, in *interner, nocap bool) error {
 	d.skipSpace()
 	if d.i != len(d.b) {
 		return d.syntax("text after the JSON object")
+	}
+	if d.host != nil && !e.IP.IsValid() {
+		e.Host = string(d.host)
 	}
 	return finish(e, seen)
 }
@@ -102,10 +112,12 @@ func isKnownField(k string) bool {
 }
 
 type decoder struct {
-	b     []byte
-	i     int
-	nocap bool // validate unknown fields but keep no captures
-	in    *interner
+	b      []byte
+	i      int
+	nocap  bool // validate unknown fields but keep no captures
+	hostIP bool // keep host in host, set Host at the end only without an address
+	host   []byte
+	in     *interner
 }
 
 // SyntaxError is a JSON syntax error at a byte offset of the line.
@@ -260,7 +272,16 @@ func (d *decoder) field(e *Event, kb []byte, seen *fieldSet) error {
 		case fFilter:
 			e.Filter = d.in.filter(v)
 		case fHost:
-			e.Host = string(v)
+			if d.hostIP {
+				// A repeated host replaces the earlier one, as Host does.
+				d.host = v
+				if v == nil {
+					d.host = []byte{}
+				}
+				e.Host = ""
+			} else {
+				e.Host = string(v)
+			}
 			*seen |= hasHost
 		case fReason:
 			e.Reason = d.in.get(v)
@@ -599,6 +620,13 @@ func (d *decoder) strBytes() ([]byte, error) {
 	// Fast path: no escapes, plain ASCII or valid UTF-8.
 	var high byte
 	for d.i < len(d.b) {
+		// Eight plain ASCII bytes at a time.
+		for d.i+8 <= len(d.b) && !special8(binary.LittleEndian.Uint64(d.b[d.i:])) {
+			d.i += 8
+		}
+		if d.i >= len(d.b) {
+			break
+		}
 		c := d.b[d.i]
 		if c == '"' {
 			s := d.b[start:d.i]
@@ -678,6 +706,16 @@ func (d *decoder) strBytes() ([]byte, error) {
 		}
 	}
 	return nil, d.syntax("unterminated string")
+}
+
+// special8 reports whether any of the eight bytes of x is a quote, a
+// backslash, a control character or not ASCII (SWAR: a byte-wise "has
+// zero" test, exact on whether any byte matches).
+func special8(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	q := x ^ (lo * '"')
+	bs := x ^ (lo * '\\')
+	return ((x-lo*0x20)&^x|(q-lo)&^q|(bs-lo)&^bs|x)&hi != 0
 }
 
 func (d *decoder) hex4() (rune, bool) {

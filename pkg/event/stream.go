@@ -28,6 +28,7 @@ type Reader struct {
 	source string
 	keep   bool
 	nocap  bool
+	hostIP bool
 	bad    int64
 	names  interner
 }
@@ -45,6 +46,12 @@ func (r *Reader) KeepRaw() { r.keep = true }
 // the <F-NAME> captures (bancount) saves a map per event. Unknown fields are
 // still checked.
 func (r *Reader) DropCaptures() { r.nocap = true }
+
+// HostOnlyWithoutIP makes Read leave Host empty when the event has an
+// address: a reader that identifies failures by their address (bancount)
+// saves a string per event. Host is still checked, and set when there is
+// no address.
+func (r *Reader) HostOnlyWithoutIP() { r.hostIP = true }
 
 // OnIdle sets a function called whenever the input pauses (no complete line
 // is buffered); writers flush there.
@@ -69,7 +76,7 @@ func (r *Reader) Read(e *Event) error {
 		if len(trimSpace(line)) == 0 {
 			continue
 		}
-		if err := decodeWith(line, e, &r.names, r.nocap); err != nil {
+		if err := decodeWith(line, e, &r.names, decodeOpts{nocap: r.nocap, hostIP: r.hostIP}); err != nil {
 			r.bad++
 			return &LineError{r.source, r.lr.Line(), err}
 		}

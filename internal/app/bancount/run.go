@@ -199,6 +199,7 @@ func (s *server) close() {
 func (s *server) read(stdin io.Reader) error {
 	r := event.NewReader(stdin, "stdin")
 	r.DropCaptures()
+	r.HostOnlyWithoutIP() // the engine names a failure with an address by the address
 	r.OnIdle(func() {
 		s.mu.Lock()
 		s.flushLocked()

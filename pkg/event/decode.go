@@ -613,24 +613,26 @@ func (d *decoder) str() (string, error) {
 // strBytes scans a JSON string and returns its value, a subslice of the line
 // when the string has no escapes.
 func (d *decoder) strBytes() ([]byte, error) {
-	if !d.eat('"') {
+	b, i := d.b, d.i // locals: the scan loop stores nothing
+	if i >= len(b) || b[i] != '"' {
 		return nil, d.syntax("expected a string")
 	}
-	start := d.i
+	i++
+	start := i
 	// Fast path: no escapes, plain ASCII or valid UTF-8.
 	var high byte
-	for d.i < len(d.b) {
+	for i < len(b) {
 		// Eight plain ASCII bytes at a time.
-		for d.i+8 <= len(d.b) && !special8(binary.LittleEndian.Uint64(d.b[d.i:])) {
-			d.i += 8
+		for i+8 <= len(b) && !special8(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
 		}
-		if d.i >= len(d.b) {
+		if i >= len(b) {
 			break
 		}
-		c := d.b[d.i]
+		c := b[i]
 		if c == '"' {
-			s := d.b[start:d.i]
-			d.i++
+			s := b[start:i]
+			d.i = i + 1
 			if high < utf8.RuneSelf || utf8.Valid(s) {
 				return s, nil
 			}
@@ -640,8 +642,9 @@ func (d *decoder) strBytes() ([]byte, error) {
 			break
 		}
 		high |= c
-		d.i++
+		i++
 	}
+	d.i = i
 	buf := append([]byte(nil), d.b[start:d.i]...)
 	for d.i < len(d.b) {
 		c := d.b[d.i]

@@ -39,7 +39,7 @@ func decodeWith(line []byte, e *Event, in *interner, o decodeOpts) error {
 	var seen fieldSet
 	for {
 		d.skipSpace()
-		kb, err := d.strBytes()
+		kb, err := d.key()
 		if err != nil {
 			return err
 		}
@@ -601,6 +601,25 @@ func (d *decoder) skipValue(depth int) error {
 		return d.number()
 	}
 	return d.syntax("invalid value")
+}
+
+// key scans an object key. Keys are short plain ASCII: a key without escapes
+// is found with a byte loop; anything else goes to strBytes.
+func (d *decoder) key() ([]byte, error) {
+	b, i := d.b, d.i
+	if i < len(b) && b[i] == '"' {
+		for j := i + 1; j < len(b) && j <= i+16; j++ {
+			c := b[j]
+			if c == '"' {
+				d.i = j + 1
+				return b[i+1 : j], nil
+			}
+			if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+				break
+			}
+		}
+	}
+	return d.strBytes()
 }
 
 // str scans a JSON string and returns its value. Invalid UTF-8 is replaced

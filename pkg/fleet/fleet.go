@@ -376,26 +376,9 @@ func newClient(cfg Config) (*redis.Client, error) {
 		}
 	}
 	redis.SetLogger(quietLogger{})
-	if sentinel {
-		return redis.NewFailoverClient(&redis.FailoverOptions{
-			MasterName:            master,
-			SentinelAddrs:         addrs,
-			Username:              user,
-			Password:              pass,
-			DB:                    db,
-			TLSConfig:             tc,
-			DialTimeout:           cfg.Timeout,
-			ReadTimeout:           cfg.Timeout,
-			WriteTimeout:          cfg.Timeout,
-			ContextTimeoutEnabled: true,
-			MaxRetries:            -1,
-			DialerRetries:         1,
-			DisableIdentity:       true,
-			Protocol:              2,
-		}), nil
-	}
-	return redis.NewClient(&redis.Options{
-		Addr:                  addrs[0],
+	o := &redis.UniversalOptions{
+		MasterName:            master,
+		Addrs:                 addrs,
 		Username:              user,
 		Password:              pass,
 		DB:                    db,
@@ -408,7 +391,11 @@ func newClient(cfg Config) (*redis.Client, error) {
 		DialerRetries:         1,
 		DisableIdentity:       true,
 		Protocol:              2,
-	}), nil
+	}
+	if sentinel {
+		return redis.NewFailoverClient(o.Failover()), nil
+	}
+	return redis.NewClient(o.Simple()), nil
 }
 
 // Redact returns rawURL with its password replaced by "xxxxx", for messages.

@@ -67,27 +67,7 @@ func RunEngine(c *Combination, load Loader) ([][]Got, error) {
 // all). It logs every mismatch and returns the tally.
 func Replay(t testing.TB, logsDir string, names []string, load Loader, minAgree float64) *Tally {
 	t.Helper()
-	var tally Tally
-	for _, name := range names {
-		combos, err := Read(logsDir, name)
-		if err != nil {
-			t.Errorf("%s: %v", name, err)
-			continue
-		}
-		for _, c := range combos {
-			got, err := RunEngine(c, load)
-			if err != nil {
-				t.Errorf("%s[%s]: %v", name, c.Key, err)
-				for _, l := range c.Lines {
-					if l.Expect != nil {
-						tally.Cases++
-					}
-				}
-				continue
-			}
-			tally.Check(c, got)
-		}
-	}
+	tally := ReplayWith(t, logsDir, names, func(c *Combination) ([][]Got, error) { return RunEngine(c, load) })
 	var b strings.Builder
 	for _, m := range tally.Mismatches {
 		b.WriteString(m.String() + "\n")
@@ -100,7 +80,7 @@ func Replay(t testing.TB, logsDir string, names []string, load Loader, minAgree 
 	if float64(tally.Agree) < minAgree*float64(tally.Cases) {
 		t.Errorf("only %d of %d cases agree, want at least %.1f%%", tally.Agree, tally.Cases, 100*minAgree)
 	}
-	return &tally
+	return tally
 }
 
 // StageTestFilters copies fail2ban's zzz-* test filters from testCfg into

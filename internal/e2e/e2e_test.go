@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/banpipe/banpipe/internal/netnstest"
 	"github.com/banpipe/banpipe/pkg/event"
-	"github.com/banpipe/banpipe/pkg/netnstest"
 )
 
 var binDir string

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/banpipe/banpipe/pkg/netnstest"
+	"github.com/banpipe/banpipe/internal/netnstest"
 )
 
 // latencyAddr returns the i-th address of the latency benchmark: documentation

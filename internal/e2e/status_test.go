@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/banpipe/banpipe/internal/netnstest"
 	"github.com/banpipe/banpipe/pkg/event"
-	"github.com/banpipe/banpipe/pkg/netnstest"
 )
 
 // bancountBanned returns "jail ip" for every ban `bancount status --json`

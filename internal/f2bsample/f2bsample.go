@@ -1,5 +1,5 @@
 // Package f2bsample replays fail2ban's annotated sample logs (the format of
-// fail2ban's tests/files/logs, and of banpipe's own pkg/filters/testdata)
+// fail2ban's tests/files/logs, and of banpipe's own pkg/filter/builtin/testdata)
 // through any filter implementation, following fail2ban's
 // tests/samplestestcase.py:
 //

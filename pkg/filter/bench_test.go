@@ -10,7 +10,7 @@ import (
 
 	"github.com/banpipe/banpipe/pkg/datedetect"
 	"github.com/banpipe/banpipe/pkg/filter"
-	"github.com/banpipe/banpipe/pkg/filters"
+	"github.com/banpipe/banpipe/pkg/filter/builtin"
 )
 
 // authLog returns n syslog auth.log lines from a seeded generator: about
@@ -110,7 +110,7 @@ func cpuTime() time.Duration {
 // detection included, over a generated auth.log; one op is one line.
 func BenchmarkSSHD(b *testing.B) {
 	benchFilter(b, func() (*filter.Definition, error) {
-		return filter.Load("filter.d/sshd.conf", nil, &filter.LoadOptions{FS: filters.FS})
+		return filter.Load("filter.d/sshd.conf", nil, &filter.LoadOptions{FS: builtin.FS})
 	})
 }
 
@@ -126,7 +126,7 @@ func BenchmarkSSHDFail2ban(b *testing.B) {
 
 // BenchmarkSSHDNoDate isolates the filter from date detection.
 func BenchmarkSSHDNoDate(b *testing.B) {
-	def, err := filter.Load("filter.d/sshd.conf", nil, &filter.LoadOptions{FS: filters.FS})
+	def, err := filter.Load("filter.d/sshd.conf", nil, &filter.LoadOptions{FS: builtin.FS})
 	if err != nil {
 		b.Fatal(err)
 	}

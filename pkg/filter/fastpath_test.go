@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/banpipe/banpipe/internal/authgen"
-	"github.com/banpipe/banpipe/pkg/filters"
+	"github.com/banpipe/banpipe/pkg/filter/builtin"
 )
 
 // TestFastPathOnGeneratedLog runs a generated auth.log (the benchmark's
@@ -38,7 +38,7 @@ func TestFastPathOnGeneratedLog(t *testing.T) {
 	specs := []spec{}
 	for _, mode := range []string{"normal", "ddos", "extra", "aggressive"} {
 		specs = append(specs, spec{"built-in sshd " + mode, func() (*Definition, error) {
-			return Load("filter.d/sshd.conf", map[string]string{"mode": mode}, &LoadOptions{FS: filters.FS})
+			return Load("filter.d/sshd.conf", map[string]string{"mode": mode}, &LoadOptions{FS: builtin.FS})
 		}})
 	}
 	if _, err := os.Stat("/etc/fail2ban/filter.d/sshd.conf"); err == nil {
@@ -91,7 +91,7 @@ func TestFastPathOnGeneratedLog(t *testing.T) {
 
 // TestNoGroups checks that NoGroups drops Failure.Groups and nothing else.
 func TestNoGroups(t *testing.T) {
-	def, err := Load("filter.d/sshd.conf", nil, &LoadOptions{FS: filters.FS})
+	def, err := Load("filter.d/sshd.conf", nil, &LoadOptions{FS: builtin.FS})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/banpipe/banpipe/pkg/filters"
+	"github.com/banpipe/banpipe/pkg/filter/builtin"
 )
 
 func TestAppendRunes(t *testing.T) {
@@ -187,7 +187,7 @@ func FuzzPrefilter(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	def, err := Load("filter.d/sshd.conf", map[string]string{"mode": "aggressive"}, &LoadOptions{FS: filters.FS})
+	def, err := Load("filter.d/sshd.conf", map[string]string{"mode": "aggressive"}, &LoadOptions{FS: builtin.FS})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func FuzzPrefilter(f *testing.F) {
 // TestLongLine checks that a very long line is matched as Python matches
 // it (regexp2 v2's default backtracking-stack limit would refuse it).
 func TestLongLine(t *testing.T) {
-	def, err := Load("filter.d/sshd.conf", nil, &LoadOptions{FS: filters.FS})
+	def, err := Load("filter.d/sshd.conf", nil, &LoadOptions{FS: builtin.FS})
 	if err != nil {
 		t.Fatal(err)
 	}

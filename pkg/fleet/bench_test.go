@@ -13,9 +13,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/banpipe/banpipe/internal/fleettest"
 	"github.com/banpipe/banpipe/pkg/event"
 	"github.com/banpipe/banpipe/pkg/fleet"
-	"github.com/banpipe/banpipe/pkg/fleet/fleettest"
 )
 
 // BenchmarkSharedWindow measures shared-window decisions per second from 4

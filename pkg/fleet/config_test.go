@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/banpipe/banpipe/internal/fleettest"
 	"github.com/banpipe/banpipe/pkg/event"
 	"github.com/banpipe/banpipe/pkg/fleet"
-	"github.com/banpipe/banpipe/pkg/fleet/fleettest"
 )
 
 func TestDialConfigErrors(t *testing.T) {

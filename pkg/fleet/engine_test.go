@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/banpipe/banpipe/internal/fleettest"
 	"github.com/banpipe/banpipe/pkg/bans"
 	"github.com/banpipe/banpipe/pkg/event"
 	"github.com/banpipe/banpipe/pkg/fleet"
-	"github.com/banpipe/banpipe/pkg/fleet/fleettest"
 )
 
 // engineHost is one bancount as it will be wired: a bans.Engine whose Shared

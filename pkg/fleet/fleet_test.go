@@ -15,9 +15,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/banpipe/banpipe/internal/fleettest"
 	"github.com/banpipe/banpipe/pkg/event"
 	"github.com/banpipe/banpipe/pkg/fleet"
-	"github.com/banpipe/banpipe/pkg/fleet/fleettest"
 )
 
 // dial connects a host to srv and closes it when the test ends.

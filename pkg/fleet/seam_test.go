@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/banpipe/banpipe/internal/fleettest"
 	"github.com/banpipe/banpipe/pkg/bans"
 	"github.com/banpipe/banpipe/pkg/event"
 	"github.com/banpipe/banpipe/pkg/fleet"
-	"github.com/banpipe/banpipe/pkg/fleet/fleettest"
 )
 
 var _ bans.Shared = fleet.Seam{}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/banpipe/banpipe/internal/fleettest"
 	"github.com/banpipe/banpipe/pkg/fleet"
-	"github.com/banpipe/banpipe/pkg/fleet/fleettest"
 )
 
 // Through Sentinel: the fleet follows a failover from a killed master to its

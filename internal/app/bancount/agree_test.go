@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/banpipe/banpipe/internal/netnstest"
 	"github.com/banpipe/banpipe/pkg/event"
-	"github.com/banpipe/banpipe/pkg/netnstest"
 )
 
 // TestStatusAgreesWithKernel runs `bancount | fwban --backend nftables` in a

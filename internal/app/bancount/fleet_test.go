@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/banpipe/banpipe/internal/fleettest"
 	"github.com/banpipe/banpipe/pkg/event"
 	"github.com/banpipe/banpipe/pkg/fleet"
-	"github.com/banpipe/banpipe/pkg/fleet/fleettest"
 )
 
 // host is one bancount of the fleet.

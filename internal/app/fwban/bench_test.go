@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/banpipe/banpipe/pkg/netnstest"
+	"github.com/banpipe/banpipe/internal/netnstest"
 )
 
 // burst returns n ban events for distinct addresses of the documentation

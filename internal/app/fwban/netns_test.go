@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/banpipe/banpipe/internal/clirun"
-	"github.com/banpipe/banpipe/pkg/netnstest"
+	"github.com/banpipe/banpipe/internal/netnstest"
 )
 
 // The test binary doubles as the fwban binary: with FWBAN_TEST_MAIN=1 it

@@ -13,7 +13,7 @@ import (
 	"github.com/banpipe/banpipe/internal/clirun"
 	"github.com/banpipe/banpipe/pkg/f2bconf"
 	"github.com/banpipe/banpipe/pkg/filter"
-	"github.com/banpipe/banpipe/pkg/filters"
+	"github.com/banpipe/banpipe/pkg/filter/builtin"
 	"github.com/banpipe/banpipe/pkg/jailconf"
 )
 
@@ -50,8 +50,8 @@ func resolveSpec(spec, dir string) (file string, fsys fs.FS, name string, args m
 		}
 	}
 	p := "filter.d/" + name + ".conf"
-	if _, err := fs.Stat(filters.FS, p); err == nil {
-		return p, filters.FS, name, args, nil
+	if _, err := fs.Stat(builtin.FS, p); err == nil {
+		return p, builtin.FS, name, args, nil
 	}
 	where := "among the built-in filters"
 	if dir != "" {
@@ -80,7 +80,7 @@ func loadFilter(spec, dir, autoLogType string) (*filter.Definition, error) {
 
 // listFilters prints the built-in filter names.
 func listFilters() []string {
-	names := filters.Names()
+	names := builtin.Names()
 	sort.Strings(names)
 	return names
 }
@@ -88,7 +88,7 @@ func listFilters() []string {
 // showFilter returns the text of built-in filter name.
 func showFilter(name string) ([]byte, error) {
 	name = strings.TrimSuffix(path.Base(name), ".conf")
-	b, err := fs.ReadFile(filters.FS, "filter.d/"+name+".conf")
+	b, err := fs.ReadFile(builtin.FS, "filter.d/"+name+".conf")
 	if err != nil {
 		return nil, clirun.WithHint(clirun.Usagef("no built-in filter %q", name), "logmatch --list-filters lists them")
 	}

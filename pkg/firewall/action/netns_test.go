@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/banpipe/banpipe/internal/netnstest"
 	"github.com/banpipe/banpipe/pkg/firewall"
-	"github.com/banpipe/banpipe/pkg/netnstest"
 )
 
 // TestNetnsStockFirewall runs fail2ban's own firewall actions through this

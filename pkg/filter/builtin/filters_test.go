@@ -1,4 +1,4 @@
-package filters_test
+package builtin_test
 
 import (
 	"errors"
@@ -13,7 +13,7 @@ import (
 	"github.com/banpipe/banpipe/internal/f2bsample"
 	"github.com/banpipe/banpipe/pkg/datedetect"
 	"github.com/banpipe/banpipe/pkg/filter"
-	"github.com/banpipe/banpipe/pkg/filters"
+	"github.com/banpipe/banpipe/pkg/filter/builtin"
 )
 
 // required are the filters issue 3 asks for.
@@ -25,7 +25,7 @@ var required = []string{
 }
 
 func TestNames(t *testing.T) {
-	names := filters.Names()
+	names := builtin.Names()
 	for _, n := range required {
 		if !slices.Contains(names, n) {
 			t.Errorf("Names() lacks %q", n)
@@ -35,7 +35,7 @@ func TestNames(t *testing.T) {
 		if n == "common" || strings.HasSuffix(n, "-common") {
 			t.Errorf("Names() lists the include-only file %q", n)
 		}
-		if _, err := fs.Stat(filters.FS, "filter.d/"+n+".conf"); err != nil {
+		if _, err := fs.Stat(builtin.FS, "filter.d/"+n+".conf"); err != nil {
 			t.Errorf("%s: %v", n, err)
 		}
 		if _, err := os.Stat("testdata/" + n); err != nil {
@@ -45,7 +45,7 @@ func TestNames(t *testing.T) {
 	if !slices.IsSorted(names) {
 		t.Errorf("Names() not sorted: %v", names)
 	}
-	if _, err := fs.Stat(filters.FS, "filter.d/common.conf"); err != nil {
+	if _, err := fs.Stat(builtin.FS, "filter.d/common.conf"); err != nil {
 		t.Errorf("common.conf not embedded: %v", err)
 	}
 }
@@ -82,7 +82,7 @@ var options = map[string][]map[string]string{
 
 func load(t *testing.T, name string, args map[string]string) *filter.Filter {
 	t.Helper()
-	def, err := filter.Load("filter.d/"+name+".conf", args, &filter.LoadOptions{FS: filters.FS, Name: name})
+	def, err := filter.Load("filter.d/"+name+".conf", args, &filter.LoadOptions{FS: builtin.FS, Name: name})
 	if err != nil {
 		t.Fatalf("%s%v: load: %v", name, args, err)
 	}
@@ -97,7 +97,7 @@ func load(t *testing.T, name string, args map[string]string) *filter.Filter {
 // options, with each option set it offers, and with each logtype where it
 // includes common.conf.
 func TestCompile(t *testing.T) {
-	for _, name := range filters.Names() {
+	for _, name := range builtin.Names() {
 		t.Run(name, func(t *testing.T) {
 			f := load(t, name, nil)
 			if len(f.FailRegexes()) == 0 {
@@ -106,7 +106,7 @@ func TestCompile(t *testing.T) {
 			for _, args := range options[name] {
 				load(t, name, args)
 			}
-			b, err := fs.ReadFile(filters.FS, "filter.d/"+name+".conf")
+			b, err := fs.ReadFile(builtin.FS, "filter.d/"+name+".conf")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -157,8 +157,8 @@ var aliases = map[string]bool{
 // as fail2ban's own sample test runs it: each filter, each filterOptions
 // combination. Every case must agree.
 func TestSamples(t *testing.T) {
-	names := filters.Names()
-	tally := f2bsample.Replay(t, "testdata", names, f2bsample.DirLoader(filters.FS, "filter.d"), 1.0)
+	names := builtin.Names()
+	tally := f2bsample.Replay(t, "testdata", names, f2bsample.DirLoader(builtin.FS, "filter.d"), 1.0)
 	if tally.Cases < 10*len(names) {
 		t.Errorf("only %d cases for %d filters", tally.Cases, len(names))
 	}
@@ -202,8 +202,8 @@ func TestFail2banAgrees(t *testing.T) {
 	if err != nil {
 		t.Fatalf("fail2ban's sample test failed: %v\n%s", err, out)
 	}
-	if n := strings.Count(string(out), "... ok"); n != len(filters.Names()) {
-		t.Errorf("fail2ban passed %d sample files, want %d:\n%s", n, len(filters.Names()), out)
+	if n := strings.Count(string(out), "... ok"); n != len(builtin.Names()) {
+		t.Errorf("fail2ban passed %d sample files, want %d:\n%s", n, len(builtin.Names()), out)
 	}
 }
 
@@ -211,7 +211,7 @@ func TestFail2banAgrees(t *testing.T) {
 // line that makes fail2ban's own common.conf backtrack for ever): it must
 // be answered well within the match timeout, as a non-match.
 func TestRFC5424NoRunaway(t *testing.T) {
-	def, err := filter.Load("filter.d/sshd.conf", map[string]string{"logtype": "rfc5424"}, &filter.LoadOptions{FS: filters.FS, Name: "sshd"})
+	def, err := filter.Load("filter.d/sshd.conf", map[string]string{"logtype": "rfc5424"}, &filter.LoadOptions{FS: builtin.FS, Name: "sshd"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +276,7 @@ func TestHostileLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range filters.Names() {
+	for _, n := range builtin.Names() {
 		if _, ok := hostile[n]; !ok {
 			t.Errorf("%s: no hostile line", n)
 		}

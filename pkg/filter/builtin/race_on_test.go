@@ -1,6 +1,6 @@
 //go:build race
 
-package filters_test
+package builtin_test
 
 // raceEnabled: the race detector slows regex matching about tenfold.
 const raceEnabled = true

@@ -59,7 +59,7 @@
 // through package filter and through fail2ban itself
 // (testdata/f2b/samples.py), and replay fail2ban's own sample logs through
 // these filters (testdata/f2b/stock.py).
-package filters
+package builtin
 
 import (
 	"embed"

@@ -1,4 +1,4 @@
-package filters_test
+package builtin_test
 
 import (
 	"strings"
@@ -9,7 +9,7 @@ import (
 	"github.com/banpipe/banpipe/internal/f2bsample"
 	"github.com/banpipe/banpipe/pkg/datedetect"
 	"github.com/banpipe/banpipe/pkg/filter"
-	"github.com/banpipe/banpipe/pkg/filters"
+	"github.com/banpipe/banpipe/pkg/filter/builtin"
 )
 
 type fuzzFilter struct {
@@ -27,14 +27,14 @@ var (
 // where it has one.
 func fuzzSet() ([]fuzzFilter, error) {
 	fuzzOnce.Do(func() {
-		for _, n := range filters.Names() {
+		for _, n := range builtin.Names() {
 			var args map[string]string
 			for _, a := range options[n] {
 				if a["mode"] == "aggressive" {
 					args = a
 				}
 			}
-			def, err := filter.Load("filter.d/"+n+".conf", args, &filter.LoadOptions{FS: filters.FS, Name: n})
+			def, err := filter.Load("filter.d/"+n+".conf", args, &filter.LoadOptions{FS: builtin.FS, Name: n})
 			if err != nil {
 				fuzzErr = err
 				return
@@ -56,7 +56,7 @@ func fuzzSet() ([]fuzzFilter, error) {
 // comes from nowhere (each line gets a fresh matcher, so no session state
 // carries an address over).
 func FuzzFilters(f *testing.F) {
-	for i, n := range filters.Names() {
+	for i, n := range builtin.Names() {
 		for _, l := range sampleLines(f, n) {
 			f.Add(uint8(i), l)
 		}

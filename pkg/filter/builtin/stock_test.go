@@ -1,4 +1,4 @@
-package filters_test
+package builtin_test
 
 import (
 	"errors"
@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/banpipe/banpipe/internal/f2bsample"
-	"github.com/banpipe/banpipe/pkg/filters"
+	"github.com/banpipe/banpipe/pkg/filter/builtin"
 )
 
 // Debian's fail2ban package: its filters and its annotated sample logs.
@@ -32,10 +32,10 @@ func TestDropIn(t *testing.T) {
 			t.Skipf("fail2ban is not installed (%s): skipped", p)
 		}
 	}
-	ours := f2bsample.DirLoader(filters.FS, "filter.d")
+	ours := f2bsample.DirLoader(builtin.FS, "filter.d")
 	stock := f2bsample.DirLoader(nil, f2bFilters)
 	lines, same := 0, 0
-	for _, name := range filters.Names() {
+	for _, name := range builtin.Names() {
 		if _, err := os.Stat(f2bLogs + "/" + name); err != nil {
 			continue
 		}
@@ -155,8 +155,8 @@ func TestSameOptionNames(t *testing.T) {
 		t.Skipf("fail2ban is not installed (%s): skipped", f2bFilters)
 	}
 	stockRead := func(p string) ([]byte, error) { return os.ReadFile(f2bFilters + "/" + p) }
-	oursRead := func(p string) ([]byte, error) { return fs.ReadFile(filters.FS, "filter.d/"+p) }
-	for _, n := range filters.Names() {
+	oursRead := func(p string) ([]byte, error) { return fs.ReadFile(builtin.FS, "filter.d/"+p) }
+	for _, n := range builtin.Names() {
 		want := confKeys(t, stockRead, n+".conf", map[string]bool{})
 		if want == nil {
 			continue
@@ -279,7 +279,7 @@ func TestCommonConfEngine(t *testing.T) {
 			t.Fatal(err)
 		}
 		if e.Name() == "common.conf" {
-			if b, err = fs.ReadFile(filters.FS, "filter.d/common.conf"); err != nil {
+			if b, err = fs.ReadFile(builtin.FS, "filter.d/common.conf"); err != nil {
 				t.Fatal(err)
 			}
 		}

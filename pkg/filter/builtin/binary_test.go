@@ -1,4 +1,4 @@
-package filters_test
+package builtin_test
 
 import (
 	"os/exec"
@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/banpipe/banpipe/internal/f2bsample"
-	"github.com/banpipe/banpipe/pkg/filters"
+	"github.com/banpipe/banpipe/pkg/filter/builtin"
 )
 
 // TestSamplesBinary replays every sample log through the real logmatch
@@ -22,11 +22,11 @@ func TestSamplesBinary(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/banpipe/banpipe/cmd/logmatch").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	tally := f2bsample.ReplayWith(t, "testdata", filters.Names(), func(c *f2bsample.Combination) ([][]f2bsample.Got, error) {
+	tally := f2bsample.ReplayWith(t, "testdata", builtin.Names(), func(c *f2bsample.Combination) ([][]f2bsample.Got, error) {
 		return f2bsample.RunBinary(bin, c.Filter, c)
 	})
 	tally.Log(t, "built-in filters through logmatch")
-	if tally.Cases < 10*len(filters.Names()) || tally.Agree != tally.Cases {
+	if tally.Cases < 10*len(builtin.Names()) || tally.Agree != tally.Cases {
 		t.Errorf("%d of %d cases agree, want all", tally.Agree, tally.Cases)
 	}
 }

@@ -3,7 +3,7 @@ banpipe's built-in filters and their annotated sample logs.
 
 usage: python3 samples.py FILTERS_DIR [NAME...]
 
-FILTERS_DIR holds filter.d/ and testdata/ (pkg/filters). Exit status 0 when
+FILTERS_DIR holds filter.d/ and testdata/ (pkg/filter/builtin). Exit status 0 when
 every sample file passes, 1 otherwise; 2 when fail2ban cannot be imported.
 """
 import os

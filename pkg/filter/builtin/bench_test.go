@@ -1,4 +1,4 @@
-package filters_test
+package builtin_test
 
 import (
 	"bufio"
@@ -11,7 +11,7 @@ import (
 	"github.com/banpipe/banpipe/internal/f2bsample"
 	"github.com/banpipe/banpipe/pkg/datedetect"
 	"github.com/banpipe/banpipe/pkg/filter"
-	"github.com/banpipe/banpipe/pkg/filters"
+	"github.com/banpipe/banpipe/pkg/filter/builtin"
 )
 
 // sampleLines returns the log lines (not the comments) of a sample file
@@ -40,7 +40,7 @@ func sampleLines(tb testing.TB, name string) []string {
 
 func benchMatcher(b *testing.B, name string, args map[string]string) *filter.Matcher {
 	b.Helper()
-	def, err := filter.Load("filter.d/"+name+".conf", args, &filter.LoadOptions{FS: filters.FS, Name: name})
+	def, err := filter.Load("filter.d/"+name+".conf", args, &filter.LoadOptions{FS: builtin.FS, Name: name})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func reportCPU(b *testing.B, start time.Duration) {
 // BenchmarkSamples runs every built-in filter (default options) over its
 // own sample lines, over and over; a line is one op.
 func BenchmarkSamples(b *testing.B) {
-	for _, name := range filters.Names() {
+	for _, name := range builtin.Names() {
 		b.Run(name, func(b *testing.B) {
 			lines := sampleLines(b, name)
 			bufs := make([][]byte, len(lines))

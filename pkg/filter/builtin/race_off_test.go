@@ -1,5 +1,5 @@
 //go:build !race
 
-package filters_test
+package builtin_test
 
 const raceEnabled = false

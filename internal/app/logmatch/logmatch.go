@@ -54,7 +54,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "filter", Aliases: []string{"f"}, Usage: "filter `SPEC`: NAME or PATH.conf, optionally with [key=value, ...]", EnvVars: []string{"LOGMATCH_FILTER"}},
 			&cli.StringFlag{Name: "filter-dir", Usage: "look filter NAMEs up in `DIR` first, then among the built-in filters", EnvVars: []string{"LOGMATCH_FILTER_DIR"}},
 			&cli.StringFlag{Name: "config", Usage: "take the filter and its options from jail configuration `JAIL.CONF` (with --jail)", EnvVars: []string{"LOGMATCH_CONFIG"}},
-			&cli.StringFlag{Name: "jail", Usage: "jail `NAME` of the events (default: the filter's name); with --config, the jail to read", EnvVars: []string{"LOGMATCH_JAIL"}},
+			&cli.StringSliceFlag{Name: "jail", Usage: "jail `NAME` of the events (default: the filter's name); with --config, the jail to read", EnvVars: []string{"LOGMATCH_JAIL"}},
 			&cli.StringSliceFlag{Name: "regex", Aliases: []string{"e"}, Usage: "a failregex `REGEX` (repeatable; added after the filter's)", EnvVars: []string{"LOGMATCH_REGEX"}},
 			&cli.StringSliceFlag{Name: "ignore-regex", Usage: "an ignoreregex `REGEX` (repeatable)", EnvVars: []string{"LOGMATCH_IGNORE_REGEX"}},
 			&cli.StringFlag{Name: "datepattern", Usage: "fail2ban datepattern `PATTERN` instead of the filter's", EnvVars: []string{"LOGMATCH_DATEPATTERN"}},
@@ -76,7 +76,11 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			if err := clirun.CheckArgs(c); err != nil {
 				return err
 			}
-			return run(c, stdin, stdout, stderr)
+			o, err := readOptions(c)
+			if err != nil {
+				return err
+			}
+			return run(c.Context, o, stdin, stdout, stderr)
 		},
 	}
 }

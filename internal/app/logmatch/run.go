@@ -1,6 +1,7 @@
 package logmatch
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,8 +9,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"github.com/urfave/cli/v2"
 
 	"github.com/banpipe/banpipe/internal/clirun"
 	"github.com/banpipe/banpipe/pkg/datedetect"
@@ -21,14 +20,14 @@ import (
 // maxLine is the longest line read; longer lines are cut (with a warning).
 const maxLine = 1 << 20
 
-func run(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error {
-	if c.Bool("list-filters") {
+func run(ctx context.Context, o *options, stdin io.Reader, stdout, stderr io.Writer) error {
+	if o.listFilters {
 		for _, n := range listFilters() {
 			fmt.Fprintln(stdout, n)
 		}
 		return nil
 	}
-	if n := c.String("show-filter"); n != "" {
+	if n := o.showFilter; n != "" {
 		b, err := showFilter(n)
 		if err != nil {
 			return err
@@ -36,24 +35,13 @@ func run(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error {
 		_, err = stdout.Write(b)
 		return err
 	}
-	input := c.String("input")
-	if input != "text" && input != "journal-json" {
-		return clirun.Usagef("--input %q: want text or journal-json", input)
-	}
-	var now time.Time
-	if s := c.String("now"); s != "" {
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return clirun.Usagef("--now %q: not an RFC 3339 time", s)
-		}
-		now = t
-	}
-	def, jail, jailZone, err := definition(c, input)
+	input, now := o.input, o.now
+	def, jail, jailZone, err := definition(o)
 	if err != nil {
 		return err
 	}
 	loc := localZone()
-	z := c.String("logtimezone")
+	z := o.logTimeZone
 	if z == "" {
 		z = jailZone
 	}
@@ -65,7 +53,7 @@ func run(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error {
 		loc = l
 	}
 
-	f, err := filter.Compile(*def, filter.Options{Timeout: c.Duration("timeout"), UseDNS: c.String("usedns")})
+	f, err := filter.Compile(*def, filter.Options{Timeout: o.timeout, UseDNS: o.useDNS})
 	if err != nil {
 		return clirun.Config(err)
 	}
@@ -81,22 +69,22 @@ func run(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error {
 			dd.SetNow(now)
 		}
 	}
-	if c.Bool("dump") {
+	if o.dump {
 		return dump(stdout, jail, f)
 	}
-	if c.Bool("check") {
+	if o.check {
 		fmt.Fprintf(stdout, "%s: ok: filter %s, %d failregex, %d ignoreregex, maxlines %d\n",
 			jail, nameOr(def.Name, "(regex)"), len(f.FailRegexes()), len(f.IgnoreRegexes()), f.MaxLines())
 		return nil
 	}
 
 	r := &runner{
-		c: c, f: f, jail: jail, stderr: stderr, input: input, dd: dd,
+		ctx: ctx, f: f, jail: jail, stderr: stderr, input: input, dd: dd,
 		hits:       make([]int64, len(f.FailRegexes())),
 		ignoreHits: make([]int64, len(f.IgnoreRegexes())),
 		progress:   isTerminal(stderr),
 	}
-	r.printMissed, r.printIgnored = c.Bool("print-missed"), c.Bool("print-ignored")
+	r.printMissed, r.printIgnored = o.printMissed, o.printIgn
 	mo := filter.MatcherOptions{Warn: func(msg string) { warnf(stderr, "%s", msg) }, NoGroups: true}
 	if dd != nil {
 		mo.Dates = dd
@@ -114,7 +102,7 @@ func run(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error {
 	r.ev.Filter = def.Name
 	r.capNames = captureNames(f)
 
-	files := c.Args().Slice()
+	files := o.files
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
@@ -131,7 +119,7 @@ func run(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) error {
 	if r.progress && r.lastProgress != (time.Time{}) {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
-	if c.Bool("stats") {
+	if o.stats {
 		r.printStats()
 	}
 	if readErr != nil {
@@ -148,49 +136,53 @@ func nameOr(s, def string) string {
 }
 
 // definition builds the filter definition from the options.
-func definition(c *cli.Context, input string) (*filter.Definition, string, string, error) {
+func definition(o *options) (*filter.Definition, string, string, error) {
 	var def *filter.Definition
 	var zone string
-	jail := c.String("jail")
+	input := o.input
+	jail := ""
+	if len(o.jails) > 1 {
+		return nil, "", "", clirun.Usagef("one --jail only here")
+	}
+	if len(o.jails) == 1 {
+		jail = o.jails[0]
+	}
 	switch {
-	case c.String("config") != "":
+	case o.config != "":
 		if jail == "" {
 			return nil, "", "", clirun.Usagef("--config needs --jail NAME")
 		}
-		if c.String("filter") != "" {
+		if o.filter != "" {
 			return nil, "", "", clirun.Usagef("--config takes the filter from the jail: give -f/--filter or --config, not both")
 		}
-		d, z, err := jailDefinition(c.String("config"), jail, c.String("filter-dir"), input)
+		d, z, err := jailDefinition(o.config, jail, o.filterDir, input)
 		if err != nil {
 			return nil, "", "", err
 		}
 		def, zone = d, z
-	case c.String("filter") != "":
+	case o.filter != "":
 		auto := ""
 		if input == "journal-json" {
 			auto = "journal" // as fail2ban's systemd backend
 		}
-		d, err := loadFilter(c.String("filter"), c.String("filter-dir"), auto)
+		d, err := loadFilter(o.filter, o.filterDir, auto)
 		if err != nil {
 			return nil, "", "", err
 		}
 		def = d
-	case len(c.StringSlice("regex")) > 0:
+	case len(o.regex) > 0:
 		def = &filter.Definition{}
 	default:
 		return nil, "", "", clirun.WithHint(clirun.Usagef("no filter: give -f/--filter SPEC, -e/--regex REGEX or --config with --jail"),
 			"logmatch -f sshd /var/log/auth.log")
 	}
-	def.FailRegex = append(def.FailRegex, c.StringSlice("regex")...)
-	def.IgnoreRegex = append(def.IgnoreRegex, c.StringSlice("ignore-regex")...)
-	if c.IsSet("datepattern") {
-		def.DatePattern = c.String("datepattern")
+	def.FailRegex = append(def.FailRegex, o.regex...)
+	def.IgnoreRegex = append(def.IgnoreRegex, o.ignoreRegex...)
+	if o.datePatSet {
+		def.DatePattern = o.datePattern
 	}
-	if c.IsSet("maxlines") {
-		if c.Int("maxlines") < 1 {
-			return nil, "", "", clirun.Usagef("--maxlines must be at least 1")
-		}
-		def.MaxLines = c.Int("maxlines")
+	if o.maxLinesSet {
+		def.MaxLines = o.maxLines
 	}
 	if jail == "" {
 		jail = nameOr(def.Name, "logmatch")
@@ -217,7 +209,7 @@ func captureNames(f *filter.Filter) map[string]bool {
 }
 
 type runner struct {
-	c        *cli.Context
+	ctx      context.Context
 	f        *filter.Filter
 	m        *filter.Matcher
 	dd       *datedetect.Detector
@@ -254,7 +246,7 @@ func (r *runner) readFile(name string, stdin io.Reader) error {
 	lr := lines.NewReader(in, maxLine)
 	lr.OnIdle = func() { _ = r.w.Flush() }
 	for {
-		if err := r.c.Context.Err(); err != nil {
+		if err := r.ctx.Err(); err != nil {
 			return nil
 		}
 		line, truncated, err := lr.Next()

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/banpipe/banpipe/internal/testenv"
 )
 
 // TestInstall runs `make install` into a staging PREFIX and checks what it
@@ -13,9 +15,7 @@ import (
 // units whose commands point at the installed binaries and that
 // `systemd-analyze verify` accepts.
 func TestInstall(t *testing.T) {
-	if _, err := exec.LookPath("make"); err != nil {
-		t.Skip("make is not installed")
-	}
+	testenv.RequireCommand(t, "make")
 	prefix := t.TempDir()
 	cmd := exec.Command("make", "-C", "../..", "install", "PREFIX="+prefix)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -41,9 +41,7 @@ func TestInstall(t *testing.T) {
 		if strings.Contains(string(data), "@BINDIR@") || !strings.Contains(string(data), prefix+"/bin/logmatch") {
 			t.Errorf("%s: binary paths not set to the prefix:\n%s", u, data)
 		}
-		if _, err := exec.LookPath("systemd-analyze"); err != nil {
-			continue
-		}
+		testenv.RequireCommand(t, "systemd-analyze")
 		// Verify an instance of the template; the EnvironmentFile need not exist.
 		inst := filepath.Join(t.TempDir(), strings.Replace(u, "@", "@sshd", 1))
 		os.WriteFile(inst, data, 0o644)

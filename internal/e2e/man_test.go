@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/banpipe/banpipe/internal/testenv"
 )
 
 var (
@@ -72,9 +74,7 @@ func TestManPages(t *testing.T) {
 					t.Errorf("option %s is not in %s", f, tt.page)
 				}
 			}
-			if _, err := exec.LookPath("man"); err != nil {
-				t.Skip("man is not installed")
-			}
+			testenv.RequireCommand(t, "man")
 			cmd := exec.Command("man", "--warnings", "-l", tt.page)
 			cmd.Env = append(os.Environ(), "MANWIDTH=80", "MANPAGER=cat", "PAGER=cat")
 			var stderr bytes.Buffer

@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/banpipe/banpipe/internal/testenv"
 )
 
 // fataler is what a Server needs of a test or a script.
@@ -53,10 +55,7 @@ type Server struct {
 // redis-server is missing.
 func Start(t testing.TB, extra ...string) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not installed (apt-get install redis-server): skipping fleet test with a real Redis")
-	}
+	bin := testenv.RequireCommand(t, "redis-server")
 	s := &Server{t: t, bin: bin, dir: t.TempDir(), args: extra}
 	s.Port = FreePort(t)
 	s.start()
@@ -95,10 +94,7 @@ func (s *Server) URL() string {
 // for 127.0.0.1 signed by a fresh CA, and returns it with the CA's PEM file.
 func StartTLS(t testing.TB, extra ...string) (*Server, string) {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not installed (apt-get install redis-server): skipping fleet test with a real Redis")
-	}
+	bin := testenv.RequireCommand(t, "redis-server")
 	dir := t.TempDir()
 	ca, cert, key := makeCerts(t)
 	caFile := filepath.Join(dir, "ca.pem")

@@ -9,13 +9,6 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-// HaveRedis reports whether redis-server is installed, for a [redis]
-// testscript condition.
-func HaveRedis() bool {
-	_, err := exec.LookPath("redis-server")
-	return err == nil
-}
-
 var scripts sync.Map // *testscript.TestScript -> *Server
 
 // ScriptCmds returns the testscript command "redis", for scripts that run
@@ -26,7 +19,7 @@ var scripts sync.Map // *testscript.TestScript -> *Server
 //	redis kill | restart                  SIGKILL (data lost) / start again on the same port
 //
 // The server is killed when the script ends. Guard scripts with a [redis]
-// condition ([HaveRedis]).
+// condition (testenv.ScriptCondition: it fails the script under CI=true).
 func ScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"redis": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -1,21 +1,17 @@
 package fleettest
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/banpipe/banpipe/internal/testenv"
 )
 
 func TestScriptCmds(t *testing.T) {
 	testscript.Run(t, testscript.Params{
-		Dir:  "testdata",
-		Cmds: ScriptCmds(),
-		Condition: func(cond string) (bool, error) {
-			if cond == "redis" {
-				return HaveRedis(), nil
-			}
-			return false, fmt.Errorf("unknown condition %q", cond)
-		},
+		Dir:       "testdata",
+		Cmds:      ScriptCmds(),
+		Condition: testenv.ScriptCondition,
 	})
 }

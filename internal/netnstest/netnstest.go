@@ -29,6 +29,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/banpipe/banpipe/internal/testenv"
 )
 
 // Addresses of the pair.
@@ -58,19 +60,14 @@ const (
 // namespace cannot be created.
 func New(t testing.TB) *Pair {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("netnstest: not root: network namespaces need CAP_SYS_ADMIN (run the tests as root)")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("netnstest: the ip command (iproute2) is not installed")
-	}
+	testenv.RequireNetns(t)
 	n := seq.Add(1)
 	p := &Pair{
 		Server: fmt.Sprintf("bp%d-%d-s", os.Getpid(), n),
 		Client: fmt.Sprintf("bp%d-%d-c", os.Getpid(), n),
 	}
 	if out, err := exec.Command("ip", "netns", "add", p.Server).CombinedOutput(); err != nil {
-		t.Skipf("netnstest: cannot create a network namespace: ip netns add: %v: %s", err, strings.TrimSpace(string(out)))
+		testenv.Missing(t, "netnstest: cannot create a network namespace: ip netns add: %v: %s", err, strings.TrimSpace(string(out)))
 	}
 	t.Cleanup(func() { p.remove(t) })
 	vs, vc := fmt.Sprintf("bpv%ds", n), fmt.Sprintf("bpv%dc", n)

@@ -6,10 +6,7 @@ package scripttest
 import (
 	"context"
 	"flag"
-	"fmt"
 	"os"
-	"os/exec"
-	"strings"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -17,6 +14,7 @@ import (
 	"github.com/banpipe/banpipe/internal/app/fwban"
 	"github.com/banpipe/banpipe/internal/app/logmatch"
 	"github.com/banpipe/banpipe/internal/clirun"
+	"github.com/banpipe/banpipe/internal/testenv"
 )
 
 // Update rewrites the golden sections of scripts (go test -update).
@@ -39,9 +37,10 @@ func Commands() map[string]func() {
 	}
 }
 
-// Params returns the testscript parameters for the scripts in dir. Conditions:
-// [root] (running as root), [netns] (root and `ip netns add` works),
-// [exec:NAME] (built in), [fail2ban] (Debian's fail2ban is installed).
+// Params returns the testscript parameters for the scripts in dir. Conditions
+// are [testenv.ScriptCondition]'s ([root], [netns], [fail2ban], [redis],
+// [cmd:NAME]; under CI=true one that does not hold fails the script) and
+// testscript's own ([exec:NAME], [short], ...).
 func Params(dir string) testscript.Params {
 	return testscript.Params{
 		Dir:                 dir,
@@ -54,33 +53,6 @@ func Params(dir string) testscript.Params {
 			env.Setenv("GORACE", "atexit_sleep_ms=0")
 			return nil
 		},
-		Condition: func(cond string) (bool, error) {
-			switch cond {
-			case "root":
-				return os.Geteuid() == 0, nil
-			case "netns":
-				return CanNetns(), nil
-			case "fail2ban":
-				_, err := os.Stat(Fail2banLogs)
-				return err == nil, nil
-			}
-			return false, fmt.Errorf("unknown condition %q", cond)
-		},
+		Condition: testenv.ScriptCondition,
 	}
-}
-
-// Fail2banLogs is where Debian's fail2ban package keeps its sample logs.
-const Fail2banLogs = "/usr/lib/python3/dist-packages/fail2ban/tests/files/logs"
-
-// CanNetns reports whether this process can create network namespaces.
-func CanNetns() bool {
-	if os.Geteuid() != 0 {
-		return false
-	}
-	name := fmt.Sprintf("bp-probe-%d", os.Getpid())
-	if err := exec.Command("ip", "netns", "add", name).Run(); err != nil {
-		return false
-	}
-	out, _ := exec.Command("ip", "netns", "del", name).CombinedOutput()
-	return !strings.Contains(string(out), "rror")
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/banpipe/banpipe/internal/testenv"
 )
 
 // nows are reference times around New Year and in the middle of a year.
@@ -153,7 +155,7 @@ func TestSampleLogsAgainstFail2ban(t *testing.T) {
 	fail2banPython(t)
 	files, err := filepath.Glob(filepath.Join(f2bSampleLogs, "*"))
 	if err != nil || len(files) == 0 {
-		t.Skip("fail2ban's sample logs are not installed")
+		testenv.Missing(t, "fail2ban's sample logs are not installed (%s)", f2bSampleLogs)
 	}
 	now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
 	var cases []f2bCase

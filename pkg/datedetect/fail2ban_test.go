@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/banpipe/banpipe/internal/testenv"
 )
 
 // f2bScript runs fail2ban's own DateDetector over cases read as JSON from
@@ -76,17 +78,7 @@ type f2bResult struct {
 // fail2banPython returns a python3 that imports fail2ban, or skips.
 func fail2banPython(t testing.TB) string {
 	t.Helper()
-	for _, py := range []string{"/usr/bin/python3", "python3"} {
-		p, err := exec.LookPath(py)
-		if err != nil {
-			continue
-		}
-		if exec.Command(p, "-c", "import fail2ban.server.datedetector").Run() == nil {
-			return p
-		}
-	}
-	t.Skip("fail2ban (python3 with the fail2ban package) is not installed; skipping the comparison with fail2ban")
-	return ""
+	return testenv.RequirePython(t, "fail2ban.server.datedetector")
 }
 
 // runFail2ban runs the cases through fail2ban with TZ set to zone.
@@ -124,7 +116,7 @@ func compareWithFail2ban(t *testing.T, zone string, cases []f2bCase) int {
 	t.Helper()
 	loc, err := time.LoadLocation(zone)
 	if err != nil {
-		t.Skipf("no tz database for %s: %v", zone, err)
+		testenv.Missing(t, "no tz database for %s: %v", zone, err)
 	}
 	year := time.Unix(int64(cases[0].Now), 0).Year()
 	res := runFail2ban(t, zone, year, cases)

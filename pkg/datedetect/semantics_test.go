@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/banpipe/banpipe/internal/testenv"
 )
 
 type findCase struct {
@@ -91,7 +93,7 @@ func TestSetNow(t *testing.T) {
 func TestZones(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
-		t.Skip("no tz database:", err)
+		testenv.Missing(t, "no tz database: %v", err)
 	}
 	cetFixed, _ := ParseZone("CET")
 	now := utc(2026, 11, 22, 0, 0, 0, 0)

@@ -4,12 +4,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/banpipe/banpipe/internal/testenv"
 )
 
 func stockOrSkip(b *testing.B, p string) string {
 	p = filepath.Join(stockDir, p)
 	if _, err := os.Stat(p); err != nil {
-		b.Skipf("%s: %v", p, err)
+		testenv.Missing(b, "fail2ban is not installed: %v", err)
 	}
 	return p
 }

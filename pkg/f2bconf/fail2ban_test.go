@@ -9,25 +9,15 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/banpipe/banpipe/internal/testenv"
 )
 
 // fail2banPython returns a python3 that can import fail2ban, or skips.
 func fail2banPython(t *testing.T) string {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(stockDir, "filter.d", "sshd.conf")); err != nil {
-		t.Skipf("fail2ban's filters are not installed: %v", err)
-	}
-	for _, py := range []string{"python3", "/usr/bin/python3"} {
-		p, err := exec.LookPath(py)
-		if err != nil {
-			continue
-		}
-		if exec.Command(p, "-c", "import fail2ban.client.filterreader").Run() == nil {
-			return p
-		}
-	}
-	t.Skip("no python3 that can import fail2ban")
-	return ""
+	testenv.RequireFile(t, filepath.Join(stockDir, "filter.d", "sshd.conf"), "fail2ban's filters")
+	return testenv.RequirePython(t, "fail2ban.client.filterreader")
 }
 
 // combineScript prints, for each "name[args]" argument, the options that

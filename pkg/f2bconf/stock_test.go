@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/banpipe/banpipe/internal/testenv"
 )
 
 const stockDir = "/etc/fail2ban"
@@ -14,7 +16,7 @@ func stockFiles(t *testing.T, pattern string) []string {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(stockDir, pattern))
 	if len(files) == 0 {
-		t.Skipf("no %s under %s (fail2ban not installed)", pattern, stockDir)
+		testenv.Missing(t, "no %s under %s (fail2ban not installed)", pattern, stockDir)
 	}
 	return files
 }

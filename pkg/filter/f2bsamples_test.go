@@ -1,10 +1,10 @@
 package filter_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/banpipe/banpipe/internal/f2bsample"
+	"github.com/banpipe/banpipe/internal/testenv"
 )
 
 // Debian's fail2ban package: its filters, its sample logs and its test
@@ -20,9 +20,7 @@ const (
 // filters through the engine.
 func TestFail2banSamples(t *testing.T) {
 	for _, p := range []string{f2bFilters, f2bLogs} {
-		if _, err := os.Stat(p); err != nil {
-			t.Skipf("fail2ban is not installed (%s missing): sample replay skipped", p)
-		}
+		testenv.RequireFile(t, p, "fail2ban")
 	}
 	if testing.Short() {
 		t.Skip("-short: sample replay skipped")

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/banpipe/banpipe/internal/testenv"
 	"github.com/banpipe/banpipe/pkg/filter"
 )
 
@@ -59,13 +60,10 @@ type f2bFilter struct {
 // with those fail2ban's own reader and Regex class produce.
 func TestLoadAgainstFail2ban(t *testing.T) {
 	// Debian's interpreter, the one fail2ban's package installs into
-	py := "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import fail2ban").Run(); err != nil {
-		t.Skip("fail2ban's python package not installed")
-	}
+	py := testenv.RequirePython(t, "fail2ban")
 	ents, err := os.ReadDir(f2bFilters)
 	if err != nil {
-		t.Skip("no /etc/fail2ban/filter.d")
+		testenv.Missing(t, "fail2ban's filters are not installed: %v", err)
 	}
 	type job struct {
 		name string

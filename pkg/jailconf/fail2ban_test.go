@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/banpipe/banpipe/internal/testenv"
 )
 
 // jailsScript prints what fail2ban's JailsReader reads for every jail of
@@ -60,19 +62,8 @@ type f2bJail struct {
 
 func fail2banJails(t *testing.T, dir string) map[string]f2bJail {
 	t.Helper()
-	if _, err := os.Stat(dir + "/jail.conf"); err != nil {
-		t.Skipf("no fail2ban configuration: %v", err)
-	}
-	var py string
-	for _, p := range []string{"python3", "/usr/bin/python3"} {
-		if x, err := exec.LookPath(p); err == nil && exec.Command(x, "-c", "import fail2ban.client.jailsreader").Run() == nil {
-			py = x
-			break
-		}
-	}
-	if py == "" {
-		t.Skip("no python3 that can import fail2ban")
-	}
+	testenv.RequireFile(t, dir+"/jail.conf", "fail2ban's configuration")
+	py := testenv.RequirePython(t, "fail2ban.client.jailsreader")
 	out, err := exec.Command(py, "-c", jailsScript, dir).Output()
 	if err != nil {
 		t.Fatalf("python: %v", err)

@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/banpipe/banpipe/internal/testenv"
 	"github.com/banpipe/banpipe/pkg/f2bconf"
 )
 
@@ -219,9 +220,7 @@ func TestErrors(t *testing.T) {
 // jail.d/defaults-debian.conf) and checks values stated in it.
 func TestStockJail(t *testing.T) {
 	p := "/etc/fail2ban/jail.conf"
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("fail2ban's jail.conf is not installed: %v", err)
-	}
+	testenv.RequireFile(t, p, "fail2ban's jail.conf")
 	s, err := Load(p)
 	if err != nil {
 		t.Fatal(err)

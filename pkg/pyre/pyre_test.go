@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/banpipe/banpipe/internal/testenv"
 )
 
 var translateTests = []struct {
@@ -197,10 +199,7 @@ var differentialCases = []struct {
 }
 
 func TestPythonDifferential(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not installed: differential test skipped")
-	}
+	py := testenv.RequireCommand(t, "python3")
 	var cases []pyCase
 	for _, c := range differentialCases {
 		for _, in := range c.inputs {

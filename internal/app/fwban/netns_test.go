@@ -16,6 +16,7 @@ import (
 
 	"github.com/banpipe/banpipe/internal/clirun"
 	"github.com/banpipe/banpipe/internal/netnstest"
+	"github.com/banpipe/banpipe/internal/testenv"
 )
 
 // The test binary doubles as the fwban binary: with FWBAN_TEST_MAIN=1 it
@@ -442,9 +443,7 @@ action = iptables-ipset-proto6[port="2222", blocktype=DROP]
 // command tried again; a lock never released is a clear error in bounded
 // time.
 func TestKernelXtablesLock(t *testing.T) {
-	if _, err := exec.LookPath("iptables-legacy-restore"); err != nil {
-		t.Skip("iptables-legacy is not installed")
-	}
+	testenv.RequireCommand(t, "iptables-legacy-restore")
 	p := netnstest.New(t)
 	p.Listen(t, portBlocked)
 	lock := filepath.Join(t.TempDir(), "xtables.lock")

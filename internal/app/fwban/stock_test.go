@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/banpipe/banpipe/internal/testenv"
 	"github.com/banpipe/banpipe/pkg/f2bconf"
 )
 
@@ -25,9 +26,7 @@ var renderScript = "../../../pkg/firewall/action/testdata/fail2ban_render.py"
 // directory and returns it with the names of jail.conf's jails.
 func stockJails(t *testing.T) (dir string, jails []string) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(stockConf, "jail.conf")); err != nil {
-		t.Skipf("fail2ban's configuration is not installed (%v)", err)
-	}
+	testenv.RequireFile(t, filepath.Join(stockConf, "jail.conf"), "fail2ban's configuration")
 	dir = t.TempDir()
 	if out, err := exec.Command("cp", "-r", stockConf+"/.", dir).CombinedOutput(); err != nil {
 		t.Fatalf("cp: %v: %s", err, out)
@@ -254,7 +253,7 @@ func compareWithFail2ban(t *testing.T, py, dir string, got map[string]dumpJail) 
 // configuration and rendering every action of every jail.
 func BenchmarkDumpStock(b *testing.B) {
 	if _, err := os.Stat(filepath.Join(stockConf, "jail.conf")); err != nil {
-		b.Skipf("fail2ban's configuration is not installed (%v)", err)
+		testenv.Missing(b, "fail2ban's configuration is not installed (%v)", err)
 	}
 	dir := b.TempDir()
 	if out, err := exec.Command("cp", "-r", stockConf+"/.", dir).CombinedOutput(); err != nil {

@@ -1,12 +1,12 @@
 package logmatch_test
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/banpipe/banpipe/internal/f2bsample"
+	"github.com/banpipe/banpipe/internal/testenv"
 )
 
 const (
@@ -21,9 +21,7 @@ const (
 // rule, host names not resolved (--usedns raw, as fail2ban's test).
 func TestFail2banSamplesBinary(t *testing.T) {
 	for _, p := range []string{f2bFilters, f2bLogs} {
-		if _, err := os.Stat(p); err != nil {
-			t.Skipf("fail2ban is not installed (%s missing): sample replay skipped", p)
-		}
+		testenv.RequireFile(t, p, "fail2ban")
 	}
 	if testing.Short() {
 		t.Skip("-short: sample replay skipped")

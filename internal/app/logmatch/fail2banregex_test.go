@@ -14,6 +14,7 @@ import (
 
 	"github.com/banpipe/banpipe/internal/app/logmatch"
 	"github.com/banpipe/banpipe/internal/authgen"
+	"github.com/banpipe/banpipe/internal/testenv"
 	"github.com/banpipe/banpipe/pkg/event"
 )
 
@@ -24,13 +25,8 @@ var userRE = regexp.MustCompile(`'user': '([^']*)'`)
 // generated auth.log with fail2ban's sshd filter and compares the failures
 // one by one: address, time and user.
 func TestAgainstFail2banRegex(t *testing.T) {
-	f2r, err := exec.LookPath("fail2ban-regex")
-	if err != nil {
-		t.Skip("fail2ban-regex is not installed")
-	}
-	if _, err := os.Stat(f2bFilters + "/sshd.conf"); err != nil {
-		t.Skip("no /etc/fail2ban/filter.d/sshd.conf")
-	}
+	f2r := testenv.RequireCommand(t, "fail2ban-regex")
+	testenv.RequireFile(t, f2bFilters+"/sshd.conf", "fail2ban's sshd filter")
 	if testing.Short() {
 		t.Skip("-short")
 	}

@@ -3,6 +3,8 @@ package logmatch
 import (
 	"testing"
 	"time"
+
+	"github.com/banpipe/banpipe/internal/testenv"
 )
 
 func TestPosixZone(t *testing.T) {
@@ -12,7 +14,7 @@ func TestPosixZone(t *testing.T) {
 	}
 	zurich, err := time.LoadLocation("Europe/Zurich")
 	if err != nil {
-		t.Skip("no tzdata")
+		testenv.Missing(t, "no tz database (tzdata): %v", err)
 	}
 	for _, ts := range []string{"2005-08-14T12:00:00", "2005-01-14T12:00:00", "2013-03-31T01:59:59", "2013-03-31T03:00:00", "2013-10-27T03:30:00"} {
 		a, _ := time.ParseInLocation("2006-01-02T15:04:05", ts, l)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/banpipe/banpipe/internal/testenv"
 )
 
 // TestBinary runs the real fwban binary with --backend action on a stream
@@ -16,10 +18,7 @@ func TestBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds fwban")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool to build fwban")
-	}
+	goTool := testenv.RequireCommand(t, "go")
 	dir := t.TempDir()
 	fwban := filepath.Join(dir, "fwban")
 	if out, err := exec.Command(goTool, "build", "-o", fwban, "github.com/banpipe/banpipe/cmd/fwban").CombinedOutput(); err != nil {
@@ -39,7 +38,7 @@ func TestBinary(t *testing.T) {
 	cmd.Stdin = strings.NewReader(events)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
+	err := cmd.Run()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Errorf("fwban: %v (want exit status 1: one event not applied)\n%s", err, stderr.String())
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/banpipe/banpipe/internal/testenv"
 	"github.com/banpipe/banpipe/pkg/firewall"
 )
 
@@ -19,10 +20,7 @@ import (
 // an IPv4 and an IPv6 ban, and wants them equal.
 func TestFail2banDifferential(t *testing.T) {
 	stock(t)
-	py := "/usr/bin/python3"
-	if exec.Command(py, "-c", "import fail2ban.server.action").Run() != nil {
-		t.Skip("fail2ban's python modules are not installed")
-	}
+	testenv.RequirePython(t, "fail2ban.server.action")
 	files, _ := filepath.Glob(filepath.Join(stockDir, "*.conf"))
 	var names []string
 	for _, f := range files {
@@ -62,7 +60,7 @@ func TestFail2banDifferential(t *testing.T) {
 // jail sshd with options jailOpts; it returns how many it compared.
 func differential(t *testing.T, jailOpts map[string]string, specs []string) int {
 	t.Helper()
-	py := "/usr/bin/python3"
+	py := testenv.RequirePython(t, "fail2ban.server.action")
 	script, _ := filepath.Abs("testdata/fail2ban_render.py")
 	jo, _ := json.Marshal(jailOpts)
 	if jailOpts == nil {

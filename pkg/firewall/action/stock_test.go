@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/banpipe/banpipe/internal/testenv"
 	"github.com/banpipe/banpipe/pkg/firewall"
 )
 
@@ -20,9 +21,7 @@ const stockDir = "/etc/fail2ban/action.d"
 
 func stock(t testing.TB) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(stockDir, "dummy.conf")); err != nil {
-		t.Skipf("fail2ban's action files are not installed (%s): %v", stockDir, err)
-	}
+	testenv.RequireFile(t, filepath.Join(stockDir, "dummy.conf"), "fail2ban's action files")
 }
 
 // fakeBin puts testdata/fakebin first on PATH and returns the file the

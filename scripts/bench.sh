@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 run() { echo; echo "== $*"; "$@"; }
 
 run bash scripts/bench-logmatch.sh
+run bash scripts/bench-filters.sh
 run go test -run '^$' -bench . -benchmem ./pkg/event ./pkg/filter ./pkg/datedetect ./pkg/bans
 run go test -run '^$' -bench . -benchmem ./internal/app/bancount
 run go test -run '^$' -bench . -benchtime 2s ./pkg/firewall/action

@@ -23,6 +23,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -32,6 +33,10 @@ type Options struct {
 	Seed  uint64    // the same seed gives the same log
 	Start time.Time // time of the first line; zero means 2026-11-21 00:00:00 UTC
 	Host  string    // syslog host name; "" means web01
+	// Service is the log written: "" or "auth" for the sshd auth.log,
+	// else one of Services() (the log of other programs, for the other
+	// built-in filters; see ServiceFilters).
+	Service string
 }
 
 // Stats counts what Generate wrote.
@@ -55,6 +60,8 @@ type gen struct {
 	session  int
 	kernelUp float64
 	buf      []byte
+	// a service line's attacker and user (see expand)
+	lineIP, lineUser string
 }
 
 // Generate writes opts.Lines lines to w.
@@ -84,6 +91,13 @@ func Generate(w io.Writer, opts Options) (Stats, error) {
 	}
 	for i := 0; i < 12; i++ {
 		g.ips = append(g.ips, g.docIP())
+	}
+	if opts.Service != "" && opts.Service != "auth" {
+		s := findService(opts.Service)
+		if s == nil {
+			return Stats{}, fmt.Errorf("unknown service %q (want one of %s)", opts.Service, strings.Join(Services(), ", "))
+		}
+		return g.service(s, opts)
 	}
 	// Spread the lines over about 23 hours.
 	step := float64(23*time.Hour) / float64(opts.Lines)

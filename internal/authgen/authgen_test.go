@@ -3,6 +3,7 @@ package authgen
 import (
 	"bufio"
 	"bytes"
+	"io"
 	"crypto/sha256"
 	"net/netip"
 	"regexp"
@@ -92,5 +93,38 @@ func TestShapesAndRatio(t *testing.T) {
 	}
 	if !strings.Contains(string(log), "2001:db8:") || !strings.Contains(string(log), "203.0.113.") {
 		t.Error("documentation addresses missing")
+	}
+}
+
+// TestServices: every service log is deterministic, has about
+// FailureRatio failure lines, and fills in every placeholder.
+func TestServices(t *testing.T) {
+	for _, svc := range Services() {
+		var a, b bytes.Buffer
+		st, err := Generate(&a, Options{Lines: 5000, Seed: 3, Service: svc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Generate(&b, Options{Lines: 5000, Seed: 3, Service: svc}); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a.Bytes(), b.Bytes()) {
+			t.Errorf("%s: the same seed gave different logs", svc)
+		}
+		if got := bytes.Count(a.Bytes(), []byte("\n")); got != 5000 || st.Lines != 5000 {
+			t.Errorf("%s: %d lines (Stats %d), want 5000", svc, got, st.Lines)
+		}
+		if r := float64(st.Failures) / 5000; r < 0.08 || r > 0.12 {
+			t.Errorf("%s: failure ratio %.3f, want about %.2f", svc, r, FailureRatio)
+		}
+		if bytes.Contains(a.Bytes(), []byte("{")) {
+			t.Errorf("%s: a placeholder left in the log", svc)
+		}
+		if len(ServiceFilters(svc)) == 0 {
+			t.Errorf("%s: no filters", svc)
+		}
+	}
+	if _, err := Generate(io.Discard, Options{Lines: 1, Service: "nope"}); err == nil {
+		t.Error("an unknown service gave no error")
 	}
 }

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# bench-filters.sh: every built-in filter on a generated log of its service,
+# beside fail2ban-regex with fail2ban's stock filter of the same name on the
+# same log, in one run.
+#
+# For each service log internal/authgen writes (N lines, default 100,000,
+# about 10% failures, seed 1) and each built-in filter that reads it, runs
+#   logmatch -f NAME                          (the built-in filter)
+#   logmatch -f /etc/fail2ban/filter.d/NAME.conf   (fail2ban's file, our engine)
+#   fail2ban-regex -o ip LOG /etc/fail2ban/filter.d/NAME.conf
+# and, for sshd, grep -E with a failure pattern. It prints one Markdown
+# table row per filter: lines per CPU-second (user+sys, from /usr/bin/time),
+# peak RSS, the ratio to fail2ban-regex, and whether the failures agree:
+# the addresses of the failures, in order, compared line by line ("same N",
+# or "DIFF" with the number of differing addresses; BENCH_KEEP=DIR keeps
+# the logs and outputs there to look at them).
+#
+#   scripts/bench-filters.sh [N]                 (N also from $BENCH_LINES)
+#   BENCH_FILTERS="sshd nginx-botsearch" scripts/bench-filters.sh
+#   BENCH_NO_F2B=1 ...    (logmatch only; also when fail2ban is not installed)
+#   LOGMATCH=path/to/logmatch ...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+lines=${1:-${BENCH_LINES:-100000}}
+now=2026-11-22T00:00:00Z
+logmatch=${LOGMATCH:-bin/logmatch}
+f2bdir=/etc/fail2ban/filter.d
+export TZ=UTC
+
+if [ ! -x "$logmatch" ]; then
+	echo "bench: building $logmatch" >&2
+	mkdir -p "$(dirname "$logmatch")"
+	CGO_ENABLED=0 go build -trimpath -o "$logmatch" ./cmd/logmatch
+fi
+f2b=1
+if [ -n "${BENCH_NO_F2B:-}" ] || ! command -v fail2ban-regex >/dev/null || [ ! -d $f2bdir ]; then
+	f2b=
+	echo "bench: fail2ban-regex or $f2bdir missing: logmatch only" >&2
+fi
+if [ ! -x /usr/bin/time ]; then
+	echo "bench: needs /usr/bin/time (GNU time) for CPU time and peak RSS" >&2
+	exit 1
+fi
+
+tmp=${BENCH_KEEP:-$(mktemp -d)}
+mkdir -p "$tmp"
+[ -n "${BENCH_KEEP:-}" ] || trap 'rm -rf "$tmp"' EXIT
+gen=$tmp/authgen
+go build -o "$gen" ./internal/authgen/cmd/authgen
+
+# measure OUT CMD...: runs CMD with stdout to OUT; sets cpu (s) and rss (MiB).
+measure() {
+	local out=$1
+	shift
+	if ! /usr/bin/time -f '%U %S %M' -o "$tmp/time" "$@" >"$out" 2>"$tmp/err"; then
+		echo "bench: failed: $*" >&2
+		sed 's/^/  /' "$tmp/err" >&2
+		return 1
+	fi
+	read -r u s k <"$tmp/time"
+	cpu=$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u+s}')
+	rss=$(awk -v k="$k" 'BEGIN{printf "%.1f", k/1024}')
+}
+rate() { awk -v n="$lines" -v c="$1" 'BEGIN{if (c > 0) printf "%d", n/c; else print "inf"}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (a > 0) printf "%.1f", b/a; else print "inf"}'; }
+
+want() { [ -z "${BENCH_FILTERS:-}" ] || [[ " $BENCH_FILTERS " == *" $1 "* ]]; }
+
+echo "bench: $lines lines per log, CPU time user+sys, one core; shared machine: figures are indicative" >&2
+printf '| filter | log | logmatch lines/CPU-s | RSS MiB | f2b file via logmatch lines/CPU-s | fail2ban-regex lines/CPU-s | RSS MiB | x fail2ban | failures (logmatch / fail2ban) | agreement |\n'
+printf '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n'
+status=0
+"$gen" -list >"$tmp/services"
+while read -r svc filters <&3; do
+	log=$tmp/$svc.log
+	wanted=
+	for f in $filters; do want "$f" && wanted=1; done
+	[ -n "$wanted" ] || continue
+	"$gen" -service "$svc" -n "$lines" -seed 1 >"$log" 2>/dev/null
+	for f in $filters; do
+		want "$f" || continue
+		measure "$tmp/$f.lm.jsonl" "$logmatch" -f "$f" --now "$now" "$log" || { status=1; continue; }
+		lmcpu=$cpu lmrss=$rss
+		jq -r .ip <"$tmp/$f.lm.jsonl" >"$tmp/$f.lm.ip"
+		lmn=$(wc -l <"$tmp/$f.lm.ip")
+		f2bfile="-" f2brate="-" f2brss="-" x="-" f2bn="-" agree="-"
+		if [ -n "$f2b" ] && [ -r "$f2bdir/$f.conf" ]; then
+			measure "$tmp/$f.lmf2b.jsonl" "$logmatch" -f "$f2bdir/$f.conf" --now "$now" "$log" || status=1
+			f2bfile=$(rate "$cpu")
+			measure "$tmp/$f.f2b.ip" fail2ban-regex -o ip "$log" "$f2bdir/$f.conf" || { status=1; continue; }
+			f2brate=$(rate "$cpu") f2brss=$rss
+			x=$(ratio "$lmcpu" "$cpu")
+			f2bn=$(wc -l <"$tmp/$f.f2b.ip")
+			if cmp -s "$tmp/$f.lm.ip" "$tmp/$f.f2b.ip"; then
+				agree="same"
+			else
+				agree="DIFF: $(diff "$tmp/$f.lm.ip" "$tmp/$f.f2b.ip" | grep -c '^[<>]' || true) addresses differ"
+			fi
+		fi
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s |\n' \
+			"$f" "$svc" "$(rate "$lmcpu")" "$lmrss" "$f2bfile" "$f2brate" "$f2brss" "$x" "$lmn" "$f2bn" "$agree"
+		if [ "$f" = sshd ]; then
+			pat='sshd(-session)?\[[0-9]+\]: (Failed (password|publickey|keyboard-interactive/pam) for|Invalid user|Connection (closed|reset) by|Disconnected from (invalid|authenticating) user|error: maximum authentication|pam_unix\(sshd:auth\): authentication failure|banner exchange|Unable to negotiate)'
+			measure "$tmp/grep.out" grep -E -c "$pat" "$log" || true
+			printf '| (grep -E, failure pattern) | %s | %s | %s | | | | | %s lines | |\n' "$svc" "$(rate "$cpu")" "$rss" "$(cat "$tmp/grep.out")"
+		fi
+	done
+done 3<"$tmp/services"
+exit $status

@@ -3,8 +3,8 @@ package authgen
 import (
 	"bufio"
 	"bytes"
-	"io"
 	"crypto/sha256"
+	"io"
 	"net/netip"
 	"regexp"
 	"strings"

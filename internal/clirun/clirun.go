@@ -239,3 +239,14 @@ func SignalContext() (context.Context, context.CancelFunc) {
 	}()
 	return ctx, cancel
 }
+
+// IsTerminal reports whether w is a terminal (a character device): progress
+// lines are shown only there.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,5 +1,5 @@
 // Package scripttest runs banpipe's command-line scripts (testscript txtar
-// files): every script can exec logmatch, bancount and fwban, which run the
+// files): every script can exec logmatch, bancount, fwban and banreport, which run the
 // real Main functions in a subprocess.
 package scripttest
 
@@ -11,6 +11,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/banpipe/banpipe/internal/app/bancount"
+	"github.com/banpipe/banpipe/internal/app/banreport"
 	"github.com/banpipe/banpipe/internal/app/fwban"
 	"github.com/banpipe/banpipe/internal/app/logmatch"
 	"github.com/banpipe/banpipe/internal/clirun"
@@ -34,6 +35,9 @@ func Commands() map[string]func() {
 		"logmatch": run(func(ctx context.Context, a []string, i, o, e *os.File) int { return logmatch.Main(ctx, a, i, o, e) }),
 		"bancount": run(func(ctx context.Context, a []string, i, o, e *os.File) int { return bancount.Main(ctx, a, i, o, e) }),
 		"fwban":    run(func(ctx context.Context, a []string, i, o, e *os.File) int { return fwban.Main(ctx, a, i, o, e) }),
+		"banreport": run(func(ctx context.Context, a []string, i, o, e *os.File) int {
+			return banreport.Main(ctx, a, i, o, e)
+		}),
 	}
 }
 

@@ -37,7 +37,7 @@ type report struct {
 type fact struct{ Label, Value string }
 
 type jailRow struct {
-	Name                                                string
+	Name                                                 string
 	Failures, Bans, Extensions, Restored, Unbans, Errors string
 }
 

@@ -72,8 +72,10 @@ type Set struct {
 	path  string
 	cfg   *f2bconf.Config
 	names []string
-	jails map[string]*Jail
-	errs  map[string]error
+	// enabled lists the enabled jails, broken ones included.
+	enabled []string
+	jails   map[string]*Jail
+	errs    map[string]error
 }
 
 // Jail is one jail's settings, resolved.
@@ -157,6 +159,19 @@ func Load(path string) (*Set, error) {
 
 // LoadOptions is Load reading through opts (an fs.FS, no .local files).
 func LoadOptions(path string, opts *f2bconf.Options) (*Set, error) {
+	return load(path, opts, false)
+}
+
+// LoadEach is Load that keeps going past broken jails, as fail2ban skips
+// a jail it cannot start ("Errors in jail 'X'. Skipping..."): it fails
+// only when the files cannot be read; [Set.EnabledNames] lists the
+// enabled jails, broken or not, and [Set.Jail] returns a broken jail's
+// error.
+func LoadEach(path string) (*Set, error) {
+	return load(path, nil, true)
+}
+
+func load(path string, opts *f2bconf.Options, keepGoing bool) (*Set, error) {
 	cfg, err := f2bconf.Read(path, opts)
 	if err != nil {
 		return nil, err
@@ -172,6 +187,9 @@ func LoadOptions(path string, opts *f2bconf.Options) (*Set, error) {
 		}
 		s.names = append(s.names, name)
 		j, err := s.build(name)
+		if j != nil && j.Enabled {
+			s.enabled = append(s.enabled, name)
+		}
 		if err != nil {
 			s.errs[name] = err
 			if first == nil && j != nil && j.Enabled {
@@ -181,11 +199,16 @@ func LoadOptions(path string, opts *f2bconf.Options) (*Set, error) {
 		}
 		s.jails[name] = j
 	}
-	if first != nil {
+	if first != nil && !keepGoing {
 		return nil, first
 	}
 	return s, nil
 }
+
+// EnabledNames returns the names of the enabled jails in order, also
+// those whose settings are broken (a jail whose enabled option cannot be
+// read counts as enabled).
+func (s *Set) EnabledNames() []string { return append([]string(nil), s.enabled...) }
 
 // Config returns the merged configuration the jails were read from, e.g.
 // to resolve an option with values Load does not know

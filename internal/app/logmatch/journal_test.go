@@ -21,13 +21,13 @@ func TestJournalEntry(t *testing.T) {
 		{`not json`, "", time.Time{}, true},
 	}
 	for _, tt := range tests {
-		got, at, err := journalEntry([]byte(tt.in), nil)
+		got, at, err := journalRecord([]byte(tt.in), nil)
 		if (err != nil) != tt.err {
-			t.Errorf("journalEntry(%s): error %v", tt.in, err)
+			t.Errorf("journalRecord(%s): error %v", tt.in, err)
 			continue
 		}
 		if err == nil && (string(got) != tt.want || !at.Equal(tt.at)) {
-			t.Errorf("journalEntry(%s) = %q, %v; want %q, %v", tt.in, got, at, tt.want, tt.at)
+			t.Errorf("journalRecord(%s) = %q, %v; want %q, %v", tt.in, got, at, tt.want, tt.at)
 		}
 	}
 }
@@ -39,13 +39,13 @@ func FuzzJournalEntry(f *testing.F) {
 	f.Add([]byte(`{"MESSAGE":[104,105,255]}`))
 	f.Add([]byte(`{"MESSAGE":["a",[98],null]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		line, at, err := journalEntry(b, nil)
+		line, at, err := journalRecord(b, nil)
 		if err != nil {
 			return
 		}
-		again, at2, err := journalEntry(b, []byte("prefix"))
+		again, at2, err := journalRecord(b, []byte("prefix"))
 		if err != nil || string(again) != "prefix"+string(line) || !at.Equal(at2) {
-			t.Fatalf("journalEntry(%q) not stable: %q, %q, %v", b, line, again, err)
+			t.Fatalf("journalRecord(%q) not stable: %q, %q, %v", b, line, again, err)
 		}
 	})
 }

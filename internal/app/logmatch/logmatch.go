@@ -23,6 +23,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 }
 
 const usageText = `logmatch [OPTIONS] [FILE...]
+   logmatch --config JAIL.CONF [--jail NAME]... [--follow] [--positions FILE]
 
    Reads log lines from the FILEs (or standard input; "-" is standard input)
    and writes one JSON failure event per failure on standard output:
@@ -32,6 +33,14 @@ const usageText = `logmatch [OPTIONS] [FILE...]
    Filters are fail2ban filter.d files (read unchanged) or banpipe's built-in
    ones: -f sshd, -f 'sshd[mode=aggressive]', -f /etc/fail2ban/filter.d/sshd.conf.
    Without a filter, -e/--regex gives failregexes directly ('Failed .* from <HOST>').
+
+   With --config and no FILE, every enabled jail of a fail2ban configuration
+   runs at once on its own logpath files (globs included) or, for backend =
+   systemd, its journal (journalctl -o json with its journalmatch); each
+   event carries its jail. A jail that cannot start is reported with its
+   file and line and skipped. --follow keeps reading as tail -F and
+   journalctl -f do; --positions FILE goes on where the last run stopped.
+   --check prints one line per jail with its sources (exit 2: a broken jail).
 
    Line numbers count on across FILEs. Diagnostics go to standard error as
    "logmatch: FILE:LINE: ..." lines; a bad line is counted and skipped.
@@ -53,8 +62,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "filter", Aliases: []string{"f"}, Usage: "filter `SPEC`: NAME or PATH.conf, optionally with [key=value, ...]", EnvVars: []string{"LOGMATCH_FILTER"}},
 			&cli.StringFlag{Name: "filter-dir", Usage: "look filter NAMEs up in `DIR` first, then among the built-in filters", EnvVars: []string{"LOGMATCH_FILTER_DIR"}},
-			&cli.StringFlag{Name: "config", Usage: "take the filter and its options from jail configuration `JAIL.CONF` (with --jail)", EnvVars: []string{"LOGMATCH_CONFIG"}},
-			&cli.StringSliceFlag{Name: "jail", Usage: "jail `NAME` of the events (default: the filter's name); with --config, the jail to read", EnvVars: []string{"LOGMATCH_JAIL"}},
+			&cli.StringFlag{Name: "config", Usage: "read every enabled jail of fail2ban configuration `JAIL.CONF` (its filter, logpath, backend, ...)", EnvVars: []string{"LOGMATCH_CONFIG"}},
+			&cli.StringSliceFlag{Name: "jail", Usage: "jail `NAME` of the events (default: the filter's name); with --config, only this jail (repeatable)", EnvVars: []string{"LOGMATCH_JAIL"}},
 			&cli.StringSliceFlag{Name: "regex", Aliases: []string{"e"}, Usage: "a failregex `REGEX` (repeatable; added after the filter's)", EnvVars: []string{"LOGMATCH_REGEX"}},
 			&cli.StringSliceFlag{Name: "ignore-regex", Usage: "an ignoreregex `REGEX` (repeatable)", EnvVars: []string{"LOGMATCH_IGNORE_REGEX"}},
 			&cli.StringFlag{Name: "datepattern", Usage: "fail2ban datepattern `PATTERN` instead of the filter's", EnvVars: []string{"LOGMATCH_DATEPATTERN"}},
@@ -67,6 +76,9 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			&cli.BoolFlag{Name: "stats", Usage: "print counts on standard error at the end: lines, matched, ignored, missed, hits per regex and date template", EnvVars: []string{"LOGMATCH_STATS"}},
 			&cli.BoolFlag{Name: "print-missed", Usage: "print lines no failregex matched on standard error", EnvVars: []string{"LOGMATCH_PRINT_MISSED"}},
 			&cli.BoolFlag{Name: "print-ignored", Usage: "print lines an ignoreregex dropped on standard error", EnvVars: []string{"LOGMATCH_PRINT_IGNORED"}},
+			&cli.BoolFlag{Name: "follow", Aliases: []string{"F"}, Usage: "keep reading the FILEs (or, with --config, every jail's logs and journal) as tail -F and journalctl -f do", EnvVars: []string{"LOGMATCH_FOLLOW"}},
+			&cli.StringFlag{Name: "positions", Usage: "remember in `FILE` how far each log and journal was read, and go on from there at the next start", EnvVars: []string{"LOGMATCH_POSITIONS"}},
+			&cli.DurationFlag{Name: "poll-interval", Value: time.Second, Usage: "`DURATION` between checks of polled logs (backend = polling, or where inotify is not available)", EnvVars: []string{"LOGMATCH_POLL_INTERVAL"}},
 			&cli.BoolFlag{Name: "list-filters", Usage: "list the built-in filters and exit"},
 			&cli.StringFlag{Name: "show-filter", Usage: "print built-in filter `NAME` (a fail2ban filter.d file) and exit"},
 			&cli.BoolFlag{Name: "check", Usage: "read and compile the filter, print a one-line summary and exit (2 on error)"},

@@ -34,6 +34,9 @@ type options struct {
 	check       bool
 	dump        bool
 	files       []string // FILE arguments; empty: standard input
+	follow      bool
+	positions   string // positions file; "" for none
+	poll        time.Duration
 }
 
 // readOptions reads and validates the flags and arguments of c.
@@ -61,6 +64,12 @@ func readOptions(c *cli.Context) (*options, error) {
 		check:       c.Bool("check"),
 		dump:        c.Bool("dump"),
 		files:       c.Args().Slice(),
+		follow:      c.Bool("follow"),
+		positions:   c.String("positions"),
+		poll:        c.Duration("poll-interval"),
+	}
+	if o.poll <= 0 {
+		return nil, clirun.Usagef("--poll-interval must be positive")
 	}
 	if o.input != "text" && o.input != "journal-json" {
 		return nil, clirun.Usagef("--input %q: want text or journal-json", o.input)

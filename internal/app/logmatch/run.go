@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/banpipe/banpipe/internal/clirun"
 	"github.com/banpipe/banpipe/pkg/datedetect"
@@ -35,11 +37,87 @@ func run(ctx context.Context, o *options, stdin io.Reader, stdout, stderr io.Wri
 		_, err = stdout.Write(b)
 		return err
 	}
-	input, now := o.input, o.now
+	if o.config != "" && len(o.files) == 0 {
+		return runJails(ctx, o, stdout, stderr)
+	}
 	def, jail, jailZone, err := definition(o)
 	if err != nil {
 		return err
 	}
+	js, err := compileJail(o, def, jail, jailZone)
+	if err != nil {
+		return err
+	}
+	if o.dump {
+		return dump(stdout, jail, js.f)
+	}
+	if o.check {
+		fmt.Fprintf(stdout, "%s: ok: filter %s, %d failregex, %d ignoreregex, maxlines %d\n",
+			jail, nameOr(def.Name, "(regex)"), len(js.f.FailRegexes()), len(js.f.IgnoreRegexes()), js.f.MaxLines())
+		return nil
+	}
+	w := event.NewWriter(stdout)
+	if o.follow {
+		if len(o.files) == 0 || slices.Contains(o.files, "-") {
+			return clirun.WithHint(clirun.Usagef("--follow needs FILE arguments or --config (standard input cannot be followed)"),
+				"tail -F FILE | logmatch ... reads a followed standard input")
+		}
+		js.logPaths = o.files
+		js.backend = "auto"
+		return runSources(ctx, o, []*jailSpec{js}, w, stderr)
+	}
+	r, err := newRunner(ctx, o, js, w, stderr)
+	if err != nil {
+		return err
+	}
+	r.progress = isTerminal(stderr)
+
+	files := o.files
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+	var readErr error
+	for _, name := range files {
+		if err := r.readFile(name, stdin); err != nil {
+			warnf(stderr, "%v", err)
+			readErr = err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return clirun.Failure(fmt.Errorf("write: %w", err))
+	}
+	if r.progress && r.lastProgress != (time.Time{}) {
+		fmt.Fprint(stderr, "\r\033[K")
+	}
+	if o.stats {
+		r.printStats()
+	}
+	if readErr != nil {
+		return clirun.Silent{Code: clirun.ExitFailure}
+	}
+	return nil
+}
+
+// jailSpec is one jail ready to read: its compiled filter and the
+// settings of its sources.
+type jailSpec struct {
+	name     string
+	source   string // "file:line" of the jail's section; "" ad hoc
+	def      *filter.Definition
+	f        *filter.Filter
+	loc      *time.Location
+	findTime time.Duration // 0: no limit
+	// backend is fail2ban's backend name (auto, polling, pyinotify,
+	// systemd) and backendArgs its [key=value] options.
+	backend     string
+	backendArgs map[string]string
+	logPaths    []string // globs
+	latin1      bool     // logencoding latin-1: bytes are code points
+}
+
+// compileJail compiles def for jail with the zone rule of the options
+// (--logtimezone, else the jail's, else TZ).
+func compileJail(o *options, def *filter.Definition, jail, jailZone string) (*jailSpec, error) {
 	loc := localZone()
 	z := o.logTimeZone
 	if z == "" {
@@ -48,41 +126,48 @@ func run(ctx context.Context, o *options, stdin io.Reader, stdout, stderr io.Wri
 	if z != "" {
 		l, err := datedetect.ParseZone(z)
 		if err != nil {
-			return clirun.Usagef("--logtimezone %q: %v", z, err)
+			if o.logTimeZone == "" {
+				return nil, clirun.Config(fmt.Errorf("logtimezone %q: %v", z, err))
+			}
+			return nil, clirun.Usagef("--logtimezone %q: %v", z, err)
 		}
 		loc = l
 	}
-
 	f, err := filter.Compile(*def, filter.Options{Timeout: o.timeout, UseDNS: o.useDNS})
 	if err != nil {
-		return clirun.Config(err)
+		return nil, clirun.Config(err)
 	}
+	if !f.Journal() {
+		if _, err := datedetect.New(datedetect.Options{Location: loc, Pattern: def.DatePattern}); err != nil {
+			return nil, clirun.Config(fmt.Errorf("%s: datepattern: %w", def.Name, err))
+		}
+	}
+	return &jailSpec{name: jail, def: def, f: f, loc: loc}, nil
+}
+
+// newRunner returns a runner of js's filter writing to w: each source
+// has its own, as the date detector and the multi-line buffer are per
+// stream.
+func newRunner(ctx context.Context, o *options, js *jailSpec, w *event.Writer, stderr io.Writer) (*runner, error) {
+	f, now := js.f, o.now
 	var dd *datedetect.Detector
 	if !f.Journal() {
 		// As in fail2ban, the year pattern (ExYear) follows the clock; --now
 		// is the reference of year-less dates.
-		dd, err = datedetect.New(datedetect.Options{Location: loc, Pattern: def.DatePattern})
+		var err error
+		dd, err = datedetect.New(datedetect.Options{Location: js.loc, Pattern: js.def.DatePattern})
 		if err != nil {
-			return clirun.Config(fmt.Errorf("%s: datepattern: %w", def.Name, err))
+			return nil, clirun.Config(fmt.Errorf("%s: datepattern: %w", js.def.Name, err))
 		}
 		if !now.IsZero() {
 			dd.SetNow(now)
 		}
 	}
-	if o.dump {
-		return dump(stdout, jail, f)
-	}
-	if o.check {
-		fmt.Fprintf(stdout, "%s: ok: filter %s, %d failregex, %d ignoreregex, maxlines %d\n",
-			jail, nameOr(def.Name, "(regex)"), len(f.FailRegexes()), len(f.IgnoreRegexes()), f.MaxLines())
-		return nil
-	}
-
 	r := &runner{
-		ctx: ctx, f: f, jail: jail, stderr: stderr, input: input, dd: dd,
+		ctx: ctx, f: f, jail: js.name, stderr: stderr, input: o.input, dd: dd,
 		hits:       make([]int64, len(f.FailRegexes())),
 		ignoreHits: make([]int64, len(f.IgnoreRegexes())),
-		progress:   isTerminal(stderr),
+		latin1:     js.latin1,
 	}
 	r.printMissed, r.printIgnored = o.printMissed, o.printIgn
 	mo := filter.MatcherOptions{Warn: func(msg string) { warnf(stderr, "%s", msg) }, NoGroups: true}
@@ -97,35 +182,11 @@ func run(ctx context.Context, o *options, stdin io.Reader, stdout, stderr io.Wri
 		r.nowFn = time.Now
 	}
 	r.m = filter.NewMatcher(f, mo)
-	r.w = event.NewWriter(stdout)
-	r.ev.Jail = jail
-	r.ev.Filter = def.Name
+	r.w = w
+	r.ev.Jail = js.name
+	r.ev.Filter = js.def.Name
 	r.capNames = captureNames(f)
-
-	files := o.files
-	if len(files) == 0 {
-		files = []string{"-"}
-	}
-	var readErr error
-	for _, name := range files {
-		if err := r.readFile(name, stdin); err != nil {
-			warnf(stderr, "%v", err)
-			readErr = err
-		}
-	}
-	if err := r.w.Flush(); err != nil {
-		return clirun.Failure(fmt.Errorf("write: %w", err))
-	}
-	if r.progress && r.lastProgress != (time.Time{}) {
-		fmt.Fprint(stderr, "\r\033[K")
-	}
-	if o.stats {
-		r.printStats()
-	}
-	if readErr != nil {
-		return clirun.Silent{Code: clirun.ExitFailure}
-	}
-	return nil
+	return r, nil
 }
 
 func nameOr(s, def string) string {
@@ -150,7 +211,8 @@ func definition(o *options) (*filter.Definition, string, string, error) {
 	switch {
 	case o.config != "":
 		if jail == "" {
-			return nil, "", "", clirun.Usagef("--config needs --jail NAME")
+			return nil, "", "", clirun.WithHint(clirun.Usagef("FILE arguments with --config need one --jail NAME"),
+				"without FILE arguments, logmatch --config reads every enabled jail's own logs")
 		}
 		if o.filter != "" {
 			return nil, "", "", clirun.Usagef("--config takes the filter from the jail: give -f/--filter or --config, not both")
@@ -229,6 +291,14 @@ type runner struct {
 	lastProgress                        time.Time
 	msgBuf                              []byte
 	source                              string
+
+	// Sources of a jail configuration:
+	latin1   bool          // logencoding latin-1
+	findTime time.Duration // failures older than now-findTime are dropped (0: none)
+	stale    int64         // failures dropped as older than findtime
+	cursor   string        // __CURSOR of the last journal record read
+	convBuf  []byte
+	hinted   bool // the input-format hint was given
 }
 
 func (r *runner) readFile(name string, stdin io.Reader) error {
@@ -271,14 +341,23 @@ func (r *runner) readFile(name string, stdin io.Reader) error {
 func (r *runner) process(line []byte, fileLine int64) {
 	var res *filter.Result
 	var err error
+	if r.latin1 {
+		if conv := latin1ToUTF8(r.convBuf[:0], line); len(conv) != len(line) {
+			r.convBuf, line = conv, conv
+		}
+	}
+	if !r.hinted {
+		r.hint(line)
+	}
 	if r.input == "journal-json" {
-		msg, t, jerr := journalEntry(line, r.msgBuf[:0])
+		msg, t, cur, jerr := journalEntry(line, r.msgBuf[:0])
 		if jerr != nil {
 			r.bad++
 			warnf(r.stderr, "%s:%d: %v", r.source, fileLine, jerr)
 			return
 		}
 		r.msgBuf = msg
+		r.cursor = cur
 		line = msg
 		if t.IsZero() {
 			t = r.nowFn()
@@ -316,8 +395,16 @@ func (r *runner) process(line []byte, fileLine int64) {
 		}
 		return
 	}
+	var oldest time.Time
+	if r.findTime > 0 {
+		oldest = r.nowFn().Add(-r.findTime)
+	}
 	for i := range res.Failures {
 		fl := &res.Failures[i]
+		if !oldest.IsZero() && fl.Time.Before(oldest) {
+			r.stale++
+			continue
+		}
 		e := &r.ev
 		e.Time = fl.Time
 		e.Host = fl.Host
@@ -377,7 +464,19 @@ func (r *runner) printStats() {
 // journalEntry turns one `journalctl -o json` record into the line
 // fail2ban's systemd backend builds (formatJournalEntry: "HOST
 // IDENT[PID]: MESSAGE") and its time (__REALTIME_TIMESTAMP, in µs).
-func journalEntry(b []byte, dst []byte) ([]byte, time.Time, error) {
+func journalEntry(b []byte, dst []byte) ([]byte, time.Time, string, error) {
+	msg, t, err := journalRecord(b, dst)
+	if err != nil {
+		return nil, t, "", err
+	}
+	var c struct {
+		Cursor string `json:"__CURSOR"`
+	}
+	_ = json.Unmarshal(b, &c)
+	return msg, t, c.Cursor, nil
+}
+
+func journalRecord(b []byte, dst []byte) ([]byte, time.Time, error) {
 	var rec map[string]json.RawMessage
 	if err := json.Unmarshal(b, &rec); err != nil {
 		return nil, time.Time{}, fmt.Errorf("not a journal JSON record: %v", err)
@@ -517,4 +616,39 @@ func dump(w io.Writer, jail string, f *filter.Filter) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(o)
+}
+
+// hint warns once, at the first line, when the input's format does not
+// look like what the jail reads: journal JSON given as text, text given
+// as journal JSON, or text given to a journal (backend = systemd) jail.
+func (r *runner) hint(line []byte) {
+	r.hinted = true
+	jsonLike := len(line) > 1 && line[0] == '{' && line[1] == '"'
+	switch {
+	case r.input == "text" && jsonLike:
+		warnf(r.stderr, "hint: %s:1 looks like journal JSON (journalctl -o json): give --input journal-json", r.source)
+	case r.input == "journal-json" && !jsonLike && len(line) > 0:
+		warnf(r.stderr, "hint: %s:1 is not journal JSON: jail %s reads log text; drop --input journal-json", r.source, r.jail)
+	case r.input == "text" && r.f.Journal():
+		warnf(r.stderr, "hint: jail %s reads the journal (backend = systemd): text lines are taken as journal messages (HOST IDENT[PID]: MESSAGE) at --now; give `journalctl -o json` output with --input journal-json", r.jail)
+	}
+}
+
+// latin1ToUTF8 appends line, read as ISO-8859-1 (each byte a code point),
+// to dst in UTF-8; a line of ASCII is returned as is.
+func latin1ToUTF8(dst, line []byte) []byte {
+	ascii := true
+	for _, b := range line {
+		if b >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return line
+	}
+	for _, b := range line {
+		dst = utf8.AppendRune(dst, rune(b))
+	}
+	return dst
 }

@@ -116,8 +116,9 @@ type ticket struct {
 	first, last int64
 	retry       int64
 	fails       int64
-	stamp       uint64 // the queue entry that is current; 0 once dropped
-	ban         *ban   // the id's ban when last looked up (check gone before use)
+	stamp       uint64   // the queue entry that is current; 0 once dropped
+	ban         *ban     // the id's ban when last looked up (check gone before use)
+	matches     []string // the window's last log lines (at most MaxMatches)
 }
 
 // touch is an entry of the engine's queue of windows by last failure.
@@ -138,8 +139,9 @@ type ban struct {
 	fails   int
 	seq     int64
 	idx     int
-	hend    int64 // the end the expiry heap orders by; an extension only moves end
-	gone    bool  // removed from the jail's bans (a window may still point to it)
+	hend    int64    // the end the expiry heap orders by; an extension only moves end
+	gone    bool     // removed from the jail's bans (a window may still point to it)
+	matches []string // the log lines of the window that made (or last extended) it
 }
 
 type histRow struct {
@@ -436,7 +438,7 @@ func (e *Engine) Failure(ev *event.Event) {
 		ban, n, err := e.cfg.Shared.Failure(context.Background(), j.name, id, time.Unix(0, t), 1, s.MaxRetry, s.FindTime)
 		if err == nil {
 			if ban {
-				e.decide(j, nil, id, ip, t, n, seen, lineno)
+				e.decide(j, nil, id, ip, t, n, seen, lineno, keepMatches(nil, ev.Matches, s.MaxMatches))
 			} else {
 				e.journal(Record{Kind: RecSeen, Jail: j.name, ID: id, Seen: seen, Lineno: lineno})
 			}
@@ -457,6 +459,7 @@ func (e *Engine) Failure(ev *event.Event) {
 		// A window that ended in a ban, or went stale: start it again in
 		// place (no map churn).
 		tk.first, tk.last, tk.retry, tk.fails = t, t, 1, 1
+		tk.matches = tk.matches[:0]
 	default:
 		if t > tk.last {
 			if tk.first < t-findtime {
@@ -468,6 +471,9 @@ func (e *Engine) Failure(ev *event.Event) {
 		}
 		tk.retry++
 		tk.fails++
+	}
+	if len(ev.Matches) > 0 && s.MaxMatches > 0 {
+		tk.matches = keepMatches(tk.matches, ev.Matches, s.MaxMatches)
 	}
 	candidate := tk.retry >= int64(s.MaxRetry)
 	if !candidate && s.Increment.Enabled {
@@ -487,9 +493,26 @@ func (e *Engine) Failure(ev *event.Event) {
 		e.evict()
 		return
 	}
-	last, fails := tk.last, int(tk.fails)
+	last, fails, matches := tk.last, int(tk.fails), tk.matches
 	tk.retry, tk.fails = 0, 0 // spent: the next failure starts a new window
-	e.decide(j, tk, id, ip, last, fails, seen, lineno)
+	tk.matches = nil          // the ban keeps them
+	e.decide(j, tk, id, ip, last, fails, seen, lineno, matches)
+}
+
+// keepMatches appends add to kept and keeps the last max lines, reusing
+// kept's array.
+func keepMatches(kept, add []string, max int) []string {
+	if max <= 0 || len(add) == 0 {
+		return kept
+	}
+	if len(add) >= max {
+		return append(kept[:0], add[len(add)-max:]...)
+	}
+	if over := len(kept) + len(add) - max; over > 0 {
+		n := copy(kept, kept[over:])
+		kept = kept[:n]
+	}
+	return append(kept, add...)
 }
 
 func (e *Engine) ignored(j *jail, id string, seen, lineno int64, src string) {
@@ -639,7 +662,7 @@ func (e *Engine) pastBans(j *jail, id string) int {
 // decide applies a ban candidate whose last failure was at last; tk is its
 // window when there is one (it remembers the id's ban: no lookup by id
 // when the ban is extended).
-func (e *Engine) decide(j *jail, tk *ticket, id string, ip netip.Prefix, last int64, fails int, seen, lineno int64) {
+func (e *Engine) decide(j *jail, tk *ticket, id string, ip netip.Prefix, last int64, fails int, seen, lineno int64, matches []string) {
 	s := &j.cfg.Settings
 	perm := s.BanTime < 0
 	base := int64(s.BanTime)
@@ -672,6 +695,9 @@ func (e *Engine) decide(j *jail, tk *ticket, id string, ip netip.Prefix, last in
 			return
 		}
 		b.fails = fails
+		if len(matches) > 0 {
+			b.matches = matches
+		}
 		j.st.Extended++
 		e.journalBan(b, true, seen, lineno)
 		e.extending = true
@@ -694,7 +720,7 @@ func (e *Engine) decide(j *jail, tk *ticket, id string, ip netip.Prefix, last in
 		bt = int64(sec)
 	}
 	e.seq++
-	b = &ban{j: j, id: id, ip: ip, start: last, bantime: bt, count: count, fails: fails, seq: e.seq, idx: -1}
+	b = &ban{j: j, id: id, ip: ip, start: last, bantime: bt, count: count, fails: fails, seq: e.seq, idx: -1, matches: matches}
 	if tk != nil {
 		tk.ban = b
 	}
@@ -748,6 +774,9 @@ func (e *Engine) emitBan(b *ban, restored bool) {
 	ev := &e.ev
 	*ev = event.Event{Action: event.ActionBan, Time: e.nowTime(), Jail: b.j.name, Failures: b.fails,
 		Bantime: b.bantime, Bancount: b.count, Restored: restored}
+	if !restored {
+		ev.Matches = b.matches
+	}
 	if b.ip.IsValid() {
 		ev.IP = b.ip
 	} else {
@@ -972,7 +1001,7 @@ func (e *Engine) Ban(jailName, id string) (BanInfo, error) {
 	if tk := j.get(id); tk != nil {
 		e.unlinkTicket(tk)
 	}
-	e.decide(j, nil, id, ip, e.now, j.cfg.Settings.MaxRetry, 0, 0)
+	e.decide(j, nil, id, ip, e.now, j.cfg.Settings.MaxRetry, 0, 0, nil)
 	b := j.bans[id]
 	if b == nil {
 		return BanInfo{}, fmt.Errorf("%s: not banned", id)

@@ -423,3 +423,63 @@ func TestBanAfterUnbanIsNew(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(rec.out, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestMatchesPerWindow checks fail2ban's maxmatches: a window keeps the
+// last maxmatches log lines of its failures (a multi-line failure brings
+// several), a new window starts empty, and the ban carries the lines.
+func TestMatchesPerWindow(t *testing.T) {
+	tests := []struct {
+		name       string
+		maxMatches int
+		failures   [][]string // the matches of each failure of one id
+		want       []string   // the matches of the ban
+	}{
+		{name: "all kept", maxMatches: 3, failures: [][]string{{"a"}, {"b"}, {"c"}}, want: []string{"a", "b", "c"}},
+		{name: "last kept", maxMatches: 2, failures: [][]string{{"a"}, {"b"}, {"c"}}, want: []string{"b", "c"}},
+		{name: "multi-line", maxMatches: 4, failures: [][]string{{"a1", "a2"}, {"b1", "b2"}, {"c1", "c2"}}, want: []string{"b1", "b2", "c1", "c2"}},
+		{name: "one failure over the bound", maxMatches: 2, failures: [][]string{{"a"}, {"b"}, {"c1", "c2", "c3"}}, want: []string{"c2", "c3"}},
+		{name: "none kept", maxMatches: 0, failures: [][]string{{"a"}, {"b"}, {"c"}}, want: nil},
+		{name: "failures without text", maxMatches: 3, failures: [][]string{nil, {"b"}, nil}, want: []string{"b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got [][]string
+			s := settings(3, time.Hour, time.Hour)
+			s.MaxMatches = tt.maxMatches
+			en := New(Config{Jail: func(string) *Jail { return &Jail{Settings: s} },
+				Emit: func(e *event.Event) {
+					if e.Action == event.ActionBan {
+						got = append(got, append([]string(nil), e.Matches...))
+					}
+				}})
+			for i, m := range tt.failures {
+				f := failure(float64(i), "sshd", "192.0.2.7", int64(i+1))
+				f.Matches = m
+				en.Failure(f)
+			}
+			if len(got) != 1 || strings.Join(got[0], "|") != strings.Join(tt.want, "|") {
+				t.Errorf("ban matches = %q, want one ban with %q", got, tt.want)
+			}
+		})
+	}
+	t.Run("new window starts empty", func(t *testing.T) {
+		var got [][]string
+		s := settings(2, 100*time.Second, time.Second)
+		s.MaxMatches = 5
+		en := New(Config{Jail: func(string) *Jail { return &Jail{Settings: s} },
+			Emit: func(e *event.Event) {
+				if e.Action == event.ActionBan {
+					got = append(got, append([]string(nil), e.Matches...))
+				}
+			}})
+		for i, at := range []float64{0, 1, 500, 501} { // the first window ends in a ban; the second starts anew
+			f := failure(at, "sshd", "192.0.2.7", int64(i+1))
+			f.Matches = []string{fmt.Sprint("line ", i+1)}
+			en.Failure(f)
+		}
+		want := [][]string{{"line 1", "line 2"}, {"line 3", "line 4"}}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("ban matches = %q, want %q", got, want)
+		}
+	})
+}

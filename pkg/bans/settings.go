@@ -15,6 +15,10 @@ type Settings struct {
 	FindTime  time.Duration // the rate window; default 10m
 	BanTime   time.Duration // ban length; negative is permanent; default 10m
 	Increment Increment     // bantime.increment and its options
+	// MaxMatches is fail2ban's maxmatches: the log lines (the failures'
+	// matches fields) a window keeps, the last ones, and puts on its ban;
+	// 0 keeps none. fail2ban's jail.conf default is maxretry.
+	MaxMatches int
 }
 
 // Increment holds fail2ban's bantime.* options.
@@ -33,9 +37,9 @@ type Increment struct {
 }
 
 // DefaultSettings returns fail2ban's defaults: maxretry 5, findtime 10m,
-// bantime 10m, no increment.
+// bantime 10m, maxmatches 5, no increment.
 func DefaultSettings() Settings {
-	return Settings{MaxRetry: 5, FindTime: 10 * time.Minute, BanTime: 10 * time.Minute}
+	return Settings{MaxRetry: 5, FindTime: 10 * time.Minute, BanTime: 10 * time.Minute, MaxMatches: 5}
 }
 
 // Permanent reports whether the ban time means a permanent ban.

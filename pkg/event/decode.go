@@ -104,7 +104,7 @@ func finish(e *Event, seen fieldSet) error {
 
 func isKnownField(k string) bool {
 	switch k {
-	case "action", "time", "jail", "filter", "host", "ip", "lineno", "attempts", "users",
+	case "action", "time", "jail", "filter", "host", "ip", "lineno", "attempts", "users", "matches",
 		"failures", "bantime", "until", "bancount", "restored", "reason", "applied", "error":
 		return true
 	}
@@ -167,6 +167,7 @@ const (
 	fLineno
 	fAttempts
 	fUsers
+	fMatches
 	fFailures
 	fBantime
 	fUntil
@@ -178,7 +179,7 @@ const (
 )
 
 var keyNames = [...]string{"", "action", "time", "jail", "filter", "host", "ip", "lineno", "attempts",
-	"users", "failures", "bantime", "until", "bancount", "restored", "reason", "applied", "error"}
+	"users", "matches", "failures", "bantime", "until", "bancount", "restored", "reason", "applied", "error"}
 
 // keyID returns the id of a field name, dispatching on its length and
 // first byte so that a known name costs one comparison.
@@ -224,6 +225,8 @@ func keyID(kb []byte) int {
 			id = fApplied
 		case 'b':
 			id = fBantime
+		case 'm':
+			id = fMatches
 		}
 	case 8:
 		switch kb[0] {
@@ -361,42 +364,9 @@ func (d *decoder) field(e *Event, kb []byte, seen *fieldSet) error {
 		}
 		return nil
 	case fUsers:
-		const key = "users"
-		if d.lit("null") {
-			return nil
-		}
-		if !d.eat('[') {
-			if err := d.skipValue(0); err != nil {
-				return err
-			}
-			return typeError(key, "an array of strings")
-		}
-		d.skipSpace()
-		if d.eat(']') {
-			return nil
-		}
-		for {
-			d.skipSpace()
-			if d.i >= len(d.b) || d.b[d.i] != '"' {
-				if err := d.skipValue(0); err != nil {
-					return err
-				}
-				return typeError(key, "an array of strings")
-			}
-			s, err := d.str()
-			if err != nil {
-				return err
-			}
-			e.Users = append(e.Users, s)
-			d.skipSpace()
-			if d.eat(',') {
-				continue
-			}
-			if d.eat(']') {
-				return nil
-			}
-			return d.syntax("expected ',' or ']' in array")
-		}
+		return d.strings("users", &e.Users)
+	case fMatches:
+		return d.strings("matches", &e.Matches)
 	}
 	// Unknown field: keep strings as captures, validate and skip the rest.
 	if d.i < len(d.b) && d.b[d.i] == '"' && !d.nocap {
@@ -411,6 +381,45 @@ func (d *decoder) field(e *Event, kb []byte, seen *fieldSet) error {
 		return nil
 	}
 	return d.skipValue(0)
+}
+
+// strings reads an array of strings (or null) into *dst.
+func (d *decoder) strings(key string, dst *[]string) error {
+	if d.lit("null") {
+		return nil
+	}
+	if !d.eat('[') {
+		if err := d.skipValue(0); err != nil {
+			return err
+		}
+		return typeError(key, "an array of strings")
+	}
+	d.skipSpace()
+	if d.eat(']') {
+		return nil
+	}
+	for {
+		d.skipSpace()
+		if d.i >= len(d.b) || d.b[d.i] != '"' {
+			if err := d.skipValue(0); err != nil {
+				return err
+			}
+			return typeError(key, "an array of strings")
+		}
+		s, err := d.str()
+		if err != nil {
+			return err
+		}
+		*dst = append(*dst, s)
+		d.skipSpace()
+		if d.eat(',') {
+			continue
+		}
+		if d.eat(']') {
+			return nil
+		}
+		return d.syntax("expected ',' or ']' in array")
+	}
 }
 
 func parseTime(s string) (time.Time, error) {

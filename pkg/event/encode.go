@@ -9,7 +9,7 @@ import (
 
 // Append appends e as one JSON object, without a newline, to b. Field order is
 // fixed: action, time, jail, filter, host, ip, lineno, attempts, the captures in
-// name order, users, then the ban fields and the result fields.
+// name order, users, matches, then the ban fields and the result fields.
 //
 // When e was read from a line (Raw is set) and only result fields were added,
 // use [AppendResult] to keep the line as it was.
@@ -85,6 +85,17 @@ func Append(b []byte, e *Event) []byte {
 				b = append(b, ',')
 			}
 			b = AppendString(b, u)
+		}
+		b = append(b, ']')
+	}
+	if len(e.Matches) > 0 {
+		key("matches")
+		b = append(b, '[')
+		for i, m := range e.Matches {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = AppendString(b, m)
 		}
 		b = append(b, ']')
 	}

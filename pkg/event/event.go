@@ -22,6 +22,11 @@
 //	  - attempts (number): the log lines merged into this failure; absent when 0.
 //	  - users (array of strings): the distinct users of a multi-line failure, when
 //	    there were several.
+//	  - matches (array of strings): the log text of the failure, one string per
+//	    line (a multi-line failure: all its lines, at most [MaxMatchLines], the
+//	    last ones), each cut to at most [MaxMatchLen] bytes (at a UTF-8
+//	    boundary), without line ends. Optional: absent when the producer does
+//	    not keep the text. Actions see it as fail2ban's <matches>.
 //	  - any other string field: an <F-NAME> capture of the filter, its name
 //	    lower-cased ("user", "port", ...), present when non-empty.
 //
@@ -44,6 +49,12 @@
 //	  - bancount (number): how many times this id has been banned (1 the first time).
 //	  - restored (bool): true for bans re-emitted from persistent state at start.
 //	  - reason (string): why an unban happened ("expired", "manual", ...), when known.
+//	  - matches (array of strings, on bans): the log lines of the failures that
+//	    led to the ban, oldest first: the last maxmatches lines of the window (a
+//	    jail option, default maxretry, as fail2ban's), absent when none were
+//	    kept (maxmatches 0, a ban restored from the state or adopted from the
+//	    fleet). fwban gives them to actions as <matches>, <ipmatches> and
+//	    <ipjailmatches>.
 //
 // # Result (written by fwban)
 //
@@ -63,6 +74,7 @@ package event
 import (
 	"net/netip"
 	"time"
+	"unicode/utf8"
 )
 
 // Actions.
@@ -73,6 +85,14 @@ const (
 
 // MaxLine is the longest event line, in bytes, that a [Reader] accepts.
 const MaxLine = 1 << 20
+
+// Bounds of the matches field as written by banpipe's programs: a line of
+// log text is cut to MaxMatchLen bytes, a multi-line failure keeps its last
+// MaxMatchLines lines. (A ban holds at most the jail's maxmatches lines.)
+const (
+	MaxMatchLen   = 1024
+	MaxMatchLines = 32
+)
 
 // Event is one line of the stream. Which fields are set depends on its kind;
 // see the package documentation.
@@ -88,6 +108,9 @@ type Event struct {
 	Lineno   int64
 	Attempts int
 	Users    []string
+	// Matches is the matched log text, one string per line (the matches
+	// field); nil when absent.
+	Matches []string
 	// Captures holds the <F-NAME> captures of a failure (lower-cased names),
 	// and any other unknown string field of an event.
 	Captures map[string]string
@@ -171,3 +194,16 @@ type constError string
 func (e constError) Error() string { return string(e) }
 
 const errZone = constError("address with a zone")
+
+// CutMatch returns s cut to at most [MaxMatchLen] bytes at a UTF-8
+// boundary, for the matches field.
+func CutMatch(s string) string {
+	if len(s) <= MaxMatchLen {
+		return s
+	}
+	n := MaxMatchLen
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

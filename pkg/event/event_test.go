@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestDecode(t *testing.T) {
@@ -61,6 +62,13 @@ func TestDecode(t *testing.T) {
 		{name: "nested unknown ok", in: `{"time":"2026-11-21T10:04:05Z","jail":"j","host":"h","x":{"y":[1,2,{"z":null}]}}`},
 		{name: "NUL in string", in: "{\"time\":\"2026-11-21T10:04:05Z\",\"jail\":\"j\",\"host\":\"a\x00b\"}", wantErr: "control character"},
 		{name: "float integer", in: `{"action":"ban","jail":"j","ip":"192.0.2.1","bantime":3600.0}`},
+		{name: "matches", in: `{"time":"2026-11-21T10:04:05Z","jail":"j","host":"h","matches":["l1 \"q\"","l2"]}`,
+			check: func(t *testing.T, e *Event) {
+				if len(e.Matches) != 2 || e.Matches[0] != `l1 "q"` || e.Matches[1] != "l2" || len(e.Captures) != 0 {
+					t.Errorf("matches = %q, captures %v", e.Matches, e.Captures)
+				}
+			}},
+		{name: "matches not strings", in: `{"time":"2026-11-21T10:04:05Z","jail":"j","host":"h","matches":["a",1]}`, wantErr: `field "matches": want an array of strings`},
 		{name: "fraction refused", in: `{"action":"ban","jail":"j","ip":"192.0.2.1","bantime":1.5}`, wantErr: "want an integer"},
 	}
 	for _, tt := range tests {
@@ -88,7 +96,7 @@ func TestRoundTrip(t *testing.T) {
 	applied := false
 	in := Event{Action: ActionBan, Time: time.Date(2026, 11, 21, 10, 4, 5, 120000000, time.FixedZone("", 3600)),
 		Jail: "sshd", Host: "h", Failures: 5, Bantime: 3600, Until: until, Bancount: 2, Restored: true,
-		Captures: map[string]string{"user": "<root>&"}, Users: []string{"a", "b"}, Applied: &applied, Error: "e"}
+		Captures: map[string]string{"user": "<root>&"}, Users: []string{"a", "b"}, Matches: []string{"line 1", "line\t2"}, Applied: &applied, Error: "e"}
 	in.IP, _ = ParseIP("2001:db8::1")
 	b := Append(nil, &in)
 	if bytes.Contains(b, []byte(`\u003c`)) {
@@ -99,7 +107,8 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatalf("Decode(%s): %v", b, err)
 	}
 	if !out.Time.Equal(in.Time) || out.Until != in.Until || out.IP != in.IP || out.Captures["user"] != "<root>&" ||
-		out.Failures != 5 || out.Bancount != 2 || !out.Restored || *out.Applied || out.Error != "e" || len(out.Users) != 2 {
+		out.Failures != 5 || out.Bancount != 2 || !out.Restored || *out.Applied || out.Error != "e" || len(out.Users) != 2 ||
+		len(out.Matches) != 2 || out.Matches[1] != "line\t2" {
 		t.Errorf("round trip lost data:\nin  %+v\nout %+v\njson %s", in, out, b)
 	}
 	if !json.Valid(b) {
@@ -308,5 +317,16 @@ func TestSpecial8(t *testing.T) {
 				t.Errorf("special8 with %#x at %d = %v, want %v", c, pos, got, want)
 			}
 		}
+	}
+}
+
+func TestCutMatch(t *testing.T) {
+	long := strings.Repeat("a", MaxMatchLen-1) + "é" + "zz"
+	got := CutMatch(long)
+	if len(got) != MaxMatchLen-1 || !utf8.ValidString(got) {
+		t.Errorf("CutMatch cut to %d bytes (valid UTF-8 %v), want %d", len(got), utf8.ValidString(got), MaxMatchLen-1)
+	}
+	if s := strings.Repeat("b", MaxMatchLen); CutMatch(s) != s {
+		t.Errorf("CutMatch changed a line of exactly MaxMatchLen bytes")
 	}
 }

@@ -61,7 +61,7 @@ func mustMatcher(t testing.TB, def Definition) *Matcher {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
-	return NewMatcher(f, MatcherOptions{Now: func() time.Time { return now }})
+	return NewMatcher(f, MatcherOptions{Now: func() time.Time { return now }, Matches: true})
 }
 
 // TestMultiLineFailure follows one sshd-like connection across lines: the
@@ -84,15 +84,18 @@ func TestMultiLineFailure(t *testing.T) {
 		hosts []string
 		users []string
 		att   int
+		lines []string // the failure's log text (fail2ban's ticket matches)
 	}{
-		{"conn 7: connect from 192.0.2.7", nil, nil, 0},
-		{"conn 8: failed login for nobody", nil, nil, 0}, // no id yet: pending
+		{"conn 7: connect from 192.0.2.7", nil, nil, 0, nil},
+		{"conn 8: failed login for nobody", nil, nil, 0, nil}, // no id yet: pending
 		// the failure counts the nofail line that gave the id
-		{"conn 7: failed login for root", []string{"192.0.2.7"}, []string{"root"}, 2},
-		{"conn 7: failed login for admin", []string{"192.0.2.7"}, []string{"root", "admin"}, 1},
+		{"conn 7: failed login for root", []string{"192.0.2.7"}, []string{"root"}, 2,
+			[]string{"conn 7: connect from 192.0.2.7", "conn 7: failed login for root"}},
+		{"conn 7: failed login for admin", []string{"192.0.2.7"}, []string{"root", "admin"}, 1,
+			[]string{"conn 7: failed login for admin"}},
 		// several users on one connection: even the closing line counts
-		{"conn 7: closed", []string{"192.0.2.7"}, []string{"root", "admin"}, 1},
-		{"conn 7: failed login for root", nil, nil, 0}, // forgotten: no id
+		{"conn 7: closed", []string{"192.0.2.7"}, []string{"root", "admin"}, 1, []string{"conn 7: closed"}},
+		{"conn 7: failed login for root", nil, nil, 0, nil}, // forgotten: no id
 	}
 	for i, s := range steps {
 		res, err := m.LineAt([]byte(s.line), time.Unix(0, 0))
@@ -107,6 +110,9 @@ func TestMultiLineFailure(t *testing.T) {
 			}
 			if f.Attempts != s.att {
 				t.Errorf("step %d: attempts %d, want %d", i, f.Attempts, s.att)
+			}
+			if !reflect.DeepEqual(f.Lines, s.lines) {
+				t.Errorf("step %d: lines %q, want %q", i, f.Lines, s.lines)
 			}
 		}
 		if !reflect.DeepEqual(hosts, s.hosts) {
@@ -150,6 +156,9 @@ func TestMaxLines(t *testing.T) {
 			got = append(got, f.Host)
 			if f.Attempts != 2 {
 				t.Errorf("attempts %d, want 2 (the noise line is skipped)", f.Attempts)
+			}
+			if want := []string{"user a begins", "user a failed from 192.0.2.3"}; !reflect.DeepEqual(f.Lines, want) {
+				t.Errorf("lines %q, want %q", f.Lines, want)
 			}
 		}
 	}

@@ -38,6 +38,9 @@ type MatcherOptions struct {
 	// NoGroups leaves Failure.Groups nil (a map less per failure, for
 	// callers that use Host, IP, Captures and Users only).
 	NoGroups bool
+	// Matches fills Failure.Lines with the log text of each failure (the
+	// cost is paid on lines that match a failregex only).
+	Matches bool
 }
 
 // Failure is one failure found in the input.
@@ -49,6 +52,13 @@ type Failure struct {
 	Captures map[string]string
 	Users    []string // the distinct users of a multi-line failure (all of them)
 	Attempts int      // lines merged into this failure
+	// Lines is the failure's log text, as fail2ban's ticket matches: the
+	// whole line of a one-line failure; for a multi-line failure its
+	// matched lines (the buffer's lines without their date with maxlines;
+	// the whole lines merged by mlfid). Only with MatcherOptions.Matches;
+	// at most event.MaxMatchLines lines (the last), each cut by
+	// event.CutMatch.
+	Lines []string
 	// Groups holds every group of fail2ban's failure dict that took part
 	// (ip4, ip6, dns, fid, mlfid ... and the captures, names as written).
 	Groups map[string]string
@@ -92,6 +102,7 @@ type Matcher struct {
 	lastDate time.Time
 	hasLast  bool
 	lineBuf  []string
+	cur      []byte // the line being processed, as given (for Failure.Lines)
 
 	bbuf    []byte
 	psp     []pyre.Span // the prefregex's match
@@ -121,6 +132,10 @@ type failData struct {
 	matches       int
 	nofailMatches int
 	pending       bool
+	// lines and nofailLines are the texts counted by matches and
+	// nofailMatches (with MatcherOptions.Matches only).
+	lines       []string
+	nofailLines []string
 }
 
 // NewMatcher returns a Matcher of f.
@@ -156,6 +171,7 @@ func (m *Matcher) Line(line []byte) (res *Result, err error) {
 		return m.LineAt(line, m.opts.Now())
 	}
 	defer m.recoverLine(&res, &err)
+	m.cur = line
 	var s, e int
 	t, start, end, ok := m.opts.Dates.Find(unsafeString(line))
 	if ok && start >= 0 && end >= start && end <= len(line) {
@@ -203,6 +219,7 @@ func (m *Matcher) Line(line []byte) (res *Result, err error) {
 // date is parsed, the whole line is the message.
 func (m *Matcher) LineAt(line []byte, t time.Time) (res *Result, err error) {
 	defer m.recoverLine(&res, &err)
+	m.cur = line
 	m.lastDate, m.hasLast = t, true
 	return m.find(line, t, true)
 }
@@ -351,8 +368,8 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string, t
 			return &m.res, nil
 		}
 		matched, unmatched := 1, []string(nil)
+		var mlines []string
 		if multi {
-			var mlines []string
 			mlines, unmatched = tupleSplit(text, mt, org, fr)
 			matched = len(mlines)
 			if len(f.ignore) > 0 {
@@ -400,14 +417,23 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string, t
 			}
 		}
 		groupsOf(fr, text, m.ascii, mt, fd.g)
+		var lines []string
+		if m.opts.Matches {
+			if multi {
+				lines = append([]string(nil), mlines...)
+			} else {
+				lines = []string{event.CutMatch(string(m.cur))}
+			}
+		}
 		mlfid, hasMLFID := fd.g["mlfid"]
 		if hasMLFID {
-			fd = m.merge(mlfid, fd, matched)
+			fd = m.merge(mlfid, fd, matched, lines)
 			if truthy(fd.g, "nofail") {
 				return &m.res, nil
 			}
 		} else {
 			fd.matches += matched
+			fd.lines = append(fd.lines, lines...)
 		}
 		m.emit(i, fd, t, hasMLFID)
 		return &m.res, nil
@@ -577,7 +603,7 @@ func splitLines(s string) []string {
 }
 
 // merge is fail2ban's Filter._mergeFailure.
-func (m *Matcher) merge(mlfid string, fail *failData, matched int) *failData {
+func (m *Matcher) merge(mlfid string, fail *failData, matched int, lines []string) *failData {
 	var cached *failData
 	if m.cache != nil {
 		cached, _ = m.cache.get(mlfid)
@@ -619,6 +645,7 @@ func (m *Matcher) merge(mlfid string, fail *failData, matched int) *failData {
 		}
 		if nf&4 == 0 && !cg.pending {
 			cg.matches = 0
+			cg.lines = nil
 		}
 		for k, v := range fail.g {
 			cg.g[k] = v
@@ -651,10 +678,29 @@ func (m *Matcher) merge(mlfid string, fail *failData, matched int) *failData {
 			n += matched
 		}
 		fail.matches = n
+		if m.opts.Matches {
+			l := append(fail.nofailLines[:len(fail.nofailLines):len(fail.nofailLines)], fail.lines...)
+			if nf&8 == 0 {
+				l = append(l, lines...)
+			}
+			fail.lines = lastLines(l)
+			fail.nofailLines = nil
+		}
 	} else if nf&3 == 1 {
 		fail.nofailMatches += matched
+		if m.opts.Matches {
+			fail.nofailLines = lastLines(append(fail.nofailLines, lines...))
+		}
 	}
 	return fail
+}
+
+// lastLines keeps the last event.MaxMatchLines of l.
+func lastLines(l []string) []string {
+	if len(l) > event.MaxMatchLines {
+		return l[len(l)-event.MaxMatchLines:]
+	}
+	return l
 }
 
 func updateUsers(fail *failData, user string, has bool) []string {
@@ -706,6 +752,13 @@ func (m *Matcher) emit(idx int, fd *failData, t time.Time, hasMLFID bool) {
 	base.Captures = captures(g)
 	if len(fd.users) > 0 {
 		base.Users = append([]string(nil), fd.users...)
+	}
+	if len(fd.lines) > 0 {
+		ls := lastLines(fd.lines)
+		base.Lines = make([]string, len(ls))
+		for i, l := range ls {
+			base.Lines[i] = event.CutMatch(l)
+		}
 	}
 	if !m.opts.NoGroups {
 		base.Groups = make(map[string]string, len(g))

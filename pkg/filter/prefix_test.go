@@ -27,7 +27,7 @@ func prefixFilters(t testing.TB) map[string]*Filter {
 		}
 		out[name] = f
 	}
-	load("built-in sshd", "filter.d/sshd.conf", &LoadOptions{FS: os.DirFS("../filters")})
+	load("built-in sshd", "filter.d/sshd.conf", &LoadOptions{FS: os.DirFS("builtin")})
 	if _, err := os.Stat("/etc/fail2ban/filter.d/sshd.conf"); err == nil {
 		load("fail2ban sshd", "/etc/fail2ban/filter.d/sshd.conf", nil)
 	} else {

@@ -44,6 +44,9 @@ type Ban struct {
 	// Captures are the failure's <F-*> captures and other string fields of
 	// the event (for action.d tags such as <F-USER>).
 	Captures map[string]string
+	// Matches are the log lines of the failures that led to the ban (the
+	// event's matches field), for action.d's <matches>.
+	Matches []string
 }
 
 // JailSettings is what a backend needs to know of a jail.

@@ -75,6 +75,8 @@ error, 130 after SIGINT.`,
 		UsageText: "bancount [options] < failures.jsonl > bans.jsonl\nbancount status [JAIL] [--json]\nbancount ban JAIL IP|CIDR|ID\nbancount unban [JAIL] IP | --all [JAIL]",
 		Flags: append([]cli.Flag{
 			&cli.IntFlag{Name: "maxretry", Value: 5, Usage: "failures that ban, within findtime"},
+			&cli.IntFlag{Name: "maxmatches", Value: -1, DefaultText: "--maxretry",
+				Usage: "log lines (the failures' matches) a window keeps and puts on its ban, the last ones (fail2ban's maxmatches; 0: none)"},
 			&cli.StringFlag{Name: "findtime", Value: "10m", Usage: "the rate window (fail2ban time syntax: 600, 10m, 1h30m, 1d)"},
 			&cli.StringFlag{Name: "bantime", Value: "10m", Usage: "ban length (fail2ban time syntax; -1: permanent)"},
 			&cli.StringSliceFlag{Name: "ignoreip", Usage: "never ban these addresses, prefixes, host names or file:LISTs (repeatable)"},

@@ -72,6 +72,10 @@ func loadConfig(c *cli.Context) (*config, error) {
 	if s.MaxRetry < 1 {
 		return nil, fmt.Errorf("--maxretry: must be at least 1")
 	}
+	s.MaxMatches = c.Int("maxmatches")
+	if !c.IsSet("maxmatches") || s.MaxMatches < 0 {
+		s.MaxMatches = s.MaxRetry
+	}
 	var err error
 	if s.FindTime, err = parseTimeFlag("findtime", c.String("findtime")); err != nil {
 		return nil, err

@@ -68,6 +68,12 @@ func specFromJail(j *jailconf.Jail) (*jailSpec, error) {
 			Increment: bans.Increment{Enabled: in.Enabled, Factor: in.Factor, MaxTime: in.MaxTime,
 				RndTime: in.RndTime, OverallJails: in.OverallJails}},
 	}
+	// maxmatches: jail.conf sets %(maxretry)s; unset, fail2ban's server
+	// keeps 5.
+	js.Settings.MaxMatches = j.MaxMatches
+	if _, ok := j.Options["maxmatches"]; !ok {
+		js.Settings.MaxMatches = bans.DefaultSettings().MaxMatches
+	}
 	for _, m := range in.Multipliers {
 		js.Settings.Increment.Multipliers = append(js.Settings.Increment.Multipliers, float64(m))
 	}

@@ -453,7 +453,7 @@ const maxJails = 1000
 func banOf(e *event.Event) firewall.Ban {
 	b := firewall.Ban{
 		Jail: e.Jail, Prefix: e.IP, Until: e.Until, Time: e.Time,
-		Failures: e.Failures, Bancount: e.Bancount, Restored: e.Restored,
+		Failures: e.Failures, Bancount: e.Bancount, Restored: e.Restored, Matches: e.Matches,
 	}
 	switch {
 	case e.Bantime < 0:

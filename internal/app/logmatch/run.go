@@ -170,7 +170,7 @@ func newRunner(ctx context.Context, o *options, js *jailSpec, w *event.Writer, s
 		latin1:     js.latin1,
 	}
 	r.printMissed, r.printIgnored = o.printMissed, o.printIgn
-	mo := filter.MatcherOptions{Warn: func(msg string) { warnf(stderr, "%s", msg) }, NoGroups: true}
+	mo := filter.MatcherOptions{Warn: func(msg string) { warnf(stderr, "%s", msg) }, NoGroups: true, Matches: true}
 	if dd != nil {
 		mo.Dates = dd
 	}
@@ -415,6 +415,7 @@ func (r *runner) process(line []byte, fileLine int64) {
 		if len(fl.Users) > 1 {
 			e.Users = fl.Users
 		}
+		e.Matches = fl.Lines
 		e.Captures = nil
 		for k, v := range fl.Captures {
 			if v == "" || !r.capNames[k] {

@@ -839,9 +839,12 @@ func (b *Backend) banInfo(ctx context.Context, js firewall.JailSettings, bn *fir
 		case "restored":
 			return trusted(restored)
 		case "matches", "ipmatches", "ipjailmatches":
-			// banpipe's events carry no log lines; a "matches" field of
-			// the event (a capture) fills them when present.
-			return untrusted(bn.Captures["matches"])
+			// The lines of the ban (its window's last maxmatches), joined
+			// by newlines as fail2ban's ActionInfo does. ipmatches and
+			// ipjailmatches are the same lines: fail2ban merges past bans
+			// from its database into them, banpipe keeps no log lines past
+			// a ban (fail2ban without a database does the same).
+			return untrusted(strings.Join(bn.Matches, "\n"))
 		case "raw-ticket", "jail.banned", "jail.banned_total", "jail.found", "jail.found_total":
 			// fail2ban's server counters: banpipe has none.
 			return trusted("")

@@ -27,10 +27,17 @@ func newBackend(t *testing.T, cfg Config) *Backend {
 	return b
 }
 
+// ban returns a ban of ip; captures["matches"], when present, gives its
+// matches (the lines, split at newlines) and is not a capture.
 func ban(ip string, captures map[string]string) firewall.Ban {
 	p := netip.MustParsePrefix(ip)
-	return firewall.Ban{Prefix: p, Bantime: time.Hour, Failures: 5, Bancount: 1,
+	b := firewall.Ban{Prefix: p, Bantime: time.Hour, Failures: 5, Bancount: 1,
 		Time: time.Unix(1700000000, 0), Captures: captures}
+	if m, ok := captures["matches"]; ok {
+		b.Matches = strings.Split(m, "\n")
+		delete(captures, "matches")
+	}
+	return b
 }
 
 func readFile(t *testing.T, p string) string {

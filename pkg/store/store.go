@@ -36,9 +36,20 @@
 // [Store.Append] buffers; [Store.Flush] writes the buffer to the journal
 // with one write(2), so what was flushed survives a kill -9 of the process;
 // a background goroutine then fsyncs, at most once every 50 ms (group
-// commit), so the stream never waits for the disk. Callers flush before they let the effects of the
-// records be seen (before flushing standard output). A journal whose last
-// line was cut by a crash is truncated to its last complete line on load.
+// commit), so the stream never waits for the disk: a power loss can lose
+// the last 50 ms, a crash of the process loses nothing flushed. Callers
+// flush before they let the effects of the records be seen (bancount
+// flushes the journal before each write to standard output: write-ahead).
+// A failed write is sticky: every later Flush returns it, so nothing more
+// can be let out. A journal whose last line was cut by a crash is truncated
+// to its last complete line on load.
+//
+// # Safety
+//
+// Every file is opened with O_NOFOLLOW (a symbolic link in place of one of
+// them is refused), and [Open] refuses a state directory that users other
+// than its owner (and root) can write. An empty snapshot is refused
+// ([ErrEmptySnapshot]): a snapshot always holds a header.
 package store
 
 import (
@@ -56,6 +67,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/banpipe/banpipe/internal/safefile"
 	"github.com/banpipe/banpipe/pkg/bans"
 	"github.com/banpipe/banpipe/pkg/event"
 )
@@ -90,8 +102,11 @@ func Open(path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("state %s: %w", path, err)
 	}
+	if err := safefile.CheckDir(filepath.Dir(path)); err != nil {
+		return nil, fmt.Errorf("state %s: %w", path, err)
+	}
 	lp := path + ".lock"
-	lf, err := os.OpenFile(lp, os.O_RDWR|os.O_CREATE, 0o600)
+	lf, err := safefile.OpenFile(lp, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("state %s: %w", path, err)
 	}
@@ -125,8 +140,8 @@ type LoadStats struct {
 func (s *Store) Load(apply func(*bans.Record) error, warn func(file string, line int, err error)) (LoadStats, error) {
 	var st LoadStats
 	gen := int64(0)
-	if f, err := os.Open(s.path); err == nil {
-		g, err := readFile(f, s.path, 'S', apply, warn, &st)
+	if f, err := safefile.Open(s.path); err == nil {
+		g, err := readSnapshot(f, s.path, apply, warn, &st)
 		f.Close()
 		if err != nil {
 			return st, err
@@ -140,7 +155,7 @@ func (s *Store) Load(apply func(*bans.Record) error, warn func(file string, line
 	if err := mergeNext(jp, gen); err != nil {
 		return st, err
 	}
-	jf, err := os.OpenFile(jp, os.O_RDWR|os.O_CREATE, 0o600)
+	jf, err := safefile.OpenFile(jp, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return st, fmt.Errorf("state %s: %w", jp, err)
 	}
@@ -173,7 +188,7 @@ func (s *Store) Load(apply func(*bans.Record) error, warn func(file string, line
 			// Not a journal (or its header is damaged): keep it aside,
 			// never overwrite what we cannot read.
 			aside := fmt.Sprintf("%s.bad-%d", jp, time.Now().Unix())
-			if err := os.WriteFile(aside, data, 0o600); err != nil {
+			if err := safefile.WriteFile(aside, data, 0o600); err != nil {
 				jf.Close()
 				return st, fmt.Errorf("state %s: %v, and cannot keep it aside: %w", jp, herr, err)
 			}
@@ -223,8 +238,8 @@ func (s *Store) Load(apply func(*bans.Record) error, warn func(file string, line
 func Read(path string, apply func(*bans.Record) error, warn func(file string, line int, err error)) (LoadStats, error) {
 	var st LoadStats
 	gen := int64(0)
-	if f, err := os.Open(path); err == nil {
-		g, err := readFile(f, path, 'S', apply, warn, &st)
+	if f, err := safefile.Open(path); err == nil {
+		g, err := readSnapshot(f, path, apply, warn, &st)
 		f.Close()
 		if err != nil {
 			return st, err
@@ -234,7 +249,7 @@ func Read(path string, apply func(*bans.Record) error, warn func(file string, li
 		return st, fmt.Errorf("state %s: %w", path, err)
 	}
 	jp := path + ".journal"
-	data, err := os.ReadFile(jp)
+	data, err := safefile.ReadFile(jp)
 	if errors.Is(err, os.ErrNotExist) {
 		return st, nil
 	}
@@ -252,7 +267,7 @@ func Read(path string, apply func(*bans.Record) error, warn func(file string, li
 		replayed = true
 	}
 	// A compaction in progress (or cut by a crash): its new journal.
-	next, err := os.ReadFile(jp + ".next")
+	next, err := safefile.ReadFile(jp + ".next")
 	if err != nil {
 		return st, nil
 	}
@@ -270,7 +285,7 @@ func Read(path string, apply func(*bans.Record) error, warn func(file string, li
 // P.journal atomically and P.journal.next is removed.
 func mergeNext(jp string, gen int64) error {
 	np := jp + ".next"
-	next, err := os.ReadFile(np)
+	next, err := safefile.ReadFile(np)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -286,7 +301,7 @@ func mergeNext(jp string, gen int64) error {
 	if ngen == gen+1 {
 		// The snapshot of ngen was never renamed into place: the old
 		// journal still counts, then the new one.
-		if old, err := os.ReadFile(jp); err == nil {
+		if old, err := safefile.ReadFile(jp); err == nil {
 			old = old[:bytes.LastIndexByte(old, '\n')+1]
 			if g, err := header(old, 'J'); err == nil && g == gen {
 				merged = old
@@ -335,6 +350,20 @@ const syncEvery = 50 * time.Millisecond
 
 // fsync is replaced by tests that do not need durability.
 var fsync = (*os.File).Sync
+
+// ErrEmptySnapshot is wrapped by Load's and Read's error when the snapshot
+// is an empty file: a snapshot always has a header, so an empty one was cut
+// (a full disk, another program) and the bans it held are not known.
+var ErrEmptySnapshot = errors.New("empty snapshot (0 bytes): cut by a full disk or another program, the bans it held are lost")
+
+// readSnapshot reads the snapshot f; an empty file is an error.
+func readSnapshot(f *os.File, name string, apply func(*bans.Record) error,
+	warn func(string, int, error), st *LoadStats) (int64, error) {
+	if fi, err := f.Stat(); err == nil && fi.Size() == 0 {
+		return 0, fmt.Errorf("state %s: %w", name, ErrEmptySnapshot)
+	}
+	return readFile(f, name, 'S', apply, warn, st)
+}
 
 // readFile reads a header of kind and records from r.
 func readFile(r io.Reader, name string, kind byte, apply func(*bans.Record) error,
@@ -496,7 +525,7 @@ func (s *Store) CompactAsync(snap func(emit func(*bans.Record) error) error) err
 	}
 	jp := s.path + ".journal"
 	np := jp + ".next"
-	nf, err := os.OpenFile(np, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	nf, err := safefile.OpenFile(np, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("state %s: %w", np, err)
 	}
@@ -569,7 +598,7 @@ func (s *Store) Compact(snap func(emit func(*bans.Record) error) error) error {
 	}); err != nil {
 		return fmt.Errorf("state %s: %w", jp, err)
 	}
-	jf, err := os.OpenFile(jp, os.O_RDWR, 0o600)
+	jf, err := safefile.OpenFile(jp, os.O_RDWR, 0o600)
 	if err != nil {
 		return fmt.Errorf("state %s: %w", jp, err)
 	}
@@ -582,7 +611,7 @@ func (s *Store) Compact(snap func(emit func(*bans.Record) error) error) error {
 }
 
 func writeAtomic(tmp, dst string, fill func(*bufio.Writer) error) error {
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := safefile.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}

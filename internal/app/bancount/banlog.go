@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/banpipe/banpipe/internal/safefile"
 	"github.com/banpipe/banpipe/pkg/event"
 )
 
@@ -18,7 +19,9 @@ import (
 // for bans ("Ban"), restored bans ("Restore Ban"), extensions ("Increase
 // Ban ADDR (COUNT # BANTIME -> UNTIL)"), unbans ("Unban") and ignored
 // failures ("fail2ban.filter ... INFO    [sshd] Ignore ADDR by SOURCE"), so
-// fail2ban's recidive filter and `tail -f` habits keep working.
+// fail2ban's recidive filter and `tail -f` habits keep working. The jail
+// and the id are escaped (see [logSafe]): an id taken from a log cannot
+// start a line of its own. The file is opened without following a link.
 type banLog struct {
 	mu   sync.Mutex
 	path string
@@ -39,7 +42,7 @@ func openBanLog(target string) (*banLog, error) {
 		l.sys = w
 		return l, nil
 	}
-	f, err := os.OpenFile(target, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	f, err := safefile.OpenFile(target, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("--log: %w", err)
 	}
@@ -64,7 +67,7 @@ func (l *banLog) reopen(force bool) {
 			return
 		}
 	}
-	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	f, err := safefile.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
 	if err != nil {
 		return
 	}
@@ -93,7 +96,7 @@ func (l *banLog) line(t time.Time, logger, level, jail, msg string) {
 		b = t.AppendFormat(b, "2006-01-02 15:04:05")
 		b = fmt.Appendf(b, ",%03d ", t.Nanosecond()/1e6)
 	}
-	b = fmt.Appendf(b, "%-24s[%d]: %-7s [%s] %s\n", logger, l.pid, level, jail, msg)
+	b = fmt.Appendf(b, "%-24s[%d]: %-7s [%s] %s\n", logger, l.pid, level, logSafe(jail), msg)
 	l.buf = b
 	if l.sys != nil {
 		l.sys.Notice(string(b))
@@ -102,8 +105,42 @@ func (l *banLog) line(t time.Time, logger, level, jail, msg string) {
 	l.f.Write(b)
 }
 
+// logSafe escapes what could end or forge a line of the log or a field of
+// it: control characters (newline, carriage return, ...), space, DEL and
+// the brackets that delimit the jail become \xNN, and a backslash becomes
+// \\, so the escaping itself cannot be forged. An address or a prefix
+// has none of them and is written as is.
+func logSafe(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; logEscaped(c) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			b = append(b, '\\', '\\')
+		case logEscaped(c):
+			b = append(b, '\\', 'x', "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+func logEscaped(c byte) bool {
+	return c <= ' ' || c == 0x7f || c == '[' || c == ']' || c == '\\'
+}
+
 func (l *banLog) event(ev *event.Event) {
-	id := ev.ID()
+	id := logSafe(ev.ID())
 	switch {
 	case ev.Action == event.ActionUnban:
 		l.line(ev.Time, "fail2ban.actions", "NOTICE", ev.Jail, "Unban "+id)
@@ -119,9 +156,9 @@ func (l *banLog) extend(ev *event.Event) {
 	if !ev.Until.IsZero() {
 		until = ev.Until.Local().Format("2006-01-02 15:04:05")
 	}
-	l.line(ev.Time, "fail2ban.actions", "NOTICE", ev.Jail, fmt.Sprintf("Increase Ban %s (%d # %ds -> %s)", ev.ID(), ev.Bancount, ev.Bantime, until))
+	l.line(ev.Time, "fail2ban.actions", "NOTICE", ev.Jail, fmt.Sprintf("Increase Ban %s (%d # %ds -> %s)", logSafe(ev.ID()), ev.Bancount, ev.Bantime, until))
 }
 
 func (l *banLog) ignore(t time.Time, jail, id, src string) {
-	l.line(t, "fail2ban.filter", "INFO", jail, fmt.Sprintf("Ignore %s by %s", id, src))
+	l.line(t, "fail2ban.filter", "INFO", jail, fmt.Sprintf("Ignore %s by %s", logSafe(id), logSafe(src)))
 }

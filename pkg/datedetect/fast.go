@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // The fast path: hand-written matchers for the templates that date most
@@ -78,9 +79,12 @@ type fastPattern struct {
 	anchored bool
 	years    *[10000]bool
 	happy    func(p *fastPattern, s string, m *match) bool
-	first    [256]bool // bytes a match can start its first character with
-	empty    bool      // a match may consume nothing (no first byte)
-	keys     []int     // the field keys the nodes record
+	// opaque: only the happy path (at position 0) is known; anything else
+	// is fastUnknown (the regex decides). For filters' datepatterns.
+	opaque bool
+	first  [256]bool // bytes a match can start its first character with
+	empty  bool      // a match may consume nothing (no first byte)
+	keys   []int     // the field keys the nodes record
 }
 
 // firstBytes computes p.first and p.empty from the nodes.
@@ -362,6 +366,26 @@ var happyPaths = map[string]func(p *fastPattern, s string, m *match) bool{
 	reISOLB:    (*fastPattern).happyISO,
 }
 
+// Filters' own datepatterns with a happy path only (opaque fast matchers):
+// the access-log date in brackets (the built-in web filters'
+// ^[^\[]*\[(%d/%b/%Y:%H:%M:%S %z)\]), nginx's error-log date
+// ({^LN-BEG}%ExY/%m/%d %H:%M:%S) and grafana's t= date
+// ((?:^|\s)t=(%Y-%m-%dT%H:%M:%S(?:\.%f)?%z)).
+const (
+	reCLF      = `(?iu)^[^\[]*\[((?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])/(?P<b>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)/(?P<Y>\d{4}):(?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1]) (?P<z>Z|UTC|GMT|[+-][01]\d(?::?\d{2})?))\](?=\b|\W|$)`
+	reYMDSlash = `^(?:\W{0,2})?(<Y>/(?P<m>0?[1-9]|1[0-2])/(?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1]) (?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1]))(?=\b|\W|$)`
+	reGrafana  = `(?:^|\s)t=((?P<Y>\d{4})-(?P<m>0?[1-9]|1[0-2])-(?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])T(?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1])(?:\.(?P<f>[0-9]{1,6}))?(?P<z>Z|UTC|GMT|[+-][01]\d(?::?\d{2})?))(?=\b|\W|$)`
+)
+
+var opaqueHappy = map[string]struct {
+	anchored bool
+	happy    func(p *fastPattern, s string, m *match) bool
+}{
+	reCLF:      {true, (*fastPattern).happyCLF},
+	reYMDSlash: {true, (*fastPattern).happyYMDSlash},
+	reGrafana:  {false, (*fastPattern).happyGrafana},
+}
+
 var exYShape = regexp.MustCompile(`\(\?P<Y>[0-9\[\]\(\)\?:|]+\\d\)`)
 
 // fastFor returns the fast matcher of a template regex, or nil.
@@ -373,7 +397,19 @@ func fastFor(regex string) *fastPattern {
 	}
 	nodes, ok := fastShapes[shape]
 	if !ok {
-		return nil
+		o, ok := opaqueHappy[shape]
+		if !ok {
+			return nil
+		}
+		p := &fastPattern{anchored: o.anchored, happy: o.happy, opaque: true}
+		if exY != "" {
+			years, err := yearSet(exY)
+			if err != nil {
+				return nil
+			}
+			p.years = years
+		}
+		return p
 	}
 	p := &fastPattern{nodes: nodes, anchored: nodes[0].kind == nBOL, happy: happyPaths[shape]}
 	p.firstBytes()
@@ -446,6 +482,17 @@ func eqFold(s string, i int, w string, ci bool) bool {
 // search finds the leftmost match in s (already cut at endpos) starting at
 // pos or later, as pattern.search(s, pos).
 func (p *fastPattern) search(s string, pos int, st *fstate) (match, fastStatus) {
+	if p.opaque {
+		var m match
+		if p.anchored && pos != 0 {
+			return match{}, fastNoMatch
+		}
+		// a match at 0 is the leftmost
+		if pos == 0 && p.happy(p, s, &m) {
+			return m, fastMatch
+		}
+		return match{}, fastUnknown
+	}
 	if p.anchored {
 		if pos != 0 {
 			return match{}, fastNoMatch
@@ -1008,4 +1055,135 @@ func (p *fastPattern) happyISO(s string, m *match) bool {
 	}
 	m.end, m.gend = e, e
 	return true
+}
+
+// twoDigitDay reports whether s[i:i+2] is a day the token
+// (?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1]) takes whole when a non-digit follows
+// (01-31).
+func twoDigitDay(s string, i int) bool {
+	a, b := s[i], s[i+1]
+	return in(a, '1', '2') && in(b, '0', '9') || a == '0' && in(b, '1', '9') || a == '3' && in(b, '0', '1')
+}
+
+// hms checks "HH:MM:SS" at i as (?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):
+// (?P<S>[0-5]?\d|6[0-1]) take it when two digits each (hours 00-23,
+// minutes 00-59, seconds 00-61).
+func hms(s string, i int) bool {
+	return i+8 <= len(s) && s[i+2] == ':' && s[i+5] == ':' &&
+		(in(s[i], '0', '1') && in(s[i+1], '0', '9') || s[i] == '2' && in(s[i+1], '0', '3')) &&
+		in(s[i+3], '0', '5') && in(s[i+4], '0', '9') &&
+		(in(s[i+6], '0', '5') && in(s[i+7], '0', '9') || s[i+6] == '6' && in(s[i+7], '0', '1'))
+}
+
+// numZone reads a zone [+-][01]\d(?::?\d{2})? at i (the greedy form:
+// "+hh:mm", "+hhmm" or "+hh") and returns its end, or -1.
+func numZone(s string, i int) int {
+	if i+3 > len(s) || s[i] != '+' && s[i] != '-' || !in(s[i+1], '0', '1') || !in(s[i+2], '0', '9') {
+		return -1
+	}
+	z := i + 3
+	if z+3 <= len(s) && s[z] == ':' && in(s[z+1], '0', '9') && in(s[z+2], '0', '9') {
+		return z + 3
+	}
+	if z+2 <= len(s) && in(s[z], '0', '9') && in(s[z+1], '0', '9') {
+		return z + 2
+	}
+	return z
+}
+
+// happyCLF: the access-log date "[DD/Mon/YYYY:HH:MM:SS +zzzz]" after the
+// first "[" of the line (the only place ^[^\[]*\[ can reach), the line
+// ASCII up to its "]".
+func (p *fastPattern) happyCLF(s string, m *match) bool {
+	i := 0
+	for i < len(s) && s[i] != '[' {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+		i++
+	}
+	g := i + 1
+	// DD/Mon/YYYY:HH:MM:SS +zzzz]
+	if g+27 > len(s) || s[g+2] != '/' || s[g+6] != '/' || s[g+11] != ':' || s[g+20] != ' ' || !twoDigitDay(s, g) {
+		return false
+	}
+	mo := monthAt(s, g+3)
+	y, ok := year4(s, g+7)
+	if mo == 0 || !ok || !hms(s, g+12) {
+		return false
+	}
+	ze := numZone(s, g+21)
+	if ze < 0 || ze >= len(s) || s[ze] != ']' {
+		return false
+	}
+	*m = match{start: 0, end: ze + 1, gstart: g, gend: ze, fast: true}
+	f := &m.f
+	f.has = 1<<keyb | 1<<keym | 1<<keyd | 1<<keyY | 1<<keyH | 1<<keyM | 1<<keyS
+	f.year, f.month, f.day, f.hour, f.minute, f.second = y, mo, d2(s, g), d2(s, g+12), d2(s, g+15), d2(s, g+18)
+	f.set(keyz, s[g+21:ze])
+	return !f.bad
+}
+
+// happyYMDSlash: "YYYY/MM/DD HH:MM:SS" at line start (nginx's error log),
+// followed by the end of the line or a non-word character.
+func (p *fastPattern) happyYMDSlash(s string, m *match) bool {
+	if len(s) < 19 || s[4] != '/' || s[7] != '/' || s[10] != ' ' {
+		return false
+	}
+	y, ok := year4(s, 0)
+	if !ok || !p.years[y] || !(s[5] == '0' && in(s[6], '1', '9') || s[5] == '1' && in(s[6], '0', '2')) ||
+		!twoDigitDay(s, 8) || !hms(s, 11) {
+		return false
+	}
+	if len(s) > 19 && (isWordByte(s[19]) || s[19] >= utf8.RuneSelf) {
+		return false
+	}
+	*m = match{start: 0, end: 19, gstart: 0, gend: 19, fast: true}
+	f := &m.f
+	f.has = 1<<keyY | 1<<keym | 1<<keyd | 1<<keyH | 1<<keyM | 1<<keyS
+	f.year, f.month, f.day, f.hour, f.minute, f.second = y, d2(s, 5), d2(s, 8), d2(s, 11), d2(s, 14), d2(s, 17)
+	return true
+}
+
+// happyGrafana: "t=YYYY-MM-DDTHH:MM:SS[.ffffff]+zzzz" at line start,
+// followed by the end of the line or a non-word character.
+func (p *fastPattern) happyGrafana(s string, m *match) bool {
+	if len(s) < 24 || s[0] != 't' || s[1] != '=' || s[6] != '-' || s[9] != '-' || s[12] != 'T' {
+		return false
+	}
+	y, ok := year4(s, 2)
+	if !ok || !(s[7] == '0' && in(s[8], '1', '9') || s[7] == '1' && in(s[8], '0', '2')) || !twoDigitDay(s, 10) || !hms(s, 13) {
+		return false
+	}
+	e := 21
+	var frac string
+	if s[e] == '.' {
+		k := 0
+		for k < 7 && e+1+k < len(s) && in(s[e+1+k], '0', '9') {
+			k++
+		}
+		if k == 0 || k > 6 {
+			return false
+		}
+		frac = s[e+1 : e+1+k]
+		e += 1 + k
+	}
+	var ze int
+	if e < len(s) && s[e] == 'Z' {
+		ze = e + 1
+	} else if ze = numZone(s, e); ze < 0 {
+		return false
+	}
+	if ze < len(s) && (isWordByte(s[ze]) || s[ze] >= utf8.RuneSelf) {
+		return false
+	}
+	*m = match{start: 0, end: ze, gstart: 2, gend: ze, fast: true}
+	f := &m.f
+	f.has = 1<<keyY | 1<<keym | 1<<keyd | 1<<keyH | 1<<keyM | 1<<keyS
+	f.year, f.month, f.day, f.hour, f.minute, f.second = y, d2(s, 7), d2(s, 10), d2(s, 13), d2(s, 16), d2(s, 19)
+	if frac != "" {
+		f.set(keyf, frac)
+	}
+	f.set(keyz, s[e:ze])
+	return !f.bad
 }

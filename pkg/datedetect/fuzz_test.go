@@ -14,7 +14,7 @@ var fuzzPreludes = []string{
 }
 
 // fuzzPatterns are the datepatterns with fast matchers.
-var fuzzPatterns = []string{"", "{^LN-BEG}", `^[^\[]*\[({DATE})`, `^{DATE}`}
+var fuzzPatterns = append([]string{"", "{^LN-BEG}", `^[^\[]*\[({DATE})`, `^{DATE}`}, filterPatterns...)
 
 // FuzzFind checks that Find never panics, returns a span inside the line
 // on rune boundaries, and that the fast path and the regex path agree,

@@ -23,7 +23,7 @@ import (
 func OpenFile(name string, flag int, perm os.FileMode) (*os.File, error) {
 	f, err := os.OpenFile(name, flag|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, perm)
 	if err != nil && errors.Is(err, syscall.ELOOP) {
-		return nil, fmt.Errorf("%s is a symbolic link: refused (no link is followed here; remove it)", name)
+		return nil, fmt.Errorf("%s is a %w: refused (no link is followed here)", name, ErrSymlink)
 	}
 	return f, err
 }
@@ -53,6 +53,9 @@ func WriteFile(name string, data []byte, perm os.FileMode) error {
 	}
 	return err
 }
+
+// ErrSymlink is wrapped by the error of an open that met a link.
+var ErrSymlink = errors.New("symbolic link")
 
 // ErrUnsafeDir is wrapped by CheckDir's error.
 var ErrUnsafeDir = errors.New("writable by other users")

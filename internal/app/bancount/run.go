@@ -208,6 +208,8 @@ func stateError(err error) error {
 		hint = "one bancount per state: stop the other one or give --state another path"
 	case errors.Is(err, store.ErrEmptySnapshot):
 		hint = "restore the snapshot from a backup, or move it aside to start with the journal's bans only"
+	case errors.Is(err, safefile.ErrSymlink):
+		hint = "remove the link: bancount writes its state only to files of its own, never through a link"
 	case errors.Is(err, safefile.ErrUnsafeDir):
 		hint = "keep the state in a directory only root (or bancount's user) can write, e.g. /var/lib/banpipe"
 	}

@@ -16,18 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/banpipe/banpipe/internal/testenv"
 	"github.com/banpipe/banpipe/pkg/event"
 )
-
-// needRoot fails under CI and skips elsewhere when the test cannot get
-// what it needs (root, a tmpfs mount).
-func needRoot(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true: "+format, args...)
-	}
-	t.Skipf(format, args...)
-}
 
 // downstream is what a consumer of bancount's output believes: the
 // running bans by id (their end) and the ends of the bans it saw end.
@@ -201,15 +192,13 @@ func checkRestored(t *testing.T, it int, down *downstream, restored []*event.Eve
 // message, and every ban it sent is in the state; a start on the full disk
 // restores them read-only and says so.
 func TestJournalFullDisk(t *testing.T) {
-	if os.Geteuid() != 0 {
-		needRoot(t, "mounting a tmpfs needs root")
-	}
+	testenv.RequireRoot(t)
 	mnt := filepath.Join(t.TempDir(), "small")
 	if err := os.Mkdir(mnt, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", mnt).CombinedOutput(); err != nil {
-		needRoot(t, "mount -t tmpfs: %v: %s", err, out)
+		testenv.Missing(t, "mount -t tmpfs: %v: %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
 	state := filepath.Join(mnt, "st")

@@ -149,6 +149,12 @@ func (b *IPSet) ensureSet(ctx context.Context, r *rule, set string, fam int, net
 	default:
 		return fmt.Errorf("ipset create %s %s family inet%s timeout 600: %w", set, typ, map[int]string{4: "", 6: "6"}[fam], err)
 	}
+	return b.hookSet(ctx, r, set, fam)
+}
+
+// hookSet makes sure the jail's hook rule for set, with the jail's current
+// ports and protocol, is in place, replacing one with other settings.
+func (b *IPSet) hookSet(ctx context.Context, r *rule, set string, fam int) error {
 	if b.hooked[set] {
 		return nil
 	}
@@ -240,6 +246,28 @@ func (b *IPSet) Ban(ctx context.Context, jail JailSettings, bans []Ban) []error 
 		}
 		e := entryFor(p)
 		adds = append(adds, ipsetAdd{owner: i, set: set, ip: e.IP, cidr: e.CIDR, timeout: to})
+	}
+	// The jail's other sets, made by an earlier run, get this run's hook
+	// too (a restart with new ports moves every hook, not only those of
+	// the sets this batch touches).
+	for _, fam := range []int{4, 6} {
+		for _, isNet := range []bool{false, true} {
+			set := setName(r.jail, fam, isNet)
+			if _, seen := ready[set]; seen || b.hooked[set] {
+				continue
+			}
+			h, err := b.handle()
+			if err != nil {
+				return fill(errs, err)
+			}
+			if _, err := h.IpsetList(set); err != nil {
+				b.hooked[set] = true // absent: hooked when made
+				continue
+			}
+			if err := b.hookSet(ctx, r, set, fam); err != nil {
+				return fill(errs, err)
+			}
+		}
 	}
 	if len(adds) > 8 {
 		if err := ipsetAddMany(adds, errs); err == nil {

@@ -187,6 +187,9 @@ func (b *IPTables) apply(ctx context.Context, jail JailSettings, bans []Ban, ban
 			}
 		}
 		if len(idx) == 0 {
+			if ban {
+				b.rehook(ctx, r, fam)
+			}
 			continue
 		}
 		if ban {
@@ -216,6 +219,19 @@ func cmdName(fam int) string {
 		return "ip6tables"
 	}
 	return "iptables"
+}
+
+// rehook gives the jail's chain of family fam, made by an earlier run, this
+// run's hook (a restart with new ports moves the hooks of both families,
+// not only that of the family a ban came for). A missing chain is made at
+// its first ban.
+func (b *IPTables) rehook(ctx context.Context, r *rule, fam int) {
+	if b.hooked[fmt.Sprint(fam, "/", r.jail)] {
+		return
+	}
+	if _, ok, err := b.x.list(ctx, fam, chainName(r.jail)); err == nil && ok {
+		b.banFamily(ctx, r, fam, nil, nil, nil)
+	}
 }
 
 func (b *IPTables) banFamily(ctx context.Context, r *rule, fam int, bans []Ban, idx []int, errs []error) {

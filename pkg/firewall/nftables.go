@@ -75,6 +75,12 @@ type nftElem struct {
 	timeout time.Duration // 0: permanent
 }
 
+// nftTimeout is the kernel timeout for a ban with d left: whole seconds,
+// rounded up, so that a ban never ends before its until.
+func nftTimeout(d time.Duration) time.Duration {
+	return (d + time.Second - 1) / time.Second * time.Second
+}
+
 // nftChunk bounds the elements per netlink transaction: google/nftables
 // v0.3.0 silently truncates element lists past about 64 KiB of attributes
 // and a batch must fit the socket buffer.
@@ -156,6 +162,7 @@ func (b *NFTables) Check(ctx context.Context) error {
 }
 
 // nft runs nft with args, feeding it script on standard input when not nil.
+// A failure is an *nftError.
 func nft(ctx context.Context, script []byte, args ...string) ([]byte, error) {
 	var stdout, stderr bytes.Buffer
 	c := exec.CommandContext(ctx, "nft", args...)
@@ -164,19 +171,44 @@ func nft(ctx context.Context, script []byte, args ...string) ([]byte, error) {
 	}
 	c.Stdout, c.Stderr = &stdout, &stderr
 	if err := c.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if i := strings.Index(msg, "Error: "); i >= 0 {
-			msg = msg[i:]
-			if j := strings.IndexByte(msg, '\n'); j >= 0 {
-				msg = msg[:j]
-			}
-		}
+		msg := nftMessage(stderr.String())
 		if msg == "" {
 			msg = err.Error()
 		}
-		return nil, fmt.Errorf("nft %s: %s", strings.Join(args, " "), msg)
+		return nil, &nftError{args: args, msg: msg}
 	}
 	return stdout.Bytes(), nil
+}
+
+// nftError is a failed nft command: its arguments and what its standard
+// error says went wrong.
+type nftError struct {
+	args []string
+	msg  string
+}
+
+func (e *nftError) Error() string { return "nft " + strings.Join(e.args, " ") + ": " + e.msg }
+
+// nftMessage returns the line of nft's standard error that says what
+// failed, from its "Error: " on (nft follows it with the offending command
+// and a caret line).
+func nftMessage(stderr string) string {
+	msg := strings.TrimSpace(stderr)
+	if i := strings.Index(msg, "Error: "); i >= 0 {
+		msg = msg[i:]
+	}
+	if j := strings.IndexByte(msg, '\n'); j >= 0 {
+		msg = msg[:j]
+	}
+	return msg
+}
+
+// nftNotFound reports whether err is nft saying that the table, chain or
+// set it was asked about does not exist (listing, or deleting, something
+// never made).
+func nftNotFound(err error) bool {
+	var e *nftError
+	return errors.As(err, &e) && strings.Contains(e.msg, "No such file or directory")
 }
 
 func nftSet(jail string, fam int, net bool) string {
@@ -291,7 +323,7 @@ func setupScript(r *rule, handles []int) (string, error) {
 func (b *NFTables) hookHandles(ctx context.Context, base, chain string) ([]int, error) {
 	out, err := nft(ctx, nil, "-a", "list", "chain", "inet", NFTTable, base)
 	if err != nil {
-		if strings.Contains(err.Error(), "No such file or directory") {
+		if nftNotFound(err) {
 			return nil, nil
 		}
 		return nil, err
@@ -355,12 +387,10 @@ func (b *NFTables) apply(ctx context.Context, jail JailSettings, bans []Ban, ban
 			errs[i] = err
 			continue
 		}
-		if !perm {
-			elems[i].timeout = (d + time.Second - 1) / time.Second * time.Second
-		}
 		final := el
 		if !perm {
-			final += " timeout " + strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10) + "s"
+			elems[i].timeout = nftTimeout(d)
+			final += " timeout " + strconv.FormatInt(int64(elems[i].timeout/time.Second), 10) + "s"
 		}
 		units = append(units, unit{owner: i, lines: []string{set, el + " timeout 1s", el, final}})
 	}
@@ -427,7 +457,7 @@ func (b *NFTables) tableHasSet(ctx context.Context, set string) (bool, error) {
 	if err == nil {
 		return true, nil
 	}
-	if strings.Contains(err.Error(), "No such file or directory") {
+	if nftNotFound(err) {
 		return false, nil
 	}
 	return false, err
@@ -522,7 +552,7 @@ func parseNFTElem(raw json.RawMessage) (netip.Prefix, time.Duration, error) {
 func (b *NFTables) List(ctx context.Context, jail string) ([]Entry, error) {
 	out, err := nft(ctx, nil, "-j", "list", "table", "inet", NFTTable)
 	if err != nil {
-		if strings.Contains(err.Error(), "No such file or directory") {
+		if nftNotFound(err) {
 			return nil, nil
 		}
 		return nil, err
@@ -565,7 +595,7 @@ func (b *NFTables) Flush(ctx context.Context, jail string) error {
 	if jail == "" {
 		clear(b.ready)
 		_, err := nft(ctx, nil, "delete", "table", "inet", NFTTable)
-		if err != nil && strings.Contains(err.Error(), "No such file or directory") {
+		if nftNotFound(err) {
 			return nil
 		}
 		return err

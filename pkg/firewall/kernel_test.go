@@ -1,0 +1,168 @@
+package firewall
+
+import (
+	"context"
+	"encoding/json"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/banpipe/banpipe/internal/netnstest"
+)
+
+const (
+	portA = 2201
+	portB = 2202
+)
+
+// kernelBackend builds a backend from scratch, as a fresh process would.
+type kernelBackend struct {
+	name string
+	make func() Backend
+}
+
+var kernelBackends = []kernelBackend{
+	{"iptables", func() Backend { return NewIPTables(IPTablesConfig{}) }},
+	{"ipset", func() Backend { return NewIPSet(IPTablesConfig{}) }},
+	{"nftables", func() Backend { return NewNFTables() }},
+}
+
+// in runs f inside ns and fails t on its error.
+func in(t *testing.T, ns string, f func() error) {
+	t.Helper()
+	if err := netnstest.In(ns, f); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBackendsInNamespace constructs each backend in a fresh namespace
+// and checks, on real connections: a ban blocks its port only, List shows
+// it, a new process (a new backend value) restarted with other ports moves
+// the hook to the new ports without losing the bans held, and Flush
+// removes everything.
+func TestBackendsInNamespace(t *testing.T) {
+	for _, kb := range kernelBackends {
+		t.Run(kb.name, func(t *testing.T) {
+			t.Parallel()
+			p := netnstest.New(t)
+			p.Listen(t, portA)
+			p.Listen(t, portB)
+			ctx := context.Background()
+			jailA := JailSettings{Name: "sshd", Ports: strconv.Itoa(portA)}
+			until := time.Now().Add(600 * time.Second)
+			bans := []Ban{
+				{Jail: "sshd", Prefix: netip.PrefixFrom(netnstest.Client4, 32), Until: until},
+				{Jail: "sshd", Prefix: netip.PrefixFrom(netnstest.Client6, 128), Until: until},
+			}
+			b := kb.make()
+			in(t, p.Server, func() error {
+				if err := b.Check(ctx); err != nil {
+					return err
+				}
+				for i, err := range b.Ban(ctx, jailA, bans) {
+					if err != nil {
+						t.Errorf("ban %v: %v", bans[i].Prefix, err)
+					}
+				}
+				return nil
+			})
+			for _, a := range []netip.Addr{netnstest.Client4, netnstest.Client6} {
+				p.Expect(t, a, portA, netnstest.Refused)
+				p.Expect(t, a, portB, netnstest.Connected)
+			}
+			p.Expect(t, netnstest.Client4b, portA, netnstest.Connected)
+			var list []Entry
+			in(t, p.Server, func() (err error) { list, err = b.List(ctx, "sshd"); return err })
+			if got := entryPrefixes(list); got != "192.0.2.2/32 2001:db8::2/128" {
+				t.Errorf("List: %s", got)
+			}
+			in(t, p.Server, b.Close)
+
+			// A restart with other ports: a new backend, new settings.
+			jailB := JailSettings{Name: "sshd", Ports: strconv.Itoa(portB)}
+			b = kb.make()
+			in(t, p.Server, func() error {
+				for _, err := range b.Ban(ctx, jailB, []Ban{{Jail: "sshd", Prefix: netip.PrefixFrom(netnstest.Client4b, 32), Until: until}}) {
+					if err != nil {
+						t.Errorf("ban after restart: %v", err)
+					}
+				}
+				return nil
+			})
+			for _, a := range []netip.Addr{netnstest.Client4, netnstest.Client4b, netnstest.Client6} {
+				p.Expect(t, a, portB, netnstest.Refused)
+				p.Expect(t, a, portA, netnstest.Connected)
+			}
+			if kb.name == "iptables" || kb.name == "ipset" {
+				for _, c := range []string{"iptables", "ip6tables"} {
+					rules := netnstest.Run(t, p.Server, c, "-S", "INPUT")
+					if n := strings.Count(rules, "f2b-sshd"); n != 1 {
+						t.Errorf("%s -S INPUT: %d hooks for the jail, want 1:\n%s", c, n, rules)
+					}
+				}
+			}
+			in(t, p.Server, func() error { return b.Flush(ctx, "") })
+			p.Expect(t, netnstest.Client4, portB, netnstest.Connected)
+			in(t, p.Server, func() (err error) { list, err = b.List(ctx, ""); return err })
+			if len(list) != 0 {
+				t.Errorf("List after Flush: %s", entryPrefixes(list))
+			}
+			in(t, p.Server, b.Close)
+		})
+	}
+}
+
+func entryPrefixes(es []Entry) string {
+	var s []string
+	for _, e := range es {
+		s = append(s, e.Prefix.String())
+	}
+	return strings.Join(s, " ")
+}
+
+// TestNFTablesKernelTimeout: the kernel timeout of an nftables element,
+// single address (netlink) or prefix (nft -f), never ends the ban before
+// its until: the ban's time left, in whole seconds, rounded up.
+func TestNFTablesKernelTimeout(t *testing.T) {
+	p := netnstest.New(t)
+	ctx := context.Background()
+	b := NewNFTables()
+	jail := JailSettings{Name: "sshd"}
+	before := time.Now()
+	until := before.Add(600*time.Second + 900*time.Millisecond)
+	var after time.Time
+	in(t, p.Server, func() error {
+		for _, err := range b.Ban(ctx, jail, []Ban{
+			{Jail: "sshd", Prefix: netip.MustParsePrefix("192.0.2.2/32"), Until: until},
+			{Jail: "sshd", Prefix: netip.MustParsePrefix("198.51.100.0/24"), Until: until},
+		}) {
+			if err != nil {
+				return err
+			}
+		}
+		after = time.Now()
+		return b.Close()
+	})
+	for _, set := range []string{"f2b-sshd4", "f2b-sshd-net4"} {
+		out := netnstest.Run(t, p.Server, "nft", "-j", "list", "set", "inet", NFTTable, set)
+		m := regexp.MustCompile(`"timeout":\s*(\d+)`).FindAllStringSubmatch(out, -1)
+		if len(m) != 1 {
+			t.Fatalf("set %s: want one element with a timeout:\n%s", set, out)
+		}
+		n, _ := strconv.Atoi(m[0][1])
+		timeout := time.Duration(n) * time.Second
+		// The element ends at apply time + timeout, apply time within
+		// [before, after]: it must not end before until, and not a second
+		// or more after.
+		if after.Add(timeout).Before(until) || !before.Add(timeout).Before(until.Add(time.Second)) {
+			t.Errorf("set %s: kernel timeout %v for a ban with %v to %v left", set, timeout, until.Sub(after), until.Sub(before))
+		}
+		var doc any
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Errorf("nft -j: %v", err)
+		}
+	}
+}

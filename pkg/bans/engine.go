@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/netip"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/banpipe/banpipe/pkg/event"
@@ -37,7 +38,23 @@ type Config struct {
 	Emit func(e *event.Event)
 	// OnIgnore is told about every ignored failure (for the ban log).
 	OnIgnore func(jail, id, source string)
+	// OnRefuse is told about every ban the jail's guard refused (a prefix
+	// holding an ignored address, the machine's own address, the admin's
+	// SSH client...): such a prefix is not banned, its addresses are
+	// counted and banned one by one. A prefix is told once per run.
+	OnRefuse func(jail, id string, err error)
+	// FutureSkew is how far ahead of the wall clock an event time may be
+	// with the log clock (not Live): a later event does not move "now", it
+	// is counted at now and told to OnFuture. 0 means [DefaultFutureSkew].
+	FutureSkew time.Duration
+	// OnFuture is told about every event clamped by FutureSkew.
+	OnFuture func(jail string, t time.Time, lineno int64)
 }
+
+// DefaultFutureSkew is the default [Config.FutureSkew]: an event dated up
+// to a minute ahead of the wall clock (the clocks of log writers drift)
+// moves the log clock; a later one is counted at "now".
+const DefaultFutureSkew = time.Minute
 
 // Stats are a jail's counters since the engine started.
 type Stats struct {
@@ -50,7 +67,9 @@ type Stats struct {
 	Unbans     int64 `json:"unbans"`     // bans ended
 	Expired    int64 `json:"expired"`    // ban candidates whose ban would already have ended
 	Fleet      int64 `json:"fleet"`      // bans and unbans adopted from other hosts (fleet mode)
-	Refused    int64 `json:"refused"`    // other hosts' bans this host would not make (ignore list, loopback)
+	Refused    int64 `json:"refused"`    // bans refused by the guard: other hosts' bans, prefixes covering what must stay reachable
+	Future     int64 `json:"future"`     // failures dated after the wall clock (+ skew) with the log clock, counted at now
+	Escalated  int64 `json:"escalated"`  // prefix bans made by escalation
 }
 
 // BanInfo describes a ban.
@@ -90,6 +109,10 @@ type Engine struct {
 	ev         event.Event
 	maxTracked int
 	lastJail   *jail // the jail of the last lookup (events of one jail come in runs)
+	wallSeen   int64 // the wall clock last read by the future clamp (log clock)
+	// inside indexes the bans by the prefix they escalate to (jails with
+	// escalation only).
+	inside map[netip.Prefix]map[*ban]struct{}
 }
 
 type jail struct {
@@ -98,6 +121,8 @@ type jail struct {
 	tickets  map[string]*ticket     // windows of ids that are not addresses
 	atickets map[netip.Addr]*ticket // windows of IPv6 addresses (no string compare on the hot path)
 	v4       map[uint32]*ticket     // windows of IPv4 addresses (a small key: fewer cache misses)
+	ptickets map[netip.Addr]*ticket // windows of counted prefixes (--ipv4-prefix, --ipv6-prefix), by first address
+	refused  map[netip.Prefix]bool  // prefixes the guard refused (told once)
 	bans     map[string]*ban
 	st       Stats
 
@@ -142,6 +167,7 @@ type ban struct {
 	hend    int64    // the end the expiry heap orders by; an extension only moves end
 	gone    bool     // removed from the jail's bans (a window may still point to it)
 	matches []string // the log lines of the window that made (or last extended) it
+	byHost  bool     // id is a host text (an <F-ID>) and ip its address
 }
 
 type histRow struct {
@@ -188,7 +214,8 @@ func (e *Engine) jail(name string) *jail {
 		jc.Settings.MaxRetry = 1
 	}
 	j := &jail{name: name, cfg: jc, tickets: make(map[string]*ticket),
-		atickets: make(map[netip.Addr]*ticket), v4: make(map[uint32]*ticket), bans: make(map[string]*ban)}
+		atickets: make(map[netip.Addr]*ticket), v4: make(map[uint32]*ticket), bans: make(map[string]*ban),
+		ptickets: make(map[netip.Addr]*ticket)}
 	e.jails[name] = j
 	return j
 }
@@ -371,6 +398,11 @@ func (e *Engine) Remote(f func()) {
 
 // failureID returns the id of a failure and its address.
 func (e *Engine) failureID(ev *event.Event) (id string, addr netip.Addr, hasAddr bool, ip netip.Prefix) {
+	if ev.HostID() {
+		// an <F-ID>: counted under its text; its ban carries the address
+		a, ok := ev.Addr()
+		return ev.Host, a, ok, ev.IP
+	}
 	if ev.IP.IsValid() {
 		ip = ev.IP
 		if a, ok := ev.Addr(); ok {
@@ -385,6 +417,9 @@ func (e *Engine) failureID(ev *event.Event) (id string, addr netip.Addr, hasAddr
 func (e *Engine) Failure(ev *event.Event) {
 	j := e.jail(ev.Jail)
 	t := ev.Time.UnixNano()
+	if !e.cfg.Live {
+		t = e.clamp(j, t, ev.Lineno)
+	}
 	e.setNow(t, ev.Time.Location())
 	e.tick()
 	var id string
@@ -392,17 +427,36 @@ func (e *Engine) Failure(ev *event.Event) {
 	var hasAddr bool
 	var ip netip.Prefix
 	var tk *ticket
-	if a, ok := ev.Addr(); ok {
+	hostID := ev.Host != "" && ev.HostID()
+	if a, ok := ev.Addr(); ok && !hostID {
 		// Look the id up without allocating when the window exists.
 		addr, hasAddr, ip = a, true, ev.IP
-		if tk = j.aget(a); tk != nil {
+		if p, wide := j.cfg.Settings.countPrefix(a); wide && e.prefixAllowed(j, p) {
+			ip = p
+			if tk = j.pget(p); tk != nil {
+				id = tk.id
+			} else {
+				id = p.String()
+			}
+		} else if tk = j.aget(a); tk != nil {
 			id = tk.id
 		} else {
 			id = a.String()
 		}
 	} else {
 		id, addr, hasAddr, ip = e.failureID(ev)
-		tk = j.tickets[id]
+		if hostID || !ip.IsValid() {
+			tk = j.tickets[id]
+		} else {
+			tk = j.get(id)
+		}
+		if ip.IsValid() && !ip.IsSingleIP() && !hostID && !e.prefixAllowed(j, ip) {
+			// a prefix from the event (<SUBNET>, <CIDR>) that covers what
+			// must stay reachable: told once, never counted
+			j.st.Ignored++
+			e.journal(Record{Kind: RecSeen, Jail: j.name, ID: id, Seen: t, Lineno: ev.Lineno})
+			return
+		}
 	}
 	if j.dup(t, id, ev.Lineno) {
 		j.st.Duplicates++
@@ -435,6 +489,8 @@ func (e *Engine) Failure(ev *event.Event) {
 	j.st.Failures++
 
 	if e.cfg.Shared != nil {
+		// one shared decision per failure, keyed by the id: a counted
+		// prefix shares its window across the fleet as an address does
 		ban, n, err := e.cfg.Shared.Failure(context.Background(), j.name, id, time.Unix(0, t), 1, s.MaxRetry, s.FindTime)
 		if err == nil {
 			if ban {
@@ -449,10 +505,14 @@ func (e *Engine) Failure(ev *event.Event) {
 	switch {
 	case tk == nil:
 		tk = &ticket{j: j, id: id, first: t, last: t, retry: 1, fails: 1}
-		if hasAddr {
+		switch {
+		case hostID:
+		case ip.IsValid() && !ip.IsSingleIP() && hasAddr:
+			tk.addr = ip.Addr() // a counted prefix: put keys it by its first address
+		case hasAddr:
 			tk.addr = addr
 		}
-		j.put(tk)
+		e.put(tk)
 		e.ntickets++
 		e.enqueue(tk)
 	case tk.retry == 0 || tk.last < e.now-findtime:
@@ -543,7 +603,40 @@ func (j *jail) get(id string) *ticket {
 	if a, err := netip.ParseAddr(id); err == nil && a.Zone() == "" {
 		return j.aget(a.Unmap())
 	}
+	if p, err := netip.ParsePrefix(id); err == nil {
+		if tk := j.ptickets[p.Masked().Addr()]; tk != nil && tk.id == id {
+			return tk
+		}
+	}
 	return j.tickets[id]
+}
+
+// pget returns the window of counted prefix p, or nil.
+func (j *jail) pget(p netip.Prefix) *ticket {
+	tk := j.ptickets[p.Addr()]
+	if tk != nil && !prefixText(tk.id, p) {
+		// a window of another length (the prefix length changed between
+		// runs) that starts at the same address: not this prefix's
+		return nil
+	}
+	return tk
+}
+
+// prefixText reports whether s is the text of p (no allocation).
+func prefixText(s string, p netip.Prefix) bool {
+	var buf [64]byte
+	var b []byte
+	if p.IsSingleIP() {
+		b = p.Addr().AppendTo(buf[:0])
+	} else {
+		b = p.AppendTo(buf[:0])
+	}
+	return string(b) == s
+}
+
+// isPrefix reports whether t is the window of a counted prefix.
+func (t *ticket) isPrefix() bool {
+	return t.addr.IsValid() && strings.IndexByte(t.id, '/') >= 0
 }
 
 // aget returns the window of address a.
@@ -559,8 +652,17 @@ func v4key(a netip.Addr) uint32 {
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
-func (j *jail) put(t *ticket) {
+func (e *Engine) put(t *ticket) {
+	j := t.j
 	switch {
+	case t.isPrefix():
+		if old := j.ptickets[t.addr]; old != nil && old != t {
+			// another length's window at the same address (the prefix
+			// length changed between runs): forgotten
+			e.journal(Record{Kind: RecDrop, Jail: j.name, ID: old.id})
+			e.unlinkTicket(old)
+		}
+		j.ptickets[t.addr] = t
 	case t.addr.Is4():
 		j.v4[v4key(t.addr)] = t
 	case t.addr.IsValid():
@@ -572,6 +674,10 @@ func (j *jail) put(t *ticket) {
 
 func (e *Engine) unlinkTicket(t *ticket) {
 	switch {
+	case t.isPrefix():
+		if j := t.j; j.ptickets[t.addr] == t {
+			delete(j.ptickets, t.addr)
+		}
 	case t.addr.Is4():
 		delete(t.j.v4, v4key(t.addr))
 	case t.addr.IsValid():
@@ -705,13 +811,36 @@ func (e *Engine) decide(j *jail, tk *ticket, id string, ip netip.Prefix, last in
 		e.extending = false
 		return
 	}
+	byHost := ip.IsValid() && !prefixText(id, ip)
+	if ip.IsValid() {
+		if err := j.guard(ip); err != nil {
+			// what must stay reachable is never banned, whatever counted
+			// it (an event's prefix, an <F-ID>'s address, ignoreself off)
+			e.refused(j, ip, err)
+			e.journal(Record{Kind: RecDrop, Jail: j.name, ID: id, Seen: seen, Lineno: lineno})
+			return
+		}
+		if !byHost && j.covered(ip) {
+			// inside a running prefix ban of the jail: nothing to add
+			e.journal(Record{Kind: RecDrop, Jail: j.name, ID: id, Seen: seen, Lineno: lineno})
+			return
+		}
+	}
+	b = e.newBan(j, tk, id, ip, byHost, last, s.BanTime, fails, seen, lineno, matches)
+	e.escalate(b)
+}
+
+// newBan makes, records and emits a ban of id (ip: its address or prefix)
+// starting at start with base ban time base (scaled by the increment).
+func (e *Engine) newBan(j *jail, tk *ticket, id string, ip netip.Prefix, byHost bool, start int64, base time.Duration, fails int, seen, lineno int64, matches []string) *ban {
+	s := &j.cfg.Settings
 	count, bt := 1, int64(-1)
-	if !perm {
-		sec := s.BanTime.Seconds()
+	if base >= 0 {
+		sec := base.Seconds()
 		if in := &s.Increment; in.Enabled && base > 0 {
 			if c := e.pastBans(j, id); c > 0 {
 				count = c + 1
-				sec = s.banTimeFor(c)
+				sec = s.banTimeFor(sec, c)
 				if in.RndTime > 0 {
 					sec += e.cfg.Rand() * in.RndTime.Seconds()
 				}
@@ -720,17 +849,18 @@ func (e *Engine) decide(j *jail, tk *ticket, id string, ip netip.Prefix, last in
 		bt = int64(sec)
 	}
 	e.seq++
-	b = &ban{j: j, id: id, ip: ip, start: last, bantime: bt, count: count, fails: fails, seq: e.seq, idx: -1, matches: matches}
+	b := &ban{j: j, id: id, ip: ip, start: start, bantime: bt, count: count, fails: fails, seq: e.seq, idx: -1, byHost: byHost, matches: matches}
 	if tk != nil {
 		tk.ban = b
 	}
 	if bt >= 0 {
-		b.end = last + bt*int64(time.Second)
+		b.end = start + bt*int64(time.Second)
 	}
 	e.addBan(b)
 	j.st.Bans++
 	e.journalBan(b, false, seen, lineno)
 	e.emitBan(b, false)
+	return b
 }
 
 func (e *Engine) addBan(b *ban) {
@@ -739,6 +869,7 @@ func (e *Engine) addBan(b *ban) {
 		b.hend = b.end
 		heap.Push(&e.expiry, b)
 	}
+	e.index(b)
 	e.writeRow(b.j.name, b.id, b.count, b.start, b.bantime)
 }
 
@@ -766,6 +897,9 @@ func (e *Engine) journalBan(b *ban, extend bool, seen, lineno int64) {
 		End: b.end, Bantime: b.bantime, Count: int64(b.count), Fails: int64(b.fails), Seq: b.seq, Extend: extend}
 	if b.ip.IsValid() {
 		e.rec.IP = b.id // the id of an address is its text (no formatting per ban)
+		if b.byHost {
+			e.rec.IP = fmtPrefix(b.ip)
+		}
 	}
 	e.cfg.Journal.Append(&e.rec)
 }
@@ -779,7 +913,8 @@ func (e *Engine) emitBan(b *ban, restored bool) {
 	}
 	if b.ip.IsValid() {
 		ev.IP = b.ip
-	} else {
+	}
+	if !b.ip.IsValid() || b.byHost {
 		ev.Host = b.id
 	}
 	if b.end != 0 {
@@ -796,6 +931,7 @@ func (j *jail) delBan(b *ban) {
 
 func (e *Engine) unban(b *ban, reason string) {
 	b.j.delBan(b)
+	e.unindex(b)
 	if b.idx >= 0 {
 		heap.Remove(&e.expiry, b.idx)
 	}
@@ -805,7 +941,8 @@ func (e *Engine) unban(b *ban, reason string) {
 	*ev = event.Event{Action: event.ActionUnban, Time: e.nowTime(), Jail: b.j.name, Reason: reason}
 	if b.ip.IsValid() {
 		ev.IP = b.ip
-	} else {
+	}
+	if !b.ip.IsValid() || b.byHost {
 		ev.Host = b.id
 	}
 	e.emit(ev)
@@ -881,9 +1018,12 @@ func (e *Engine) Adopt(ev *event.Event) bool {
 		return false
 	}
 	if err := j.refuse(id, ev.IP); err != nil {
-		// Another host's ignore list is not this one's: never ban what
-		// this host would not.
+		// Another host's ignore list, own addresses and admin are not
+		// this one's: never ban what this host would not.
 		j.st.Refused++
+		if e.cfg.OnRefuse != nil {
+			e.cfg.OnRefuse(j.name, id, fmt.Errorf("a ban from the fleet: %w", err))
+		}
 		return false
 	}
 	var end, bantime int64
@@ -929,11 +1069,13 @@ func (e *Engine) Adopt(ev *event.Event) bool {
 	}
 	e.seq++
 	b := &ban{j: j, id: id, ip: ev.IP, start: start, end: end, bantime: bantime,
-		count: max(ev.Bancount, 1), fails: ev.Failures, seq: e.seq, idx: -1}
+		count: max(ev.Bancount, 1), fails: ev.Failures, seq: e.seq, idx: -1,
+		byHost: ev.IP.IsValid() && !prefixText(id, ev.IP)}
 	e.addBan(b)
 	j.st.Fleet++
 	e.journalBan(b, false, 0, 0)
 	e.emitBan(b, ev.Restored)
+	e.escalate(b)
 	return true
 }
 
@@ -944,32 +1086,24 @@ var (
 	ErrIgnored   = errors.New("on the ignore list")
 )
 
-var neverBanned = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"),
-	netip.MustParsePrefix("0.0.0.0/32"), netip.MustParsePrefix("::/128")}
-
 // refuse says why id (with its address or prefix ip, when it has one) must
-// not be banned in j: every address, loopback, the unspecified address, or
-// the jail's ignore list. Manual bans and bans adopted from other hosts of a
-// fleet go through it, as failures go through the ignore list.
+// not be banned in j: the jail's guard (every address, loopback, the
+// unspecified address, the machine's own addresses, the admin's SSH client
+// and the ignore list, alone or inside a prefix), or the ignore list for
+// the id itself. Manual bans and bans adopted from other hosts of a fleet
+// go through it, as failures go through the ignore list.
 func (j *jail) refuse(id string, ip netip.Prefix) error {
-	if !ip.IsValid() {
-		if j.cfg.Ignore != nil {
-			if ok, src := j.cfg.Ignore.Ignored(id, netip.Addr{}, false); ok {
-				return fmt.Errorf("%s: %w (%s)", id, ErrIgnored, src)
-			}
-		}
-		return nil
-	}
-	if ip.Bits() == 0 {
-		return fmt.Errorf("%s: refusing to ban every address", id)
-	}
-	for _, lo := range neverBanned {
-		if ip.Overlaps(lo) {
-			return fmt.Errorf("%s: covers loopback or unspecified address %s", id, lo)
+	if ip.IsValid() {
+		if err := j.guard(ip); err != nil {
+			return fmt.Errorf("%s: %w", id, err)
 		}
 	}
-	if ip.IsSingleIP() && j.cfg.Ignore != nil {
-		if ok, src := j.cfg.Ignore.Ignored(id, ip.Addr(), true); ok {
+	if j.cfg.Ignore != nil && (!ip.IsValid() || ip.IsSingleIP()) {
+		var a netip.Addr
+		if ip.IsValid() {
+			a = ip.Addr()
+		}
+		if ok, src := j.cfg.Ignore.Ignored(id, a, a.IsValid()); ok {
 			return fmt.Errorf("%s: %w (%s)", id, ErrIgnored, src)
 		}
 	}
@@ -1125,6 +1259,9 @@ func (e *Engine) Status(jailName string, maxWindows int) []JailStatus {
 			consider(t)
 		}
 		for _, t := range j.v4 {
+			consider(t)
+		}
+		for _, t := range j.ptickets {
 			consider(t)
 		}
 		for _, t := range top {

@@ -74,8 +74,11 @@ func (e *Engine) Apply(r *Record) error {
 			if a, err := netip.ParseAddr(r.ID); err == nil && a.Zone() == "" {
 				tk.addr = a.Unmap()
 				tk.id = tk.addr.String()
+			} else if p, err := netip.ParsePrefix(r.ID); err == nil && p == p.Masked() && !p.IsSingleIP() &&
+				j.cfg.Settings.countsUnder(p) {
+				tk.addr = p.Addr() // a counted prefix
 			}
-			j.put(tk)
+			e.put(tk)
 			e.ntickets++
 		}
 		tk.first, tk.last, tk.retry, tk.fails = r.First, r.Last, r.Retry, r.Fails
@@ -105,8 +108,10 @@ func (e *Engine) Apply(r *Record) error {
 					return fmt.Errorf("ban record: invalid ip %q", r.IP)
 				}
 				b.ip = p
+				b.byHost = !prefixText(r.ID, p)
 			}
 			j.bans[r.ID] = b
+			e.index(b)
 		}
 		b.start, b.end, b.bantime, b.count, b.fails = r.Start, r.End, r.Bantime, int(r.Count), int(r.Fails)
 		b.seq = r.Seq
@@ -127,6 +132,7 @@ func (e *Engine) Apply(r *Record) error {
 	case RecUnban:
 		if b := j.bans[r.ID]; b != nil {
 			j.delBan(b)
+			e.unindex(b)
 			if b.idx >= 0 {
 				heap.Remove(&e.expiry, b.idx)
 			}

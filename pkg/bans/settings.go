@@ -3,10 +3,12 @@ package bans
 import (
 	"context"
 
-	"github.com/banpipe/banpipe/pkg/event"
 	"math"
 	"net/netip"
 	"time"
+
+	"github.com/banpipe/banpipe/pkg/event"
+	"github.com/banpipe/banpipe/pkg/ignore"
 )
 
 // Settings are one jail's decision settings.
@@ -19,6 +21,64 @@ type Settings struct {
 	// matches fields) a window keeps, the last ones, and puts on its ban;
 	// 0 keeps none. fail2ban's jail.conf default is maxretry.
 	MaxMatches int
+	// IPv4Prefix and IPv6Prefix count the failures of every address inside
+	// one prefix of that length as one id and ban the prefix (jail options
+	// ipv4prefix, ipv6prefix). 0, or the full length (32, 128), counts each
+	// address alone, as fail2ban does.
+	IPv4Prefix, IPv6Prefix int
+	Escalate               Escalate // prefix bans when several addresses of a prefix are banned
+}
+
+// Escalate bans a prefix when Count distinct addresses (or counted
+// prefixes) inside it are banned at once in the jail, or with
+// bantime.overalljails in any jail that escalates to the same prefix
+// length. The prefix ban replaces the jail's bans inside it (they are
+// unbanned after it). Zero Count disables it.
+type Escalate struct {
+	IPv4Prefix int           // escalate.ipv4prefix, e.g. 24; 0: IPv4 addresses never escalate
+	IPv6Prefix int           // escalate.ipv6prefix, e.g. 48; 0: IPv6 addresses never escalate
+	Count      int           // escalate.count: distinct bans inside the prefix that ban it
+	BanTime    time.Duration // escalate.bantime: the prefix ban's length (before the increment); negative is permanent; 0 means the jail's bantime
+}
+
+// countPrefix returns the prefix that the failures of a count under, and
+// whether it is wider than the address.
+func (s *Settings) countPrefix(a netip.Addr) (netip.Prefix, bool) {
+	n := s.IPv6Prefix
+	if a.Is4() {
+		n = s.IPv4Prefix
+	}
+	if n <= 0 || n >= a.BitLen() {
+		return netip.Prefix{}, false
+	}
+	p, _ := a.Prefix(n)
+	return p, true
+}
+
+// countsUnder reports whether p has the length the jail counts its
+// family's failures under.
+func (s *Settings) countsUnder(p netip.Prefix) bool {
+	n := s.IPv6Prefix
+	if p.Addr().Is4() {
+		n = s.IPv4Prefix
+	}
+	return n > 0 && n == p.Bits()
+}
+
+// escalatePrefix returns the prefix a ban of p escalates to, if any.
+func (s *Settings) escalatePrefix(p netip.Prefix) (netip.Prefix, bool) {
+	if s.Escalate.Count <= 0 || !p.IsValid() {
+		return netip.Prefix{}, false
+	}
+	n := s.Escalate.IPv6Prefix
+	if p.Addr().Is4() {
+		n = s.Escalate.IPv4Prefix
+	}
+	if n <= 0 || n >= p.Bits() {
+		return netip.Prefix{}, false
+	}
+	q, _ := p.Addr().Prefix(n)
+	return q, true
 }
 
 // Increment holds fail2ban's bantime.* options.
@@ -46,9 +106,8 @@ func DefaultSettings() Settings {
 func (s *Settings) Permanent() bool { return s.BanTime < 0 }
 
 // banTimeFor returns the ban time in seconds for an id with c past bans
-// (c == 0: first ban), before rndtime.
-func (s *Settings) banTimeFor(c int) float64 {
-	b := s.BanTime.Seconds()
+// (c == 0: first ban) and base ban time b (seconds), before rndtime.
+func (s *Settings) banTimeFor(b float64, c int) float64 {
 	in := &s.Increment
 	if !in.Enabled || b <= 0 || c <= 0 {
 		return b
@@ -84,6 +143,11 @@ type Ignorer interface {
 type Jail struct {
 	Settings Settings
 	Ignore   Ignorer // nil: only loopback is ignored
+	// Guard refuses bans that would cover what must stay reachable (see
+	// ignore.Guard): every ban the engine makes, manual and adopted bans
+	// included, is checked with it. Nil checks the fixed rules only
+	// (loopback, unspecified, every address).
+	Guard *ignore.Guard
 }
 
 // Shared is the seam for fleet mode (pkg/fleet adapts to it): a window

@@ -22,7 +22,24 @@ func Decode(line []byte, e *Event) error {
 // decodeOpts are the Reader's options.
 type decodeOpts struct {
 	nocap  bool // validate unknown fields but keep no captures
-	hostIP bool // leave Host empty when the event has an address
+	hostIP bool // leave Host empty when it is the text of the event's address
+}
+
+// hostIsIP reports whether host names the address or prefix p (the same
+// text, or another spelling of it): the failure's id is then p.
+func hostIsIP(host []byte, p netip.Prefix) bool {
+	var buf [64]byte
+	var t []byte
+	if p.IsSingleIP() {
+		t = p.Addr().AppendTo(buf[:0])
+	} else {
+		t = p.AppendTo(buf[:0])
+	}
+	if string(t) == string(host) {
+		return true
+	}
+	q, err := ParseIP(string(host))
+	return err == nil && q == p
 }
 
 func decodeWith(line []byte, e *Event, in *interner, o decodeOpts) error {
@@ -64,7 +81,7 @@ func decodeWith(line []byte, e *Event, in *interner, o decodeOpts) error {
 	if d.i != len(d.b) {
 		return d.syntax("text after the JSON object")
 	}
-	if d.host != nil && !e.IP.IsValid() {
+	if d.host != nil && !(e.IP.IsValid() && hostIsIP(d.host, e.IP)) {
 		e.Host = string(d.host)
 	}
 	return finish(e, seen)
@@ -105,7 +122,7 @@ func finish(e *Event, seen fieldSet) error {
 func isKnownField(k string) bool {
 	switch k {
 	case "action", "time", "jail", "filter", "host", "ip", "lineno", "attempts", "users", "matches",
-		"failures", "bantime", "until", "bancount", "restored", "reason", "applied", "error":
+		"failures", "bantime", "until", "bancount", "restored", "reason", "resolved", "applied", "error":
 		return true
 	}
 	return false
@@ -174,12 +191,13 @@ const (
 	fBancount
 	fRestored
 	fReason
+	fResolved
 	fApplied
 	fError
 )
 
 var keyNames = [...]string{"", "action", "time", "jail", "filter", "host", "ip", "lineno", "attempts",
-	"users", "matches", "failures", "bantime", "until", "bancount", "restored", "reason", "applied", "error"}
+	"users", "matches", "failures", "bantime", "until", "bancount", "restored", "reason", "resolved", "applied", "error"}
 
 // keyID returns the id of a field name, dispatching on its length and
 // first byte so that a known name costs one comparison.
@@ -237,7 +255,11 @@ func keyID(kb []byte) int {
 		case 'b':
 			id = fBancount
 		case 'r':
-			id = fRestored
+			if kb[3] == 't' {
+				id = fRestored
+			} else {
+				id = fResolved
+			}
 		}
 	}
 	if id != fUnknown && string(kb) != keyNames[id] {
@@ -342,7 +364,7 @@ func (d *decoder) field(e *Event, kb []byte, seen *fieldSet) error {
 			e.Bancount = int(n)
 		}
 		return nil
-	case fRestored, fApplied:
+	case fRestored, fApplied, fResolved:
 		key := keyNames[id]
 		var v bool
 		switch {
@@ -359,6 +381,8 @@ func (d *decoder) field(e *Event, kb []byte, seen *fieldSet) error {
 		}
 		if id == fRestored {
 			e.Restored = v
+		} else if id == fResolved {
+			e.Resolved = v
 		} else {
 			e.Applied = &v
 		}

@@ -123,6 +123,10 @@ func Append(b []byte, e *Event) []byte {
 		key("reason")
 		b = AppendString(b, e.Reason)
 	}
+	if e.Resolved {
+		key("resolved")
+		b = append(b, "true"...)
+	}
 	if e.Applied != nil {
 		key("applied")
 		b = strconv.AppendBool(b, *e.Applied)

@@ -27,6 +27,10 @@
 //	    last ones), each cut to at most [MaxMatchLen] bytes (at a UTF-8
 //	    boundary), without line ends. Optional: absent when the producer does
 //	    not keep the text. Actions see it as fail2ban's <matches>.
+//	  - resolved (bool): true when ip was found by a DNS look-up of host (with
+//	    usedns); absent otherwise. Such a failure counts under its address, as
+//	    fail2ban counts it; a failure whose host differs from its ip without it
+//	    (an <F-ID>) counts under its host text (see [Event.ID]).
 //	  - any other string field: an <F-NAME> capture of the filter, its name
 //	    lower-cased ("user", "port", ...), present when non-empty.
 //
@@ -41,7 +45,9 @@
 //	  - jail (string, required).
 //	  - ip (string): an address or a CIDR prefix (a subnet ban). Required unless
 //	    host is given: a ban of a non-address id carries host and no ip.
-//	  - host (string): the id when it is not an address.
+//	  - host (string): the id when it is not an address (an <F-ID>, a host
+//	    name); such a ban also carries ip when the id's address is known, and
+//	    fwban applies the ban to that ip.
 //	  - failures (number): failures that led to the ban.
 //	  - bantime (number): the ban's length in seconds; -1 is permanent.
 //	  - until (string, RFC 3339): when the ban ends; absent for permanent bans
@@ -121,6 +127,8 @@ type Event struct {
 	Bancount int
 	Restored bool
 	Reason   string
+	// Resolved marks a failure whose IP came from a DNS look-up of Host.
+	Resolved bool
 
 	// Applied and Error are set on fwban's results. Applied is nil when absent.
 	Applied *bool
@@ -142,13 +150,24 @@ func (e *Event) Addr() (netip.Addr, bool) {
 	return e.IP.Addr(), true
 }
 
-// ID is the identity that bans and counts key on: the ip when present
-// (prefixes in CIDR form), else the host.
+// ID is the identity that bans and counts key on, as fail2ban decides it:
+// the host text when it differs from the ip (an <F-ID>; not a host name
+// that was resolved to the ip, see Resolved), else the ip (prefixes in CIDR
+// form), else the host.
 func (e *Event) ID() string {
+	if e.HostID() {
+		return e.Host
+	}
 	if e.IP.IsValid() {
 		return FormatPrefix(e.IP)
 	}
 	return e.Host
+}
+
+// HostID reports whether the event's id is its host text although it has
+// an ip: the host differs from the ip and was not resolved to it.
+func (e *Event) HostID() bool {
+	return e.Host != "" && e.IP.IsValid() && !e.Resolved && !hostIsIP([]byte(e.Host), e.IP)
 }
 
 // FormatPrefix formats p as an address when it is a single address and in

@@ -47,10 +47,11 @@ func (r *Reader) KeepRaw() { r.keep = true }
 // still checked.
 func (r *Reader) DropCaptures() { r.nocap = true }
 
-// HostOnlyWithoutIP makes Read leave Host empty when the event has an
-// address: a reader that identifies failures by their address (bancount)
-// saves a string per event. Host is still checked, and set when there is
-// no address.
+// HostOnlyWithoutIP makes Read leave Host empty when it names the event's
+// address (the same text, or another spelling of it): a reader that
+// identifies failures by [Event.ID] (bancount) saves a string per event.
+// Host is still checked, and set when there is no address or when it
+// differs from it (an <F-ID>, a resolved host name).
 func (r *Reader) HostOnlyWithoutIP() { r.hostIP = true }
 
 // OnIdle sets a function called whenever the input pauses (no complete line

@@ -59,6 +59,10 @@ type Failure struct {
 	// at most event.MaxMatchLines lines (the last), each cut by
 	// event.CutMatch.
 	Lines []string
+	// Resolved is set when IP came from a host name capture (<DNS>, <HOST>
+	// with a name) rather than from Host: fail2ban counts such a failure
+	// under its address, even with an <F-ID>.
+	Resolved bool
 	// Groups holds every group of fail2ban's failure dict that took part
 	// (ip4, ip6, dns, fid, mlfid ... and the captures, names as written).
 	Groups map[string]string
@@ -774,6 +778,7 @@ func (m *Matcher) emit(idx int, fd *failData, t time.Time, hasMLFID bool) {
 	case dnsName && !raw:
 		if a, err := event.ParseIP(strings.Trim(ip, "[]")); err == nil && ipLiteral(ip) {
 			base.IP = a
+			base.Resolved = hasFid // the id is the address, not the F-ID
 			m.res.Failures = append(m.res.Failures, base)
 			return
 		}
@@ -787,6 +792,7 @@ func (m *Matcher) emit(idx int, fd *failData, t time.Time, hasMLFID bool) {
 		for _, a := range addrs {
 			f := base
 			f.IP = netip.PrefixFrom(a, a.BitLen())
+			f.Resolved = true
 			if !hasFid {
 				f.Host = ip
 			}

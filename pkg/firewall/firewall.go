@@ -21,8 +21,10 @@
 // to [MaxJailName] letters, digits, '_', '-' and '.', and ports, protocol,
 // chain and blocktype are checked, so that nothing else reaches a rule.
 //
-// [Guard] refuses bans of loopback, the unspecified address, every address
-// (/0), the ignore list and the SSH client.
+// Backends apply what they are given: fwban checks every ban with
+// ignore.Guard first (loopback, the unspecified address, every address,
+// the ignore list, the machine's own addresses and the SSH client, alone or
+// inside a prefix).
 package firewall
 
 import (

@@ -31,6 +31,13 @@
 //	ignorecommand     text
 //	ignorecache       key=<ip>, max-count=N (default 100), max-time=TIME (default 5m)
 //	maxmatches        int, default 0 (not set)
+//	ipv4prefix        int 0-32, default 0: count (and ban) IPv4 failures per
+//	                  prefix of that length (banpipe's; 0 or 32: per address)
+//	ipv6prefix        int 0-128, default 0: the same for IPv6 (64: per /64)
+//	escalate.count    int, default 0 (off): distinct bans inside one prefix
+//	                  that ban the prefix, with .ipv4prefix and .ipv6prefix
+//	                  (ints, 0: that family never escalates) and .bantime
+//	                  (time, default the jail's bantime) (banpipe's)
 //	backend           text, default "auto" (added to Options)
 //	logpath           one path a line (with an optional " head"/" tail")
 //
@@ -107,6 +114,12 @@ type Jail struct {
 	// IgnoreCache is the parsed ignorecache option (a cache of
 	// ignorecommand's answers), nil when not set.
 	IgnoreCache *IgnoreCache
+	// IPv4Prefix and IPv6Prefix are banpipe's ipv4prefix and ipv6prefix:
+	// failures inside one prefix of that length count (and are banned) as
+	// one id; 0 means per address.
+	IPv4Prefix, IPv6Prefix int
+	// Escalate holds banpipe's escalate.* options.
+	Escalate Escalate
 	// MaxMatches is maxmatches (failure lines kept per address), 0 when not
 	// set (jail.conf sets it to %(maxretry)s).
 	MaxMatches int
@@ -117,6 +130,15 @@ type Jail struct {
 	Actions []Action
 	// Source is "file:line" of the jail's first section header.
 	Source string
+}
+
+// Escalate is banpipe's escalation of a jail: a prefix (IPv4Prefix or
+// IPv6Prefix bits) is banned for BanTime when Count distinct bans run
+// inside it. Count 0 is off; BanTime 0 means the jail's bantime.
+type Escalate struct {
+	Count                  int
+	IPv4Prefix, IPv6Prefix int
+	BanTime                time.Duration
 }
 
 // Action is one entry of a jail's `action` option, e.g.
@@ -261,6 +283,8 @@ var needed = map[string]bool{
 	"bantime.overalljails": true, "ignorecommand": true, "ignoreself": true, "ignoreip": true,
 	"ignorecache": true, "filter": true, "logtimezone": true, "logencoding": true,
 	"logpath": true, "action": true,
+	"ipv4prefix": true, "ipv6prefix": true, "escalate.count": true, "escalate.ipv4prefix": true,
+	"escalate.ipv6prefix": true, "escalate.bantime": true,
 }
 
 func (s *Set) build(name string) (*Jail, error) {
@@ -341,6 +365,9 @@ func (s *Set) build(name string) (*Jail, error) {
 			}
 		}
 		j.IgnoreCache = ic
+	}
+	if err := s.prefixes(j); err != nil {
+		return j, err
 	}
 	if v, ok := o["maxmatches"]; ok && strings.TrimSpace(v) != "" {
 		if j.MaxMatches, err = s.parseInt(name, "maxmatches", v); err != nil {
@@ -462,6 +489,42 @@ func (s *Set) parseInt(jail, key, v string) (int, error) {
 		return 0, s.errAt(jail, key, "%s: negative: %q", key, v)
 	}
 	return n, nil
+}
+
+// prefixes reads banpipe's prefix options (ipv4prefix, ipv6prefix,
+// escalate.*).
+func (s *Set) prefixes(j *Jail) error {
+	o := j.Options
+	for _, p := range []struct {
+		key string
+		max int
+		dst *int
+	}{
+		{"ipv4prefix", 32, &j.IPv4Prefix}, {"ipv6prefix", 128, &j.IPv6Prefix},
+		{"escalate.ipv4prefix", 32, &j.Escalate.IPv4Prefix}, {"escalate.ipv6prefix", 128, &j.Escalate.IPv6Prefix},
+		{"escalate.count", 1 << 20, &j.Escalate.Count},
+	} {
+		v, ok := o[p.key]
+		if !ok || strings.TrimSpace(v) == "" {
+			continue
+		}
+		n, err := s.parseInt(j.Name, p.key, v)
+		if err != nil {
+			return err
+		}
+		if n > p.max {
+			return s.errAt(j.Name, p.key, "%s: %d is more than %d", p.key, n, p.max)
+		}
+		*p.dst = n
+	}
+	if v, ok := o["escalate.bantime"]; ok && strings.TrimSpace(v) != "" {
+		d, err := s.parseTime(j.Name, "escalate.bantime", v)
+		if err != nil {
+			return err
+		}
+		j.Escalate.BanTime = d
+	}
+	return nil
 }
 
 func (s *Set) parseTime(jail, key, v string) (time.Duration, error) {

@@ -3,6 +3,7 @@ package bancount
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,7 @@ type jailSpec struct {
 	IgnoreSelf    bool
 	IgnoreCommand string
 	list          *ignore.List
+	guard         *ignore.Guard
 }
 
 func parseTimeFlag(name, v string) (time.Duration, error) {
@@ -112,6 +114,9 @@ func loadConfig(c *cli.Context) (*config, error) {
 		}
 		in.Formula = f
 	}
+	if err := prefixFlags(c, s); err != nil {
+		return nil, err
+	}
 	cfg.defaults = d
 	if cfg.fleet, err = loadFleetConfig(c); err != nil {
 		return nil, err
@@ -122,6 +127,33 @@ func loadConfig(c *cli.Context) (*config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// prefixFlags reads the prefix counting and escalation flags into s.
+func prefixFlags(c *cli.Context, s *bans.Settings) error {
+	for _, f := range []struct {
+		name string
+		max  int
+		dst  *int
+	}{
+		{"ipv4-prefix", 32, &s.IPv4Prefix}, {"ipv6-prefix", 128, &s.IPv6Prefix},
+		{"escalate-ipv4-prefix", 32, &s.Escalate.IPv4Prefix}, {"escalate-ipv6-prefix", 128, &s.Escalate.IPv6Prefix},
+		{"escalate-count", 1 << 20, &s.Escalate.Count},
+	} {
+		n := c.Int(f.name)
+		if n < 0 || n > f.max {
+			return fmt.Errorf("--%s: %d is not between 0 and %d", f.name, n, f.max)
+		}
+		*f.dst = n
+	}
+	if v := c.String("escalate-bantime"); v != "" {
+		d, err := parseTimeFlag("escalate-bantime", v)
+		if err != nil {
+			return err
+		}
+		s.Escalate.BanTime = d
+	}
+	return nil
 }
 
 func parseMultipliers(v string) ([]float64, error) {
@@ -143,12 +175,21 @@ func (cfg *config) build(warn func(string)) error {
 	for _, n := range cfg.order {
 		all = append(all, cfg.jails[n])
 	}
+	// What no ban may cover, alone or inside a prefix: the admin's SSH
+	// client and the machine's own addresses (read once at start), with
+	// each jail's ignore list.
+	admin := ignore.SSHClients(os.Getenv("SSH_CONNECTION"), os.Getenv("SSH_CLIENT"))
+	self, err := ignore.SelfAddrs()
+	if err != nil {
+		warn(fmt.Sprintf("reading this machine's addresses: %v (they are not protected)", err))
+	}
 	for _, js := range all {
 		l, err := ignore.New(js.IgnoreIP, ignore.Options{Self: js.IgnoreSelf, Command: js.IgnoreCommand, Warn: warn})
 		if err != nil {
 			return fmt.Errorf("jail %s: %w", js.Name, err)
 		}
 		js.list = l
+		js.guard = &ignore.Guard{List: l, Admin: admin, Self: self}
 	}
 	return nil
 }
@@ -163,7 +204,7 @@ func (cfg *config) spec(name string) *jailSpec {
 
 func (cfg *config) engineJail(name string) *bans.Jail {
 	js := cfg.spec(name)
-	j := &bans.Jail{Settings: js.Settings}
+	j := &bans.Jail{Settings: js.Settings, Guard: js.guard}
 	if js.list != nil {
 		j.Ignore = js.list
 	}
@@ -187,8 +228,22 @@ func (js *jailSpec) summary() string {
 	if js.list != nil {
 		n = len(js.list.Entries())
 	}
-	return fmt.Sprintf("%s: maxretry %d, findtime %s, bantime %s, increment %s, ignoreip %d entries",
-		js.Name, s.MaxRetry, fmtDur(s.FindTime), fmtDur(s.BanTime), inc, n)
+	pfx := ""
+	if s.IPv4Prefix > 0 || s.IPv6Prefix > 0 {
+		pfx += fmt.Sprintf(", counted per prefix /%d /%d", s.IPv4Prefix, s.IPv6Prefix)
+	}
+	if e := s.Escalate; e.Count > 0 {
+		pfx += fmt.Sprintf(", escalate %d bans to /%d /%d for %s", e.Count, e.IPv4Prefix, e.IPv6Prefix, fmtDur(escalateBantime(s)))
+	}
+	return fmt.Sprintf("%s: maxretry %d, findtime %s, bantime %s, increment %s, ignoreip %d entries%s",
+		js.Name, s.MaxRetry, fmtDur(s.FindTime), fmtDur(s.BanTime), inc, n, pfx)
+}
+
+func escalateBantime(s *bans.Settings) time.Duration {
+	if s.Escalate.BanTime != 0 {
+		return s.Escalate.BanTime
+	}
+	return s.BanTime
 }
 
 func check(c *cli.Context, cfg *config) error {
@@ -220,6 +275,12 @@ type dumpJail struct {
 	IgnoreIP      []string  `json:"ignoreip"`
 	IgnoreSelf    bool      `json:"ignoreself"`
 	IgnoreCommand string    `json:"ignorecommand,omitempty"`
+	IPv4Prefix    int       `json:"ipv4prefix,omitempty"`
+	IPv6Prefix    int       `json:"ipv6prefix,omitempty"`
+	EscCount      int       `json:"escalate.count,omitempty"`
+	EscIPv4       int       `json:"escalate.ipv4prefix,omitempty"`
+	EscIPv6       int       `json:"escalate.ipv6prefix,omitempty"`
+	EscBantime    int64     `json:"escalate.bantime,omitempty"`
 }
 
 func dump(c *cli.Context, cfg *config) error {
@@ -247,6 +308,15 @@ func dump(c *cli.Context, cfg *config) error {
 			IgnoreIP: append([]string{}, js.list.Entries()...), IgnoreSelf: js.IgnoreSelf, IgnoreCommand: js.IgnoreCommand})
 		if s.BanTime < 0 {
 			out[len(out)-1].BanTime = -1
+		}
+		dj := &out[len(out)-1]
+		dj.IPv4Prefix, dj.IPv6Prefix = s.IPv4Prefix, s.IPv6Prefix
+		if e := s.Escalate; e.Count > 0 {
+			dj.EscCount, dj.EscIPv4, dj.EscIPv6 = e.Count, e.IPv4Prefix, e.IPv6Prefix
+			dj.EscBantime = int64(escalateBantime(s) / time.Second)
+			if escalateBantime(s) < 0 {
+				dj.EscBantime = -1
+			}
 		}
 	}
 	enc := json.NewEncoder(c.App.Writer)

@@ -74,6 +74,9 @@ func specFromJail(j *jailconf.Jail) (*jailSpec, error) {
 	if _, ok := j.Options["maxmatches"]; !ok {
 		js.Settings.MaxMatches = bans.DefaultSettings().MaxMatches
 	}
+	js.Settings.IPv4Prefix, js.Settings.IPv6Prefix = j.IPv4Prefix, j.IPv6Prefix
+	js.Settings.Escalate = bans.Escalate{Count: j.Escalate.Count, IPv4Prefix: j.Escalate.IPv4Prefix,
+		IPv6Prefix: j.Escalate.IPv6Prefix, BanTime: j.Escalate.BanTime}
 	for _, m := range in.Multipliers {
 		js.Settings.Increment.Multipliers = append(js.Settings.Increment.Multipliers, float64(m))
 	}

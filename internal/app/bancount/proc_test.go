@@ -499,9 +499,9 @@ func TestBanLogReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Second)
-	p.send(failure(1, "sshd", "192.0.2.2", 2))
+	p.send(failure(1, "sshd", "198.51.100.2", 2))
 	p.next(5 * time.Second)
-	waitFor(logf, "Ban 192.0.2.2\n")
+	waitFor(logf, "Ban 198.51.100.2\n")
 
 	// copytruncate-style rotation with a SIGHUP: reopened at once.
 	os.Rename(logf, logf+".2")
@@ -511,7 +511,7 @@ func TestBanLogReopen(t *testing.T) {
 	p.next(5 * time.Second)
 	waitFor(logf, "Ban 192.0.2.3\n")
 	old, _ := os.ReadFile(logf + ".1")
-	if strings.Contains(string(old), "192.0.2.2") {
+	if strings.Contains(string(old), "198.51.100.2") {
 		t.Errorf("line written to the rotated file: %q", old)
 	}
 	p.in.Close()

@@ -46,6 +46,18 @@ type server struct {
 	fatal  error
 	cancel context.CancelFunc // ends serve (a fatal error)
 	closed sync.Once
+	future int64 // events clamped to the clock (--clock log)
+}
+
+// maxFutureWarnings bounds the stderr lines about future-dated events (an
+// attacker may write many); all are counted in the jail's "future" total.
+const maxFutureWarnings = 100
+
+func moreFuture(n int64) string {
+	if n == maxFutureWarnings {
+		return " (further ones are counted in status only)"
+	}
+	return ""
 }
 
 // run is bancount's filter: open the state and the outputs, serve stdin
@@ -93,6 +105,16 @@ func open(ctx context.Context, cfg *config, stdout, stderr io.Writer) (_ *server
 		OnIgnore: func(jail, id, src string) {
 			if s.log != nil {
 				s.log.ignore(s.en.Now(), jail, id, src)
+			}
+		},
+		OnRefuse: func(jail, id string, err error) {
+			warnf(stderr, "%s: %v", jail, err)
+		},
+		OnFuture: func(jail string, t time.Time, lineno int64) {
+			s.future++
+			if s.future <= maxFutureWarnings {
+				warnf(stderr, "stdin:%d: %s: event time %s is ahead of the clock: counted at the newest event time (--clock log)%s",
+					lineno, jail, t.UTC().Format(time.RFC3339), moreFuture(s.future))
 			}
 		},
 	}

@@ -53,6 +53,7 @@ import (
 	"github.com/banpipe/banpipe/pkg/event"
 	"github.com/banpipe/banpipe/pkg/firewall"
 	"github.com/banpipe/banpipe/pkg/firewall/action"
+	"github.com/banpipe/banpipe/pkg/ignore"
 )
 
 const name = "fwban"
@@ -202,7 +203,7 @@ func validBackend(b string) bool {
 type firewallSet struct {
 	o        *options
 	stderr   io.Writer
-	guard    firewall.Guard
+	guard    ignore.Guard
 	backends map[string]firewall.Backend
 	routes   map[string]*route
 	closers  []io.Closer
@@ -215,7 +216,7 @@ type route struct {
 	jail     string
 	backend  firewall.Backend
 	settings firewall.JailSettings
-	guard    *firewall.Guard
+	guard    *ignore.Guard
 	err      error
 	touched  bool
 }
@@ -227,7 +228,12 @@ func newFirewallSet(ctx context.Context, o *options, stderr io.Writer) (*firewal
 		return nil, err
 	}
 	f.guard.Ignore = ig
-	f.guard.Admin = firewall.SSHClients(os.Getenv("SSH_CONNECTION"), os.Getenv("SSH_CLIENT"))
+	f.guard.Admin = ignore.SSHClients(os.Getenv("SSH_CONNECTION"), os.Getenv("SSH_CLIENT"))
+	// The machine's own addresses, read once at start, are never banned
+	// (alone or inside a prefix), whatever ignoreself says.
+	if f.guard.Self, err = ignore.SelfAddrs(); err != nil {
+		clirun.Warn(stderr, name, "reading this machine's addresses: %v (they are not protected)", err)
+	}
 	if o.config != "" {
 		if f.jails, err = loadJails(o.config); err != nil {
 			return nil, clirun.Config(err)
@@ -397,7 +403,7 @@ func (f *firewallSet) route(jail string) *route {
 				r.err = fmt.Errorf("jail %s: ignoreip: %w", jail, err)
 				return r
 			}
-			r.guard = &firewall.Guard{Ignore: append(append([]netip.Prefix(nil), f.guard.Ignore...), ig...), Admin: f.guard.Admin}
+			r.guard = &ignore.Guard{Ignore: append(append([]netip.Prefix(nil), f.guard.Ignore...), ig...), Admin: f.guard.Admin, Self: f.guard.Self}
 		}
 	}
 	r.settings = s

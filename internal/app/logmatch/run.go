@@ -409,6 +409,7 @@ func (r *runner) process(line []byte, fileLine int64) {
 		e.Time = fl.Time
 		e.Host = fl.Host
 		e.IP = fl.IP
+		e.Resolved = fl.Resolved
 		e.Lineno = r.lineno
 		e.Attempts = fl.Attempts
 		e.Users = nil

@@ -415,7 +415,7 @@ func (s *server) failLocked(err error) {
 func (s *server) read(stdin io.Reader) error {
 	r := event.NewReader(stdin, "stdin")
 	r.DropCaptures()
-	r.HostOnlyWithoutIP() // the engine names a failure with an address by the address
+	r.HostOnlyWithoutIP() // Host only when it is not the address (an <F-ID> id)
 	r.OnIdle(func() {
 		s.mu.Lock()
 		s.flushLocked()

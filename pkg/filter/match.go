@@ -120,6 +120,8 @@ type Matcher struct {
 	ascii   []byte // see groupsOf; set on the fast prefix path
 	res     Result
 	free    *failData // see scratch
+	// the date span the last Line cut out (Probe)
+	probeS, probeE int
 }
 
 // span is a group of a match: its name and runes.
@@ -171,6 +173,51 @@ func unsafeString(b []byte) string {
 // and cut out unless the filter reads journal messages. The Result is valid
 // until the next call.
 func (m *Matcher) Line(line []byte) (res *Result, err error) {
+	return m.LineHint(line, Hint{})
+}
+
+// Hint is what Probe learnt of a line on another Matcher of the same
+// filter: the message it matched (the line less the span cut out as its
+// date) and whether no failregex and no ignoreregex matched there. The
+// zero Hint says nothing.
+type Hint struct {
+	s, e  int
+	quiet bool // valid, and the line met no regex
+}
+
+// Quiet reports whether the probe found that the line met no failregex
+// and no ignoreregex.
+func (h Hint) Quiet() bool { return h.quiet }
+
+// Parallel reports whether Probe gives hints for this filter: single-line
+// filters whose lines carry dates (the regexes of a line then depend on
+// its message only, never on the lines before; with maxlines > 1 they see
+// the buffer).
+func (f *Filter) Parallel() bool { return f.lines <= 1 && !f.Journal() }
+
+// Probe matches line as Line does, on this Matcher's own state, and
+// returns a Hint for LineHint of another Matcher: a batch of lines can be
+// probed on other goroutines, each with its own Matcher, while one Matcher
+// takes the lines in order. The Matcher's state after Probe is of no use
+// but to probe further lines.
+func (m *Matcher) Probe(line []byte) Hint {
+	if !m.f.Parallel() || m.opts.Dates == nil {
+		return Hint{}
+	}
+	m.probeS, m.probeE = -1, -1
+	res, err := m.Line(line)
+	if err != nil || res.Regex >= 0 || res.Ignore >= 0 || m.probeS < 0 {
+		return Hint{}
+	}
+	return Hint{s: m.probeS, e: m.probeE, quiet: true}
+}
+
+// LineHint is Line with a Hint of Probe: when this Matcher cuts the same
+// date span out of the line as the probe did and the probe found no regex
+// matching the rest, the regexes are not run again (for a single-line
+// filter they would give the same answer: they see that text only). The
+// date is always found here, so the date state and the times are Line's.
+func (m *Matcher) LineHint(line []byte, h Hint) (res *Result, err error) {
 	if m.f.Journal() || m.opts.Dates == nil {
 		return m.LineAt(line, m.opts.Now())
 	}
@@ -209,6 +256,11 @@ func (m *Matcher) Line(line []byte) (res *Result, err error) {
 				s, e = start, end
 			}
 		}
+	}
+	m.probeS, m.probeE = s, e
+	if h.quiet && h.s == s && h.e == e && m.f.Parallel() {
+		m.res = Result{Failures: m.res.Failures[:0], Regex: -1, Ignore: -1, Time: t, HasDate: ok}
+		return &m.res, nil
 	}
 	if s == 0 {
 		// the date starts the line: the rest is the message, no copy

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -78,6 +79,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			&cli.BoolFlag{Name: "print-ignored", Usage: "print lines an ignoreregex dropped on standard error", EnvVars: []string{"LOGMATCH_PRINT_IGNORED"}},
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"F"}, Usage: "keep reading the FILEs (or, with --config, every jail's logs and journal) as tail -F and journalctl -f do", EnvVars: []string{"LOGMATCH_FOLLOW"}},
 			&cli.StringFlag{Name: "positions", Usage: "remember in `FILE` how far each log and journal was read, and go on from there at the next start", EnvVars: []string{"LOGMATCH_POSITIONS"}},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: runtime.NumCPU(), Usage: "match FILE arguments on `N` cores (the output is the same, in order; multi-line filters use one)", EnvVars: []string{"LOGMATCH_JOBS"}},
 			&cli.DurationFlag{Name: "poll-interval", Value: time.Second, Usage: "`DURATION` between checks of polled logs (backend = polling, or where inotify is not available)", EnvVars: []string{"LOGMATCH_POLL_INTERVAL"}},
 			&cli.BoolFlag{Name: "list-filters", Usage: "list the built-in filters and exit"},
 			&cli.StringFlag{Name: "show-filter", Usage: "print built-in filter `NAME` (a fail2ban filter.d file) and exit"},

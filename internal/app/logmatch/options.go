@@ -37,6 +37,7 @@ type options struct {
 	follow      bool
 	positions   string // positions file; "" for none
 	poll        time.Duration
+	jobs        int // --jobs: cores for FILE arguments
 }
 
 // readOptions reads and validates the flags and arguments of c.
@@ -67,6 +68,10 @@ func readOptions(c *cli.Context) (*options, error) {
 		follow:      c.Bool("follow"),
 		positions:   c.String("positions"),
 		poll:        c.Duration("poll-interval"),
+		jobs:        c.Int("jobs"),
+	}
+	if o.jobs < 1 {
+		return nil, clirun.Usagef("--jobs must be at least 1")
 	}
 	if o.poll <= 0 {
 		return nil, clirun.Usagef("--poll-interval must be positive")

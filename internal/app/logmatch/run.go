@@ -76,9 +76,22 @@ func run(ctx context.Context, o *options, stdin io.Reader, stdout, stderr io.Wri
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
+	jobs := o.jobs
+	if jobs > 1 && o.input == "text" && !js.latin1 && !js.f.Parallel() && len(o.files) > 0 {
+		warnf(stderr, "%s: multi-line filter (maxlines %d): matching on one core", jail, js.f.MaxLines())
+	}
+	if o.input != "text" || js.latin1 || !js.f.Parallel() {
+		jobs = 1
+	}
 	var readErr error
 	for _, name := range files {
-		if err := r.readFile(name, stdin); err != nil {
+		var err error
+		if jobs > 1 && name != "-" {
+			err = r.readFileParallel(o, js, name, jobs)
+		} else {
+			err = r.readFile(name, stdin)
+		}
+		if err != nil {
 			warnf(stderr, "%v", err)
 			readErr = err
 		}
@@ -339,6 +352,11 @@ func (r *runner) readFile(name string, stdin io.Reader) error {
 }
 
 func (r *runner) process(line []byte, fileLine int64) {
+	r.processHint(line, fileLine, filter.Hint{})
+}
+
+// processHint is process with a Probe's hint (see parallel.go).
+func (r *runner) processHint(line []byte, fileLine int64, hint filter.Hint) {
 	var res *filter.Result
 	var err error
 	if r.latin1 {
@@ -364,7 +382,7 @@ func (r *runner) process(line []byte, fileLine int64) {
 		}
 		res, err = r.m.LineAt(msg, t)
 	} else {
-		res, err = r.m.Line(line)
+		res, err = r.m.LineHint(line, hint)
 	}
 	if err != nil {
 		var te *filter.TimeoutError

@@ -1,0 +1,163 @@
+package logmatch
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/banpipe/banpipe/pkg/datedetect"
+	"github.com/banpipe/banpipe/pkg/filter"
+	"github.com/banpipe/banpipe/pkg/lines"
+)
+
+// Batch scans on every core (--jobs). One goroutine reads the file in
+// batches of lines; N probers match each batch on their own Matcher
+// (filter.Matcher.Probe: which lines no regex matches, and the date span
+// cut out of each); the runner then takes every line in order, finding
+// its date itself and skipping the regexes of the lines a probe found
+// quiet with the same date span (filter.Matcher.LineHint). All state
+// (dates, the multi-line failure cache, counters, output) stays with the
+// one runner, so the output is the single-core run's, byte for byte.
+
+const (
+	batchLines = 4096
+	batchBytes = 1 << 20
+)
+
+type batch struct {
+	data  []byte
+	ends  []int   // end of each line in data
+	nums  []int64 // the file's line number of each line
+	cut   []bool  // the line was longer than maxLine
+	hints []filter.Hint
+	done  chan struct{}
+	err   error // a read error after the batch's lines
+}
+
+func (b *batch) line(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = b.ends[i-1]
+	}
+	return b.data[start:b.ends[i]]
+}
+
+// readFileParallel is readFile for a named file on jobs cores.
+func (r *runner) readFileParallel(o *options, js *jailSpec, name string, jobs int) error {
+	fh, err := os.Open(name)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, errors.Unwrap(err))
+	}
+	defer fh.Close()
+	r.source = name
+
+	// the probers' filter: the same regexes, no DNS look-ups (a probe's
+	// failures are thrown away)
+	useDNS := "raw"
+	if js.f.UseDNS() == "no" {
+		useDNS = "no"
+	}
+	pf, err := filter.Compile(*js.def, filter.Options{Timeout: o.timeout, UseDNS: useDNS})
+	if err != nil {
+		return err
+	}
+
+	probers := make([]*filter.Matcher, jobs)
+	for i := range probers {
+		if probers[i], err = r.prober(o, js, pf); err != nil {
+			return err
+		}
+	}
+	work := make(chan *batch, jobs)
+	order := make(chan *batch, 2*jobs)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	defer func() {
+		close(stop) // the reader stops, then closes work
+		wg.Wait()
+	}()
+	for _, pm := range probers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range work {
+				for i := range b.ends {
+					b.hints[i] = pm.Probe(b.line(i))
+				}
+				close(b.done)
+			}
+		}()
+	}
+	go func() {
+		defer close(order)
+		defer close(work)
+		lr := lines.NewReader(fh, maxLine)
+		for {
+			b := &batch{done: make(chan struct{})}
+			for len(b.ends) < batchLines && len(b.data) < batchBytes {
+				line, truncated, err := lr.Next()
+				if err != nil {
+					if err != io.EOF {
+						b.err = fmt.Errorf("%s: read: %w", name, err)
+					}
+					break
+				}
+				b.data = append(b.data, line...)
+				b.ends = append(b.ends, len(b.data))
+				b.nums = append(b.nums, lr.Line())
+				b.cut = append(b.cut, truncated)
+			}
+			last := b.err != nil || len(b.ends) < batchLines && len(b.data) < batchBytes
+			b.hints = make([]filter.Hint, len(b.ends))
+			select {
+			case order <- b:
+			case <-stop:
+				return
+			}
+			select {
+			case work <- b:
+			case <-stop:
+				return
+			}
+			if last {
+				return
+			}
+		}
+	}()
+	for b := range order {
+		<-b.done
+		for i := range b.ends {
+			if err := r.ctx.Err(); err != nil {
+				return nil
+			}
+			r.lineno++
+			if b.cut[i] {
+				r.cut++
+				warnf(r.stderr, "%s:%d: line longer than %d bytes, cut", r.source, b.nums[i], maxLine)
+			}
+			r.processHint(b.line(i), b.nums[i], b.hints[i])
+			if r.progress && r.lineno&0xffff == 0 {
+				r.showProgress()
+			}
+		}
+		if b.err != nil {
+			return b.err
+		}
+	}
+	return nil
+}
+
+// prober returns a Matcher of pf for Probe, set up as the runner's.
+func (r *runner) prober(o *options, js *jailSpec, pf *filter.Filter) (*filter.Matcher, error) {
+	dd, err := datedetect.New(datedetect.Options{Location: js.loc, Pattern: js.def.DatePattern})
+	if err != nil {
+		return nil, err
+	}
+	if !o.now.IsZero() {
+		dd.SetNow(o.now)
+	}
+	mo := filter.MatcherOptions{Dates: dd, NoGroups: true, Now: r.nowFn}
+	return filter.NewMatcher(pf, mo), nil
+}

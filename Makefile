@@ -14,9 +14,9 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -s -w -X github.com/banpipe/banpipe/internal/clirun.Version=$(VERSION)
 BUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)"
-CMDS    := logmatch bancount fwban
+CMDS    := logmatch bancount fwban banreport
 
-.PHONY: all build test vet fmt-check demo bench man install clean fuzz
+.PHONY: all build test vet fmt-check demo bench man install clean fuzz report-screenshot
 
 all: build
 
@@ -47,6 +47,11 @@ demo: build
 bench: build
 	@sh scripts/bench.sh
 
+# The README's screenshot: banreport over the demo log, opened in headless
+# Chromium by the same test that checks the page (internal/app/banreport).
+report-screenshot:
+	TZ=UTC $(GO) test -count=1 -run '^TestBrowser$$' ./internal/app/banreport -args -screenshot=$(CURDIR)/docs/banreport.png
+
 fuzz:
 	$(GO) test ./pkg/event -run '^$$' -fuzz FuzzDecode -fuzztime 30s
 
@@ -55,9 +60,9 @@ man:
 
 install: build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
-	install -m 0755 bin/logmatch bin/bancount $(DESTDIR)$(BINDIR)/
+	install -m 0755 bin/logmatch bin/bancount bin/banreport $(DESTDIR)$(BINDIR)/
 	install -m 0755 bin/fwban $(DESTDIR)$(SBINDIR)/
-	install -m 0644 man/logmatch.1 man/bancount.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/logmatch.1 man/bancount.1 man/banreport.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 man/fwban.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/share/doc/banpipe/examples
 	for u in dist/systemd/*.service; do \

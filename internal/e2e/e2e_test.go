@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	cmd := exec.Command("go", "build", "-o", dir+"/", "../../cmd/logmatch", "../../cmd/bancount", "../../cmd/fwban")
+	cmd := exec.Command("go", "build", "-o", dir+"/", "../../cmd/logmatch", "../../cmd/bancount", "../../cmd/fwban", "../../cmd/banreport")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: building the binaries:", err)

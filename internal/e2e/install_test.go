@@ -22,8 +22,9 @@ func TestInstall(t *testing.T) {
 		t.Fatalf("make install: %v\n%s", err, out)
 	}
 	for _, f := range []string{
-		"bin/logmatch", "bin/bancount", "sbin/fwban",
-		"share/man/man1/logmatch.1", "share/man/man1/bancount.1", "share/man/man8/fwban.8",
+		"bin/logmatch", "bin/bancount", "sbin/fwban", "bin/banreport",
+		"share/man/man1/logmatch.1", "share/man/man1/bancount.1", "share/man/man8/fwban.8", "share/man/man1/banreport.1",
+		"share/bash-completion/completions/banreport", "share/zsh/vendor-completions/_banreport",
 		"share/bash-completion/completions/logmatch", "share/zsh/vendor-completions/_fwban",
 		"lib/systemd/system/banpipe.service",
 		"share/doc/banpipe/examples/banpipe.default",
@@ -51,8 +52,10 @@ func TestInstall(t *testing.T) {
 		}
 	}
 	// The installed binaries run.
-	out, err := exec.Command(filepath.Join(prefix, "bin/logmatch"), "--version").Output()
-	if err != nil || !strings.HasPrefix(string(out), "logmatch ") {
-		t.Errorf("installed logmatch --version: %q, %v", out, err)
+	for _, b := range []string{"bin/logmatch", "bin/bancount", "sbin/fwban", "bin/banreport"} {
+		out, err := exec.Command(filepath.Join(prefix, b), "--version").Output()
+		if name := filepath.Base(b); err != nil || !strings.HasPrefix(string(out), name+" ") {
+			t.Errorf("installed %s --version: %q, %v", name, out, err)
+		}
 	}
 }

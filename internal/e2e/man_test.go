@@ -50,6 +50,7 @@ func TestManPages(t *testing.T) {
 		{"logmatch", "../../man/logmatch.1"},
 		{"bancount", "../../man/bancount.1"},
 		{"fwban", "../../man/fwban.8"},
+		{"banreport", "../../man/banreport.1"},
 	} {
 		t.Run(tt.bin, func(t *testing.T) {
 			page, err := os.ReadFile(tt.page)

@@ -16,7 +16,7 @@ LDFLAGS := -s -w -X github.com/banpipe/banpipe/internal/clirun.Version=$(VERSION
 BUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)"
 CMDS    := logmatch bancount fwban banreport
 
-.PHONY: all build test vet fmt-check demo bench man install clean fuzz report-screenshot
+.PHONY: all build test vet fmt-check demo bench man install clean fuzz report-screenshot deb
 
 all: build
 
@@ -76,5 +76,23 @@ install: build
 			install -m 0644 dist/completion/zsh/_$$c $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_$$c; \
 		done; fi
 
+# The Debian package banpipe_$(DEB_VERSION)_$(ARCH).deb, in DEBDIR: `make
+# install PREFIX=/usr` staged in DEBROOT, packed by nfpm (pinned, run with
+# go run: nothing added to go.mod). DEB_VERSION is the tag without its v
+# (v1.2.3 -> 1.2.3, 1.2.3+4.gabcdef after it), else 0~gitN.HASH.
+NFPM        := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.48.0
+ARCH        ?= $(shell $(GO) env GOARCH)
+DEB_VERSION ?= $(shell v=$$(git describe --tags --match 'v[0-9]*' 2>/dev/null | sed -e 's/^v//' -e 's/-\([0-9]*\)-g/+\1.g/'); \
+	[ -n "$$v" ] || v=0~git$$(git rev-list --count HEAD 2>/dev/null || echo 0).$$(git rev-parse --short HEAD 2>/dev/null || echo unknown); echo $$v)
+DEBDIR      ?= .
+DEBROOT     ?= build/deb
+deb:
+	rm -rf $(DEBROOT) && mkdir -p $(DEBROOT) $(DEBDIR)
+	$(MAKE) install DESTDIR=$(abspath $(DEBROOT))/root PREFIX=/usr
+	gzip -9n $(DEBROOT)/root/usr/share/man/man*/*
+	sed 's#@ROOT@#$(abspath $(DEBROOT))/root#' dist/deb/nfpm.yaml > $(DEBROOT)/nfpm.yaml
+	ARCH=$(ARCH) DEB_VERSION=$(DEB_VERSION) $(GO) run $(NFPM) package -f $(DEBROOT)/nfpm.yaml -p deb \
+		-t $(DEBDIR)/banpipe_$(DEB_VERSION)_$(ARCH).deb
+
 clean:
-	rm -rf bin
+	rm -rf bin build

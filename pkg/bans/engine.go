@@ -1075,7 +1075,8 @@ func (e *Engine) Adopt(ev *event.Event) bool {
 	j.st.Fleet++
 	e.journalBan(b, false, 0, 0)
 	e.emitBan(b, ev.Restored)
-	e.escalate(b)
+	// no escalation here: the host that decided the last ban escalates
+	// and publishes the prefix ban and the unbans, adopted in turn
 	return true
 }
 

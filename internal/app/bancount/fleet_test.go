@@ -395,3 +395,68 @@ func TestFleetSentinel(t *testing.T) {
 	b.expect("ban", "192.0.2.90")
 	a.expect("ban", "192.0.2.90")
 }
+
+// TestFleetPrefix (issue 14 item 5): with --ipv6-prefix 64 the hosts share
+// one window per /64 in Redis (one Lua decision per failure), so an
+// attacker rotating addresses inside its /64 and spreading its tries over
+// two hosts is banned once, as the /64, by every host. With escalation,
+// the host that decides the second /64 ban inside one /48 bans the /48 and
+// unbans the /64s; the other host adopts all of it in the same order.
+func TestFleetPrefix(t *testing.T) {
+	srv := fleettest.Start(t)
+	dir := t.TempDir()
+	args := []string{"--maxretry", "3", "--ipv6-prefix", "64", "--escalate-count", "2", "--escalate-bantime", "1d"}
+	hosts := []*host{startHost(t, dir, srv.URL(), "web1", args...), startHost(t, dir, srv.URL(), "web2", args...)}
+	lineno := 0
+	fail := func(h *host, ip string) {
+		lineno++
+		h.send(liveFailure("sshd", ip, lineno))
+		h.waitStatus("failure counted", func(st hostStatus) bool {
+			return len(st.Jails) == 1 && st.Jails[0].Totals.Failures >= 1
+		})
+	}
+	fail(hosts[0], "2001:db8:1:2::1")
+	fail(hosts[1], "2001:db8:1:2::2")
+	hosts[0].none(100 * time.Millisecond)
+	hosts[1].none(100 * time.Millisecond)
+	fail(hosts[0], "2001:db8:1:2:ffff::3")
+	for _, h := range hosts {
+		e := h.expect("ban", "2001:db8:1:2::/64")
+		if e.Failures != 3 || e.Bantime != 3600 {
+			t.Errorf("%s: ban %+v: want 3 failures and bantime 3600", h.id, e)
+		}
+	}
+	var decided, adopted int64
+	for _, h := range hosts {
+		b, f := bansOf(h.status())
+		decided += b
+		adopted += f
+	}
+	if decided != 1 || adopted != 1 {
+		t.Fatalf("%d decisions and %d adoptions, want 1 and 1", decided, adopted)
+	}
+
+	// A second /64 of the same /48, its tries on web2: web2 escalates.
+	for _, ip := range []string{"2001:db8:1:3::1", "2001:db8:1:3::2", "2001:db8:1:3::3"} {
+		lineno++
+		hosts[1].send(liveFailure("sshd", ip, lineno))
+	}
+	for _, h := range hosts {
+		h.expect("ban", "2001:db8:1:3::/64")
+		e := h.expect("ban", "2001:db8:1::/48")
+		if e.Bantime != 86400 {
+			t.Errorf("%s: escalated ban %+v: want bantime 86400", h.id, e)
+		}
+		for _, id := range []string{"2001:db8:1:2::/64", "2001:db8:1:3::/64"} {
+			if e := h.expect("unban", id); e.Reason != "escalated" {
+				t.Errorf("%s: unban %+v: want reason escalated", h.id, e)
+			}
+		}
+		st := h.waitStatus("the /48 alone banned", func(st hostStatus) bool {
+			return len(st.Jails) == 1 && len(st.Jails[0].Banned) == 1
+		})
+		if id := st.Jails[0].Banned[0].ID; id != "2001:db8:1::/48" {
+			t.Errorf("%s: banned %s, want 2001:db8:1::/48", h.id, id)
+		}
+	}
+}

@@ -246,6 +246,7 @@ var hostile = map[string]string{
 	"webmin-auth":       "Aug 14 00:20:01 srv webmin[3001]: Invalid login as x" + strings.Repeat(" from 192.0.2.1", 4000) + " y",
 	"gitlab":            "2005-08-14T10:00:01Z: Failed Login: username=x" + strings.Repeat(" ip=192.0.2.1", 5000) + " y",
 	"grafana":           `t=2005-08-14T10:10:01+0200 msg="Invalid username or password" ` + strings.Repeat(`a="\" b=c d=\"" e=f=g `, 3000) + `remote_addr="`,
+	"grafana2":          `t=2005-08-14T10:10:01+0200 msg="Invalid username or password" ` + strings.Repeat(`uname=x remote_addr=192.0.2.1 `, 3000) + `remote_addr="`,
 	"courier-auth":      "Aug 14 08:10:01 mx imapd: LOGIN FAILED, user=x" + strings.Repeat(", a=1", 10000) + ", ip=[zz",
 	"dropbear":          "Aug 14 00:40:01 rtr dropbear[812]: Login attempt for nonexistent user '" + strings.Repeat("x' from 192.0.2.1:22 '", 3000) + "z",
 	"nginx-bad-request": `192.0.2.1 - - [14/Aug/2005:00:50:01 +0200] "` + strings.Repeat(`\" 400 "`, 6000) + "z",

@@ -110,3 +110,41 @@ func BenchmarkLatency(b *testing.B) {
 		})
 	}
 }
+
+// unbans turns the ban events of in into unbans.
+func unbans(in string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(in, `"action":"ban"`, `"action":"unban"`), `,"bantime":3600`, "")
+}
+
+// BenchmarkUnbanStorm50k measures the real fwban binary unbanning 50,000
+// bans in one run (their bantimes ended together), in a namespace; the
+// bans are put in place untimed before each run.
+//
+//	go test -run '^$' -bench UnbanStorm50k -benchtime 1x ./internal/app/fwban
+func BenchmarkUnbanStorm50k(b *testing.B) {
+	const n = 50000
+	in := burst(n)
+	out := unbans(in)
+	for _, backend := range kernelBackends {
+		b.Run(backend, func(b *testing.B) {
+			p := netnstest.New(b)
+			args := []string{"--backend", backend, "--ports", "22"}
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				mustFwban(b, p.Server, "", append(args, "flush")...)
+				mustFwban(b, p.Server, in, args...)
+				b.StartTimer()
+				res := mustFwban(b, p.Server, out, args...)
+				b.StopTimer()
+				if c := strings.Count(res, `"applied":true`); c != n {
+					b.Fatalf("%d unbans applied, want %d", c, n)
+				}
+				if list := mustFwban(b, p.Server, "", append(args, "list")...); list != "" {
+					b.Fatalf("%d bans left after the storm", strings.Count(list, "\n"))
+				}
+				b.StartTimer()
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/storm")
+		})
+	}
+}

@@ -80,13 +80,13 @@ while read -r svc filters <&3; do
 	"$gen" -service "$svc" -n "$lines" -seed 1 >"$log" 2>/dev/null
 	for f in $filters; do
 		want "$f" || continue
-		measure "$tmp/$f.lm.jsonl" "$logmatch" -f "$f" --now "$now" "$log" || { status=1; continue; }
+		measure "$tmp/$f.lm.jsonl" "$logmatch" -j 1 -f "$f" --now "$now" "$log" || { status=1; continue; }
 		lmcpu=$cpu lmrss=$rss
 		jq -r .ip <"$tmp/$f.lm.jsonl" >"$tmp/$f.lm.ip"
 		lmn=$(wc -l <"$tmp/$f.lm.ip")
 		f2bfile="-" f2brate="-" f2brss="-" x="-" f2bn="-" agree="-"
 		if [ -n "$f2b" ] && [ -r "$f2bdir/$f.conf" ]; then
-			measure "$tmp/$f.lmf2b.jsonl" "$logmatch" -f "$f2bdir/$f.conf" --now "$now" "$log" || status=1
+			measure "$tmp/$f.lmf2b.jsonl" "$logmatch" -j 1 -f "$f2bdir/$f.conf" --now "$now" "$log" || status=1
 			f2bfile=$(rate "$cpu")
 			measure "$tmp/$f.f2b.ip" fail2ban-regex -o ip "$log" "$f2bdir/$f.conf" || { status=1; continue; }
 			f2brate=$(rate "$cpu") f2brss=$rss

@@ -18,6 +18,10 @@ type prefilter struct {
 	// can match.
 	prefNeeded bool
 	nfail      int
+	// req[i] are failregex i's other literal sets (pyre's Required: its
+	// match contains one literal of each), checked once the scan made it a
+	// candidate.
+	req [][][][]byte
 }
 
 type litEntry struct {
@@ -41,7 +45,9 @@ func newPrefilter(pref *Regex, fail []*Regex) *prefilter {
 			}
 		}
 	}
+	p.req = make([][][][]byte, len(fail))
 	for i, r := range fail {
+		p.req[i] = requiredSets(r, r.Literals())
 		lits := r.Literals()
 		if lits == nil || hasReplacement(lits) {
 			p.always[i] = true
@@ -77,12 +83,33 @@ func (p *prefilter) scan(buf []byte, cand []bool) bool {
 	if !prefOK {
 		return false
 	}
-	for _, c := range cand {
-		if c {
-			return true
+	any := false
+	for i, c := range cand {
+		if c && len(p.req[i]) > 0 && !containsAll(buf, p.req[i]) {
+			cand[i], c = false, false
 		}
+		any = any || c
 	}
-	return false
+	return any
+}
+
+// requiredSets returns r's literal sets (pyre's Required) that can be
+// checked on a line's bytes, less the set skip (already checked): a
+// literal with U+FFFD or a line end cannot (drop its set: fewer
+// requirements).
+func requiredSets(r *Regex, skip []string) [][][]byte {
+	var out [][][]byte
+	for _, l := range r.re.Required() {
+		if hasReplacement(l) || strings.Contains(strings.Join(l, ""), "\n") || slices.Equal(l, skip) {
+			continue
+		}
+		var set [][]byte
+		for _, x := range minimal(l) {
+			set = append(set, []byte(x))
+		}
+		out = append(out, set)
+	}
+	return out
 }
 
 // minimal drops the literals that contain another one of the set: a text

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/banpipe/banpipe/pkg/datedetect"
@@ -21,9 +22,11 @@ import (
 // (dates, the multi-line failure cache, counters, output) stays with the
 // one runner, so the output is the single-core run's, byte for byte.
 
+// Batches are recycled (a few in flight, bounded memory: logmatch runs
+// under a small memory limit).
 const (
-	batchLines = 4096
-	batchBytes = 1 << 20
+	batchLines = 1024
+	batchBytes = 256 << 10
 )
 
 type batch struct {
@@ -72,6 +75,10 @@ func (r *runner) readFileParallel(o *options, js *jailSpec, name string, jobs in
 	}
 	work := make(chan *batch, jobs)
 	order := make(chan *batch, 2*jobs)
+	free := make(chan *batch, 2*jobs+2)
+	for range cap(free) {
+		free <- &batch{}
+	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	defer func() {
@@ -95,7 +102,14 @@ func (r *runner) readFileParallel(o *options, js *jailSpec, name string, jobs in
 		defer close(work)
 		lr := lines.NewReader(fh, maxLine)
 		for {
-			b := &batch{done: make(chan struct{})}
+			var b *batch
+			select {
+			case b = <-free:
+			case <-stop:
+				return
+			}
+			b.data, b.ends, b.nums, b.cut, b.err = b.data[:0], b.ends[:0], b.nums[:0], b.cut[:0], nil
+			b.done = make(chan struct{})
 			for len(b.ends) < batchLines && len(b.data) < batchBytes {
 				line, truncated, err := lr.Next()
 				if err != nil {
@@ -110,7 +124,7 @@ func (r *runner) readFileParallel(o *options, js *jailSpec, name string, jobs in
 				b.cut = append(b.cut, truncated)
 			}
 			last := b.err != nil || len(b.ends) < batchLines && len(b.data) < batchBytes
-			b.hints = make([]filter.Hint, len(b.ends))
+			b.hints = slices.Grow(b.hints[:0], len(b.ends))[:len(b.ends)]
 			select {
 			case order <- b:
 			case <-stop:
@@ -145,6 +159,7 @@ func (r *runner) readFileParallel(o *options, js *jailSpec, name string, jobs in
 		if b.err != nil {
 			return b.err
 		}
+		free <- b
 	}
 	return nil
 }

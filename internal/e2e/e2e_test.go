@@ -156,6 +156,15 @@ func (p *pipeline) kill(sig syscall.Signal) {
 		<-p.done
 	}
 	p.cmd.Wait()
+	// As systemd stops a unit: every process of the group has exited
+	// (a stage may still be writing its state after the others).
+	for deadline := time.Now().Add(10 * time.Second); syscall.Kill(-p.cmd.Process.Pid, 0) == nil; {
+		if time.Now().After(deadline) {
+			syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+			deadline = time.Now().Add(10 * time.Second)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // waitResult waits for a result matching f and returns it.

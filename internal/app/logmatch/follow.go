@@ -460,6 +460,7 @@ func (t *tailer) checkRotation() {
 func (s *sources) journal(js *jailSpec) {
 	r := s.newRunner(js, "journal-json")
 	r.source = "journal of " + js.name
+	r.cursorLineno = true
 	for {
 		args := []string{"-o", "json", "--no-pager"}
 		if s.o.follow {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -310,6 +311,9 @@ type runner struct {
 	findTime time.Duration // failures older than now-findTime are dropped (0: none)
 	stale    int64         // failures dropped as older than findtime
 	cursor   string        // __CURSOR of the last journal record read
+	// cursorLineno: a journal record's lineno is its sequence number
+	// (the cursor's i=), the same when the record is read again.
+	cursorLineno bool
 	convBuf  []byte
 	hinted   bool // the input-format hint was given
 }
@@ -376,6 +380,11 @@ func (r *runner) processHint(line []byte, fileLine int64, hint filter.Hint) {
 		}
 		r.msgBuf = msg
 		r.cursor = cur
+		if r.cursorLineno {
+			if n := cursorSeqnum(cur); n > 0 {
+				r.lineno = n
+			}
+		}
 		line = msg
 		if t.IsZero() {
 			t = r.nowFn()
@@ -671,4 +680,18 @@ func latin1ToUTF8(dst, line []byte) []byte {
 		dst = utf8.AppendRune(dst, rune(b))
 	}
 	return dst
+}
+
+// cursorSeqnum returns the sequence number (i=, hexadecimal) of a journal
+// cursor such as "s=...;i=1f3a;b=...", or 0.
+func cursorSeqnum(cursor string) int64 {
+	for _, part := range strings.Split(cursor, ";") {
+		if v, ok := strings.CutPrefix(part, "i="); ok {
+			n, err := strconv.ParseInt(v, 16, 64)
+			if err == nil && n > 0 {
+				return n
+			}
+		}
+	}
+	return 0
 }

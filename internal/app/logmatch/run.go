@@ -314,8 +314,8 @@ type runner struct {
 	// cursorLineno: a journal record's lineno is its sequence number
 	// (the cursor's i=), the same when the record is read again.
 	cursorLineno bool
-	convBuf  []byte
-	hinted   bool // the input-format hint was given
+	convBuf      []byte
+	hinted       bool // the input-format hint was given
 }
 
 func (r *runner) readFile(name string, stdin io.Reader) error {

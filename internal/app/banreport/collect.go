@@ -241,7 +241,6 @@ func (c *collector) failure(e *event.Event, j *jailCount, k id) {
 		c.timeline.add(c.seriesName(e.Jail), e.Time, false)
 		lt := e.Time.In(c.loc)
 		c.hours[lt.Hour()]++
-		c.week[lt.Weekday()][lt.Hour()]++
 	}
 }
 

@@ -122,6 +122,7 @@ type jail struct {
 	atickets map[netip.Addr]*ticket // windows of IPv6 addresses (no string compare on the hot path)
 	v4       map[uint32]*ticket     // windows of IPv4 addresses (a small key: fewer cache misses)
 	ptickets map[netip.Addr]*ticket // windows of counted prefixes (--ipv4-prefix, --ipv6-prefix), by first address
+	first    map[*ticket]netip.Addr // address windows opened by an <F-ID> that names another address: the ban's ip
 	refused  map[netip.Prefix]bool  // prefixes the guard refused (told once)
 	bans     map[string]*ban
 	st       Stats
@@ -428,6 +429,17 @@ func (e *Engine) Failure(ev *event.Event) {
 	var ip netip.Prefix
 	var tk *ticket
 	hostID := ev.Host != "" && ev.HostID()
+	var first netip.Addr // with an <F-ID> that is an address: the failure's own address
+	if hostID {
+		if p, err := event.ParseIP(ev.Host); err == nil && p.IsSingleIP() {
+			// fail2ban's id is then that address: the failure shares its
+			// window, and the ban carries the address of the window's
+			// first failure (its ticket's ip)
+			first, _ = ev.Addr()
+			hostID = false
+			ev = &event.Event{Time: ev.Time, Jail: ev.Jail, IP: p, Lineno: ev.Lineno}
+		}
+	}
 	if a, ok := ev.Addr(); ok && !hostID {
 		// Look the id up without allocating when the window exists.
 		addr, hasAddr, ip = a, true, ev.IP
@@ -507,10 +519,14 @@ func (e *Engine) Failure(ev *event.Event) {
 		tk = &ticket{j: j, id: id, first: t, last: t, retry: 1, fails: 1}
 		switch {
 		case hostID:
+			tk.addr = addr // the first failure's address goes with the ban, as fail2ban's ticket keeps it
 		case ip.IsValid() && !ip.IsSingleIP() && hasAddr:
 			tk.addr = ip.Addr() // a counted prefix: put keys it by its first address
 		case hasAddr:
 			tk.addr = addr
+			if first.IsValid() && first != addr {
+				j.setFirst(tk, first)
+			}
 		}
 		e.put(tk)
 		e.ntickets++
@@ -520,6 +536,14 @@ func (e *Engine) Failure(ev *event.Event) {
 		// place (no map churn).
 		tk.first, tk.last, tk.retry, tk.fails = t, t, 1, 1
 		tk.matches = tk.matches[:0]
+		if hostID {
+			tk.addr = addr // a new ticket in fail2ban: its first address
+		} else if j.first != nil {
+			delete(j.first, tk)
+			if first.IsValid() && first != addr {
+				j.setFirst(tk, first)
+			}
+		}
 	default:
 		if t > tk.last {
 			if tk.first < t-findtime {
@@ -556,6 +580,12 @@ func (e *Engine) Failure(ev *event.Event) {
 	last, fails, matches := tk.last, int(tk.fails), tk.matches
 	tk.retry, tk.fails = 0, 0 // spent: the next failure starts a new window
 	tk.matches = nil          // the ban keeps them
+	if hostID && tk.addr.IsValid() {
+		ip = netip.PrefixFrom(tk.addr, tk.addr.BitLen())
+	}
+	if a, ok := j.first[tk]; ok {
+		ip = netip.PrefixFrom(a, a.BitLen())
+	}
 	e.decide(j, tk, id, ip, last, fails, seen, lineno, matches)
 }
 
@@ -634,9 +664,24 @@ func prefixText(s string, p netip.Prefix) bool {
 	return string(b) == s
 }
 
+// setFirst remembers the address a ban of t carries when it is not t's
+// own (an <F-ID> naming another address opened the window).
+func (j *jail) setFirst(t *ticket, a netip.Addr) {
+	if j.first == nil {
+		j.first = make(map[*ticket]netip.Addr)
+	}
+	j.first[t] = a
+}
+
 // isPrefix reports whether t is the window of a counted prefix.
 func (t *ticket) isPrefix() bool {
 	return t.addr.IsValid() && strings.IndexByte(t.id, '/') >= 0
+}
+
+// byHost reports whether t is the window of a host id (an <F-ID>) whose
+// addr is the address of its first failure (fail2ban bans that one).
+func (t *ticket) byHost() bool {
+	return t.addr.IsValid() && !t.isPrefix() && !prefixText(t.id, netip.PrefixFrom(t.addr, t.addr.BitLen()))
 }
 
 // aget returns the window of address a.
@@ -655,6 +700,8 @@ func v4key(a netip.Addr) uint32 {
 func (e *Engine) put(t *ticket) {
 	j := t.j
 	switch {
+	case t.byHost():
+		j.tickets[t.id] = t
 	case t.isPrefix():
 		if old := j.ptickets[t.addr]; old != nil && old != t {
 			// another length's window at the same address (the prefix
@@ -674,6 +721,8 @@ func (e *Engine) put(t *ticket) {
 
 func (e *Engine) unlinkTicket(t *ticket) {
 	switch {
+	case t.byHost():
+		delete(t.j.tickets, t.id)
 	case t.isPrefix():
 		if j := t.j; j.ptickets[t.addr] == t {
 			delete(j.ptickets, t.addr)
@@ -686,6 +735,9 @@ func (e *Engine) unlinkTicket(t *ticket) {
 		delete(t.j.tickets, t.id)
 	}
 	t.stamp = 0
+	if t.j.first != nil {
+		delete(t.j.first, t)
+	}
 	e.ntickets--
 }
 

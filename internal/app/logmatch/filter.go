@@ -3,6 +3,7 @@ package logmatch
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -14,6 +15,7 @@ import (
 	"github.com/banpipe/banpipe/pkg/f2bconf"
 	"github.com/banpipe/banpipe/pkg/filter"
 	"github.com/banpipe/banpipe/pkg/filter/builtin"
+	"github.com/banpipe/banpipe/pkg/filter/injection"
 	"github.com/banpipe/banpipe/pkg/jailconf"
 )
 
@@ -141,4 +143,30 @@ func jailDefinition(conf, jail, dir, input string) (*filter.Definition, string, 
 		return nil, "", clirun.Config(err)
 	}
 	return def, j.Options["logtimezone"], nil
+}
+
+// warnInjectable warns on stderr when jail's filter can be made to blame an
+// address a client writes into a log line (package injection's probes:
+// fail2ban 1.0.2's sshd, pam-generic and vsftpd are such filters).
+func warnInjectable(stderr io.Writer, jail string, def *filter.Definition, f *filter.Filter) {
+	found, err := injection.Probe(f, def.DatePattern)
+	if err != nil || len(found) == 0 {
+		return
+	}
+	what := def.File
+	if what == "" {
+		what = nameOr(def.Name, "(regex)")
+	}
+	seen := map[string]bool{}
+	for _, fd := range found {
+		if seen[fd.Shape] {
+			continue
+		}
+		seen[fd.Shape] = true
+		warnf(stderr, "warning: %s: filter %s is injectable: a client can make it report an address it writes (%s): %q reports %s",
+			jail, what, fd.Shape, fd.Line, injection.Written)
+	}
+	if _, err := fs.Stat(builtin.FS, "filter.d/"+def.Name+".conf"); err == nil {
+		warnf(stderr, "hint: the built-in filter %s reports the real client or nothing (-f %s; in a jail, filter = %s with no %s.conf in its filter.d)", def.Name, def.Name, def.Name, def.Name)
+	}
 }

@@ -57,6 +57,7 @@ func runJails(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "%s: ok: filter %s, %d failregex, %d ignoreregex, maxlines %d, backend %s, %s\n",
 				js.name, js.def.Name, len(js.f.FailRegexes()), len(js.f.IgnoreRegexes()), js.f.MaxLines(),
 				js.backend, describeSources(js))
+			warnInjectable(stderr, js.name, js.def, js.f)
 		}
 		specs = append(specs, js)
 	}

@@ -55,6 +55,7 @@ func run(ctx context.Context, o *options, stdin io.Reader, stdout, stderr io.Wri
 	if o.check {
 		fmt.Fprintf(stdout, "%s: ok: filter %s, %d failregex, %d ignoreregex, maxlines %d\n",
 			jail, nameOr(def.Name, "(regex)"), len(js.f.FailRegexes()), len(js.f.IgnoreRegexes()), js.f.MaxLines())
+		warnInjectable(stderr, jail, def, js.f)
 		return nil
 	}
 	w := event.NewWriter(stdout)

@@ -13,25 +13,9 @@ import (
 
 	"github.com/banpipe/banpipe/internal/app/logmatch"
 	"github.com/banpipe/banpipe/internal/authgen"
+	"github.com/banpipe/banpipe/internal/testenv"
 	"github.com/banpipe/banpipe/pkg/event"
 )
-
-// needFail2banRegex returns fail2ban-regex's path; without it the test
-// fails under CI=true and is skipped otherwise.
-func needFail2banRegex(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("fail2ban-regex")
-	if err == nil {
-		_, err = os.Stat(f2bFilters + "/sshd.conf")
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("fail2ban-regex and fail2ban's sshd filter are required under CI=true: %v", err)
-		}
-		t.Skipf("fail2ban is not installed: %v", err)
-	}
-	return p
-}
 
 // TestBuiltinSSHDModesAgainstFail2ban runs the built-in sshd filter
 // through logmatch and fail2ban's own sshd filter through fail2ban-regex
@@ -42,7 +26,8 @@ func needFail2banRegex(t *testing.T) string {
 // which OpenSSH writes after "maximum authentication attempts exceeded",
 // is not counted a second time.
 func TestBuiltinSSHDModesAgainstFail2ban(t *testing.T) {
-	f2r := needFail2banRegex(t)
+	f2r := testenv.RequireCommand(t, "fail2ban-regex")
+	testenv.RequireFile(t, f2bFilters+"/sshd.conf", "fail2ban")
 	if testing.Short() {
 		t.Skip("-short")
 	}

@@ -385,8 +385,10 @@ func TestFleetSentinel(t *testing.T) {
 	sentinel := fleettest.StartSentinel(t, master)
 	url := "redis+sentinel://" + sentinel.Addr() + "/mymaster/0"
 	dir := t.TempDir()
-	a := startHost(t, dir, url, "sen1", "--maxretry", "2")
-	b := startHost(t, dir, url, "sen2", "--maxretry", "2")
+	// a generous --fleet-timeout: this test is about finding the master,
+	// not about deciding locally when Redis is slow on a loaded machine
+	a := startHost(t, dir, url, "sen1", "--maxretry", "2", "--fleet-timeout", "10s")
+	b := startHost(t, dir, url, "sen2", "--maxretry", "2", "--fleet-timeout", "10s")
 	a.waitStatus("connected through the sentinel", func(st hostStatus) bool { return st.Fleet.Connected })
 	b.waitStatus("connected through the sentinel", func(st hostStatus) bool { return st.Fleet.Connected })
 	a.send(liveFailure("sshd", "192.0.2.90", 1))

@@ -62,3 +62,58 @@ func TestNetnsStockFirewall(t *testing.T) {
 		})
 	}
 }
+
+// TestNetnsStockFirewallPrefixes: prefix bans (bancount's --ipv6-prefix,
+// --ipv4-prefix and escalation) through fail2ban's own firewall actions.
+// iptables-multiport blocks every address inside the prefix; fail2ban's
+// nftables-multiport cannot hold a prefix (its set has no interval flag):
+// the ban fails with nft's own message, reported per ban, never applied
+// halfway (fwban's nftables backend holds prefixes).
+func TestNetnsStockFirewallPrefixes(t *testing.T) {
+	stock(t)
+	for _, tt := range []struct{ spec, wantErr string }{
+		{"iptables-multiport", ""},
+		{"nftables-multiport", "You must add 'flags interval' to your set declaration"},
+	} {
+		spec := tt.spec
+		t.Run(spec, func(t *testing.T) {
+			pair := netnstest.New(t)
+			pair.Listen(t, 22)
+			b := newBackend(t, Config{Dir: stockDir, Actions: []string{spec}})
+			b.runner.prefix = []string{"ip", "netns", "exec", pair.Server}
+			ctx := context.Background()
+			js := firewall.JailSettings{Name: "sshd", Ports: "22", Protocol: "tcp"}
+			// 192.0.2.2/31 holds both IPv4 clients, 2001:db8::2/127 both
+			// IPv6 ones; the server (.1, ::1) is outside both.
+			bans := []firewall.Ban{ban("192.0.2.2/31", nil), ban("2001:db8::2/127", nil)}
+			if err := b.Check(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantErr != "" {
+				for i, err := range b.Ban(ctx, js, bans) {
+					if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+						t.Errorf("ban[%d]: %v, want %q", i, err, tt.wantErr)
+					}
+				}
+				for _, c := range []netip.Addr{netnstest.Client4, netnstest.Client6} {
+					pair.Expect(t, c, 22, netnstest.Connected)
+				}
+				if err := b.Flush(ctx, ""); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			noErrors(t, "ban", b.Ban(ctx, js, bans))
+			for _, c := range []netip.Addr{netnstest.Client4, netnstest.Client4b, netnstest.Client6, netnstest.Client6b} {
+				pair.Expect(t, c, 22, netnstest.Refused)
+			}
+			noErrors(t, "unban", b.Unban(ctx, js, bans))
+			for _, c := range []netip.Addr{netnstest.Client4, netnstest.Client4b, netnstest.Client6, netnstest.Client6b} {
+				pair.Expect(t, c, 22, netnstest.Connected)
+			}
+			if err := b.Flush(ctx, ""); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package filter
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"sync"
@@ -26,17 +27,38 @@ func (n NetResolver) LookupAddrs(ctx context.Context, host string) ([]netip.Addr
 }
 
 // DNSCache wraps a Resolver with fail2ban's cache (1000 names, five
-// minutes, failures cached too) and bounds every look-up by Timeout.
+// minutes) and bounds what a host name written into a log by an attacker
+// can cost (fail2ban bounds none of it):
+//
+//   - every look-up has a deadline, Timeout (500 ms by default; fail2ban
+//     waits for the system resolver, seconds per line);
+//   - a name gives at most MaxAddrs addresses (16 by default: a name
+//     with 2,000 addresses would otherwise make 2,000 failures of one
+//     line); the first ones the resolver returned are kept;
+//   - a name that gives no address (unknown, failed, timed out) is cached
+//     too (negative caching), so a name whose server never answers costs
+//     one deadline per TTL, not one per line.
+//
+// Warn, when set, is told once per look-up about a name dropped (no
+// address, time-out) or cut to MaxAddrs.
 type DNSCache struct {
 	Resolver Resolver
-	Timeout  time.Duration // per look-up; 0 means 3 seconds
+	Timeout  time.Duration // per look-up; 0 means 500 ms
 	TTL      time.Duration // 0 means five minutes
-	Max      int           // 0 means 1000
+	Max      int           // names cached; 0 means 1000
+	MaxAddrs int           // addresses kept per name; 0 means 16
 	Now      func() time.Time
+	Warn     func(msg string)
 
 	mu    sync.Mutex
 	cache *ttlCache[[]netip.Addr]
 }
+
+// DefaultDNSTimeout and DefaultMaxAddrs are DNSCache's defaults.
+const (
+	DefaultDNSTimeout = 500 * time.Millisecond
+	DefaultMaxAddrs   = 16
+)
 
 // Lookup returns the addresses of host, from the cache when fresh. A failed
 // or timed-out look-up gives no address (and is cached).
@@ -60,10 +82,15 @@ func (d *DNSCache) Lookup(host string) ([]netip.Addr, error) {
 		d.mu.Unlock()
 		return v, nil
 	}
+	ttl := d.cache.ttl
 	d.mu.Unlock()
 	timeout := d.Timeout
 	if timeout <= 0 {
-		timeout = 3 * time.Second
+		timeout = DefaultDNSTimeout
+	}
+	limit := d.MaxAddrs
+	if limit <= 0 {
+		limit = DefaultMaxAddrs
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -72,6 +99,9 @@ func (d *DNSCache) Lookup(host string) ([]netip.Addr, error) {
 		r = NetResolver{}
 	}
 	addrs, err := r.LookupAddrs(ctx, host)
+	if err != nil && ctx.Err() != nil {
+		err = fmt.Errorf("no answer within %v", timeout)
+	}
 	seen := map[netip.Addr]bool{}
 	var out []netip.Addr
 	for _, a := range addrs {
@@ -80,6 +110,19 @@ func (d *DNSCache) Lookup(host string) ([]netip.Addr, error) {
 			seen[a] = true
 			out = append(out, a)
 		}
+	}
+	if d.Warn != nil {
+		switch {
+		case len(out) == 0 && err != nil:
+			d.Warn(fmt.Sprintf("dns: %s: %v: its failures are dropped (cached for %v)", host, err, ttl))
+		case len(out) == 0:
+			d.Warn(fmt.Sprintf("dns: %s: no address: its failures are dropped (cached for %v)", host, ttl))
+		case len(out) > limit:
+			d.Warn(fmt.Sprintf("dns: %s: %d addresses, kept the first %d", host, len(out), limit))
+		}
+	}
+	if len(out) > limit {
+		out = out[:limit:limit]
 	}
 	d.mu.Lock()
 	d.cache.set(host, out)

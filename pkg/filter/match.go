@@ -75,6 +75,9 @@ type Result struct {
 	Ignore   int       // the ignoreregex that matched, or -1
 	Time     time.Time // the line's time
 	HasDate  bool      // the time was found in the line (or given)
+	// DNSDropped counts the failures of the line dropped because their
+	// host name gave no address (usedns yes or warn; see [DNSCache]).
+	DNSDropped int
 }
 
 // TimeoutError reports a regex that outlived its match timeout on a line.
@@ -154,7 +157,7 @@ func NewMatcher(f *Filter, opts MatcherOptions) *Matcher {
 		m.opts.Clock = time.Now
 	}
 	if m.dns == nil && (f.useDNS == "yes" || f.useDNS == "warn") {
-		m.dns = &DNSCache{}
+		m.dns = &DNSCache{Warn: opts.Warn}
 	}
 	return m
 }
@@ -838,6 +841,11 @@ func (m *Matcher) emit(idx int, fd *failData, t time.Time, hasMLFID bool) {
 			return // usedns=no: a host name gives no failure
 		}
 		addrs, _ := m.dns.Lookup(ip)
+		if len(addrs) == 0 {
+			// dropped: said by the DNSCache once per look-up
+			m.res.DNSDropped++
+			return
+		}
 		if len(addrs) > 0 && m.f.useDNS == "warn" && m.opts.Warn != nil {
 			m.opts.Warn(fmt.Sprintf("determined ip using dns lookup: %s = %v", ip, addrs))
 		}

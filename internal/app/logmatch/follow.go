@@ -375,12 +375,12 @@ func (t *tailer) read() {
 			t.off += int64(consumed)
 			consumed = 0
 			t.line++
-			if t.cut {
-				t.r.cut++
-				warnf(t.s.stderr, "%s:%d: line longer than %d bytes, cut", t.r.source, t.line, maxLine)
-			}
 			t.r.lineno = t.line
-			t.r.process(trimCR(line), t.line)
+			if t.cut {
+				t.r.longLine(t.r.source, t.line)
+			} else {
+				t.r.process(trimCR(line), t.line)
+			}
 			t.pending, t.cut = t.pending[:0], false
 			n++
 			continue

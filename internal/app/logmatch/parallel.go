@@ -148,10 +148,10 @@ func (r *runner) readFileParallel(o *options, js *jailSpec, name string, jobs in
 			}
 			r.lineno++
 			if b.cut[i] {
-				r.cut++
-				warnf(r.stderr, "%s:%d: line longer than %d bytes, cut", r.source, b.nums[i], maxLine)
+				r.longLine(r.source, b.nums[i])
+			} else {
+				r.processHint(b.line(i), b.nums[i], b.hints[i])
 			}
-			r.processHint(b.line(i), b.nums[i], b.hints[i])
 			if r.progress && r.lineno&0xffff == 0 {
 				r.showProgress()
 			}

@@ -20,8 +20,19 @@ import (
 	"github.com/banpipe/banpipe/pkg/lines"
 )
 
-// maxLine is the longest line read; longer lines are cut (with a warning).
+// maxLine is the longest line read; a longer line is skipped (see
+// [runner.longLine]).
 const maxLine = 1 << 20
+
+// longLine reports a line longer than maxLine: it is counted (--stats
+// cut) and skipped, never matched. Matching its first MiB would let the
+// attacker who wrote it choose what the regex sees at the cut: a "$"
+// anchored at the cut would land on a fake address written just before
+// it, while the real end of the line (the client's address) is lost.
+func (r *runner) longLine(source string, line int64) {
+	r.cut++
+	warnf(r.stderr, "%s:%d: line longer than %d bytes, skipped (a cut line is never matched)", source, line, maxLine)
+}
 
 func run(ctx context.Context, o *options, stdin io.Reader, stdout, stderr io.Writer) error {
 	if o.listFilters {
@@ -301,6 +312,7 @@ type runner struct {
 	lineno                              int64
 	matched, ignored, missed, failures  int64
 	timeouts, bad, cut                  int64
+	dnsDropped                          int64 // failures whose host name gave no address
 	hits, ignoreHits                    []int64
 	progress, printMissed, printIgnored bool
 	lastProgress                        time.Time
@@ -346,8 +358,8 @@ func (r *runner) readFile(name string, stdin io.Reader) error {
 		}
 		r.lineno++
 		if truncated {
-			r.cut++
-			warnf(r.stderr, "%s:%d: line longer than %d bytes, cut", r.source, lr.Line(), maxLine)
+			r.longLine(r.source, lr.Line())
+			continue
 		}
 		r.process(line, lr.Line())
 		if r.progress && r.lineno&0xffff == 0 {
@@ -405,6 +417,7 @@ func (r *runner) processHint(line []byte, fileLine int64, hint filter.Hint) {
 		}
 		return
 	}
+	r.dnsDropped += int64(res.DNSDropped)
 	switch {
 	case res.Ignore >= 0:
 		r.ignored++
@@ -473,8 +486,8 @@ func (r *runner) showProgress() {
 
 func (r *runner) printStats() {
 	w := r.stderr
-	fmt.Fprintf(w, "logmatch: stats: lines %d, matched %d, ignored %d, missed %d, failures %d, timeouts %d, bad %d, cut %d\n",
-		r.lineno, r.matched, r.ignored, r.missed, r.failures, r.timeouts, r.bad, r.cut)
+	fmt.Fprintf(w, "logmatch: stats: lines %d, matched %d, ignored %d, missed %d, failures %d, timeouts %d, bad %d, cut %d, dns dropped %d\n",
+		r.lineno, r.matched, r.ignored, r.missed, r.failures, r.timeouts, r.bad, r.cut, r.dnsDropped)
 	for i, re := range r.f.FailRegexes() {
 		fmt.Fprintf(w, "logmatch: stats: failregex %d: %d hits: %s\n", i+1, r.hits[i], oneLine(re.Source))
 	}

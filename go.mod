@@ -4,7 +4,6 @@ go 1.26.0
 
 require (
 	github.com/coreos/go-iptables v0.8.0
-	github.com/dlclark/regexp2 v1.12.0
 	github.com/dlclark/regexp2/v2 v2.12.0
 	github.com/fsnotify/fsnotify v1.10.1
 	github.com/google/nftables v0.3.0

@@ -10,7 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/dlclark/regexp2"
+	"github.com/dlclark/regexp2/v2"
 )
 
 // Options configure a Detector.
@@ -357,9 +357,9 @@ func (d *Detector) matchDate(dt *ddTemplate, line string, pos, endpos int) (matc
 		return match{}, false
 	}
 	g := rm.GroupByNumber(t.spanNum)
-	m := match{start: rm.Index, end: rm.Index + rm.Length, rm: rm}
+	m := match{start: rm.RuneIndex, end: rm.RuneIndex + rm.RuneLength, rm: rm}
 	if g != nil && len(g.Captures) > 0 {
-		m.gstart, m.gend = g.Index, g.Index+g.Length
+		m.gstart, m.gend = g.RuneIndex, g.RuneIndex+g.RuneLength
 	} else {
 		m.gstart, m.gend = -1, -1
 	}

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dlclark/regexp2"
+	"github.com/dlclark/regexp2/v2"
 )
 
 // Template flags, as fail2ban's DateTemplate.
@@ -373,7 +373,7 @@ func (t *template) compile() error {
 	if v, ok := compiled.Load(tr.expr); ok {
 		re = v.(*regexp2.Regexp)
 	} else {
-		re, err = regexp2.Compile(tr.expr, regexp2.None)
+		re, err = regexp2.Compile(tr.expr, regexp2.None, regexp2.OptionMaxBacktrackingStackSize(-1))
 		if err != nil {
 			return fmt.Errorf("datepattern %q: %w", t.displayPattern(), err)
 		}

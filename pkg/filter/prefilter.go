@@ -18,9 +18,9 @@ type prefilter struct {
 	// can match.
 	prefNeeded bool
 	nfail      int
-	// req[i] are failregex i's other literal sets (pyre's Required: its
-	// match contains one literal of each), checked once the scan made it a
-	// candidate.
+	// req[i] are failregex i's other literal sets (pyre's TextRequired:
+	// the text it matches in contains one literal of each), checked once
+	// the scan made it a candidate.
 	req [][][][]byte
 }
 
@@ -93,13 +93,14 @@ func (p *prefilter) scan(buf []byte, cand []bool) bool {
 	return any
 }
 
-// requiredSets returns r's literal sets (pyre's Required) that can be
+// requiredSets returns r's literal sets (pyre's TextRequired: those of
+// its match and of its lookaheads, all in the text it runs on) that can be
 // checked on a line's bytes, less the set skip (already checked): a
 // literal with U+FFFD or a line end cannot (drop its set: fewer
 // requirements).
 func requiredSets(r *Regex, skip []string) [][][]byte {
 	var out [][][]byte
-	for _, l := range r.re.Required() {
+	for _, l := range r.re.TextRequired() {
 		if hasReplacement(l) || strings.Contains(strings.Join(l, ""), "\n") || slices.Equal(l, skip) {
 			continue
 		}

@@ -125,9 +125,15 @@ const maxSets = 6
 // contains. It includes Literals' set; nil when nothing is known.
 func (re *Regexp) Required() [][]string { return re.required }
 
-// requiredOf is Required of a parsed pattern.
-func requiredOf(n *node) [][]string {
-	sets := allReq(n)
+// TextRequired is Required plus the literal sets of the regex's positive
+// lookaheads: every text the regex matches in contains one literal of each
+// (a lookahead's text may lie past the match's end, so these hold for the
+// searched text, not for the match).
+func (re *Regexp) TextRequired() [][]string { return re.textRequired }
+
+// requiredOf is Required of a parsed pattern (with look, TextRequired).
+func requiredOf(n *node, look ...bool) [][]string {
+	sets := allReq(n, look...)
 	if l := literalsOf(n); l != nil {
 		sets = append(sets, l)
 	}
@@ -146,23 +152,29 @@ func requiredOf(n *node) [][]string {
 	return out
 }
 
-// allReq returns literal sets every match of n meets all of.
-func allReq(n *node) [][]string {
+// allReq returns literal sets every match of n meets all of; with look
+// true also those of positive lookaheads (met by the text).
+func allReq(n *node, look ...bool) [][]string {
 	if n == nil {
 		return nil
 	}
 	switch n.kind {
 	case kGroup:
 		switch n.gk {
-		case gLookahead, gNegLookahead, gLookbehind, gNegLookbehind:
+		case gLookahead:
+			if len(look) > 0 && look[0] {
+				return allReq(n.subs[0], look...)
+			}
+			return nil
+		case gNegLookahead, gLookbehind, gNegLookbehind:
 			return nil
 		}
-		return allReq(n.subs[0])
+		return allReq(n.subs[0], look...)
 	case kRepeat:
 		if n.min < 1 {
 			return nil
 		}
-		out := allReq(n.subs[0])
+		out := allReq(n.subs[0], look...)
 		if g := goodSet(analyze(n.subs[0]).exact); g != nil {
 			out = append(out, g)
 		}
@@ -176,6 +188,10 @@ func allReq(n *node) [][]string {
 			}
 		}
 		for _, s := range n.subs {
+			if len(look) > 0 && look[0] && s.kind == kGroup && s.gk == gLookahead {
+				// zero-width: its text follows, the concatenation goes on
+				out = append(out, allReq(s.subs[0], look...)...)
+			}
 			if in := analyze(s); in.exact != nil {
 				if c := cross(cur, in.exact); c != nil {
 					cur = c
@@ -187,7 +203,7 @@ func allReq(n *node) [][]string {
 			}
 			flush()
 			cur = []string{""}
-			out = append(out, allReq(s)...)
+			out = append(out, allReq(s, look...)...)
 		}
 		flush()
 		return out

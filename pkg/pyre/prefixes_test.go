@@ -115,3 +115,48 @@ func FuzzRequired(f *testing.F) {
 		}
 	})
 }
+
+func TestTextRequired(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want [][]string
+	}{
+		{`^(?=.*?(?:^|\s)msg="Invalid username"(?:\s|$))\s*(?:\w+=\S+\s*)+$`, [][]string{{`msg="Invalid username"`}}},
+		{`a(?=bcd)`, [][]string{{"bcd"}}},
+		{`a(?!bcd)`, nil},
+	} {
+		re, err := Compile(tt.in, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := re.TextRequired(); !slices.EqualFunc(got, tt.want, slices.Equal) {
+			t.Errorf("TextRequired(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// FuzzTextRequired checks that every text a regex matches in meets all of
+// TextRequired's sets.
+func FuzzTextRequired(f *testing.F) {
+	f.Add(`^(?=.*?msg="x y")\s*(?:\w+=\S+\s*)+$`, `a=1 msg="x y" b=2`)
+	f.Add(`a(?=b.*cd)`, "abxcd")
+	f.Fuzz(func(t *testing.T, pat, s string) {
+		if len(pat) > 200 || len(s) > 200 {
+			return
+		}
+		re, err := Compile(pat, Options{})
+		if err != nil || re.TextRequired() == nil {
+			return
+		}
+		m, err := re.FindRunes([]rune(s))
+		if err != nil || m == nil {
+			return
+		}
+		text := string([]rune(s)) // as matched: invalid UTF-8 decoded to U+FFFD
+		for _, set := range re.TextRequired() {
+			if !slices.ContainsFunc(set, func(l string) bool { return strings.Contains(text, l) }) {
+				t.Fatalf("%q matches in %q, which holds none of %q", pat, s, set)
+			}
+		}
+	})
+}

@@ -64,6 +64,8 @@ type Regexp struct {
 	literals   []string
 	prefixes   []string
 	required   [][]string
+	// textRequired: required plus the positive lookaheads' sets
+	textRequired [][]string
 }
 
 // Translate returns the regexp2 form of the Python pattern expr.
@@ -122,7 +124,7 @@ func Compile(expr string, opts Options) (re *Regexp, err error) {
 			names = append(names, nm)
 		}
 	}
-	return &Regexp{re: r2, expr: expr, translated: t, names: names, literals: literalsOf(n), prefixes: prefixesOf(n), required: requiredOf(n)}, nil
+	return &Regexp{re: r2, expr: expr, translated: t, names: names, literals: literalsOf(n), prefixes: prefixesOf(n), required: requiredOf(n), textRequired: requiredOf(n, true)}, nil
 }
 
 // MustCompile is Compile that panics on error, for patterns in programs.

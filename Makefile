@@ -16,7 +16,7 @@ LDFLAGS := -s -w -X github.com/banpipe/banpipe/internal/clirun.Version=$(VERSION
 BUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)"
 CMDS    := logmatch bancount fwban banreport
 
-.PHONY: all build test vet fmt-check demo bench man install clean fuzz report-screenshot deb
+.PHONY: all build test vet fmt-check lint demo bench man install clean fuzz report-screenshot deb
 
 all: build
 
@@ -26,6 +26,11 @@ build:
 
 vet:
 	$(GO) vet ./...
+
+# staticcheck, pinned; the first run downloads and builds it.
+STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+lint:
+	$(STATICCHECK) ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -37,7 +42,7 @@ fmt-check:
 # tests; under CI=true a test whose tool is missing fails instead of skipping
 # (internal/testenv).
 GOTEST := $(GO) run ./internal/testsummary
-test: vet fmt-check build
+test: vet fmt-check lint build
 	$(GOTEST) -race -count=1 -timeout 15m $$($(GO) list ./... | grep -v /internal/e2e$$)
 	$(GOTEST) -race -count=1 -p 1 -timeout 10m ./internal/e2e
 
@@ -52,8 +57,15 @@ bench: build
 report-screenshot:
 	TZ=UTC $(GO) test -count=1 -run '^TestBrowser$$' ./internal/app/banreport -args -screenshot=$(CURDIR)/docs/banreport.png
 
+# Every fuzz target (func FuzzXxx in any _test.go), FUZZTIME each.
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test ./pkg/event -run '^$$' -fuzz FuzzDecode -fuzztime 30s
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' .); do \
+		for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "fuzz ./$$(dirname $$f) $$t ($(FUZZTIME))"; \
+			$(GO) test ./$$(dirname $$f) -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME); \
+		done; \
+	done
 
 man:
 	@for m in man/*.[18]; do man --warnings -l $$m >/dev/null || exit 1; done; echo "man pages render cleanly"

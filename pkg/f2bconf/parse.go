@@ -2,7 +2,6 @@ package f2bconf
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -230,5 +229,3 @@ func clip(s string) string {
 	}
 	return s
 }
-
-var errNotExist = errors.New("no such file")

@@ -97,8 +97,6 @@ type ttok struct {
 	text string
 }
 
-var errTimeSyntax = errors.New("invalid time")
-
 func parseSeconds(s string) (float64, error) {
 	orig := s
 	s = strings.TrimSpace(s)

@@ -18,7 +18,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -185,16 +184,6 @@ error, 130 after SIGINT.`,
 			return run(c.Context, c, cfg, stdin, stdout, stderr)
 		},
 	}
-}
-
-func joinNonEmpty(sep string, parts ...string) string {
-	var out []string
-	for _, p := range parts {
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, sep)
 }
 
 func warnf(w io.Writer, format string, args ...any) {

@@ -29,7 +29,6 @@ type banLog struct {
 	sys  *syslog.Writer
 	pid  int
 	buf  []byte
-	err  error
 }
 
 func openBanLog(target string) (*banLog, error) {

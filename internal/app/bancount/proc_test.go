@@ -52,7 +52,6 @@ type proc struct {
 	t      testing.TB
 	cmd    *exec.Cmd
 	in     io.WriteCloser
-	out    *bufio.Reader
 	stderr *strings.Builder
 	lines  chan string
 }

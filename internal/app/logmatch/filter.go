@@ -19,12 +19,6 @@ import (
 	"github.com/banpipe/banpipe/pkg/jailconf"
 )
 
-// setup is what the options resolve to.
-type setup struct {
-	def  *filter.Definition
-	jail string
-}
-
 // resolveSpec finds the file of a filter spec: PATH.conf (or a path with
 // a slash), else NAME in dir, else NAME among the built-in filters.
 func resolveSpec(spec, dir string) (file string, fsys fs.FS, name string, args map[string]string, err error) {

@@ -4,7 +4,6 @@ package logmatch
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"runtime"
@@ -138,5 +137,3 @@ func oneLine(s string) string {
 		return r
 	}, s)
 }
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/banpipe/banpipe/internal/f2bsample"
+	"github.com/banpipe/banpipe/internal/testenv"
 	"github.com/banpipe/banpipe/pkg/datedetect"
 	"github.com/banpipe/banpipe/pkg/filter"
 	"github.com/banpipe/banpipe/pkg/filter/builtin"
@@ -295,7 +296,7 @@ func TestHostileLines(t *testing.T) {
 			t.Fatal(err)
 		}
 		f := ff.f
-		if raceEnabled {
+		if testenv.Race {
 			// Same regexes, a timeout scaled to the race detector's
 			// slow-down: linear matching stays far below it, runaway
 			// backtracking on these lines far above.

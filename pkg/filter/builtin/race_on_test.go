@@ -1,6 +1,0 @@
-//go:build race
-
-package builtin_test
-
-// raceEnabled: the race detector slows regex matching about tenfold.
-const raceEnabled = true

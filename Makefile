@@ -40,11 +40,13 @@ fmt-check:
 # alone, so that the rest of the suite does not load the machine under them.
 # internal/testsummary runs go test and ends with one line naming the skipped
 # tests; under CI=true a test whose tool is missing fails instead of skipping
-# (internal/testenv).
+# (internal/testenv). The allocation tests skip under -race: they run again
+# without it.
 GOTEST := $(GO) run ./internal/testsummary
 test: vet fmt-check lint build
 	$(GOTEST) -race -count=1 -timeout 15m $$($(GO) list ./... | grep -v /internal/e2e$$)
 	$(GOTEST) -race -count=1 -p 1 -timeout 10m ./internal/e2e
+	$(GOTEST) -count=1 -run 'Allocs' $$(grep -rl --include='*_test.go' 'AllocsPerRun' . | xargs -n1 dirname | sort -u)
 
 demo: build
 	@sh scripts/demo.sh

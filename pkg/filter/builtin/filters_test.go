@@ -190,15 +190,12 @@ func TestFail2banAgrees(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: fail2ban run skipped")
 	}
-	py := "/usr/bin/python3"
-	if _, err := os.Stat(py); err != nil {
-		t.Skip("no /usr/bin/python3: fail2ban's sample test skipped")
-	}
+	py := testenv.RequirePython(t, "fail2ban")
 	cmd := exec.Command(py, "testdata/f2b/samples.py", ".")
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) && ee.ExitCode() == 2 {
-		t.Skipf("fail2ban is not installed for %s: %s", py, strings.TrimSpace(string(out)))
+		testenv.Missing(t, "fail2ban is not installed for %s: %s", py, strings.TrimSpace(string(out)))
 	}
 	if err != nil {
 		t.Fatalf("fail2ban's sample test failed: %v\n%s", err, out)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/banpipe/banpipe/internal/f2bsample"
+	"github.com/banpipe/banpipe/internal/testenv"
 	"github.com/banpipe/banpipe/pkg/filter/builtin"
 )
 
@@ -29,7 +30,7 @@ const (
 func TestDropIn(t *testing.T) {
 	for _, p := range []string{f2bFilters, f2bLogs} {
 		if _, err := os.Stat(p); err != nil {
-			t.Skipf("fail2ban is not installed (%s): skipped", p)
+			testenv.Missing(t, "fail2ban is not installed (%s)", p)
 		}
 	}
 	ours := f2bsample.DirLoader(builtin.FS, "filter.d")
@@ -121,13 +122,13 @@ func TestFail2banStock(t *testing.T) {
 	py := "/usr/bin/python3"
 	for _, p := range []string{py, f2bLogs} {
 		if _, err := os.Stat(p); err != nil {
-			t.Skipf("%s missing: fail2ban's run skipped", p)
+			testenv.Missing(t, "%s missing: fail2ban is not installed", p)
 		}
 	}
 	out, err := exec.Command(py, "testdata/f2b/stock.py", ".", f2bLogs).CombinedOutput()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) && ee.ExitCode() == 2 {
-		t.Skipf("fail2ban is not installed for %s: %s", py, strings.TrimSpace(string(out)))
+		testenv.Missing(t, "fail2ban is not installed for %s: %s", py, strings.TrimSpace(string(out)))
 	}
 	if err != nil {
 		t.Fatalf("stock.py: %v\n%s", err, out)
@@ -160,7 +161,7 @@ func TestFail2banStock(t *testing.T) {
 // options and the names a jail or a .local may override.
 func TestSameOptionNames(t *testing.T) {
 	if _, err := os.Stat(f2bFilters); err != nil {
-		t.Skipf("fail2ban is not installed (%s): skipped", f2bFilters)
+		testenv.Missing(t, "fail2ban is not installed (%s)", f2bFilters)
 	}
 	stockRead := func(p string) ([]byte, error) { return os.ReadFile(f2bFilters + "/" + p) }
 	oursRead := func(p string) ([]byte, error) { return fs.ReadFile(builtin.FS, "filter.d/"+p) }
@@ -233,13 +234,13 @@ func TestCommonConfDropIn(t *testing.T) {
 	py := "/usr/bin/python3"
 	for _, p := range []string{py, f2bFilters, f2bLogs} {
 		if _, err := os.Stat(p); err != nil {
-			t.Skipf("%s missing: fail2ban's run skipped", p)
+			testenv.Missing(t, "%s missing: fail2ban is not installed", p)
 		}
 	}
 	out, err := exec.Command(py, "testdata/f2b/common.py", "filter.d/common.conf", f2bFilters).CombinedOutput()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) && ee.ExitCode() == 2 {
-		t.Skipf("fail2ban is not installed for %s: %s", py, strings.TrimSpace(string(out)))
+		testenv.Missing(t, "fail2ban is not installed for %s: %s", py, strings.TrimSpace(string(out)))
 	}
 	if err != nil {
 		t.Fatalf("common.py: %v\n%s", err, out)
@@ -270,7 +271,7 @@ func TestCommonConfDropIn(t *testing.T) {
 func TestCommonConfEngine(t *testing.T) {
 	for _, p := range []string{f2bFilters, f2bLogs} {
 		if _, err := os.Stat(p); err != nil {
-			t.Skipf("fail2ban is not installed (%s): skipped", p)
+			testenv.Missing(t, "fail2ban is not installed (%s)", p)
 		}
 	}
 	staged := t.TempDir()

@@ -78,6 +78,20 @@ func startPipeline(t testing.TB, ns, log, bancountArgs, fwbanArgs string) *pipel
 	t.Helper()
 	script := fmt.Sprintf("exec tail -F -n0 -s 0.05 %s 2>/dev/null | %s -f sshd | %s %s | %s %s",
 		log, bin("logmatch"), bin("bancount"), bancountArgs, bin("fwban"), fwbanArgs)
+	return startScript(t, ns, script)
+}
+
+// startFollowPipeline is startPipeline with logmatch following the log
+// itself (logmatch -f sshd --follow LOG), as banpipe.service does.
+func startFollowPipeline(t testing.TB, ns, log, bancountArgs, fwbanArgs string) *pipeline {
+	t.Helper()
+	script := fmt.Sprintf("exec %s -f sshd --follow %s | %s %s | %s %s",
+		bin("logmatch"), log, bin("bancount"), bancountArgs, bin("fwban"), fwbanArgs)
+	return startScript(t, ns, script)
+}
+
+func startScript(t testing.TB, ns, script string) *pipeline {
+	t.Helper()
 	var cmd *exec.Cmd
 	if ns != "" {
 		cmd = netnstest.Command(context.Background(), ns, "sh", "-c", script)

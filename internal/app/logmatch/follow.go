@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,7 +27,17 @@ import (
 // safetyTick is how often a source watched through inotify checks its
 // file anyway (an event lost to a queue overflow, a directory that was
 // replaced).
-const safetyTick = 10 * time.Second
+const safetyTick = 30 * time.Second
+
+// perSourceMemory is what the soft memory limit (tuneGC) grows by for each
+// source: a followed file's runner (date detector, matcher, read buffer)
+// holds a few tens of KiB, and a limit under the live heap would make the
+// collector run without end while idle.
+const perSourceMemory = 64 << 10
+
+// readBuf is the read buffer of one followed file: small, as a thousand
+// files may be followed; a longer line is put together from several reads.
+const readBuf = 8 << 10
 
 // sources runs the sources of several jails into one event stream.
 type sources struct {
@@ -124,7 +135,11 @@ func (s *sources) newRunner(js *jailSpec, input string) *runner {
 	r.findTime = js.findTime
 	s.mu.Lock()
 	s.runners = append(s.runners, r)
+	n := len(s.runners)
 	s.mu.Unlock()
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit + int64(n)*perSourceMemory)
+	}
 	return r
 }
 
@@ -279,7 +294,7 @@ func (t *tailer) open(first bool) {
 		return
 	}
 	t.warned = ""
-	t.f, t.br = f, bufio.NewReaderSize(f, 64<<10)
+	t.f, t.br = f, bufio.NewReaderSize(f, readBuf)
 	t.dev, t.ino = fileID(fi)
 	t.off, t.line, t.pending, t.cut = 0, 0, t.pending[:0], false
 	saved, ok := t.s.pos.get(t.js.name, t.path)
@@ -338,7 +353,7 @@ func (t *tailer) rotatedWhileDown(saved position) {
 			return
 		}
 		cur := *t
-		t.f, t.br, t.off, t.line = old, bufio.NewReaderSize(old, 64<<10), saved.Offset, saved.Line
+		t.f, t.br, t.off, t.line = old, bufio.NewReaderSize(old, readBuf), saved.Offset, saved.Line
 		t.dev, t.ino = saved.Dev, saved.Ino
 		t.r.source = filepath.Join(dir, e.Name())
 		t.read()

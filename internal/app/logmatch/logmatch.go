@@ -102,12 +102,16 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 // MiB, so the default GOGC=100 collects very often. GOGC=400 with a 20 MiB
 // soft limit keeps the peak RSS under 30 MiB and cuts about a quarter of
 // the CPU time on a large log. GOGC and GOMEMLIMIT in the environment win.
+// memoryLimit is the soft memory limit of tuneGC (per source followed,
+// perSourceMemory more).
+const memoryLimit = 20 << 20
+
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(20 << 20)
+		debug.SetMemoryLimit(memoryLimit)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -140,12 +141,20 @@ func (b *IPSet) ensureSet(ctx context.Context, r *rule, set string, fam int, net
 	if err != nil {
 		return err
 	}
-	err = h.IpsetCreate(set, typ, netlink.IpsetCreateOptions{Timeout: &def, Family: f, MaxElements: 1 << 20})
+	opts := netlink.IpsetCreateOptions{Timeout: &def, Family: f, MaxElements: 1 << 20}
+	err = h.IpsetCreate(set, typ, opts)
 	switch {
 	case err == nil:
 		delete(b.hooked, set)
 	case isIPSetErr(err, nl.IPSET_ERR_EXIST_SETNAME2) || errors.Is(err, syscall.EEXIST):
-		// there already
+		// There already: it must be of our kind, or nothing is added.
+		replaced, err := b.checkSet(h, set, typ, f, fam, opts)
+		if err != nil {
+			return err
+		}
+		if replaced {
+			delete(b.hooked, set)
+		}
 	default:
 		return fmt.Errorf("ipset create %s %s family inet%s timeout 600: %w", set, typ, map[int]string{4: "", 6: "6"}[fam], err)
 	}
@@ -184,6 +193,49 @@ func (b *IPSet) hookSet(ctx context.Context, r *rule, set string, fam int) error
 	}
 	b.hooked[set] = true
 	return nil
+}
+
+// checkSet makes sure the existing set is of type typ, family f, with
+// timeout support: an add to a set of another kind would fail (or,
+// without timeouts, make a ban that never ends). A set of another kind
+// that no rule uses is replaced (a leftover, e.g. of an older fail2ban);
+// one in use is an error that says how to fix it. It reports whether the
+// set was replaced.
+func (b *IPSet) checkSet(h *netlink.Handle, set, typ string, f uint8, fam int, opts netlink.IpsetCreateOptions) (bool, error) {
+	res, err := h.IpsetList(set)
+	if err != nil {
+		return false, fmt.Errorf("ipset list %s: %w", set, err)
+	}
+	if res.TypeName == typ && res.Family == f && res.Timeout != nil {
+		return false, nil
+	}
+	have := res.TypeName + " family " + familyName(res.Family)
+	if res.Timeout == nil {
+		have += " without timeout"
+	}
+	want := fmt.Sprintf("%s family %s with timeout", typ, familyName(f))
+	if res.References > 0 {
+		return false, fmt.Errorf("ipset: set %s exists as %s, used by %d rule(s); fwban needs %s (nothing was banned); "+
+			"fix: remove the rules that use it (%s-save | grep -- '--match-set %s '), then: ipset destroy %s",
+			set, have, res.References, want, cmdName(fam), set, set)
+	}
+	if err := h.IpsetDestroy(set); err != nil {
+		return false, fmt.Errorf("ipset: set %s exists as %s; fwban needs %s: ipset destroy %s: %w", set, have, want, set, err)
+	}
+	if err := h.IpsetCreate(set, typ, opts); err != nil {
+		return false, fmt.Errorf("ipset create %s %s family %s timeout 600 (replacing a set of another kind): %w", set, typ, familyName(f), err)
+	}
+	return true, nil
+}
+
+func familyName(f uint8) string {
+	switch f {
+	case unix.AF_INET:
+		return "inet"
+	case unix.AF_INET6:
+		return "inet6"
+	}
+	return strconv.Itoa(int(f))
 }
 
 func matchesSet(args []string, set string) bool {

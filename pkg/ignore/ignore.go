@@ -271,6 +271,18 @@ func (l *List) warn(msg string) {
 	}
 }
 
+// Prefixes returns the list's addresses and prefixes: its entries and the
+// addresses its host names resolved to at the last Refresh (not the
+// machine's own addresses, not the command's answers). fwban refuses a ban
+// of a prefix that overlaps any of them.
+func (l *List) Prefixes() []netip.Prefix {
+	out := append([]netip.Prefix(nil), l.prefixes...)
+	if r := l.resolved.Load(); r != nil {
+		out = append(out, *r...)
+	}
+	return out
+}
+
 // Ignored reports whether id (with its address when hasAddr) is ignored,
 // and by which rule: "loopback", "ignoreself rule", "ip", "dns" or
 // "command".

@@ -52,7 +52,7 @@ func checkJails(ctx context.Context, o *options, noKernel bool, stderr io.Writer
 	}
 	f := &firewallSet{o: o, stderr: io.Discard, backends: map[string]firewall.Backend{}, routes: map[string]*route{}, ctx: ctx}
 	defer f.Close()
-	ig, err := parseIgnore(ctx, o.ignore, stderr)
+	ig, err := parseIgnore(ctx, "--ignoreip", o.ignore, stderr)
 	if err != nil {
 		report(err)
 		return nil, problems
@@ -242,7 +242,10 @@ func (jr *jailReport) summary() string {
 
 // dumpJail is the JSON form of a jail in --dump.
 type dumpJail struct {
-	Backend   string       `json:"backend"`
+	Backend string `json:"backend"`
+	// Name is the name of the jail's chains and sets on the kernel
+	// backends (f2b-<name>): its action's name= argument, else the jail.
+	Name      string       `json:"name,omitempty"`
 	Enabled   bool         `json:"enabled"`
 	Source    string       `json:"source,omitempty"`
 	Ports     string       `json:"ports"`
@@ -275,6 +278,9 @@ func (jr *jailReport) dump() dumpJail {
 	}
 	for _, p := range jr.ignore {
 		d.IgnoreIP = append(d.IgnoreIP, firewall.FormatPrefix(p))
+	}
+	if jr.kind != "action" && jr.name != anyJail {
+		d.Name = s.Name
 	}
 	if jr.kind == "action" {
 		for _, c := range jr.commands {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/banpipe/banpipe/internal/app/bancount"
 	"github.com/banpipe/banpipe/internal/clirun"
 	"github.com/banpipe/banpipe/pkg/event"
 	"github.com/banpipe/banpipe/pkg/firewall"
@@ -17,7 +18,10 @@ import (
 // defaultManualJail is the jail of `fwban ban` without --jail.
 const defaultManualJail = "manual"
 
-func open(c *cli.Context) (*firewallSet, *options, error) {
+// open reads the options and makes the firewall set of a subcommand;
+// adHoc is for those that act on what an earlier fwban made (unban,
+// flush; see firewallSet.adHoc).
+func open(c *cli.Context, adHoc bool) (*firewallSet, *options, error) {
 	if err := clirun.CheckArgs(c); err != nil {
 		return nil, nil, err
 	}
@@ -25,7 +29,7 @@ func open(c *cli.Context) (*firewallSet, *options, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	fw, err := newFirewallSet(c.Context, o, c.App.ErrWriter)
+	fw, err := newFirewallSet(c.Context, o, c.App.ErrWriter, adHoc)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -43,7 +47,7 @@ func listCmd(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return clirun.Usagef("list takes no arguments")
 	}
-	fw, _, err := open(c)
+	fw, _, err := open(c, false)
 	if err != nil {
 		return err
 	}
@@ -97,7 +101,7 @@ func banCmd(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	fw, o, err := open(c)
+	fw, o, err := open(c, false)
 	if err != nil {
 		return err
 	}
@@ -143,13 +147,18 @@ func unbanCmd(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	fw, _, err := open(c)
+	fw, _, err := open(c, true)
 	if err != nil {
 		return err
 	}
 	a := &applier{fw: fw, w: event.NewWriter(c.App.Writer), stderr: c.App.ErrWriter}
 	jail := jailOf(c)
 	now := time.Now().Truncate(time.Second)
+	var ids []string
+	for _, e := range evs {
+		ids = append(ids, event.FormatPrefix(e.IP))
+	}
+	defer warnHeld(c, jail, ids)
 	if jail != "" {
 		for i := range evs {
 			evs[i].Action, evs[i].Jail, evs[i].Time = event.ActionUnban, jail, now
@@ -162,6 +171,9 @@ func unbanCmd(c *cli.Context) error {
 		fw.Close()
 		return err
 	}
+	// The action backend cannot list what an earlier fwban banned: every
+	// jail of --config that runs actions gets the unban.
+	actionJails := fw.actionJails()
 	for _, e := range evs {
 		found := false
 		for _, en := range entries {
@@ -169,6 +181,10 @@ func unbanCmd(c *cli.Context) error {
 				found = true
 				a.pending = append(a.pending, pending{ev: &event.Event{Action: event.ActionUnban, Jail: en.Jail, IP: e.IP, Time: now, Reason: "manual"}})
 			}
+		}
+		for _, j := range actionJails {
+			found = true
+			a.pending = append(a.pending, pending{ev: &event.Event{Action: event.ActionUnban, Jail: j, IP: e.IP, Time: now, Reason: "manual"}})
 		}
 		if !found {
 			clirun.Warn(c.App.ErrWriter, name, "%s is not banned in any jail", firewall.FormatPrefix(e.IP))
@@ -182,7 +198,7 @@ func flushCmd(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return clirun.Usagef("flush takes no arguments")
 	}
-	fw, _, err := open(c)
+	fw, _, err := open(c, true)
 	if err != nil {
 		return err
 	}
@@ -194,13 +210,40 @@ func flushCmd(c *cli.Context) error {
 			fw.Close()
 			return err
 		}
-		ferr = errors.Join(ferr, b.Flush(c.Context, jail))
+		ferr = errors.Join(ferr, b.Flush(c.Context, fw.objectFor(kind, jail)))
 	}
 	cerr := fw.Close()
 	if err := errors.Join(ferr, cerr); err != nil {
 		return clirun.Failure(fmt.Errorf("flush: %w", err))
 	}
+	warnHeld(c, jail, nil)
 	return nil
+}
+
+// warnHeld tells on stderr about the bans of jail ("": all) among ids
+// (nil: all of them) that bancount still holds: fwban's unban or flush is
+// undone when bancount re-emits them at its next start.
+func warnHeld(c *cli.Context, jail string, ids []string) {
+	socket, _ := lookup(c, "bancount-socket", (*cli.Context).String)
+	state, _ := lookup(c, "bancount-state", (*cli.Context).String)
+	held, from, err := bancount.HeldBans(socket, state, jail)
+	if err != nil {
+		clirun.Warn(c.App.ErrWriter, name, "cannot check bancount's bans: %v", err)
+		return
+	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	for _, h := range held {
+		if ids != nil && !want[h.ID] {
+			continue
+		}
+		clirun.Warn(c.App.ErrWriter, name, "%s still holds the ban of %s in jail %s: it comes back when bancount restarts",
+			from, oneLine(h.ID), oneLine(h.Jail))
+		fmt.Fprintf(c.App.ErrWriter, "%s: hint: unban with bancount, which tells fwban: bancount unban %s %s\n",
+			name, oneLine(h.Jail), oneLine(h.ID))
+	}
 }
 
 // kindsFor returns the backends that may hold bans of jail ("": any).
@@ -213,6 +256,27 @@ func (f *firewallSet) kindsFor(jail string) []string {
 	return f.kinds(false)
 }
 
+// objectFor returns the name backend kind knows jail by: its object name
+// on the kernel backends, its name on the action backend ("" stays "").
+func (f *firewallSet) objectFor(kind, jail string) string {
+	if kind == "action" || jail == "" {
+		return jail
+	}
+	return f.object(jail)
+}
+
+// actionJails returns the jails of --config that run actions, sorted.
+func (f *firewallSet) actionJails() []string {
+	var out []string
+	for n, j := range f.jails {
+		if j.err == nil && f.kindOf(n) == "action" && len(j.actions) > 0 {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // list returns the bans of jail ("": all) from every backend in use.
 func (f *firewallSet) list(ctx context.Context, jail string) ([]firewall.Entry, error) {
 	var all []firewall.Entry
@@ -221,9 +285,14 @@ func (f *firewallSet) list(ctx context.Context, jail string) ([]firewall.Entry, 
 		if err != nil {
 			return nil, err
 		}
-		es, err := b.List(ctx, jail)
+		es, err := b.List(ctx, f.objectFor(kind, jail))
 		if err != nil {
 			return nil, clirun.Failure(err)
+		}
+		if kind != "action" {
+			for i := range es {
+				es[i].Jail = f.jailOfObject(kind, es[i].Jail)
+			}
 		}
 		all = append(all, es...)
 	}

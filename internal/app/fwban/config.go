@@ -1,26 +1,38 @@
 package fwban
 
 import (
+	"context"
+	"errors"
 	"fmt"
-	"path/filepath"
+	"io"
+	"net/netip"
 	"sort"
 	"strings"
 
+	"github.com/banpipe/banpipe/internal/clirun"
 	"github.com/banpipe/banpipe/pkg/f2bconf"
 	"github.com/banpipe/banpipe/pkg/firewall"
+	"github.com/banpipe/banpipe/pkg/ignore"
+	"github.com/banpipe/banpipe/pkg/jailconf"
 )
 
-// jailConf is what fwban takes from a jail section of a fail2ban jail
-// configuration.
+// jailConf is what fwban takes from a jail of a fail2ban jail
+// configuration (read by package jailconf, as bancount and logmatch read
+// it).
 type jailConf struct {
 	name     string
 	kind     string // backend: iptables, ipset, nftables or action
 	enabled  bool
 	settings firewall.JailSettings
+	// object is the name of the jail's chains and sets on the kernel
+	// backends (f2b-<object>): the action's name= argument as fail2ban's
+	// action files use it, else the jail's name.
+	object   string
 	actions  []string // action specs, for the action backend
 	ignore   []string
 	source   string // "file:line" of the jail's section
 	actionAt string // "file:line" of its action option ("" when unknown)
+	err      error  // a disabled jail whose settings do not resolve
 }
 
 // banactionKind maps a fail2ban action to a native backend: kind is "" when
@@ -43,66 +55,73 @@ func banactionKind(name string, args map[string]string) (kind string, allports b
 	return "", false
 }
 
-// loadJails reads a fail2ban jail configuration (path, its .local file and
-// jail.d/) with fail2ban's semantics. A jail whose action is one fail2ban
+// fwbanOptions are the jail options fwban reads itself beyond those
+// package jailconf types: a value that does not interpolate is an error
+// (jailconf leaves such options out of Options).
+var fwbanOptions = []string{"banaction", "port", "protocol", "chain", "blocktype"}
+
+// loadJails reads a fail2ban jail configuration (path, jail.d/, the .local
+// files) with package jailconf. A jail whose action is one fail2ban
 // iptables, ipset or nftables action gets the matching native backend with
-// the action's port, protocol, chain and blocktype arguments; any other
-// action list (mail, reporting, several actions) runs through the action
-// backend.
+// the action's port, protocol, chain, blocktype and name arguments; any
+// other action list (mail, reporting, several actions) runs through the
+// action backend. A disabled jail whose settings do not resolve is left
+// out, as fail2ban leaves it out; an enabled one is an error.
 func loadJails(path string) (map[string]*jailConf, error) {
-	c, err := f2bconf.Read(path, nil)
+	set, err := jailconf.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	c.SetDefault("fail2ban_confpath", filepath.Dir(path))
-	c.SetDefault("fail2ban_version", "1.0.2") // as fail2ban sets it; jail.conf's fail2ban_agent uses it
+	c := set.Config()
 	jails := map[string]*jailConf{}
-	for _, sec := range c.Sections() {
+	for _, sec := range set.Names() {
 		switch sec {
 		case "DEFAULT", "INCLUDES", "Definition", "Init", "KNOWN":
 			continue
 		}
-		// Every option for the action backend's tags; an option that does
-		// not interpolate is an error only if fwban itself needs it.
-		opts := map[string]string{}
-		for _, k := range c.Keys(sec) {
-			v, err := c.Get(sec, k)
-			if err != nil {
-				if needed[k] {
-					return nil, confErr(c, sec, k, err)
-				}
+		j, err := set.Jail(sec)
+		if err != nil {
+			if isEnabled(set, sec) {
+				return nil, err
+			}
+			// Its events are refused with the error (--check lists it
+			// when no jail is enabled).
+			jails[sec] = &jailConf{name: sec, object: sec, kind: "action", err: err}
+			continue
+		}
+		opts := j.Options
+		for _, k := range fwbanOptions {
+			if _, ok := opts[k]; ok {
 				continue
 			}
-			opts[k] = v
-		}
-		j := &jailConf{name: sec, settings: firewall.JailSettings{Name: sec, Options: opts}}
-		j.source = position(c, sec, "")
-		j.actionAt = position(c, sec, "action")
-		j.enabled = strings.EqualFold(strings.TrimSpace(opts["enabled"]), "true")
-		j.ignore = f2bconf.SplitList(opts["ignoreip"])
-		if v := strings.TrimSpace(opts["bantime"]); v != "" {
-			d, err := f2bconf.ParseTime(v)
-			if err != nil {
-				return nil, confErr(c, sec, "bantime", err)
+			if _, err := c.Get(sec, k); err != nil && !isNotFound(err) {
+				return nil, confErr(c, sec, k, err)
 			}
-			j.settings.Bantime = d
 		}
-		j.actions = f2bconf.SplitActions(opts["action"])
+		jc := &jailConf{name: sec, enabled: j.Enabled, object: sec, ignore: j.IgnoreIP,
+			settings: firewall.JailSettings{Name: sec, Options: opts}}
+		jc.source = j.Source
+		jc.actionAt = position(c, sec, "action")
+		if _, ok := opts["bantime"]; ok {
+			jc.settings.Bantime = j.BanTime // (else --bantime)
+		}
+		for _, a := range j.Actions {
+			jc.actions = append(jc.actions, a.Spec)
+		}
 		args := map[string]string{}
-		if len(j.actions) == 1 {
-			name, a, err := f2bconf.ParseSpec(j.actions[0])
-			if err != nil {
-				return nil, confErr(c, sec, "action", err)
+		if len(j.Actions) == 1 {
+			a := j.Actions[0]
+			for k, v := range a.Args {
+				args[k] = v
 			}
-			args = a
 			var allports bool
-			j.kind, allports = banactionKind(name, a)
+			jc.kind, allports = banactionKind(a.Name, args)
 			if allports {
 				args["port"] = ""
 			}
 		}
-		if j.kind == "" {
-			j.kind = "action"
+		if jc.kind == "" {
+			jc.kind = "action"
 		}
 		pick := func(key, def string) string {
 			for _, v := range []string{args[key], opts[key]} {
@@ -113,21 +132,38 @@ func loadJails(path string) (map[string]*jailConf, error) {
 			return def
 		}
 		_, argPort := args["port"]
-		j.settings.Ports = pick("port", "")
+		jc.settings.Ports = pick("port", "")
 		if argPort && args["port"] == "" {
-			j.settings.Ports = ""
+			jc.settings.Ports = ""
 		}
-		j.settings.Protocol = pick("protocol", "tcp")
-		j.settings.Chain = pick("chain", "INPUT")
-		j.settings.Blocktype = pick("blocktype", "REJECT")
-		if j.kind != "action" && !nativeFits(args, j.settings.Blocktype) {
+		jc.settings.Protocol = pick("protocol", "tcp")
+		jc.settings.Chain = pick("chain", "INPUT")
+		jc.settings.Blocktype = pick("blocktype", "REJECT")
+		if v := strings.TrimSpace(args["name"]); v != "" && !strings.Contains(v, "<") {
+			jc.object = v // (case kept, as fail2ban's f2b-<name>)
+		}
+		if jc.kind != "action" && !nativeFits(args, jc.settings.Blocktype) {
 			// fail2ban's own commands do what the kernel backends cannot
 			// (pass2allow-ftp's blocktype RETURN with a returntype).
-			j.kind = "action"
+			jc.kind = "action"
 		}
-		jails[sec] = j
+		jails[sec] = jc
 	}
 	return jails, nil
+}
+
+func isEnabled(set *jailconf.Set, name string) bool {
+	for _, n := range set.EnabledNames() {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+func isNotFound(err error) bool {
+	var nf *f2bconf.NotFound
+	return errors.As(err, &nf)
 }
 
 // nativeArgs are the arguments of a fail2ban iptables, ipset or nftables
@@ -145,10 +181,6 @@ func nativeFits(args map[string]string, blocktype string) bool {
 	}
 	return firewall.CheckSettings(firewall.JailSettings{Name: "x", Blocktype: blocktype}) == nil
 }
-
-// needed are the options fwban reads itself.
-var needed = map[string]bool{"enabled": true, "action": true, "banaction": true, "port": true, "protocol": true,
-	"chain": true, "blocktype": true, "bantime": true, "ignoreip": true}
 
 // position returns "file:line" of key in section sec (of the section
 // itself for key ""), "" when unknown.
@@ -195,4 +227,20 @@ func enabledKinds(jails map[string]*jailConf, kindOf func(string) string) []stri
 	}
 	sort.Strings(out)
 	return out
+}
+
+// parseIgnore reads ignoreip entries (--ignoreip values, a jail's
+// ignoreip) with package ignore's grammar, the one bancount uses:
+// addresses, prefixes (CIDR or dotted netmask), host names (resolved now)
+// and file: lists, several per value separated by spaces or commas. It
+// returns the prefixes a ban must not overlap.
+func parseIgnore(_ context.Context, what string, vals []string, stderr io.Writer) ([]netip.Prefix, error) {
+	if len(vals) == 0 {
+		return nil, nil
+	}
+	l, err := ignore.New(vals, ignore.Options{Warn: func(msg string) { clirun.Warn(stderr, name, "%s: %s (ignored)", what, msg) }})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return l.Prefixes(), nil
 }

@@ -40,15 +40,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"math"
-	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/banpipe/banpipe/internal/app/bancount"
 	"github.com/banpipe/banpipe/internal/clirun"
 	"github.com/banpipe/banpipe/pkg/event"
 	"github.com/banpipe/banpipe/pkg/firewall"
@@ -60,6 +63,10 @@ const name = "fwban"
 
 // Main runs fwban with args (args[0] is the program name) and returns its exit status.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// The netlink library (ipset) writes its own log lines about kernel
+	// attributes it does not parse: nothing reaches stderr that is not
+	// "fwban: ...".
+	log.SetOutput(io.Discard)
 	return clirun.Run(ctx, newApp(), args, stdin, stdout, stderr)
 }
 
@@ -91,6 +98,17 @@ func flags() []cli.Flag {
 	}
 }
 
+// bancountFlags tell unban and flush where bancount keeps its bans, to
+// warn about a ban that bancount will re-emit.
+func bancountFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "bancount-socket", Value: bancount.DefaultSocket, EnvVars: []string{"BANCOUNT_SOCKET"},
+			Usage: "control `SOCKET` of the bancount whose bans to check (\"none\": do not check)"},
+		&cli.StringFlag{Name: "bancount-state", Value: bancount.DefaultState, EnvVars: []string{"BANCOUNT_STATE"},
+			Usage: "bancount state `PATH` to check when no bancount answers on the socket (\"none\": do not check)"},
+	}
+}
+
 func jailFlag(usage string) cli.Flag {
 	return &cli.StringFlag{Name: "jail", Aliases: []string{"j"}, Usage: usage}
 }
@@ -101,7 +119,10 @@ func newApp() *cli.App {
 		return c
 	}
 	return &cli.App{
-		Name:      name,
+		// --action takes fail2ban's action syntax whole (commas inside
+		// [...] and quotes); --ignoreip values are split by package ignore.
+		DisableSliceFlagSeparator: true,
+		Name:                      name,
 		Usage:     "apply ban and unban events to the kernel firewall",
 		UsageText: "fwban [options] < events.jsonl\nfwban [options] --check|--dump\nfwban [options] list|ban|unban|flush [--jail JAIL] [ADDR...]",
 		Flags: append(flags(),
@@ -115,10 +136,10 @@ func newApp() *cli.App {
 				Flags: []cli.Flag{jailFlag("only the bans of `JAIL`")}, Action: listCmd}),
 			sub(&cli.Command{Name: "ban", Usage: "ban addresses or prefixes at once", ArgsUsage: "ADDR|CIDR...",
 				Flags: []cli.Flag{jailFlag("`JAIL` to ban in (default: manual)")}, Action: banCmd}),
-			sub(&cli.Command{Name: "unban", Usage: "unban addresses or prefixes at once", ArgsUsage: "ADDR|CIDR...",
-				Flags: []cli.Flag{jailFlag("`JAIL` to unban from (default: every jail holding it)")}, Action: unbanCmd}),
+			sub(&cli.Command{Name: "unban", Usage: "unban addresses or prefixes at once (warns when bancount still holds the ban: use bancount unban)", ArgsUsage: "ADDR|CIDR...",
+				Flags: append([]cli.Flag{jailFlag("`JAIL` to unban from (default: every jail holding it)")}, bancountFlags()...), Action: unbanCmd}),
 			sub(&cli.Command{Name: "flush", Usage: "remove the chains, sets and rules of a jail (default: all)", ArgsUsage: " ",
-				Flags: []cli.Flag{jailFlag("only `JAIL`")}, Action: flushCmd}),
+				Flags: append([]cli.Flag{jailFlag("only `JAIL`")}, bancountFlags()...), Action: flushCmd}),
 		},
 	}
 }
@@ -145,6 +166,7 @@ type options struct {
 	dryRunOutput string
 	actions      []string
 	actionDir    string
+	actionDirSet bool
 	wait         time.Duration
 	batch        int
 	variant      string
@@ -171,7 +193,7 @@ func readOptions(c *cli.Context) (*options, error) {
 	o.flushOnExit, _ = lookup(c, "flush-on-exit", (*cli.Context).Bool)
 	o.dryRunOutput = str("dry-run-output")
 	o.actions, _ = lookup(c, "action", (*cli.Context).StringSlice)
-	o.actionDir = str("action-dir")
+	o.actionDir, o.actionDirSet = lookup(c, "action-dir", (*cli.Context).String)
 	o.wait, _ = lookup(c, "wait", (*cli.Context).Duration)
 	o.batch, _ = lookup(c, "batch", (*cli.Context).Int)
 	o.variant = str("iptables")
@@ -209,6 +231,10 @@ type firewallSet struct {
 	closers  []io.Closer
 	jails    map[string]*jailConf // from --config
 	ctx      context.Context
+	// adHoc is set for the subcommands (unban, flush) that act on what an
+	// earlier fwban made: the action backend then takes every action as
+	// started with bans in place (action.Config.AssumeStarted).
+	adHoc bool
 }
 
 // route is where a jail's events go.
@@ -221,11 +247,11 @@ type route struct {
 	touched  bool
 }
 
-func newFirewallSet(ctx context.Context, o *options, stderr io.Writer) (*firewallSet, error) {
-	f := &firewallSet{o: o, stderr: stderr, backends: map[string]firewall.Backend{}, routes: map[string]*route{}, ctx: ctx}
-	ig, err := parseIgnore(ctx, o.ignore, stderr)
+func newFirewallSet(ctx context.Context, o *options, stderr io.Writer, adHoc bool) (*firewallSet, error) {
+	f := &firewallSet{o: o, stderr: stderr, backends: map[string]firewall.Backend{}, routes: map[string]*route{}, ctx: ctx, adHoc: adHoc}
+	ig, err := parseIgnore(ctx, "--ignoreip", o.ignore, stderr)
 	if err != nil {
-		return nil, err
+		return nil, clirun.Usagef("%v", err)
 	}
 	f.guard.Ignore = ig
 	f.guard.Admin = ignore.SSHClients(os.Getenv("SSH_CONNECTION"), os.Getenv("SSH_CLIENT"))
@@ -290,35 +316,6 @@ func (f *firewallSet) kindOf(jail string) string {
 	return f.o.backend
 }
 
-// parseIgnore reads --ignoreip values: addresses, prefixes and host names
-// (resolved now), several per value separated by spaces or commas.
-func parseIgnore(ctx context.Context, vals []string, stderr io.Writer) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, v := range vals {
-		for _, s := range strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' || r == '\n' }) {
-			if p, err := event.ParseIP(s); err == nil {
-				out = append(out, p)
-				continue
-			}
-			if strings.ContainsAny(s, "/:") || net.ParseIP(s) != nil {
-				return nil, clirun.Usagef("--ignoreip %q: not an address or prefix", s)
-			}
-			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			addrs, err := net.DefaultResolver.LookupNetIP(rctx, "ip", s)
-			cancel()
-			if err != nil {
-				clirun.Warn(stderr, name, "--ignoreip %s: %v (ignored)", s, err)
-				continue
-			}
-			for _, a := range addrs {
-				a = a.Unmap()
-				out = append(out, netip.PrefixFrom(a, a.BitLen()))
-			}
-		}
-	}
-	return out, nil
-}
-
 // backend returns the backend of kind, made at first use.
 func (f *firewallSet) backend(kind string) (firewall.Backend, error) {
 	if b, ok := f.backends[kind]; ok {
@@ -349,8 +346,8 @@ func (f *firewallSet) backend(kind string) (firewall.Backend, error) {
 			return nil, clirun.WithHint(clirun.Usagef("--backend action needs --action NAME[key=value,...]"),
 				"for example: --action 'iptables-multiport[port=ssh]' or --action sendmail-whois")
 		}
-		cfg := action.Config{Dir: f.o.actionDir, Actions: f.o.actions, StopOnClose: f.o.flushOnExit, Stdout: f.stderr,
-			Jails: map[string]action.Jail{}}
+		cfg := action.Config{Dir: f.actionDir(), Actions: f.o.actions, StopOnClose: f.o.flushOnExit, Stdout: f.stderr,
+			Jails: map[string]action.Jail{}, AssumeStarted: f.adHoc}
 		for n, j := range f.jails {
 			if f.kindOf(n) == "action" && len(j.actions) > 0 {
 				cfg.Jails[n] = action.Jail{Actions: j.actions, Options: j.settings.Options}
@@ -368,6 +365,16 @@ func (f *firewallSet) backend(kind string) (firewall.Backend, error) {
 	return b, nil
 }
 
+// actionDir returns the action.d directory: --action-dir when given, else
+// the action.d beside --config's file (as logmatch reads filter.d there),
+// else fail2ban's.
+func (f *firewallSet) actionDir() string {
+	if f.o.actionDirSet || f.o.config == "" {
+		return f.o.actionDir
+	}
+	return filepath.Join(filepath.Dir(f.o.config), "action.d")
+}
+
 // route returns the route of jail.
 func (f *firewallSet) route(jail string) *route {
 	if r, ok := f.routes[jail]; ok {
@@ -381,7 +388,7 @@ func (f *firewallSet) route(jail string) *route {
 	r := &route{jail: jail, guard: &f.guard}
 	f.routes[jail] = r
 	kind := f.kindOf(jail)
-	if err := firewall.CheckJailName(jail); err != nil && kind != "action" {
+	if err := firewall.CheckJailName(f.object(jail)); err != nil && kind != "action" {
 		r.err = err
 		return r
 	}
@@ -392,15 +399,22 @@ func (f *firewallSet) route(jail string) *route {
 	if f.o.jail.allports {
 		s.Ports = ""
 	}
+	if j, ok := f.jails[jail]; ok && j.err != nil {
+		r.err = j.err
+		return r
+	}
 	if j, ok := f.jails[jail]; ok {
 		s = j.settings
 		if s.Bantime == 0 {
 			s.Bantime = f.o.jail.bantime
 		}
+		if kind != "action" {
+			s.Name = j.object // f2b-<name> (fail2ban's name= argument)
+		}
 		if len(j.ignore) > 0 {
-			ig, err := parseIgnore(f.ctx, j.ignore, f.stderr)
+			ig, err := parseIgnore(f.ctx, "jail "+jail+": ignoreip", j.ignore, f.stderr)
 			if err != nil {
-				r.err = fmt.Errorf("jail %s: ignoreip: %w", jail, err)
+				r.err = err
 				return r
 			}
 			r.guard = &ignore.Guard{Ignore: append(append([]netip.Prefix(nil), f.guard.Ignore...), ig...), Admin: f.guard.Admin, Self: f.guard.Self}
@@ -409,6 +423,34 @@ func (f *firewallSet) route(jail string) *route {
 	r.settings = s
 	r.backend, r.err = f.backend(kind)
 	return r
+}
+
+// object returns the name of jail's chains and sets on the kernel
+// backends: its name= argument from --config, else the jail's name.
+func (f *firewallSet) object(jail string) string {
+	if j, ok := f.jails[jail]; ok && j.object != "" {
+		return j.object
+	}
+	return jail
+}
+
+// jailOfObject returns the jail whose kernel objects are named object
+// (the inverse of object), for list: the jail's own name.
+func (f *firewallSet) jailOfObject(kind, object string) string {
+	if _, ok := f.jails[object]; ok && f.object(object) == object {
+		return object
+	}
+	var names []string
+	for n, j := range f.jails {
+		if j.object == object && f.kindOf(n) == kind {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return object
+	}
+	sort.Strings(names)
+	return names[0]
 }
 
 func (f *firewallSet) hasActionJails() bool {

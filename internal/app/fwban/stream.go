@@ -47,7 +47,7 @@ func stream(c *cli.Context) error {
 	}
 	ctx := c.Context
 	stderr := c.App.ErrWriter
-	fw, err := newFirewallSet(ctx, o, stderr)
+	fw, err := newFirewallSet(ctx, o, stderr, false)
 	if err != nil {
 		return err
 	}
@@ -175,6 +175,7 @@ type result struct {
 	done     bool
 	err      error
 	firewall bool // the error came from the firewall
+	partial  bool // applied, but some actions failed (err names them)
 }
 
 // apply applies the pending events: per jail, in input order, runs of
@@ -254,12 +255,19 @@ func (a *applier) apply(ctx context.Context) {
 				if k < len(errs) {
 					err = errs[k]
 				}
-				res[i] = result{done: true, err: err, firewall: err != nil}
+				var pe *firewall.PartialError
+				res[i] = result{done: true, err: err, firewall: err != nil, partial: errors.As(err, &pe)}
 			}
 		}
 	}
 	for i, p := range a.pending {
 		r := res[i]
+		if r.partial {
+			clirun.Warn(a.stderr, name, "stdin:%d: %s %s in jail %s: applied, but: %s", p.line, p.ev.Action,
+				oneLine(p.ev.ID()), oneLine(p.ev.Jail), oneLine(r.err.Error()))
+			a.w.WriteResult(p.ev, true, r.err.Error())
+			continue
+		}
 		if r.err != nil {
 			a.notApplied++
 			if r.firewall {

@@ -327,7 +327,9 @@ var errClosed = errors.New("action: backend closed")
 // the action has [Init?family=...] sections). A ban already in place runs
 // actionprolong when the action has one, else nothing. A restored ban
 // (Restored) of an action with norestored runs nothing. errs[i] joins the
-// errors of the actions that failed for bans[i].
+// errors of the actions that failed for bans[i]; when only actions that
+// block nothing (no actionunban: mail, reports) failed and the others
+// worked, it is a *firewall.PartialError: the ban is in place.
 func (b *Backend) Ban(ctx context.Context, jail firewall.JailSettings, bans []firewall.Ban) []error {
 	return b.apply(ctx, jail, bans, true)
 }
@@ -367,7 +369,7 @@ func (b *Backend) apply(ctx context.Context, jail firewall.JailSettings, bans []
 		}
 		fam := familyOf(bn.Prefix)
 		var aerrs []error
-		ok := false
+		ok, blocked, blockFailed := false, false, false
 		for _, a := range st.actions {
 			var err error
 			if ban {
@@ -375,13 +377,20 @@ func (b *Backend) apply(ctx context.Context, jail firewall.JailSettings, bans []
 			} else {
 				err = b.unbanOne(ctx, a, bn, fam)
 			}
+			blocks := a.blocks(fam)
 			if err != nil {
 				aerrs = append(aerrs, err)
+				blockFailed = blockFailed || blocks
 			} else {
 				ok = true
+				blocked = blocked || blocks
 			}
 		}
 		errs[i] = errors.Join(aerrs...)
+		if ban && errs[i] != nil && !blockFailed && (blocked || ok) {
+			// Only notifications failed: the ban is in place.
+			errs[i] = &firewall.PartialError{Err: errs[i]}
+		}
 		switch {
 		case ban && ok:
 			st.known[bn.Prefix] = banEnd(bn)
@@ -396,6 +405,14 @@ func (b *Backend) apply(ctx context.Context, jail firewall.JailSettings, bans []
 		}
 	}
 	return errs
+}
+
+// blocks reports whether the action blocks anything for family fam: it
+// has an actionunban (a notification such as sendmail or a report to
+// blocklist.de has none; a failure of those leaves the ban in place).
+func (a *actionState) blocks(fam string) bool {
+	cmd, err := a.def.command(opUnban, fam)
+	return err != nil || strings.TrimSpace(cmd) != ""
 }
 
 // banEnd returns when bn ends: its Until, else its Time plus its Bantime;

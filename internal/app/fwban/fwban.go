@@ -123,8 +123,8 @@ func newApp() *cli.App {
 		// [...] and quotes); --ignoreip values are split by package ignore.
 		DisableSliceFlagSeparator: true,
 		Name:                      name,
-		Usage:     "apply ban and unban events to the kernel firewall",
-		UsageText: "fwban [options] < events.jsonl\nfwban [options] --check|--dump\nfwban [options] list|ban|unban|flush [--jail JAIL] [ADDR...]",
+		Usage:                     "apply ban and unban events to the kernel firewall",
+		UsageText:                 "fwban [options] < events.jsonl\nfwban [options] --check|--dump\nfwban [options] list|ban|unban|flush [--jail JAIL] [ADDR...]",
 		Flags: append(flags(),
 			&cli.BoolFlag{Name: "check", Usage: "read and check the flags, the jail configuration, the actions and the backends' tools, print one line per jail, apply nothing"},
 			&cli.BoolFlag{Name: "dump", Usage: "check as --check does, then print each jail's resolved settings (actions with their commands) as JSON"},

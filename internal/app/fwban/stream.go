@@ -45,40 +45,70 @@ func stream(c *cli.Context) error {
 	if c.Bool("no-kernel-check") {
 		return clirun.Usagef("--no-kernel-check goes with --check or --dump")
 	}
-	ctx := c.Context
-	stderr := c.App.ErrWriter
-	fw, err := newFirewallSet(ctx, o, stderr, false)
+	s, err := openStream(c.Context, o, c.App.Reader, c.App.Writer, c.App.ErrWriter)
 	if err != nil {
 		return err
 	}
-	w := event.NewWriter(c.App.Writer)
-	a := &applier{fw: fw, w: w, stderr: stderr}
+	defer s.Close()
+	s.serve(c.Context)
+	return s.shutdown(c.Context)
+}
 
-	items := make(chan item, 1<<14)
-	r := event.NewReader(c.App.Reader, "stdin")
+// streamer applies a stream of events: [openStream] makes the firewall
+// set and starts reading, serve applies batches until the input ends or
+// the context is done, shutdown applies what is left and reports.
+type streamer struct {
+	o      *options
+	fw     *firewallSet
+	w      *event.Writer
+	a      *applier
+	stderr io.Writer
+	items  chan item
+
+	readErr error // reading stdin or writing stdout failed
+	bad     int   // bad input lines
+	closed  bool
+	cerr    error // the firewall set's Close
+}
+
+// openStream makes the firewall set (checking the backends) and starts
+// the goroutine reading events from in.
+func openStream(ctx context.Context, o *options, in io.Reader, out, stderr io.Writer) (*streamer, error) {
+	fw, err := newFirewallSet(ctx, o, stderr, false)
+	if err != nil {
+		return nil, err
+	}
+	w := event.NewWriter(out)
+	s := &streamer{o: o, fw: fw, w: w, a: &applier{fw: fw, w: w, stderr: stderr}, stderr: stderr,
+		items: make(chan item, 1<<14)}
+	r := event.NewReader(in, "stdin")
 	r.KeepRaw()
-	r.OnIdle(func() { items <- item{idle: true} })
+	r.OnIdle(func() { s.items <- item{idle: true} })
 	go func() {
 		for {
 			ev := new(event.Event)
 			err := r.Read(ev)
 			if err == nil {
-				items <- item{ev: ev, line: r.Line()}
+				s.items <- item{ev: ev, line: r.Line()}
 				continue
 			}
 			var le *event.LineError
 			if errors.As(err, &le) {
-				items <- item{err: err, line: le.Line}
+				s.items <- item{err: err, line: le.Line}
 				continue
 			}
-			items <- item{err: err}
-			close(items)
+			s.items <- item{err: err}
+			close(s.items)
 			return
 		}
 	}()
+	return s, nil
+}
 
-	var readErr error
-	bad := 0
+// serve applies the events until the input ends, writing fails or ctx is
+// done. Everything read before the input pauses (up to --batch events) is
+// applied as one batch; results are flushed at each pause.
+func (s *streamer) serve(ctx context.Context) {
 	idle := false
 	// handle takes one item; it reports false at the end of the input.
 	handle := func(it item, ok bool) bool {
@@ -88,27 +118,26 @@ func stream(c *cli.Context) error {
 		case it.idle:
 			idle = true
 		case it.ev != nil:
-			a.pending = append(a.pending, pending{ev: it.ev, line: it.line})
-			if len(a.pending) >= o.batch {
-				a.apply(ctx)
+			s.a.pending = append(s.a.pending, pending{ev: it.ev, line: it.line})
+			if len(s.a.pending) >= s.o.batch {
+				s.a.apply(ctx)
 			}
 		case errors.Is(it.err, io.EOF):
 		case it.line > 0:
-			bad++
-			clirun.Warn(stderr, name, "%v", it.err)
+			s.bad++
+			clirun.Warn(s.stderr, name, "%v", it.err)
 		default:
-			readErr = fmt.Errorf("read stdin: %w", it.err)
+			s.readErr = fmt.Errorf("read stdin: %w", it.err)
 		}
 		return true
 	}
-loop:
 	for {
 		select {
 		case <-ctx.Done():
-			break loop
-		case it, ok := <-items:
+			return
+		case it, ok := <-s.items:
 			if !handle(it, ok) {
-				break loop
+				return
 			}
 		}
 		// Take everything the reader queued meanwhile (while the last batch
@@ -116,9 +145,9 @@ loop:
 	drain:
 		for {
 			select {
-			case it, ok := <-items:
+			case it, ok := <-s.items:
 				if !handle(it, ok) {
-					break loop
+					return
 				}
 			default:
 				break drain
@@ -126,33 +155,50 @@ loop:
 		}
 		if idle {
 			idle = false
-			a.apply(ctx)
-			if err := w.Flush(); err != nil {
-				readErr = err
-				break loop
+			s.a.apply(ctx)
+			if err := s.w.Flush(); err != nil {
+				s.readErr = err
+				return
 			}
 		}
 	}
-	a.apply(context.WithoutCancel(ctx))
-	werr := w.Flush()
-	cerr := fw.Close()
+}
+
+// shutdown applies the events still pending (also after ctx is done: they
+// were read), flushes the results, closes the firewall set and returns
+// the exit error: a failure to read or write, to close, bad input lines or
+// events not applied because of firewall errors.
+func (s *streamer) shutdown(ctx context.Context) error {
+	s.a.apply(context.WithoutCancel(ctx))
+	werr := s.w.Flush()
+	cerr := s.Close()
 	switch {
-	case readErr != nil:
-		return clirun.Failure(readErr)
+	case s.readErr != nil:
+		return clirun.Failure(s.readErr)
 	case werr != nil:
 		return clirun.Failure(fmt.Errorf("write stdout: %w", werr))
 	case cerr != nil:
 		return clirun.Failure(cerr)
-	case bad > 0 || a.failed > 0:
-		if bad > 0 {
-			clirun.Warn(stderr, name, "%d bad input lines skipped", bad)
+	case s.bad > 0 || s.a.failed > 0:
+		if s.bad > 0 {
+			clirun.Warn(s.stderr, name, "%d bad input lines skipped", s.bad)
 		}
-		if a.failed > 0 {
-			clirun.Warn(stderr, name, "%d events not applied because of firewall errors", a.failed)
+		if s.a.failed > 0 {
+			clirun.Warn(s.stderr, name, "%d events not applied because of firewall errors", s.a.failed)
 		}
 		return clirun.Silent{Code: clirun.ExitFailure}
 	}
 	return nil
+}
+
+// Close releases the firewall set (once: shutdown closes it to report the
+// error, the deferred Close of stream after an early return).
+func (s *streamer) Close() error {
+	if !s.closed {
+		s.closed = true
+		s.cerr = s.fw.Close()
+	}
+	return s.cerr
 }
 
 type pending struct {

@@ -26,9 +26,7 @@ func TestFail2banSamples(t *testing.T) {
 		t.Skip("-short: sample replay skipped")
 	}
 	names := f2bsample.Names(f2bLogs, f2bFilters)
-	var tally f2bsample.Tally
-	tl := f2bsample.Replay(t, f2bLogs, names, f2bsample.DirLoader(nil, f2bFilters), 0)
-	tally.Cases, tally.Agree = tl.Cases, tl.Agree
+	tally := f2bsample.Replay(t, f2bLogs, names, f2bsample.DirLoader(nil, f2bFilters))
 
 	// The zzz-* test filters include common.conf through a relative path
 	// that climbs out of Debian's tree; stage them where it lands on the
@@ -37,15 +35,16 @@ func TestFail2banSamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tz := f2bsample.Replay(t, f2bLogs, znames, f2bsample.DirLoader(nil, zdir), 0)
-	tally.Cases += tz.Cases
-	tally.Agree += tz.Agree
-	ratio := float64(tally.Agree) / float64(max(tally.Cases, 1))
-	t.Logf("total: %d of %d annotated cases agree (%.2f%%)", tally.Agree, tally.Cases, 100*ratio)
-	if tally.Cases < 1600 {
-		t.Errorf("only %d annotated cases read, want about 1,627", tally.Cases)
-	}
-	if ratio < 0.995 {
-		t.Errorf("agreement %.2f%% is below 99.5%%", 100*ratio)
-	}
+	tally.Add(f2bsample.Replay(t, f2bLogs, znames, f2bsample.DirLoader(nil, zdir)))
+	tally.Judge(t, "fail2ban's samples", Fail2banSampleCases, AcceptedDeviations)
 }
+
+// Fail2banSampleCases is the number of annotated (line, filter option
+// combination) cases in Debian's fail2ban 1.0.2 sample logs: the README's
+// "1,627 of 1,627".
+const Fail2banSampleCases = 1627
+
+// AcceptedDeviations are the sample cases where we knowingly differ from
+// fail2ban's annotations (none today). An unannotated line that matches
+// counts as a deviation.
+var AcceptedDeviations = []f2bsample.Deviation{}

@@ -17,11 +17,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ipsetMaxTimeout is the longest timeout the kernel accepts for a set
-// entry, in seconds; longer bans are stored without a timeout (permanent
-// in the kernel, removed by their unban event).
-const ipsetMaxTimeout = 2147483
-
 // IPSet is the ipset backend (fail2ban's iptables-ipset actions): bans are
 // entries of kernel sets that expire by themselves, even while banpipe is
 // down, and one iptables rule per set sends matching packets to the
@@ -34,8 +29,8 @@ const ipsetMaxTimeout = 2147483
 // The sets of a jail are f2b-<jail> and f2b-<jail>6 (hash:ip, addresses),
 // and f2b-<jail>-net and f2b-<jail>-net6 (hash:net, prefixes), each created
 // with its rule at its first ban. A permanent ban has timeout 0 (as does a
-// ban longer than the kernel's longest timeout, 2147483 s: its unban event
-// removes it). Sets and entries are changed over netlink (vishvananda/netlink;
+// ban longer than the kernel's longest timeout, [MaxKernelTimeout]: its
+// unban event removes it). Sets and entries are changed over netlink (vishvananda/netlink;
 // a burst of adds is written as many messages per system call); a re-ban
 // updates the entry's timeout; deleting a missing entry is no error.
 type IPSet struct {
@@ -291,8 +286,7 @@ func (b *IPSet) Ban(ctx context.Context, jail JailSettings, bans []Ban) []error 
 		}
 		var to uint32
 		if !perm {
-			s := int64((d + time.Second - 1) / time.Second)
-			if s <= ipsetMaxTimeout {
+			if s, ok := kernelTimeout(d); ok {
 				to = uint32(s)
 			}
 		}

@@ -285,7 +285,14 @@ func (b *IPTables) banFamily(ctx context.Context, r *rule, fam int, bans []Ban, 
 	}
 	target := strings.Join(r.target(fam), " ")
 	var units []unit
+	now := time.Now()
 	for _, i := range idx {
+		// no timeout here, but a ban already over is refused as on the
+		// other backends
+		if _, _, err := remaining(bans[i], r.bantime, now); err != nil {
+			errs[i] = err
+			continue
+		}
 		p := bans[i].Prefix.Masked()
 		if present[p] {
 			continue // in place: never a duplicate; iptables has no timeout to update

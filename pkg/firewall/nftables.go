@@ -76,9 +76,14 @@ type nftElem struct {
 }
 
 // nftTimeout is the kernel timeout for a ban with d left: whole seconds,
-// rounded up, so that a ban never ends before its until.
+// rounded up, so that a ban never ends before its until; 0 (no timeout)
+// past [MaxKernelTimeout], as on ipset.
 func nftTimeout(d time.Duration) time.Duration {
-	return (d + time.Second - 1) / time.Second * time.Second
+	s, ok := kernelTimeout(d)
+	if !ok {
+		return 0
+	}
+	return time.Duration(s) * time.Second
 }
 
 // nftChunk bounds the elements per netlink transaction: google/nftables
@@ -390,6 +395,8 @@ func (b *NFTables) apply(ctx context.Context, jail JailSettings, bans []Ban, ban
 		final := el
 		if !perm {
 			elems[i].timeout = nftTimeout(d)
+		}
+		if elems[i].timeout > 0 {
 			final += " timeout " + strconv.FormatInt(int64(elems[i].timeout/time.Second), 10) + "s"
 		}
 		units = append(units, unit{owner: i, lines: []string{set, el + " timeout 1s", el, final}})

@@ -3,6 +3,7 @@ package firewall
 import (
 	"errors"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 )
@@ -60,6 +61,12 @@ func TestNFTTimeout(t *testing.T) {
 		{600*time.Second + 1, 601 * time.Second},
 		{600 * time.Second, 600 * time.Second},
 		{599999 * time.Millisecond, 600 * time.Second},
+		// past the kernel's longest timeout (ipset's, for both): none, the
+		// unban removes it; no overflow at the largest durations
+		{MaxKernelTimeout * time.Second, MaxKernelTimeout * time.Second},
+		{MaxKernelTimeout*time.Second + 1, 0},
+		{time.Duration(math.MaxInt64), 0},
+		{time.Duration(math.MaxInt64/int64(time.Second)) * time.Second, 0},
 	} {
 		if got := nftTimeout(c.d); got != c.want {
 			t.Errorf("nftTimeout(%v) = %v, want %v", c.d, got, c.want)

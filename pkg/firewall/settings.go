@@ -164,7 +164,8 @@ func parsePorts(s string) ([]string, error) {
 // remaining returns how long b stays banned from now: permanent, or a
 // positive duration: until its end, or its bantime when its end has passed
 // (a replay of old logs decides in log time) or is not given; an error when
-// it has only an end, and that has passed.
+// it has only an end, and that has passed: a ban already over is nothing to
+// ban, on every backend (iptables, which has no timeouts, included).
 func remaining(b Ban, def time.Duration, now time.Time) (d time.Duration, permanent bool, err error) {
 	switch {
 	case b.Bantime < 0:
@@ -181,6 +182,26 @@ func remaining(b Ban, def time.Duration, now time.Time) (d time.Duration, perman
 		return def, false, nil
 	}
 	return DefaultBantime, false, nil
+}
+
+// MaxKernelTimeout is the longest kernel timeout a ban gets, in seconds
+// (ipset's limit, 24.8 days), on ipset and nftables alike: a longer ban is
+// stored without a timeout (permanent in the kernel, as every ban is on
+// iptables) and removed by its unban event.
+const MaxKernelTimeout = 2147483
+
+// kernelTimeout is the kernel timeout of a ban with d left: whole seconds,
+// rounded up (a ban never ends before its until) without overflow for any
+// d; ok is false when d is longer than MaxKernelTimeout (no timeout).
+func kernelTimeout(d time.Duration) (secs int64, ok bool) {
+	secs = int64(d / time.Second)
+	if d%time.Second != 0 {
+		secs++
+	}
+	if secs > MaxKernelTimeout {
+		return 0, false
+	}
+	return max(secs, 1), true
 }
 
 // family is 4 or 6.

@@ -159,6 +159,9 @@ func TestLoadAgainstFail2ban(t *testing.T) {
 		}
 	}
 	t.Logf("%d filter variants compared with fail2ban", compared)
+	if compared != stockFilterVariants {
+		t.Errorf("%d filter variants compared with fail2ban, want exactly %d (the README's figure)", compared, stockFilterVariants)
+	}
 }
 
 func deref(s *string) string {
@@ -167,3 +170,8 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// stockFilterVariants is the number of (filter, mode/logtype) variants of
+// Debian's fail2ban 1.0.2 filters: the README's "every stock filter
+// variant (381)".
+const stockFilterVariants = 381

@@ -35,6 +35,8 @@ for j in r.jails:
             d[k] = str(o[k])
     if o.get("findtime") is not None: d["findtime_s"] = float(MyTime.str2seconds(o["findtime"]))
     if o.get("bantime") is not None: d["bantime_s"] = float(MyTime.str2seconds(o["bantime"]))
+    for k in ("bantime.maxtime", "bantime.rndtime"):
+        if o.get(k): d[k + "_s"] = float(MyTime.str2seconds(o[k]))
     d["ignoreip"] = splitwords(o.get("ignoreip") or "")
     acts = []
     for a in splitWithOptions(o.get("action") or ""):
@@ -52,6 +54,8 @@ type f2bJail struct {
 	Options  map[string]string
 	FindTime *float64 `json:"findtime_s"`
 	BanTime  *float64 `json:"bantime_s"`
+	MaxTime  *float64 `json:"bantime.maxtime_s"`
+	RndTime  *float64 `json:"bantime.rndtime_s"`
 	IgnoreIP []string `json:"ignoreip"`
 	Actions  []struct {
 		Name string            `json:"name"`
@@ -147,6 +151,7 @@ func TestStockJailsLikeFail2ban(t *testing.T) {
 				t.Errorf("%s: ignoreip %q, fail2ban %q", name, j.IgnoreIP, w.IgnoreIP)
 			}
 		}
+		compareMore(t, name, j, w, stockKeys)
 		if len(j.Actions) != len(w.Actions) {
 			t.Errorf("%s: %d actions, fail2ban %d", name, len(j.Actions), len(w.Actions))
 			continue
@@ -206,11 +211,86 @@ func TestLayeredLikeFail2ban(t *testing.T) {
 		if !reflect.DeepEqual(j.IgnoreIP, w.IgnoreIP) {
 			t.Errorf("%s: ignoreip %q, fail2ban %q", name, j.IgnoreIP, w.IgnoreIP)
 		}
+		compareMore(t, name, j, w, layeredKeys)
 		if len(j.Actions) != len(w.Actions) {
 			t.Errorf("%s: %d actions, fail2ban %d", name, len(j.Actions), len(w.Actions))
 		}
 	}
 	if len(want) != len(s.Names()) {
 		t.Errorf("%d jails, fail2ban %d", len(s.Names()), len(want))
+	}
+}
+
+// stockKeys are the options fail2ban's reader gives every stock jail;
+// layeredKeys those testdata/layered sets for every jail. A missing one
+// means a comparison would silently not happen.
+var (
+	stockKeys   = []string{"enabled", "maxretry", "maxmatches", "backend", "filter", "ignorecommand", "logpath"}
+	layeredKeys = []string{"enabled", "maxretry", "filter"}
+)
+
+// compareMore compares ignoreself, ignorecommand and the bantime.*
+// options with fail2ban's, its defaults where fail2ban's reader gives
+// none (the server's defaults), and fails when fail2ban did not produce a
+// key every jail has.
+func compareMore(t *testing.T, name string, j *Jail, w f2bJail, required []string) {
+	t.Helper()
+	o := w.Options
+	for _, k := range required {
+		if _, ok := o[k]; !ok {
+			t.Errorf("%s: fail2ban gave no %s", name, k)
+		}
+	}
+	if w.FindTime == nil || w.BanTime == nil {
+		t.Errorf("%s: fail2ban gave no findtime or bantime", name)
+	}
+	boolOr := func(k string, def bool) bool {
+		if v, ok := o[k]; ok {
+			return strings.EqualFold(v, "true")
+		}
+		return def
+	}
+	if want := boolOr("ignoreself", true); j.IgnoreSelf != want {
+		t.Errorf("%s: ignoreself %v, fail2ban %v", name, j.IgnoreSelf, want)
+	}
+	if j.IgnoreCommand != o["ignorecommand"] {
+		t.Errorf("%s: ignorecommand %q, fail2ban %q", name, j.IgnoreCommand, o["ignorecommand"])
+	}
+	inc := j.Increment
+	if want := boolOr("bantime.increment", false); inc.Enabled != want {
+		t.Errorf("%s: bantime.increment %v, fail2ban %v", name, inc.Enabled, want)
+	}
+	if want := boolOr("bantime.overalljails", false); inc.OverallJails != want {
+		t.Errorf("%s: bantime.overalljails %v, fail2ban %v", name, inc.OverallJails, want)
+	}
+	factor := 1.0
+	if v, ok := o["bantime.factor"]; ok {
+		factor, _ = strconv.ParseFloat(v, 64)
+	}
+	if inc.Factor != factor {
+		t.Errorf("%s: bantime.factor %v, fail2ban %v", name, inc.Factor, factor)
+	}
+	if inc.Formula != o["bantime.formula"] {
+		t.Errorf("%s: bantime.formula %q, fail2ban %q", name, inc.Formula, o["bantime.formula"])
+	}
+	var mult []string
+	for _, m := range inc.Multipliers {
+		mult = append(mult, strconv.Itoa(m))
+	}
+	if got := strings.Join(mult, " "); got != strings.Join(strings.Fields(o["bantime.multipliers"]), " ") {
+		t.Errorf("%s: bantime.multipliers %q, fail2ban %q", name, got, o["bantime.multipliers"])
+	}
+	for _, c := range []struct {
+		key  string
+		got  time.Duration
+		want *float64
+	}{{"bantime.maxtime", inc.MaxTime, w.MaxTime}, {"bantime.rndtime", inc.RndTime, w.RndTime}} {
+		want := 0.0
+		if c.want != nil {
+			want = *c.want
+		}
+		if c.got.Seconds() != want {
+			t.Errorf("%s: %s %v, fail2ban %vs", name, c.key, c.got, want)
+		}
 	}
 }

@@ -18,7 +18,10 @@
 //	  - ip (string): the normalised address, when host is or resolved to one;
 //	    absent otherwise. IPv4-mapped IPv6 addresses are written as IPv4.
 //	  - lineno (number): the 1-based input line on which the failure was decided;
-//	    absent when zero.
+//	    absent when zero. When logmatch reads a jail's own sources (--config,
+//	    --follow) it is the line's number within its file, or a journal
+//	    record's sequence number (its cursor's i=), the same when the line is
+//	    read again after a restart (bancount's dedupe key).
 //	  - attempts (number): the log lines merged into this failure; absent when 0.
 //	  - users (array of strings): the distinct users of a multi-line failure, when
 //	    there were several.

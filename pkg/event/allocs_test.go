@@ -36,4 +36,14 @@ func TestDecodeAllocs(t *testing.T) {
 	if got := (allocs(2000) - allocs(1000)) / 1000; got != readmeAllocs {
 		t.Errorf("%v allocations per failure event, the README says %d", got, readmeAllocs)
 	}
+	// With its log line (the matches field, as logmatch writes it now):
+	// the string and the slice holding it.
+	line = append([]byte(readmeFailureMatches), '\n')
+	const readmeAllocsMatches = 6
+	if got := (allocs(2000) - allocs(1000)) / 1000; got != readmeAllocsMatches {
+		t.Errorf("%v allocations per failure event with one matches line, the README says %d", got, readmeAllocsMatches)
+	}
 }
+
+// readmeFailureMatches is readmeFailure with its log line.
+const readmeFailureMatches = `{"time":"2026-11-21T10:04:05+01:00","jail":"sshd","filter":"sshd","host":"192.0.2.7","ip":"192.0.2.7","lineno":42,"attempts":1,"user":"root","matches":["Nov 21 10:04:05 web01 sshd[1201]: Failed password for root from 192.0.2.7 port 50022 ssh2"]}`

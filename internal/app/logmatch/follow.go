@@ -231,7 +231,12 @@ type tailer struct {
 	pending  []byte
 	cut      bool
 	warned   string
+	// last holds the bytes just before off (up to lastLen): a file whose
+	// bytes there changed was truncated and written again (copytruncate).
+	last []byte
 }
+
+const lastLen = 32
 
 func (s *sources) file(js *jailSpec, path string) {
 	t := &tailer{s: s, js: js, path: path, r: s.newRunner(js, "text")}
@@ -296,15 +301,15 @@ func (t *tailer) open(first bool) {
 	t.warned = ""
 	t.f, t.br = f, bufio.NewReaderSize(f, readBuf)
 	t.dev, t.ino = fileID(fi)
-	t.off, t.line, t.pending, t.cut = 0, 0, t.pending[:0], false
+	t.off, t.line, t.pending, t.cut, t.last = 0, 0, t.pending[:0], false, nil
 	saved, ok := t.s.pos.get(t.js.name, t.path)
 	if !first || !ok || saved.Offset == 0 {
 		return
 	}
 	if saved.Dev == t.dev && saved.Ino == t.ino {
-		if fi.Size() >= saved.Offset && t.endsLine(f, saved.Offset) {
+		if fi.Size() >= saved.Offset && t.endsLine(f, saved.Offset, saved.Last) {
 			if _, err := f.Seek(saved.Offset, io.SeekStart); err == nil {
-				t.off, t.line = saved.Offset, saved.Line
+				t.off, t.line, t.last = saved.Offset, saved.Line, saved.Last
 			}
 		}
 		return
@@ -312,15 +317,29 @@ func (t *tailer) open(first bool) {
 	t.rotatedWhileDown(saved)
 }
 
-// endsLine reports whether the byte before off is a newline (else the file
-// was truncated and rewritten since).
-func (t *tailer) endsLine(f *os.File, off int64) bool {
+// endsLine reports whether the bytes before off are last (or, without
+// last, a newline); else the file was truncated and written again since.
+func (t *tailer) endsLine(f *os.File, off int64, last []byte) bool {
 	if off == 0 {
 		return true
 	}
-	var b [1]byte
-	n, _ := f.ReadAt(b[:], off-1)
-	return n == 1 && b[0] == '\n'
+	if len(last) == 0 {
+		last = []byte{'\n'}
+	}
+	if int64(len(last)) > off {
+		return false
+	}
+	b := make([]byte, len(last))
+	n, _ := f.ReadAt(b, off-int64(len(last)))
+	return n == len(b) && string(b) == string(last)
+}
+
+// readLast returns the bytes of f just before off (up to lastLen).
+func readLast(f *os.File, off int64) []byte {
+	k := min(off, lastLen)
+	b := make([]byte, k)
+	n, _ := f.ReadAt(b, off-k)
+	return b[:n]
 }
 
 // rotatedWhileDown reads the rest of the file saved was read from when it
@@ -344,7 +363,7 @@ func (t *tailer) rotatedWhileDown(saved position) {
 		if err != nil {
 			return
 		}
-		if !t.endsLine(old, saved.Offset) {
+		if !t.endsLine(old, saved.Offset, saved.Last) {
 			old.Close()
 			return
 		}
@@ -359,7 +378,7 @@ func (t *tailer) rotatedWhileDown(saved position) {
 		t.read()
 		old.Close()
 		t.f, t.br, t.off, t.line, t.pending = cur.f, cur.br, 0, 0, t.pending[:0]
-		t.dev, t.ino = cur.dev, cur.ino
+		t.dev, t.ino, t.last = cur.dev, cur.ino, nil
 		t.r.source = t.path
 		return
 	}
@@ -417,8 +436,11 @@ func (t *tailer) read() {
 		}
 		break
 	}
-	if n > 0 && t.s.flush() {
-		t.s.pos.set(position{Jail: t.js.name, Path: t.path, Dev: t.dev, Ino: t.ino, Offset: t.off, Line: t.line})
+	if n > 0 {
+		t.last = readLast(t.f, t.off)
+		if t.s.flush() {
+			t.s.pos.set(position{Jail: t.js.name, Path: t.path, Dev: t.dev, Ino: t.ino, Offset: t.off, Line: t.line, Last: t.last})
+		}
 	}
 }
 
@@ -459,10 +481,10 @@ func (t *tailer) checkRotation() {
 	if err != nil {
 		return
 	}
-	if ofi.Size() < t.off || !t.endsLine(t.f, t.off) {
+	if ofi.Size() < t.off || !t.endsLine(t.f, t.off, t.last) {
 		if _, err := t.f.Seek(0, io.SeekStart); err == nil {
 			t.br.Reset(t.f)
-			t.off, t.line, t.pending, t.cut = 0, 0, t.pending[:0], false
+			t.off, t.line, t.pending, t.cut, t.last = 0, 0, t.pending[:0], false, nil
 			t.read()
 		}
 	}

@@ -22,6 +22,9 @@ type position struct {
 	Offset int64  `json:"offset,omitempty"`
 	Line   int64  `json:"line,omitempty"`
 	Cursor string `json:"cursor,omitempty"`
+	// Last holds the bytes just before Offset (up to 32): a file whose
+	// bytes there differ was truncated and written again.
+	Last []byte `json:"last,omitempty"`
 }
 
 func posKey(jail, path string) string { return jail + "\x00" + path }

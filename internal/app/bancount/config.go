@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/banpipe/banpipe/internal/clirun"
+	"github.com/banpipe/banpipe/pkg/banformula"
 	"github.com/banpipe/banpipe/pkg/bans"
 	"github.com/banpipe/banpipe/pkg/f2bconf"
 	"github.com/banpipe/banpipe/pkg/ignore"
@@ -108,7 +109,7 @@ func loadConfig(c *cli.Context) (*config, error) {
 		}
 	}
 	if d.Formula != "" {
-		f, err := CompileFormula(d.Formula)
+		f, err := banformula.Compile(d.Formula)
 		if err != nil {
 			return nil, fmt.Errorf("--bantime-formula: %v", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/banpipe/banpipe/pkg/banformula"
 	"github.com/banpipe/banpipe/pkg/bans"
 	"github.com/banpipe/banpipe/pkg/jailconf"
 )
@@ -81,7 +82,7 @@ func specFromJail(j *jailconf.Jail) (*jailSpec, error) {
 		js.Settings.Increment.Multipliers = append(js.Settings.Increment.Multipliers, float64(m))
 	}
 	if in.Formula != "" && in.Formula != jailconf.DefaultFormula {
-		f, err := CompileFormula(in.Formula)
+		f, err := banformula.Compile(in.Formula)
 		if err != nil {
 			return nil, errors.New(j.Source + ": [" + j.Name + "] bantime.formula: " + err.Error())
 		}

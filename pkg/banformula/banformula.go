@@ -1,4 +1,9 @@
-package bancount
+// Package banformula evaluates fail2ban's bantime.formula, the Python
+// expression that sets the length of a repeated ban, without Python: a
+// parser and evaluator for the subset ban time formulas use (see
+// [Compile]). bancount uses it for --bantime-formula and jail files'
+// bantime.formula, and --check rejects a formula it cannot compile.
+package banformula
 
 import (
 	"fmt"
@@ -8,13 +13,13 @@ import (
 	"unicode"
 )
 
-// CompileFormula compiles fail2ban's bantime.formula, a Python expression,
+// Compile compiles fail2ban's bantime.formula, a Python expression,
 // for the subset that ban time formulas use: numbers, ban.Time, ban.Count,
 // banFactor, + - * / // % ** << >>, comparisons, and/or/not,
 // "X if C else Y", parentheses, and the functions math.exp, math.log,
 // math.sqrt, math.pow, math.floor, math.ceil, float, int, min, max, abs
 // and round. Nothing is evaluated by Python or a shell.
-func CompileFormula(src string) (func(banTime float64, count int, factor float64) float64, error) {
+func Compile(src string) (func(banTime float64, count int, factor float64) float64, error) {
 	p := &fparser{src: src}
 	p.next()
 	n, err := p.expr()

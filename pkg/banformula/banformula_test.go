@@ -1,11 +1,11 @@
-package bancount
+package banformula
 
 import (
 	"math"
 	"testing"
 )
 
-func TestCompileFormula(t *testing.T) {
+func TestCompile(t *testing.T) {
 	tests := []struct {
 		src    string
 		time   float64
@@ -24,7 +24,7 @@ func TestCompileFormula(t *testing.T) {
 		{"min(ban.Time, 5, 9) + math.log(math.e) + math.sqrt(16) + math.pow(2, 3)", 10, 1, 1, 5 + 1 + 4 + 8},
 	}
 	for _, tt := range tests {
-		f, err := CompileFormula(tt.src)
+		f, err := Compile(tt.src)
 		if err != nil {
 			t.Errorf("%s: %v", tt.src, err)
 			continue
@@ -34,12 +34,12 @@ func TestCompileFormula(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "ban.Time +", "__import__('os').system('id')", "open('x')", "ban.Time * (2", "1 if 2", "ban.Time @ 2"} {
-		if _, err := CompileFormula(bad); err == nil {
-			t.Errorf("CompileFormula(%q): no error", bad)
+		if _, err := Compile(bad); err == nil {
+			t.Errorf("Compile(%q): no error", bad)
 		}
 	}
 	// A formula that fails when evaluated falls back to the base time.
-	f, err := CompileFormula("ban.Time / (ban.Count - 1)")
+	f, err := Compile("ban.Time / (ban.Count - 1)")
 	if err == nil {
 		if got := f(600, 1, 1); got != 600 {
 			t.Errorf("division by zero gave %v, want the base time", got)
@@ -47,11 +47,11 @@ func TestCompileFormula(t *testing.T) {
 	}
 }
 
-func FuzzCompileFormula(f *testing.F) {
+func FuzzCompile(f *testing.F) {
 	f.Add("ban.Time * (1<<(ban.Count if ban.Count<20 else 20)) * banFactor")
 	f.Add("max(ban.Time, 60) // 7 + 10 % 4 - -1")
 	f.Fuzz(func(t *testing.T, src string) {
-		if fn, err := CompileFormula(src); err == nil {
+		if fn, err := Compile(src); err == nil {
 			fn(600, 3, 1)
 			fn(0, 0, 0)
 		}

@@ -79,13 +79,14 @@ func TestKill9Burst(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		var input strings.Builder
+		for i := 0; i < burst; i++ {
+			sec++
+			fmt.Fprintf(&input, "%s\n", failure(sec, "sshd", fmt.Sprintf("2001:db8::%x", sec%pool+1), sec))
+		}
 		go func() {
-			w := bufio.NewWriter(in)
-			for i := 0; i < burst; i++ {
-				sec++
-				fmt.Fprintf(w, "%s\n", failure(sec, "sshd", fmt.Sprintf("2001:db8::%x", sec%pool+1), sec))
-			}
-			w.Flush() // stdin stays open: the kill ends the run
+			// stdin stays open: the kill ends the run (the write then fails)
+			io.WriteString(in, input.String())
 		}()
 		sc := newLines(out)
 		// The restored bans come first: compare them with downstream.

@@ -108,16 +108,19 @@ func BenchmarkRestartCatchUp(b *testing.B) {
 		w.Flush()
 		f.Close()
 		start := time.Now()
-		out, err := exec.Command(bin("logmatch"), "--config", conf, "--positions", pos).Output()
+		cmd := exec.Command(bin("logmatch"), "--config", conf, "--positions", pos)
+		out, err := cmd.Output()
 		d := time.Since(start)
 		if err != nil {
 			b.Fatal(err)
 		}
+		cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		if n := strings.Count(string(out), "\n"); n != lines {
 			b.Fatalf("%d events after the restart, want %d", n, lines)
 		}
 		b.ReportMetric(d.Seconds(), "s")
 		b.ReportMetric(float64(lines)/d.Seconds(), "lines/s")
+		b.ReportMetric(cpu.Seconds(), "cpu-s")
 		b.ReportMetric(0, "ns/op")
 	}
 }

@@ -72,12 +72,9 @@ func TestDialUnreachable(t *testing.T) {
 	if f.Up() {
 		t.Fatal("up with nothing listening")
 	}
-	start := time.Now()
+	// The breaker is open (not Up): the call fails with ErrUnavailable.
 	if _, err := f.Failure(context.Background(), "sshd", "192.0.2.1", time.Now(), sshd); !errors.Is(err, fleet.ErrUnavailable) {
 		t.Fatalf("err %v", err)
-	}
-	if el := time.Since(start); el > 50*time.Millisecond {
-		t.Errorf("took %v with the breaker open", el)
 	}
 	if _, err := f.Failure(context.Background(), "ss hd", "192.0.2.1", time.Now(), sshd); err == nil || errors.Is(err, fleet.ErrUnavailable) {
 		t.Errorf("jail with a space: %v", err)

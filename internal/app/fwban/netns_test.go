@@ -99,7 +99,7 @@ const (
 
 // TestKernelBanUnban proves every kernel backend on a real network: after
 // a ban, connections from the banned address (IPv4 and IPv6) to the jail's
-// port are refused at once (REJECT) while another address still connects
+// port are refused (REJECT) while another address still connects
 // and other ports stay open; after the unban it connects again.
 func TestKernelBanUnban(t *testing.T) {
 	for _, backend := range kernelBackends {
@@ -113,11 +113,8 @@ func TestKernelBanUnban(t *testing.T) {
 			if n := strings.Count(out, `"applied":true`); n != 2 {
 				t.Fatalf("results: %s", out)
 			}
-			start := time.Now()
+			// Refused (not timed out): REJECT answers, a DROP would not.
 			p.Expect(t, netnstest.Client4, portBlocked, netnstest.Refused)
-			if d := time.Since(start); d > 200*time.Millisecond {
-				t.Errorf("REJECT of %s took %v, want an immediate refusal", netnstest.Client4, d)
-			}
 			p.Expect(t, netnstest.Client6, portBlocked, netnstest.Refused)
 			for _, a := range []netip.Addr{netnstest.Client4, netnstest.Client6} {
 				p.Expect(t, a, portOther, netnstest.Connected)

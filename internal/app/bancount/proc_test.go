@@ -298,11 +298,17 @@ func TestControlSocket(t *testing.T) {
 	// Four more ids with --max-tracked 3: one window evicted, oldest first.
 	p.send(failure(2, "sshd", "198.51.100.1", 3), failure(3, "sshd", "198.51.100.2", 4),
 		failure(4, "sshd", "198.51.100.3", 5), failure(5, "sshd", "198.51.100.4", 6))
-	time.Sleep(300 * time.Millisecond)
-
-	out, err := ctl(t, "status", "--socket", sock)
-	if err != nil {
-		t.Fatalf("status: %v %s", err, out)
+	// Wait until the six failures are counted (status says so).
+	var out string
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var err error
+		out, err = ctl(t, "status", "--socket", sock)
+		if err != nil {
+			t.Fatalf("status: %v %s", err, out)
+		}
+		if strings.Contains(out, "since start: 6 failures") || time.Now().After(deadline) {
+			break
+		}
 	}
 	for _, want := range []string{"tracking 3 ids (max 3, 1 evicted), 0 malformed lines", "[sshd] maxretry 2, findtime 600s, bantime 3600s",
 		"failures being counted: 3 ids", "192.0.2.7", "until 2026-11-21T11:00:01Z", "bancount 1, failures 2",
@@ -505,7 +511,15 @@ func TestBanLogReopen(t *testing.T) {
 	// copytruncate-style rotation with a SIGHUP: reopened at once.
 	os.Rename(logf, logf+".2")
 	p.cmd.Process.Signal(syscall.SIGHUP)
-	time.Sleep(300 * time.Millisecond)
+	// The SIGHUP is handled when the new file exists.
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(logf); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not reopened 15 s after SIGHUP", logf)
+		}
+	}
 	p.send(failure(2, "sshd", "192.0.2.3", 3))
 	p.next(5 * time.Second)
 	waitFor(logf, "Ban 192.0.2.3\n")

@@ -64,8 +64,8 @@ FUZZTIME ?= 30s
 fuzz:
 	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' .); do \
 		for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
-			echo "fuzz ./$$(dirname $$f) $$t ($(FUZZTIME))"; \
-			$(GO) test ./$$(dirname $$f) -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME); \
+			echo "fuzz $$(dirname $$f) $$t ($(FUZZTIME))"; \
+			$(GO) test $$(dirname $$f) -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME); \
 		done; \
 	done
 

@@ -1369,3 +1369,20 @@ func (h *banHeap) Pop() any {
 	b.idx = -1
 	return b
 }
+
+// JailTotals are a jail's counters and the number of its bans running.
+type JailTotals struct {
+	Name   string
+	Stats  Stats
+	Banned int
+}
+
+// Totals returns every jail's totals, sorted by name: cheap (no list of
+// bans or windows), for metrics scraped while the engine runs.
+func (e *Engine) Totals() []JailTotals {
+	out := make([]JailTotals, 0, len(e.jails))
+	for _, j := range e.jailList("") {
+		out = append(out, JailTotals{Name: j.name, Stats: j.st, Banned: len(j.bans)})
+	}
+	return out
+}

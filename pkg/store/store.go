@@ -83,6 +83,8 @@ type Store struct {
 	gen     int64
 	jsize   int64
 	err     error
+	// records, writes and werrs count the journal's activity (Counts).
+	records, writes, werrs int64
 	syncReq chan struct{}
 	done    chan struct{}
 	closed  sync.Once
@@ -425,6 +427,7 @@ func (s *Store) Append(r *bans.Record) {
 	s.mu.Lock()
 	s.buf = AppendRecord(s.buf, r)
 	s.buf = append(s.buf, '\n')
+	s.records++
 	full := len(s.buf) >= 256<<10
 	s.mu.Unlock()
 	if full {
@@ -450,7 +453,9 @@ func (s *Store) flushLocked() error {
 	n, err := s.jf.Write(s.buf)
 	s.jsize += int64(n)
 	s.buf = s.buf[:0]
+	s.writes++
 	if err != nil {
+		s.werrs++
 		s.err = fmt.Errorf("state %s.journal: %w", s.path, err)
 		return s.err
 	}
@@ -459,6 +464,20 @@ func (s *Store) flushLocked() error {
 	default:
 	}
 	return nil
+}
+
+// JournalCounts are the journal's activity since Open.
+type JournalCounts struct {
+	Records int64 // records appended
+	Writes  int64 // write(2) calls to the journal file
+	Errors  int64 // failed writes (the first stops the store)
+}
+
+// Counts returns the journal's activity since Open.
+func (s *Store) Counts() JournalCounts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return JournalCounts{Records: s.records, Writes: s.writes, Errors: s.werrs}
 }
 
 // JournalSize returns the journal's size in bytes.

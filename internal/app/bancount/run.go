@@ -16,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/banpipe/banpipe/internal/clirun"
+	"github.com/banpipe/banpipe/internal/metrics"
 	"github.com/banpipe/banpipe/internal/safefile"
 	"github.com/banpipe/banpipe/pkg/bans"
 	"github.com/banpipe/banpipe/pkg/event"
@@ -66,13 +67,26 @@ func moreFuture(n int64) string {
 func run(ctx context.Context, c *cli.Context, cfg *config, stdin io.Reader, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	exp, err := metrics.New(c.String("metrics"), c.String("metrics-file"))
+	if err != nil {
+		return clirun.Usagef("%v", err)
+	}
 	s, err := open(ctx, cfg, stdout, stderr)
 	if err != nil {
+		exp.Close()
 		return err
 	}
 	defer s.Close()
 	s.cancel = cancel
-	return s.shutdown(s.serve(ctx, stdin))
+	if reg := exp.Registry(); reg != nil {
+		reg.MustRegister(collector{s})
+	}
+	exp.Announce(stderr, "bancount")
+	err = s.shutdown(s.serve(ctx, stdin))
+	if cerr := exp.Close(); cerr != nil && err == nil {
+		err = clirun.Failure(cerr)
+	}
+	return err
 }
 
 // open builds the server: configuration, ban log, state, fleet, engine,

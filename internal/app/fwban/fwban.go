@@ -95,6 +95,8 @@ func flags() []cli.Flag {
 		&cli.DurationFlag{Name: "wait", Value: 10 * time.Second, Usage: "longest `WAIT` for the xtables lock per iptables command (then tried again, 3 times)"},
 		&cli.StringFlag{Name: "iptables", Usage: "iptables `VARIANT`: legacy or nft (default: iptables as found in PATH)"},
 		&cli.IntFlag{Name: "batch", Value: 10000, Usage: "apply at most `N` events per batch"},
+		&cli.StringFlag{Name: "metrics", EnvVars: []string{"FWBAN_METRICS"}, Usage: "serve Prometheus metrics at http://`ADDR`/metrics (e.g. 127.0.0.1:9433; default off)"},
+		&cli.StringFlag{Name: "metrics-file", EnvVars: []string{"FWBAN_METRICS_FILE"}, Usage: "write the metrics to `PATH` at exit, atomically (node_exporter's textfile collector)"},
 	}
 }
 
@@ -235,6 +237,7 @@ type firewallSet struct {
 	// earlier fwban made: the action backend then takes every action as
 	// started with bans in place (action.Config.AssumeStarted).
 	adHoc bool
+	met   *fwMetrics // nil: metrics off
 }
 
 // route is where a jail's events go.
@@ -245,6 +248,7 @@ type route struct {
 	guard    *ignore.Guard
 	err      error
 	touched  bool
+	met      *routeMetrics // nil: metrics off
 }
 
 func newFirewallSet(ctx context.Context, o *options, stderr io.Writer, adHoc bool) (*firewallSet, error) {
@@ -375,6 +379,16 @@ func (f *firewallSet) actionDir() string {
 	return filepath.Join(filepath.Dir(f.o.config), "action.d")
 }
 
+// setMetrics turns metrics on, also for the routes made so far.
+func (f *firewallSet) setMetrics(m *fwMetrics) {
+	f.met = m
+	for j, r := range f.routes {
+		if r.met == nil && r.err == nil {
+			r.met = m.route(j, f.kindOf(j))
+		}
+	}
+}
+
 // route returns the route of jail.
 func (f *firewallSet) route(jail string) *route {
 	if r, ok := f.routes[jail]; ok {
@@ -388,6 +402,7 @@ func (f *firewallSet) route(jail string) *route {
 	r := &route{jail: jail, guard: &f.guard}
 	f.routes[jail] = r
 	kind := f.kindOf(jail)
+	r.met = f.met.route(jail, kind)
 	if err := firewall.CheckJailName(f.object(jail)); err != nil && kind != "action" {
 		r.err = err
 		return r

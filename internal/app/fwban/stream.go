@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/banpipe/banpipe/internal/clirun"
+	"github.com/banpipe/banpipe/internal/metrics"
 	"github.com/banpipe/banpipe/pkg/event"
 	"github.com/banpipe/banpipe/pkg/firewall"
 )
@@ -22,6 +23,7 @@ import (
 type item struct {
 	ev   *event.Event
 	line int64
+	at   time.Time // when it was read (metrics: latency to the kernel)
 	err  error
 	idle bool
 }
@@ -45,13 +47,24 @@ func stream(c *cli.Context) error {
 	if c.Bool("no-kernel-check") {
 		return clirun.Usagef("--no-kernel-check goes with --check or --dump")
 	}
+	exp, err := metrics.New(c.String("metrics"), c.String("metrics-file"))
+	if err != nil {
+		return clirun.Usagef("%v", err)
+	}
 	s, err := openStream(c.Context, o, c.App.Reader, c.App.Writer, c.App.ErrWriter)
 	if err != nil {
+		exp.Close()
 		return err
 	}
 	defer s.Close()
+	s.fw.setMetrics(newMetrics(exp.Registry()))
+	exp.Announce(c.App.ErrWriter, name)
 	s.serve(c.Context)
-	return s.shutdown(c.Context)
+	err = s.shutdown(c.Context)
+	if merr := exp.Close(); merr != nil && err == nil {
+		err = clirun.Failure(merr)
+	}
+	return err
 }
 
 // streamer applies a stream of events: [openStream] makes the firewall
@@ -89,7 +102,7 @@ func openStream(ctx context.Context, o *options, in io.Reader, out, stderr io.Wr
 			ev := new(event.Event)
 			err := r.Read(ev)
 			if err == nil {
-				s.items <- item{ev: ev, line: r.Line()}
+				s.items <- item{ev: ev, line: r.Line(), at: time.Now()}
 				continue
 			}
 			var le *event.LineError
@@ -118,7 +131,7 @@ func (s *streamer) serve(ctx context.Context) {
 		case it.idle:
 			idle = true
 		case it.ev != nil:
-			s.a.pending = append(s.a.pending, pending{ev: it.ev, line: it.line})
+			s.a.pending = append(s.a.pending, pending{ev: it.ev, line: it.line, at: it.at})
 			if len(s.a.pending) >= s.o.batch {
 				s.a.apply(ctx)
 			}
@@ -204,6 +217,7 @@ func (s *streamer) Close() error {
 type pending struct {
 	ev   *event.Event
 	line int64
+	at   time.Time
 }
 
 // applier applies batches of events.
@@ -303,6 +317,14 @@ func (a *applier) apply(ctx context.Context) {
 				}
 				var pe *firewall.PartialError
 				res[i] = result{done: true, err: err, firewall: err != nil, partial: errors.As(err, &pe)}
+				if m := r.met; m != nil {
+					if err != nil {
+						m.failed.Inc()
+					} else {
+						m.applied.Inc()
+					}
+					m.latency.Observe(time.Since(a.pending[i].at).Seconds())
+				}
 			}
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/banpipe/banpipe/internal/clirun"
+	"github.com/banpipe/banpipe/internal/metrics"
 )
 
 // Main runs logmatch with args (args[0] is the program name) and returns its exit status.
@@ -80,6 +81,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "positions", Usage: "remember in `FILE` how far each log and journal was read, and go on from there at the next start", EnvVars: []string{"LOGMATCH_POSITIONS"}},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: runtime.NumCPU(), Usage: "match FILE arguments on `N` cores (the output is the same, in order; multi-line filters use one)", EnvVars: []string{"LOGMATCH_JOBS"}},
 			&cli.DurationFlag{Name: "poll-interval", Value: time.Second, Usage: "`DURATION` between checks of polled logs (backend = polling, or where inotify is not available)", EnvVars: []string{"LOGMATCH_POLL_INTERVAL"}},
+			&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus metrics at http://`ADDR`/metrics (e.g. 127.0.0.1:9431; default off)", EnvVars: []string{"LOGMATCH_METRICS"}},
+			&cli.StringFlag{Name: "metrics-file", Usage: "write the metrics to `PATH` at exit, atomically (node_exporter's textfile collector)", EnvVars: []string{"LOGMATCH_METRICS_FILE"}},
 			&cli.BoolFlag{Name: "list-filters", Usage: "list the built-in filters and exit"},
 			&cli.StringFlag{Name: "show-filter", Usage: "print built-in filter `NAME` (a fail2ban filter.d file) and exit"},
 			&cli.BoolFlag{Name: "check", Usage: "read and compile the filter, print a one-line summary and exit (2 on error)"},
@@ -93,7 +96,20 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			if err != nil {
 				return err
 			}
-			return run(c.Context, o, stdin, stdout, stderr)
+			if o.check || o.dump || o.listFilters || o.showFilter != "" {
+				return run(c.Context, o, stdin, stdout, stderr)
+			}
+			exp, err := metrics.New(o.metricsAddr, o.metricsFile)
+			if err != nil {
+				return clirun.Usagef("%v", err)
+			}
+			exp.Announce(stderr, "logmatch")
+			o.metrics = newMetrics(exp.Registry())
+			err = run(c.Context, o, stdin, stdout, stderr)
+			if cerr := exp.Close(); cerr != nil && err == nil {
+				err = clirun.Failure(cerr)
+			}
+			return err
 		},
 	}
 }

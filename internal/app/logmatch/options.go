@@ -38,6 +38,9 @@ type options struct {
 	positions   string // positions file; "" for none
 	poll        time.Duration
 	jobs        int // --jobs: cores for FILE arguments
+	metricsAddr string
+	metricsFile string
+	metrics     *lmMetrics // set by run; nil: metrics off
 }
 
 // readOptions reads and validates the flags and arguments of c.
@@ -69,6 +72,8 @@ func readOptions(c *cli.Context) (*options, error) {
 		positions:   c.String("positions"),
 		poll:        c.Duration("poll-interval"),
 		jobs:        c.Int("jobs"),
+		metricsAddr: c.String("metrics"),
+		metricsFile: c.String("metrics-file"),
 	}
 	if o.jobs < 1 {
 		return nil, clirun.Usagef("--jobs must be at least 1")

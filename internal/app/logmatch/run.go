@@ -194,6 +194,7 @@ func newRunner(ctx context.Context, o *options, js *jailSpec, w *event.Writer, s
 		hits:       make([]int64, len(f.FailRegexes())),
 		ignoreHits: make([]int64, len(f.IgnoreRegexes())),
 		latin1:     js.latin1,
+		met:        o.metrics.jail(js.name),
 	}
 	r.printMissed, r.printIgnored = o.printMissed, o.printIgn
 	mo := filter.MatcherOptions{Warn: func(msg string) { warnf(stderr, "%s", msg) }, NoGroups: true, Matches: true}
@@ -308,6 +309,7 @@ type runner struct {
 	stderr   io.Writer
 	nowFn    func() time.Time
 	capNames map[string]bool
+	met      *jailMetrics // nil: metrics off
 
 	lineno                              int64
 	matched, ignored, missed, failures  int64
@@ -376,6 +378,9 @@ func (r *runner) process(line []byte, fileLine int64) {
 func (r *runner) processHint(line []byte, fileLine int64, hint filter.Hint) {
 	var res *filter.Result
 	var err error
+	if r.met != nil {
+		r.met.lines.Inc()
+	}
 	if r.latin1 {
 		if conv := latin1ToUTF8(r.convBuf[:0], line); len(conv) != len(line) {
 			r.convBuf, line = conv, conv
@@ -410,6 +415,9 @@ func (r *runner) processHint(line []byte, fileLine int64, hint filter.Hint) {
 		var te *filter.TimeoutError
 		if errors.As(err, &te) {
 			r.timeouts++
+			if r.met != nil {
+				r.met.timeouts.Inc()
+			}
 			warnf(r.stderr, "%s:%d: %v; line skipped: %s", r.source, fileLine, err, oneLine(string(line)))
 		} else {
 			r.bad++
@@ -422,6 +430,9 @@ func (r *runner) processHint(line []byte, fileLine int64, hint filter.Hint) {
 	case res.Ignore >= 0:
 		r.ignored++
 		r.ignoreHits[res.Ignore]++
+		if r.met != nil {
+			r.met.ignored.Inc()
+		}
 		if r.printIgnored {
 			fmt.Fprintf(r.stderr, "logmatch: ignored: %s:%d: %s\n", r.source, fileLine, oneLine(string(line)))
 		}
@@ -429,8 +440,14 @@ func (r *runner) processHint(line []byte, fileLine int64, hint filter.Hint) {
 	case res.Regex >= 0:
 		r.matched++
 		r.hits[res.Regex]++
+		if r.met != nil {
+			r.met.matched.Inc()
+		}
 	default:
 		r.missed++
+		if r.met != nil {
+			r.met.missed.Inc()
+		}
 		if r.printMissed {
 			fmt.Fprintf(r.stderr, "logmatch: missed: %s:%d: %s\n", r.source, fileLine, oneLine(string(line)))
 		}
@@ -469,6 +486,9 @@ func (r *runner) processHint(line []byte, fileLine int64, hint filter.Hint) {
 			e.Captures[strings.ToLower(k)] = v
 		}
 		r.failures++
+		if r.met != nil {
+			r.met.failures.Inc()
+		}
 		if err := r.w.Write(e); err != nil {
 			return
 		}

@@ -77,17 +77,17 @@ type Store struct {
 	path string
 	lock *os.File
 
-	mu      sync.Mutex
-	jf      *os.File
-	buf     []byte
-	gen     int64
-	jsize   int64
-	err     error
+	mu    sync.Mutex
+	jf    *os.File
+	buf   []byte
+	gen   int64
+	jsize int64
+	err   error
 	// records, writes and werrs count the journal's activity (Counts).
 	records, writes, werrs int64
-	syncReq chan struct{}
-	done    chan struct{}
-	closed  sync.Once
+	syncReq                chan struct{}
+	done                   chan struct{}
+	closed                 sync.Once
 
 	compacting sync.WaitGroup // a CompactAsync writing in the background
 	busy       bool           // guarded by mu: a CompactAsync is running

@@ -158,6 +158,16 @@ func (c *Config) readList(files []string) error {
 // conditionalRE is fail2ban's CONDITIONAL_RE: "Init?family=inet6".
 var conditionalRE = regexp.MustCompile(`^(\w+)(\?.+)$`)
 
+// ConditionalBase returns the base of a conditional section or option name
+// (fail2ban's CONDITIONAL_RE: "Init?family=inet6" gives "Init") and
+// whether name is one.
+func ConditionalBase(name string) (string, bool) {
+	if m := conditionalRE.FindStringSubmatch(name); m != nil {
+		return m[1], true
+	}
+	return "", false
+}
+
 // merge adds one file's sections as fail2ban's
 // SafeConfigParserWithIncludes.read does.
 func (c *Config) merge(fd *fileData) {

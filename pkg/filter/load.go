@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,8 +32,6 @@ type LoadOptions struct {
 
 // filterOptions are fail2ban's FilterReader._configOpts.
 var filterOptions = []string{"usedns", "prefregex", "ignoreregex", "failregex", "maxlines", "datepattern", "journalmatch"}
-
-var conditionalRE = regexp.MustCompile(`^(\w+)(\?.+)$`)
 
 // Load reads the filter file at p (a .conf file; its .local and
 // NAME.d/ overrides are read too) with the given arguments (a spec's
@@ -110,8 +107,8 @@ func Load(p string, args map[string]string, opts *LoadOptions) (*Definition, err
 	}
 	var ignore []string
 	for k := range combined {
-		if m := conditionalRE.FindStringSubmatch(k); m != nil {
-			ignore = append(ignore, m[1])
+		if base, ok := f2bconf.ConditionalBase(k); ok {
+			ignore = append(ignore, base)
 		}
 	}
 	cache := map[string]*string{}

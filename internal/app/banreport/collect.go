@@ -117,7 +117,6 @@ type collector struct {
 	distinctAddr *distinct
 	distinctUser *distinct
 	hours        [24]int64
-	week         [7][24]int64            // failures by weekday (Sunday first) and hour
 	lengths      [nLengths + 2]int64     // then permanent, then unknown
 	offences     [offenceSlots + 1]int64 // 1st..5th+, then unknown
 	withUser     int64

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,8 @@ type config struct {
 	defaults   *jailSpec            // from the flags: jails not in the configuration
 	jails      map[string]*jailSpec // from --config
 	order      []string
+	broken     map[string]error // enabled jails of --config that cannot start
+	path       string           // --config
 	warn       func(string)
 }
 
@@ -56,7 +59,7 @@ func parseTimeFlag(name, v string) (time.Duration, error) {
 func loadConfig(c *cli.Context) (*config, error) {
 	cfg := &config{
 		state: c.String("state"), socket: c.String("socket"), socketSet: c.IsSet("socket"), logTarget: c.String("log"),
-		maxTracked: c.Int("max-tracked"), compactAt: c.Int64("compact-at"), jails: map[string]*jailSpec{},
+		maxTracked: c.Int("max-tracked"), compactAt: c.Int64("compact-at"), jails: map[string]*jailSpec{}, broken: map[string]error{},
 	}
 	switch c.String("clock") {
 	case "live":
@@ -247,16 +250,27 @@ func escalateBantime(s *bans.Settings) time.Duration {
 	return s.BanTime
 }
 
+// check prints one line per jail: its settings, or "JAIL: error: ..."
+// for a jail that cannot start (exit 2 then, as logmatch --check).
 func check(c *cli.Context, cfg *config) error {
 	if err := cfg.build(func(string) {}); err != nil {
 		return clirun.Config(err)
 	}
 	w := c.App.Writer
-	if len(cfg.order) == 0 {
+	if len(cfg.order) == 0 && len(cfg.broken) == 0 {
 		fmt.Fprintln(w, cfg.defaults.summary())
 	}
-	for _, n := range cfg.order {
+	names := append(cfg.brokenNames(), cfg.order...)
+	sort.Strings(names)
+	for _, n := range names {
+		if err := cfg.broken[n]; err != nil {
+			fmt.Fprintf(w, "%s: error: %v\n", n, err)
+			continue
+		}
 		fmt.Fprintln(w, cfg.jails[n].summary())
+	}
+	if len(cfg.broken) > 0 {
+		return clirun.Silent{Code: clirun.ExitUsage}
 	}
 	return nil
 }
@@ -286,6 +300,9 @@ type dumpJail struct {
 
 func dump(c *cli.Context, cfg *config) error {
 	if err := cfg.build(func(string) {}); err != nil {
+		return clirun.Config(err)
+	}
+	if err := cfg.startable(func(msg string) { warnf(c.App.ErrWriter, "%s", msg) }); err != nil {
 		return clirun.Config(err)
 	}
 	var out []dumpJail

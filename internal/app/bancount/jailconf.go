@@ -2,6 +2,7 @@ package bancount
 
 import (
 	"errors"
+	"fmt"
 	"sort"
 	"time"
 
@@ -14,25 +15,32 @@ import (
 // .local files, with package jailconf) into cfg.jails. Every jail section
 // gives the settings of events of that jail (options it and [DEFAULT] do
 // not set take fail2ban's server defaults); --check and --dump list the
-// enabled jails (all of them when none is enabled). A disabled jail whose
-// settings do not resolve is left out, as fail2ban leaves it out.
+// enabled jails (all of them when none is enabled). An enabled jail whose
+// settings do not resolve goes to cfg.broken: it is reported and skipped,
+// as fail2ban skips it ("Errors in jail 'X'. Skipping..."), and its
+// events are refused; a disabled one is left out, as fail2ban leaves it out.
 func loadJailConf(cfg *config, path string) error {
-	set, err := jailconf.Load(path)
+	set, err := jailconf.LoadEach(path)
 	if err != nil {
 		return err
+	}
+	cfg.path = path
+	enabledNames := map[string]bool{}
+	for _, n := range set.EnabledNames() {
+		enabledNames[n] = true
 	}
 	var enabled, all []string
 	for _, name := range set.Names() {
 		j, err := set.Jail(name)
+		var js *jailSpec
+		if err == nil {
+			js, err = specFromJail(j)
+		}
 		if err != nil {
-			if isEnabledName(set, name) {
-				return err
+			if enabledNames[name] {
+				cfg.broken[name] = err
 			}
 			continue
-		}
-		js, err := specFromJail(j)
-		if err != nil {
-			return err
 		}
 		cfg.jails[name] = js
 		all = append(all, name)
@@ -41,20 +49,32 @@ func loadJailConf(cfg *config, path string) error {
 		}
 	}
 	cfg.order = enabled
-	if len(enabled) == 0 {
+	if len(enabled) == 0 && len(cfg.broken) == 0 {
 		cfg.order = all
 	}
 	sort.Strings(cfg.order)
 	return nil
 }
 
-func isEnabledName(set *jailconf.Set, name string) bool {
-	for _, j := range set.Enabled() {
-		if j.Name == name {
-			return true
-		}
+// startable reports each broken jail to warn as skipped, and fails when
+// no jail of the configuration can start.
+func (cfg *config) startable(warn func(string)) error {
+	for _, n := range cfg.brokenNames() {
+		warn(fmt.Sprintf("%v (jail %s skipped)", cfg.broken[n], n))
 	}
-	return false
+	if len(cfg.broken) > 0 && len(cfg.order) == 0 {
+		return fmt.Errorf("%s: no jail could start", cfg.path)
+	}
+	return nil
+}
+
+func (cfg *config) brokenNames() []string {
+	var out []string
+	for n := range cfg.broken {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func specFromJail(j *jailconf.Jail) (*jailSpec, error) {

@@ -97,6 +97,9 @@ func open(ctx context.Context, cfg *config, stdout, stderr io.Writer) (_ *server
 	if err := cfg.build(warn); err != nil {
 		return nil, clirun.Config(err)
 	}
+	if err := cfg.startable(warn); err != nil {
+		return nil, clirun.Config(err)
+	}
 	s := &server{cfg: cfg, stderr: stderr, started: time.Now()}
 	s.w = event.NewWriter(aheadWriter{s: s, out: stdout})
 	defer func() {
@@ -458,6 +461,15 @@ func (s *server) read(stdin io.Reader) error {
 			s.bad++
 			s.mu.Unlock()
 			warnf(s.stderr, "stdin:%d: not a failure event (action %q)", r.Line(), ev.Action)
+			continue
+		}
+		if err := s.cfg.broken[ev.Jail]; err != nil {
+			// A jail that could not start: its events are refused, never
+			// counted with other settings.
+			s.mu.Lock()
+			s.bad++
+			s.mu.Unlock()
+			warnf(s.stderr, "stdin:%d: %v (jail %s skipped: event refused)", r.Line(), err, ev.Jail)
 			continue
 		}
 		s.mu.Lock()

@@ -44,8 +44,10 @@ type jailReport struct {
 // jail it defines), or "*" for the flags' settings without --config. Every
 // problem is written to stderr as "fwban: file:line: ..."; it returns the
 // jails and how many problems it found.
-func checkJails(ctx context.Context, o *options, noKernel bool, stderr io.Writer) ([]*jailReport, int) {
-	problems := 0
+//
+// broken counts the enabled jails that cannot start (also in problems):
+// fwban starts without them, reporting each as skipped.
+func checkJails(ctx context.Context, o *options, noKernel bool, stderr io.Writer) (_ []*jailReport, problems, broken int) {
 	report := func(err error) {
 		problems++
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
@@ -55,14 +57,14 @@ func checkJails(ctx context.Context, o *options, noKernel bool, stderr io.Writer
 	ig, err := parseIgnore(ctx, "--ignoreip", o.ignore, stderr)
 	if err != nil {
 		report(err)
-		return nil, problems
+		return nil, problems, broken
 	}
 	f.guard.Ignore = ig
 	var names []string
 	if o.config != "" {
 		if f.jails, err = loadJails(o.config); err != nil {
 			report(err)
-			return nil, problems
+			return nil, problems, broken
 		}
 		for n, j := range f.jails {
 			if j.enabled {
@@ -104,6 +106,11 @@ func checkJails(ctx context.Context, o *options, noKernel bool, stderr io.Writer
 			jr.enabled = true
 		}
 		r := f.route(jail)
+		if j, ok := f.jails[n]; ok && j.enabled && j.err != nil {
+			broken++
+			report(fmt.Errorf("%v (jail %s skipped)", j.err, n))
+			continue
+		}
 		if r.err != nil {
 			report(fmt.Errorf("%s%v", prefixOr(jr.source, n), r.err))
 			continue
@@ -160,7 +167,7 @@ func checkJails(ctx context.Context, o *options, noKernel bool, stderr io.Writer
 			}
 		}
 	}
-	return out, problems
+	return out, problems, broken
 }
 
 // checkPorts reports a service name that the services database does not
@@ -296,10 +303,15 @@ func (jr *jailReport) dump() dumpJail {
 
 // checkCmd is fwban --check and --dump: validate, then print one summary
 // line per jail (--check) or the jails' settings as one JSON object keyed
-// by jail name (--dump). Exit 2 on any problem, with nothing on stdout.
+// by jail name (--dump). Exit 2 on any problem, with nothing on stdout;
+// --dump shows the jails that start, failing only on a problem other than
+// a broken jail (skipped at start) or when no jail can start.
 func checkCmd(c *cli.Context, o *options, dump, noKernel bool) error {
-	jails, problems := checkJails(c.Context, o, noKernel, c.App.ErrWriter)
-	if problems > 0 {
+	jails, problems, broken := checkJails(c.Context, o, noKernel, c.App.ErrWriter)
+	if dump && broken > 0 && len(jails) == 0 && problems == broken {
+		fmt.Fprintf(c.App.ErrWriter, "%s: %s: no jail could start\n", name, o.config)
+	}
+	if !dump && problems > 0 || dump && (problems > broken || len(jails) == 0) {
 		return clirun.Silent{Code: clirun.ExitUsage}
 	}
 	w := c.App.Writer

@@ -65,10 +65,12 @@ var fwbanOptions = []string{"banaction", "port", "protocol", "chain", "blocktype
 // iptables, ipset or nftables action gets the matching native backend with
 // the action's port, protocol, chain, blocktype and name arguments; any
 // other action list (mail, reporting, several actions) runs through the
-// action backend. A disabled jail whose settings do not resolve is left
-// out, as fail2ban leaves it out; an enabled one is an error.
+// action backend. A jail whose settings do not resolve keeps its error:
+// its events are refused with it; an enabled one is reported and skipped
+// at start (as fail2ban's "Errors in jail 'X'. Skipping..."), the other
+// jails run; a disabled one is left out, as fail2ban leaves it out.
 func loadJails(path string) (map[string]*jailConf, error) {
-	set, err := jailconf.Load(path)
+	set, err := jailconf.LoadEach(path)
 	if err != nil {
 		return nil, err
 	}
@@ -79,24 +81,30 @@ func loadJails(path string) (map[string]*jailConf, error) {
 		case "DEFAULT", "INCLUDES", "Definition", "Init", "KNOWN":
 			continue
 		}
+		broken := func(err error) {
+			// Its events are refused with the error (--check lists it
+			// when it is enabled, or when no jail is enabled).
+			jails[sec] = &jailConf{name: sec, object: sec, kind: "action", enabled: isEnabled(set, sec), err: err}
+		}
 		j, err := set.Jail(sec)
 		if err != nil {
-			if isEnabled(set, sec) {
-				return nil, err
-			}
-			// Its events are refused with the error (--check lists it
-			// when no jail is enabled).
-			jails[sec] = &jailConf{name: sec, object: sec, kind: "action", err: err}
+			broken(err)
 			continue
 		}
 		opts := j.Options
+		var optErr error
 		for _, k := range fwbanOptions {
 			if _, ok := opts[k]; ok {
 				continue
 			}
 			if _, err := c.Get(sec, k); err != nil && !isNotFound(err) {
-				return nil, confErr(c, sec, k, err)
+				optErr = confErr(c, sec, k, err)
+				break
 			}
+		}
+		if optErr != nil {
+			broken(optErr)
+			continue
 		}
 		jc := &jailConf{name: sec, enabled: j.Enabled, object: sec, ignore: j.IgnoreIP,
 			settings: firewall.JailSettings{Name: sec, Options: opts}}
@@ -150,6 +158,29 @@ func loadJails(path string) (map[string]*jailConf, error) {
 		jails[sec] = jc
 	}
 	return jails, nil
+}
+
+// startable passes each enabled jail that cannot start to skipped, and
+// fails when no enabled jail of path can start.
+func startable(path string, jails map[string]*jailConf, skipped func(err error, jail string)) error {
+	var names []string
+	good := 0
+	for n, j := range jails {
+		switch {
+		case j.enabled && j.err != nil:
+			names = append(names, n)
+		case j.enabled:
+			good++
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		skipped(jails[n].err, n)
+	}
+	if len(names) > 0 && good == 0 {
+		return fmt.Errorf("%s: no jail could start", path)
+	}
+	return nil
 }
 
 func isEnabled(set *jailconf.Set, name string) bool {
@@ -220,7 +251,7 @@ func enabledKinds(jails map[string]*jailConf, kindOf func(string) string) []stri
 	seen := map[string]bool{}
 	var out []string
 	for n, j := range jails {
-		if k := kindOf(n); j.enabled && !seen[k] {
+		if k := kindOf(n); j.enabled && j.err == nil && !seen[k] {
 			seen[k] = true
 			out = append(out, k)
 		}

@@ -268,6 +268,11 @@ func newFirewallSet(ctx context.Context, o *options, stderr io.Writer, adHoc boo
 		if f.jails, err = loadJails(o.config); err != nil {
 			return nil, clirun.Config(err)
 		}
+		if err := startable(o.config, f.jails, func(err error, jail string) {
+			clirun.Warn(stderr, name, "%v (jail %s skipped)", err, jail)
+		}); err != nil {
+			return nil, clirun.Config(err)
+		}
 	}
 	for _, kind := range f.kinds(true) {
 		b, err := f.backend(kind)

@@ -165,7 +165,7 @@ func TestACLUser(t *testing.T) {
 	a := dial(t, url, "web1")
 	b := dial(t, url, "web2")
 	ch := b.Subscribe(ctx)
-	time.Sleep(50 * time.Millisecond)
+	synced(t, url, ch)
 	w := fleet.Window{MaxRetry: 2, FindTime: time.Minute, BanTime: time.Hour, Increment: true}
 	if _, err := a.Announce(ctx, "sshd", w); err != nil {
 		t.Fatal(err)
@@ -183,7 +183,9 @@ func TestACLUser(t *testing.T) {
 		if n, _ := a.Pending(); n != 0 || !a.Up() {
 			t.Fatalf("publish as the ACL user did not go out (pending %d)", n)
 		}
-		recv(t, ch, time.Second)
+		if got := recv(t, ch, time.Second); got.IP != ev.IP || got.Action != ev.Action {
+			t.Fatalf("got %s, want %s", event.Append(nil, got), event.Append(nil, ev))
+		}
 	}
 	// catch-up from the ban set as that user
 	if err := a.Publish(ctx, ban("sshd", "192.0.2.71", time.Now(), time.Hour)); err != nil {
@@ -247,10 +249,24 @@ func TestSubscribeRefusedIsReported(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("refusal not reported")
 	}
+	// The subscription keeps retrying (and being refused) every RetryMin;
+	// a marker proves nothing else was said: Redis goes away, which must be
+	// the next thing OnState hears.
+	srv.Kill()
+	nextNote(t, notes, fleet.ErrUnavailable)
+}
+
+// nextNote waits for the next OnState report and checks it is the breaker
+// opening (want), not a repeat of an earlier report.
+func nextNote(t *testing.T, notes <-chan error, want error) {
+	t.Helper()
 	select {
 	case err := <-notes:
-		t.Fatalf("reported again: %v", err)
-	case <-time.After(300 * time.Millisecond):
+		if !errors.Is(err, want) {
+			t.Fatalf("reported %v, want only %v", err, want)
+		}
+	case <-time.After(recvDeadline):
+		t.Fatalf("%v not reported", want)
 	}
 }
 
@@ -276,12 +292,14 @@ func TestFailureRefusedIsReported(t *testing.T) {
 	if err := <-notes; err == nil || !strings.Contains(err.Error(), "refused") {
 		t.Fatalf("OnState(%v)", err)
 	}
-	select {
-	case err := <-notes:
-		t.Fatalf("reported again: %v", err)
-	case <-time.After(200 * time.Millisecond):
-	}
 	if !f.Up() {
 		t.Error("a refusal opened the breaker")
 	}
+	// marker: with Redis gone the next failure opens the breaker, which
+	// must be the next report (the refusals were told once)
+	srv.Kill()
+	if _, err := f.Failure(context.Background(), "sshd", "192.0.2.1", time.Now(), sshd); !errors.Is(err, fleet.ErrUnavailable) {
+		t.Fatalf("err %v with Redis gone", err)
+	}
+	nextNote(t, notes, fleet.ErrUnavailable)
 }

@@ -34,7 +34,7 @@ func startHost(t testing.TB, dir, url, id string, extra ...string) *host {
 		"--maxretry", "5", "--findtime", "10m", "--bantime", "1h"}, extra...)
 	h.proc = start(t, args...)
 	// ready when the control socket answers
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if _, err := ctl(t, "status", "--socket", h.sock); err == nil {
 			return h
@@ -42,7 +42,7 @@ func startHost(t testing.TB, dir, url, id string, extra ...string) *host {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: no control socket (stderr: %s)", id, h.stderr)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // poll interval of a condition wait
 	}
 }
 
@@ -97,7 +97,7 @@ func (h *host) status() hostStatus {
 // waitStatus polls h's status until ok holds.
 func (h *host) waitStatus(what string, ok func(hostStatus) bool) hostStatus {
 	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		st := h.status()
 		if ok(st) {
@@ -106,7 +106,20 @@ func (h *host) waitStatus(what string, ok func(hostStatus) bool) hostStatus {
 		if time.Now().After(deadline) {
 			h.t.Fatalf("%s: %s: status %+v (stderr: %s)", h.id, what, st, h.stderr)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // poll interval of a condition wait
+	}
+}
+
+// marker bans addr by hand through h's socket and checks that every host
+// of hosts prints that ban as its next line: proof that nothing else came
+// out before it (a positive form of "nothing happened").
+func marker(t *testing.T, h *host, addr string, hosts ...*host) {
+	t.Helper()
+	if out, err := ctl(t, "ban", "--socket", h.sock, "sshd", addr); err != nil {
+		t.Fatalf("marker ban: %v: %s", err, out)
+	}
+	for _, o := range hosts {
+		o.expect("ban", addr)
 	}
 }
 
@@ -144,8 +157,9 @@ func TestFleetThreeHosts(t *testing.T) {
 		h.waitStatus("failures counted", func(st hostStatus) bool {
 			return len(st.Jails) == 1 && st.Jails[0].Totals.Failures >= 1
 		})
-		h.none(100 * time.Millisecond)
 	}
+	// No host banned before the fifth failure: each host's next line,
+	// read by expect below, is the ban at the fifth.
 	hosts[4%3].send(liveFailure("sshd", attacker, 5))
 	for _, h := range hosts {
 		e := h.expect("ban", attacker)
@@ -213,16 +227,15 @@ func TestFleetThreeHosts(t *testing.T) {
 		hosts[0].send(liveFailure("sshd", frozen, 100+i))
 	}
 	hosts[0].expect("ban", frozen)
-	took := time.Since(begin)
+	// 5 calls of at most 100 ms if each waited; the breaker makes it one.
+	// Logged, not asserted: speed lives in benchmarks.
+	t.Logf("frozen Redis: the local ban took %v", time.Since(begin))
 	st := hosts[0].status()
 	if st.Fleet.Connected || st.Fleet.Outbox != 1 {
 		t.Errorf("frozen: web1 fleet %+v, want disconnected with 1 queued", *st.Fleet)
 	}
-	// 5 calls of at most 100 ms if each waited; the breaker makes it one
-	if took > 3*time.Second {
-		t.Errorf("frozen: the local ban took %v", took)
-	}
-	hosts[1].none(200 * time.Millisecond)
+	// web2 hears of the ban only through Redis, which is stopped: its next
+	// line after SIGCONT must be that ban (expect reads the next line).
 	srv.Thaw()
 	hosts[1].expect("ban", frozen)
 	hosts[2].expect("ban", frozen)
@@ -236,7 +249,7 @@ func TestFleetThreeHosts(t *testing.T) {
 	}
 	hosts[1].expect("ban", killed)
 	hosts[1].waitStatus("queued while down", func(st hostStatus) bool { return !st.Fleet.Connected && st.Fleet.Outbox == 1 })
-	hosts[0].none(200 * time.Millisecond)
+	// as above: web1's next line once Redis is back must be that ban
 	srv.Restart()
 	hosts[0].expect("ban", killed)
 	hosts[2].expect("ban", killed)
@@ -268,7 +281,12 @@ func TestFleetThreeHosts(t *testing.T) {
 	}
 	hosts[0].expect("ban", "192.0.2.71")
 	hosts[0].expect("unban", "192.0.2.71") // ended on its own, on time
-	time.Sleep(200 * time.Millisecond)
+	// the ban has ended by the wall clock before web3 starts
+	for deadline := time.Now().Add(30 * time.Second); !time.Now().After(short.Until); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("clock did not pass the short ban's end")
+		}
+	}
 	h3 = startHost(t, dir, srv.URL(), "web3")
 	// its own state first (the running bans it held, restored), then
 	// what it missed
@@ -289,7 +307,9 @@ func TestFleetThreeHosts(t *testing.T) {
 	if len(got) != 5 {
 		t.Errorf("web3 after restart: %q: want its 4 running bans restored, then %s", got, missed)
 	}
-	h3.none(300 * time.Millisecond)
+	// Nothing else after the catch-up: a marker ban through web3's own
+	// socket is its next line.
+	marker(t, h3, "203.0.113.99", h3)
 }
 
 // TestFleetAuthAndTLS: a password from --fleet-password-file, a rediss://
@@ -419,8 +439,8 @@ func TestFleetPrefix(t *testing.T) {
 	}
 	fail(hosts[0], "2001:db8:1:2::1")
 	fail(hosts[1], "2001:db8:1:2::2")
-	hosts[0].none(100 * time.Millisecond)
-	hosts[1].none(100 * time.Millisecond)
+	// no ban before the third failure: each host's next line, read by
+	// expect below, is the ban with 3 failures
 	fail(hosts[0], "2001:db8:1:2:ffff::3")
 	for _, h := range hosts {
 		e := h.expect("ban", "2001:db8:1:2::/64")

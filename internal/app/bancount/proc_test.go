@@ -101,9 +101,14 @@ func (p *proc) send(lines ...string) {
 	}
 }
 
-// next returns the next stdout line, failing after d.
+// nextDeadline is how long next waits at least: generous for a loaded
+// 2-core machine (a line normally comes within milliseconds).
+const nextDeadline = 30 * time.Second
+
+// next returns the next stdout line, failing after d (at least nextDeadline).
 func (p *proc) next(d time.Duration) string {
 	p.t.Helper()
+	d = max(d, nextDeadline)
 	select {
 	case l, ok := <-p.lines:
 		if !ok {
@@ -114,15 +119,6 @@ func (p *proc) next(d time.Duration) string {
 		p.t.Fatalf("no output from bancount within %v (stderr: %s)", d, p.stderr)
 	}
 	return ""
-}
-
-func (p *proc) none(d time.Duration) {
-	p.t.Helper()
-	select {
-	case l := <-p.lines:
-		p.t.Fatalf("unexpected output %q", l)
-	case <-time.After(d):
-	}
 }
 
 func decode(t testing.TB, line string) *event.Event {
@@ -207,6 +203,8 @@ func TestKill9(t *testing.T) {
 			sent++
 			p.send(failure(sent, "sshd", fmt.Sprintf("2001:db8::%x", sent), sent))
 		}
+		// random jitter (not synchronisation): the kill lands at varied
+		// points of the write path
 		time.Sleep(time.Duration(rng.IntN(3)) * time.Millisecond)
 		p.cmd.Process.Signal(syscall.SIGKILL)
 		p.cmd.Wait()
@@ -251,9 +249,12 @@ func TestKill9(t *testing.T) {
 
 func TestOneProcessPerState(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "st")
-	p := start(t, "--state", state, "--socket", "none")
+	p := start(t, "--state", state, "--socket", "none", "--maxretry", "1", "--clock", "log")
 	p.send(failure(0, "sshd", "192.0.2.1", 1))
-	time.Sleep(200 * time.Millisecond)
+	// the first holds the state once it has decided a ban
+	if e := decode(t, p.next(0)); e.Action != "ban" {
+		t.Fatalf("first bancount: %+v", e)
+	}
 	cmd := exec.Command(binary, "--state", state, "--socket", "none")
 	cmd.Stdin = strings.NewReader("")
 	out, err := cmd.CombinedOutput()
@@ -365,11 +366,12 @@ func TestControlSocket(t *testing.T) {
 		t.Fatalf("running bancount did not emit the unban: %+v", e)
 	}
 	// Banned again only after maxretry anew.
+	// The next line must be the ban at the second failure (its time and
+	// count): a ban at the first would come before it.
 	p.send(failure(6, "sshd", "192.0.2.7", 7))
-	p.none(300 * time.Millisecond)
 	p.send(failure(7, "sshd", "192.0.2.7", 8))
-	if e := decode(t, p.next(5*time.Second)); e.Action != "ban" || e.ID() != "192.0.2.7" {
-		t.Fatalf("want a new ban after maxretry anew, got %+v", e)
+	if e := decode(t, p.next(5*time.Second)); e.Action != "ban" || e.ID() != "192.0.2.7" || e.Failures != 2 || !e.Time.Equal(t0.Add(7*time.Second)) {
+		t.Fatalf("want a new ban after maxretry anew, at the second failure, got %+v", e)
 	}
 
 	// Root only: another user cannot even open the socket (its directories
@@ -483,7 +485,7 @@ func TestBanLogReopen(t *testing.T) {
 	p := start(t, "--clock", "log", "--state", "none", "--socket", "none", "--maxretry", "1", "--log", logf)
 	waitFor := func(path, want string) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(30 * time.Second)
 		for {
 			data, _ := os.ReadFile(path)
 			if strings.Contains(string(data), want) {
@@ -492,7 +494,19 @@ func TestBanLogReopen(t *testing.T) {
 			if time.Now().After(deadline) {
 				t.Fatalf("%s lacks %q: %q", path, want, data)
 			}
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(50 * time.Millisecond) // poll interval of a condition wait
+		}
+	}
+	// reopened waits until bancount has created the ban log anew.
+	reopened := func(why string) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if _, err := os.Stat(logf); err == nil {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s not reopened 30 s after %s", logf, why)
+			}
 		}
 	}
 	p.send(failure(0, "sshd", "192.0.2.1", 1))
@@ -503,7 +517,7 @@ func TestBanLogReopen(t *testing.T) {
 	if err := os.Rename(logf, logf+".1"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
+	reopened("the rename")
 	p.send(failure(1, "sshd", "198.51.100.2", 2))
 	p.next(5 * time.Second)
 	waitFor(logf, "Ban 198.51.100.2\n")
@@ -512,14 +526,7 @@ func TestBanLogReopen(t *testing.T) {
 	os.Rename(logf, logf+".2")
 	p.cmd.Process.Signal(syscall.SIGHUP)
 	// The SIGHUP is handled when the new file exists.
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(logf); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not reopened 15 s after SIGHUP", logf)
-		}
-	}
+	reopened("SIGHUP")
 	p.send(failure(2, "sshd", "192.0.2.3", 3))
 	p.next(5 * time.Second)
 	waitFor(logf, "Ban 192.0.2.3\n")

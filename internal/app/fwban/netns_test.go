@@ -239,6 +239,10 @@ func TestKernelLifecycle(t *testing.T) {
 	}
 }
 
+// expireDeadline is how long after its bantime a kernel-timed ban may take
+// to let the address in: generous for a loaded 2-core machine.
+const expireDeadline = 30 * time.Second
+
 // TestKernelTimeout: ipset and nftables bans expire in the kernel, with no
 // unban event and no fwban running.
 func TestKernelTimeout(t *testing.T) {
@@ -261,11 +265,12 @@ func TestKernelTimeout(t *testing.T) {
 				if out == netnstest.Connected {
 					break
 				}
-				if time.Since(banned) > bantime+10*time.Second {
+				if time.Since(banned) > bantime+expireDeadline {
 					t.Fatalf("still %s %v after the ban", out, time.Since(banned))
 				}
-				time.Sleep(200 * time.Millisecond)
+				time.Sleep(200 * time.Millisecond) // poll interval of a condition wait
 			}
+			// a lower bound only: load makes the ban look longer, never shorter
 			if d := time.Since(banned); d < bantime-time.Second {
 				t.Errorf("the ban ended after %v, want about %v", d, bantime)
 			}
@@ -279,10 +284,10 @@ func TestKernelTimeout(t *testing.T) {
 				if out == netnstest.Connected {
 					break
 				}
-				if time.Since(banned) > bantime+10*time.Second {
+				if time.Since(banned) > bantime+expireDeadline {
 					t.Fatalf("%s still %s %v after the ban", netnstest.Client6, out, time.Since(banned))
 				}
-				time.Sleep(200 * time.Millisecond)
+				time.Sleep(200 * time.Millisecond) // poll interval of a condition wait
 			}
 		})
 	}
@@ -477,7 +482,9 @@ func TestKernelXtablesLock(t *testing.T) {
 	out, errs, code = fwbanEnv(t, p.Server, env, banEvents("ban", 600, netnstest.Client4b), args...)
 	d := time.Since(start)
 	syscall.Flock(fd, syscall.LOCK_UN)
-	if code != 1 || out != "" || !strings.Contains(errs, "xtables lock") || d > 10*time.Second {
+	// The lock is held for the whole run: returning at all shows --wait
+	// gave up (no latency bound; a hang is caught by the test deadline).
+	if code != 1 || out != "" || !strings.Contains(errs, "xtables lock") {
 		t.Errorf("lock never released: exit %d after %v\nstdout:\n%sstderr:\n%s", code, d, out, errs)
 	}
 }

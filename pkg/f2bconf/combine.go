@@ -43,7 +43,12 @@ func (c *Config) Combine(keys []string, all bool, jail, args map[string]string, 
 	hasDef := c.HasSection("Definition")
 	if hasDef {
 		for _, k := range keys {
-			if _, ok := pOpts[k]; ok {
+			// as fail2ban's "optname in pOptions": the names as given (a
+			// mixed-case argument is still read through the lower-cased
+			// vars below)
+			_, inJail := jail[k]
+			_, inArgs := args[k]
+			if inJail || inArgs {
 				continue
 			}
 			v, err := c.get("Definition", k, pOpts)
@@ -63,6 +68,9 @@ func (c *Config) Combine(keys []string, all bool, jail, args map[string]string, 
 	}
 	if c.HasSection("Init") {
 		for _, k := range c.OwnKeys("Init") {
+			if k == "__name__" {
+				continue
+			}
 			v, err := c.get("Init", k, nil)
 			if err != nil {
 				return nil, err
@@ -77,7 +85,7 @@ func (c *Config) Combine(keys []string, all bool, jail, args map[string]string, 
 	}
 	if all && hasDef {
 		for _, k := range c.Keys("Definition") {
-			if _, ok := opts[k]; ok {
+			if _, ok := opts[k]; ok || k == "__name__" {
 				continue
 			}
 			v, err := c.get("Definition", k, nil)

@@ -397,3 +397,26 @@ func TestLimits(t *testing.T) {
 		t.Errorf("device include (os): %v", err)
 	}
 }
+
+// TestCombineSkipsName: an [Init] or [Definition] option written
+// "__name__" is not combined, as fail2ban's getOptions skips it.
+func TestCombineSkipsName(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "f.conf")
+	if err := os.WriteFile(f, []byte("[Init]\n__name__ = x\nport = 22\n[Definition]\n__name__ = y\nfailregex = ^<HOST> <port>$\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Read(f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, all := range []bool{false, true} {
+		m, err := c.Combine(FilterKeys, all, nil, nil, TagOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := m["__name__"]; ok || m["known/__name__"] != "" || m["failregex"] != "^<HOST> 22$" {
+			t.Errorf("all=%v: Combine = %q", all, m)
+		}
+	}
+}

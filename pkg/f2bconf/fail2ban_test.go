@@ -201,3 +201,16 @@ func boolAsPython(k, v string) string {
 	}
 	return v
 }
+
+// TestMixedCaseArgsLikeFail2ban: an argument named like a [Definition]
+// option in another case (FailRegex=) does not stop fail2ban reading that
+// option; the lower-cased vars make its value the argument's, and the
+// argument stays under its own name too.
+func TestMixedCaseArgsLikeFail2ban(t *testing.T) {
+	specs := []string{`sshd[FailRegex="^mixed <HOST>$"]`, `sshd[failregex="^lower <HOST>$", Mode=ddos]`}
+	want := fail2banCombined(t, "filter", specs)
+	if want[specs[0]]["failregex"] != "^mixed <HOST>$" {
+		t.Fatalf("fail2ban's failregex for %s: %q", specs[0], want[specs[0]]["failregex"])
+	}
+	compareCombined(t, "filter.d", FilterKeys, want, nil)
+}

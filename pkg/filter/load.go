@@ -30,13 +30,11 @@ type LoadOptions struct {
 	AutoLogType string
 }
 
-// filterOptions are fail2ban's FilterReader._configOpts.
-var filterOptions = []string{"usedns", "prefregex", "ignoreregex", "failregex", "maxlines", "datepattern", "journalmatch"}
-
 // Load reads the filter file at p (a .conf file; its .local and
 // NAME.d/ overrides are read too) with the given arguments (a spec's
 // [key=value, ...], overriding [Init]) and resolves its options as
-// fail2ban's FilterReader does (getOptions, getCombined, convert).
+// fail2ban's FilterReader does: [f2bconf.Config.Combine] with
+// [f2bconf.FilterKeys] (getOptions, getCombined), then convert.
 func Load(p string, args map[string]string, opts *LoadOptions) (*Definition, error) {
 	var o LoadOptions
 	if opts != nil {
@@ -50,85 +48,22 @@ func Load(p string, args map[string]string, opts *LoadOptions) (*Definition, err
 	if name == "" {
 		name = strings.TrimSuffix(path.Base(filepath.ToSlash(p)), ".conf")
 	}
-	pOpts := map[string]string{}
-	initOpts := map[string]string{}
+	initOpts := make(map[string]string, len(args)+1)
 	for k, v := range args {
 		initOpts[k] = v
 	}
 	if o.AutoLogType != "" && initOpts["logtype"] == "" && !slices.Contains(cfg.OwnKeys("Definition"), "logtype") {
 		initOpts["logtype"] = o.AutoLogType
 	}
-	for k, v := range o.Vars {
-		pOpts[k] = v
-	}
-	for k, v := range initOpts {
-		pOpts[k] = v
-	}
-	defOpts := map[string]string{}
-	if cfg.HasSection("Definition") {
-		for _, k := range filterOptions {
-			if _, ok := pOpts[k]; ok {
-				continue
-			}
-			v, err := cfg.GetWith("Definition", k, pOpts)
-			if err != nil {
-				var nf *f2bconf.NotFound
-				if errors.As(err, &nf) {
-					continue
-				}
-				return nil, err
-			}
-			defOpts[k] = v
-		}
-	}
-	if cfg.HasSection("Init") {
-		for _, k := range cfg.OwnKeys("Init") {
-			if k == "__name__" {
-				continue
-			}
-			v, err := cfg.Get("Init", k)
-			if err != nil {
-				return nil, err
-			}
-			if !strings.HasPrefix(k, "known/") {
-				initOpts["known/"+k] = v
-			}
-			if _, ok := initOpts[k]; !ok {
-				initOpts[k] = v
-			}
-		}
-	}
-	combined := map[string]string{}
-	for k, v := range defOpts {
-		combined[k] = v
-	}
-	for k, v := range initOpts {
-		combined[k] = v
-	}
-	var ignore []string
-	for k := range combined {
-		if base, ok := f2bconf.ConditionalBase(k); ok {
-			ignore = append(ignore, base)
-		}
-	}
-	cache := map[string]*string{}
-	lookup := func(tag string) (string, bool) {
-		if v, ok := cache[tag]; ok {
-			if v == nil {
-				return "", false
-			}
-			return *v, true
-		}
-		v, err := cfg.GetWith("Definition", tag, pOpts)
-		if err != nil {
-			cache[tag] = nil
-			return "", false
-		}
-		cache[tag] = &v
-		return v, true
-	}
-	res, err := f2bconf.SubstituteTags(combined, f2bconf.TagOptions{Ignore: ignore, Lookup: lookup})
+	res, err := cfg.Combine(f2bconf.FilterKeys, false, o.Vars, initOpts, f2bconf.TagOptions{})
 	if err != nil {
+		// reading an option already names its file and line; a <tag>
+		// that cannot be substituted is placed at [Definition]
+		var fe *f2bconf.Error
+		var nf *f2bconf.NotFound
+		if errors.As(err, &fe) || errors.As(err, &nf) {
+			return nil, err
+		}
 		file, line := cfg.SectionPos("Definition")
 		return nil, &f2bconf.Error{File: file, Line: line, Err: err}
 	}

@@ -98,10 +98,10 @@ func synced(t *testing.T, url string, chans ...<-chan *event.Event) {
 	}
 }
 
-// waitPending waits up to 2 s for f's queue to hold n events.
+// waitPending waits up to recvDeadline for f's queue to hold n events.
 func waitPending(t *testing.T, f *fleet.Fleet, n int) {
 	t.Helper()
-	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(recvDeadline); ; time.Sleep(10 * time.Millisecond) {
 		got, _ := f.Pending()
 		if got == n {
 			return
@@ -429,7 +429,7 @@ func TestFrozenRedis(t *testing.T) {
 		t.Fatalf("got %s", event.Append(nil, ev))
 	}
 	waitPending(t, a, 0)
-	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(recvDeadline); ; time.Sleep(10 * time.Millisecond) {
 		mu.Lock()
 		got := append([]error(nil), states...)
 		mu.Unlock()

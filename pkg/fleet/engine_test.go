@@ -18,12 +18,13 @@ import (
 type engineHost struct {
 	mu  sync.Mutex
 	en  *bans.Engine
+	fl  *fleet.Fleet
 	out []event.Event // what this bancount wrote to stdout
 }
 
 func newEngineHost(t *testing.T, ctx context.Context, url, id string, s bans.Settings, mod ...func(*fleet.Config)) *engineHost {
-	h := &engineHost{}
-	seam := fleet.Seam{Fleet: dial(t, url, id, mod...), Settings: func(string) (time.Duration, bool) {
+	h := &engineHost{fl: dial(t, url, id, mod...)}
+	seam := fleet.Seam{Fleet: h.fl, Settings: func(string) (time.Duration, bool) {
 		return s.BanTime, s.Increment.Enabled
 	}}
 	h.en = bans.New(bans.Config{
@@ -58,15 +59,55 @@ func (h *engineHost) failure(jail, ip string, at time.Time) {
 	h.en.Failure(&event.Event{Time: at, Jail: jail, Host: ip, IP: p})
 }
 
-// emitted waits for the host to have written n events and returns them.
+// warmJail is the jail of the warm-up ban of [warmEngines]; emitted leaves
+// its events out.
+const warmJail = "warm"
+
+// emitted waits up to recvDeadline for the host to have written n events
+// (the warm-up ban left out) and returns them; it fails the test when they
+// do not come.
 func (h *engineHost) emitted(t *testing.T, n int) []event.Event {
 	t.Helper()
-	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(recvDeadline); ; time.Sleep(5 * time.Millisecond) {
+		var out []event.Event
 		h.mu.Lock()
-		out := append([]event.Event(nil), h.out...)
+		for _, e := range h.out {
+			if e.Jail != warmJail {
+				out = append(out, e)
+			}
+		}
 		h.mu.Unlock()
-		if len(out) >= n || time.Now().After(deadline) {
+		if len(out) >= n {
 			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events within %v, want %d: %v", len(out), recvDeadline, n, out)
+		}
+	}
+}
+
+// warmEngines waits until each host's subscription reads live: a fourth
+// host publishes a ban in jail "warm", which each host must apply.
+func warmEngines(t *testing.T, url string, hosts ...*engineHost) {
+	t.Helper()
+	w := dial(t, url, "warmup")
+	if err := w.Publish(context.Background(), ban(warmJail, "192.0.2.254", time.Now(), time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range hosts {
+		for deadline := time.Now().Add(recvDeadline); ; time.Sleep(5 * time.Millisecond) {
+			h.mu.Lock()
+			warm := false
+			for _, e := range h.out {
+				warm = warm || e.Jail == warmJail
+			}
+			h.mu.Unlock()
+			if warm {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("host %d did not apply the warm-up ban within %v", i+1, recvDeadline)
+			}
 		}
 	}
 }
@@ -84,7 +125,7 @@ func TestEnginesThroughSeam(t *testing.T) {
 		newEngineHost(t, ctx, srv.URL(), "web2", s),
 		newEngineHost(t, ctx, srv.URL(), "web3", s),
 	}
-	time.Sleep(100 * time.Millisecond)
+	warmEngines(t, srv.URL(), hosts...)
 	now := time.Now()
 	for i := range 5 {
 		hosts[i%3].failure("sshd", "198.51.100.7", now.Add(time.Duration(i)*time.Millisecond))
@@ -129,7 +170,7 @@ func TestEnginesDegradeToLocal(t *testing.T) {
 	web1 := newEngineHost(t, ctx, srv.URL(), "web1", s, fast)
 	web2 := newEngineHost(t, ctx, srv.URL(), "web2", s)
 	web3 := newEngineHost(t, ctx, srv.URL(), "web3", s)
-	time.Sleep(200 * time.Millisecond)
+	warmEngines(t, srv.URL(), web1, web2, web3)
 	srv.Freeze()
 	start := time.Now()
 	for i := range 3 {
@@ -141,7 +182,7 @@ func TestEnginesDegradeToLocal(t *testing.T) {
 	if out := web1.emitted(t, 1); len(out) != 1 || out[0].Action != event.ActionBan {
 		t.Fatalf("web1 wrote %v, want its local ban", out)
 	}
-	time.Sleep(200 * time.Millisecond)
+	waitPending(t, web1.fl, 1) // the ban is queued, not lost
 	srv.Thaw()
 	for i, h := range []*engineHost{web2, web3} {
 		out := h.emitted(t, 1)

@@ -32,15 +32,15 @@ func TestSentinelFailover(t *testing.T) {
 		}
 	}
 	// let the replica catch up, then kill the master
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !replicated(t, master) {
 		if time.Now().After(deadline) {
 			t.Fatal("replica never caught up")
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // polling interval, not synchronisation
 	}
 	master.Kill()
-	deadline = time.Now().Add(20 * time.Second)
+	deadline = time.Now().Add(30 * time.Second)
 	var d fleet.Decision
 	var err error
 	for {
@@ -49,9 +49,9 @@ func TestSentinelFailover(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no failover within 20 s: %v", err)
+			t.Fatalf("no failover within 30 s: %v", err)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // polling interval, not synchronisation
 	}
 	if d.Failures != 3 {
 		t.Errorf("after failover: %+v, want the third failure on the promoted replica", d)

@@ -440,10 +440,6 @@ func TestLogRotation(t *testing.T) {
 	}
 }
 
-// countLocked is count of every result, for use inside waitResult's
-// predicate (which runs with the lock held).
-func (p *pipeline) countLocked() int { return len(p.results) }
-
 // TestKillAndRestart kills the running pipeline with SIGKILL after a ban and
 // starts it again on the same state: the ban is restored (re-emitted with
 // "restored":true) and the kernel holds it once, not twice; the iptables

@@ -74,13 +74,48 @@ func recv(t *testing.T, ch <-chan *event.Event, d time.Duration) *event.Event {
 	}
 }
 
-// quiet checks that ch delivers nothing within d.
-func quiet(t *testing.T, ch <-chan *event.Event, d time.Duration) {
+// nothingBefore checks that each subscription delivers nothing more before
+// a marker: another host publishes an unban in jail "mark" (an unban enters
+// no ban set), which must be the next event of each.
+func nothingBefore(t *testing.T, url string, chans ...<-chan *event.Event) {
 	t.Helper()
-	select {
-	case ev := <-ch:
-		t.Fatalf("unexpected event %s", event.Append(nil, ev))
-	case <-time.After(d):
+	m := dial(t, url, "marker")
+	if err := m.Publish(context.Background(), unban("mark", "192.0.2.253", time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range chans {
+		if ev := recv(t, ch, 0); ev.Jail != "mark" {
+			t.Fatalf("unexpected event %s before the marker", event.Append(nil, ev))
+		}
+	}
+}
+
+// waitPast waits until the clock has passed until: the end of a short ban
+// the test published (a subscriber or a queue decides "ended" by this clock).
+func waitPast(t *testing.T, until time.Time) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !time.Now().After(until); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("clock never passed %v", until)
+		}
+	}
+}
+
+// waitGone polls, up to 30 s, until Redis no longer holds key (expired).
+func waitGone(t *testing.T, srv *fleettest.Server, key string) {
+	t.Helper()
+	c := redisClient(t, srv)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		n, err := c.Exists(context.Background(), key).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not expire within 30 s", key)
+		}
 	}
 }
 
@@ -319,7 +354,7 @@ func TestFanOut(t *testing.T) {
 		}
 	}
 	t.Logf("fan-out took %v (latency is measured by the benchmarks)", time.Since(start))
-	quiet(t, cha, 50*time.Millisecond)
+	// a's own ban must not come back to it: the unban below must be next on cha
 	if err := b.Publish(ctx, unban("sshd", "198.51.100.7", now)); err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +363,7 @@ func TestFanOut(t *testing.T) {
 			t.Errorf("got %s", event.Append(nil, ev))
 		}
 	}
-	quiet(t, chb, 50*time.Millisecond)
+	nothingBefore(t, srv.URL(), chb)
 }
 
 // A host that was stopped catches up: it gets the bans published meanwhile
@@ -364,7 +399,7 @@ func TestCatchUp(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(400 * time.Millisecond) // the short ban ends
+	waitPast(t, short.Until) // the short ban ends
 
 	b2 := dial(t, srv.URL(), "web2", func(c *fleet.Config) { c.StateFile = stateFile })
 	ch2 := b2.Subscribe(ctx)
@@ -374,7 +409,7 @@ func TestCatchUp(t *testing.T) {
 	if ev := recv(t, ch2, time.Second); ev.ID() != "192.0.2.1" || ev.Action != event.ActionUnban {
 		t.Fatalf("after restart: got %s, want the unban of 192.0.2.1", event.Append(nil, ev))
 	}
-	quiet(t, ch2, 100*time.Millisecond)
+	nothingBefore(t, srv.URL(), ch2)
 
 	// a new host without state: the running bans only
 	c := dial(t, srv.URL(), "web3")
@@ -382,7 +417,7 @@ func TestCatchUp(t *testing.T) {
 	if ev := recv(t, ch3, time.Second); ev.ID() != "192.0.2.3" || !ev.Restored || ev.Action != event.ActionBan {
 		t.Fatalf("new host: got %s", event.Append(nil, ev))
 	}
-	quiet(t, ch3, 100*time.Millisecond)
+	nothingBefore(t, srv.URL(), ch3)
 }
 
 // A frozen Redis (SIGSTOP): calls return within the timeout with an error,
@@ -422,7 +457,6 @@ func TestFrozenRedis(t *testing.T) {
 	if n, _ := a.Pending(); n != 1 {
 		t.Fatalf("pending %d, want 1", n)
 	}
-	time.Sleep(300 * time.Millisecond)
 	srv.Thaw()
 	ev := recv(t, chb, 3*time.Second)
 	if ev.ID() != "192.0.2.9" || ev.Action != event.ActionBan {
@@ -452,7 +486,7 @@ func TestKilledRedis(t *testing.T) {
 	a := dial(t, srv.URL(), "web1", fast, func(c *fleet.Config) { c.StateFile = stateFile })
 	b := dial(t, srv.URL(), "web2")
 	chb := b.Subscribe(ctx)
-	time.Sleep(50 * time.Millisecond)
+	synced(t, srv.URL(), chb)
 	srv.Kill()
 	start := time.Now()
 	if _, err := a.Failure(ctx, "sshd", "192.0.2.10", t0, sshd); !errors.Is(err, fleet.ErrUnavailable) {
@@ -465,7 +499,8 @@ func TestKilledRedis(t *testing.T) {
 	if err := a.Publish(ctx, ban("sshd", "192.0.2.10", time.Now(), time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Publish(ctx, ban("sshd", "192.0.2.11", time.Now(), 200*time.Millisecond)); err != nil {
+	short := ban("sshd", "192.0.2.11", time.Now(), 200*time.Millisecond)
+	if err := a.Publish(ctx, short); err != nil {
 		t.Fatal(err)
 	}
 	a.Close()
@@ -473,13 +508,14 @@ func TestKilledRedis(t *testing.T) {
 	if n, _ := a2.Pending(); n != 2 || a2.Up() {
 		t.Fatalf("restarted host: pending %d up %v, want 2 queued and down", n, a2.Up())
 	}
-	time.Sleep(300 * time.Millisecond) // the short ban ends while queued
+	waitPast(t, short.Until) // the short ban ends while queued
 	srv.Restart()
 	ev := recv(t, chb, 3*time.Second)
 	if ev.ID() != "192.0.2.10" || ev.Action != event.ActionBan {
 		t.Fatalf("got %s, want the queued ban", event.Append(nil, ev))
 	}
-	quiet(t, chb, 200*time.Millisecond) // the ended ban is not published
+	waitPending(t, a2, 0)
+	nothingBefore(t, srv.URL(), chb) // the ended ban is not published
 	d, err := a2.Failure(ctx, "sshd", "192.0.2.10", time.Now(), sshd)
 	if err != nil || !d.Banned {
 		t.Fatalf("after restart: %+v, %v: want the queued ban known fleet-wide", d, err)
@@ -516,8 +552,8 @@ func TestQueuedBanKeepsLongerFleetBan(t *testing.T) {
 	if ev := recv(t, chc, 3*time.Second); ev.ID() != "192.0.2.21" {
 		t.Fatalf("got %s, want the ban of 192.0.2.21 only", event.Append(nil, ev))
 	}
-	quiet(t, chc, 100*time.Millisecond)
 	waitPending(t, a, 0)
+	nothingBefore(t, srv.URL(), chc)
 }
 
 // Failures keep counting during a ban (fail2ban counts them into a fresh
@@ -619,7 +655,7 @@ func TestThreeHostsBanEverywhere(t *testing.T) {
 			t.Errorf("host %d got %s", i, event.Append(nil, ev))
 		}
 	}
-	quiet(t, hosts[decider].ch, 50*time.Millisecond)
+	nothingBefore(t, srv.URL(), hosts[decider].ch)
 }
 
 // The fleet-wide ban count follows published bans (a manual or locally
@@ -663,7 +699,7 @@ func TestBanCountFromPublishAndKeep(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(700 * time.Millisecond)
+	waitGone(t, srv, "banpipe:n:{sshd 198.51.100.32}") // Forget ends the unpublished count
 	for _, tc := range []struct {
 		ip   string
 		want int
@@ -702,12 +738,13 @@ func TestCatchUpAfterTrim(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, ev := range []*event.Event{unban("sshd", "198.51.100.0", time.Now()), ban("sshd", "192.0.2.2", time.Now(), time.Millisecond)} {
+	ended := ban("sshd", "192.0.2.2", time.Now(), time.Millisecond)
+	for _, ev := range []*event.Event{unban("sshd", "198.51.100.0", time.Now()), ended} {
 		if err := pub.Publish(ctx, ev); err != nil {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(10 * time.Millisecond)
+	waitPast(t, ended.Until)
 
 	b2 := dial(t, srv.URL(), "web2", small, func(c *fleet.Config) { c.StateFile = stateFile })
 	ch2 := b2.Subscribe(ctx)
@@ -719,7 +756,7 @@ func TestCatchUpAfterTrim(t *testing.T) {
 		}
 		got[ev.ID()] = true
 	}
-	quiet(t, ch2, 100*time.Millisecond)
+	nothingBefore(t, srv.URL(), ch2)
 	if got["198.51.100.0"] || got["192.0.2.2"] || !got["192.0.2.1"] || !got["198.51.100.99"] {
 		t.Errorf("resync delivered the wrong bans: %v", got)
 	}
@@ -750,7 +787,7 @@ func TestUnpublishedDecisionOfferedAgain(t *testing.T) {
 	if d, err := b.Failure(ctx, "sshd", "192.0.2.80", now, w); err != nil || d.Ban || !d.Banned {
 		t.Fatalf("within the lease: %+v, %v: want banned, no decision", d, err)
 	}
-	time.Sleep(400 * time.Millisecond)
+	waitLease(t, srv, "banpipe:b:{sshd 192.0.2.80}")
 	d, err := b.Failure(ctx, "sshd", "192.0.2.80", now, w)
 	if err != nil || !d.Ban || d.Failures != 2 || d.Bancount != 1 || !d.Until.Equal(now.Truncate(time.Millisecond).Add(time.Hour)) {
 		t.Fatalf("after the lease: %+v, %v: want the decision offered again (2 failures, bancount 1)", d, err)
@@ -819,7 +856,16 @@ func TestKeysExpire(t *testing.T) {
 	if ks := keys(); len(ks) != 5 {
 		t.Fatalf("keys while running: %q, want ticket, ban, count, ban set, stream", ks)
 	}
-	time.Sleep(3 * time.Second) // ticket: 200 ms + 1 s slack; ban: 300 ms + 1 s; count: 3*300 ms + 200 ms
+	// ticket: 200 ms + 1 s slack; ban: 300 ms + 1 s; count: 3*300 ms + 200 ms
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		ks := keys()
+		if slices.Equal(ks, []string{"banpipe:bans", "banpipe:banz"}) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("keys 30 s later: %q, want only the stream and the ban set", ks)
+		}
+	}
 	if err := a.Publish(ctx, ban("sshd", "192.0.2.102", time.Now(), time.Hour)); err != nil {
 		t.Fatal(err)
 	}
@@ -882,6 +928,30 @@ func TestSubscribeRefusesLoopback(t *testing.T) {
 			}
 		case <-time.After(time.Second):
 			t.Fatal("refusal not reported")
+		}
+	}
+}
+
+// waitLease polls, up to 30 s, until Redis's clock has passed the lease end
+// (field l, server ms) of the ban hash key.
+func waitLease(t *testing.T, srv *fleettest.Server, key string) {
+	t.Helper()
+	c := redisClient(t, srv)
+	ctx := context.Background()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		l, err := c.HGet(ctx, key, "l").Int64()
+		if err != nil {
+			t.Fatalf("lease of %s: %v", key, err)
+		}
+		now, err := c.Time(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now.UnixMilli() > l {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the lease of %s did not end within 30 s", key)
 		}
 	}
 }

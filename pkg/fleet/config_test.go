@@ -246,7 +246,7 @@ func TestSubscribeRefusedIsReported(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "subscribe") || !strings.Contains(err.Error(), "xread") {
 			t.Fatalf("OnState(%v), want the refused XREAD", err)
 		}
-	case <-time.After(3 * time.Second):
+	case <-time.After(recvDeadline):
 		t.Fatal("refusal not reported")
 	}
 	// The subscription keeps retrying (and being refused) every RetryMin;

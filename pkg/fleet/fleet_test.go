@@ -926,7 +926,7 @@ func TestSubscribeRefusesLoopback(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "refused a ban") {
 				t.Errorf("OnState(%v)", err)
 			}
-		case <-time.After(time.Second):
+		case <-time.After(recvDeadline):
 			t.Fatal("refusal not reported")
 		}
 	}

@@ -46,7 +46,7 @@ GOTEST := $(GO) run ./internal/testsummary
 test: vet fmt-check lint build
 	$(GOTEST) -race -count=1 -timeout 15m $$($(GO) list ./... | grep -v /internal/e2e$$)
 	$(GOTEST) -race -count=1 -p 1 -timeout 10m ./internal/e2e
-	$(GOTEST) -count=1 -run 'Allocs' $$(grep -rl --include='*_test.go' 'AllocsPerRun' . | xargs -n1 dirname | sort -u)
+	$(GOTEST) -count=1 -run 'Allocs|CostNothing' $$(grep -rl --include='*_test.go' 'AllocsPerRun' . | xargs -n1 dirname | sort -u)
 
 demo: build
 	@sh scripts/demo.sh

@@ -36,14 +36,14 @@ func (t *topK[K]) add(k K, n int64) {
 	t.total += n
 	if c, ok := t.idx[k]; ok {
 		c.count += n
-		t.down(c.i)
+		siftDown(t.heap, c.i)
 		return
 	}
 	if len(t.heap) < t.capacity {
 		c := &counter[K]{key: k, count: n, i: len(t.heap)}
 		t.heap = append(t.heap, c)
 		t.idx[k] = c
-		t.up(c.i)
+		siftUp(t.heap, c.i)
 		return
 	}
 	c := t.heap[0]
@@ -51,7 +51,7 @@ func (t *topK[K]) add(k K, n int64) {
 	c.key, c.err, c.count = k, c.count, c.count+n
 	t.idx[k] = c
 	t.evicted = true
-	t.down(0)
+	siftDown(t.heap, 0)
 }
 
 // get returns k's counter, or nil when k is not tracked.
@@ -76,39 +76,6 @@ func (t *topK[K]) top(n int, less func(a, b K) int) []counter[K] {
 		all = all[:n]
 	}
 	return all
-}
-
-func (t *topK[K]) up(i int) {
-	h := t.heap
-	for i > 0 {
-		p := (i - 1) / 2
-		if h[p].count <= h[i].count {
-			break
-		}
-		h[p], h[i] = h[i], h[p]
-		h[p].i, h[i].i = p, i
-		i = p
-	}
-}
-
-func (t *topK[K]) down(i int) {
-	h := t.heap
-	for {
-		l := 2*i + 1
-		if l >= len(h) {
-			return
-		}
-		m := l
-		if r := l + 1; r < len(h) && h[r].count < h[l].count {
-			m = r
-		}
-		if h[i].count <= h[m].count {
-			return
-		}
-		h[i], h[m] = h[m], h[i]
-		h[i].i, h[m].i = i, m
-		i = m
-	}
 }
 
 // topMax keeps the keys with the largest values of an aggregate that only
@@ -138,7 +105,7 @@ func (t *topMax[K, V]) offer(k K, v int64) *maxEntry[K, V] {
 	if e, ok := t.idx[k]; ok {
 		if v > e.value {
 			e.value = v
-			t.down(e.i)
+			siftDown(t.heap, e.i)
 		}
 		return e
 	}
@@ -146,7 +113,7 @@ func (t *topMax[K, V]) offer(k K, v int64) *maxEntry[K, V] {
 		e := &maxEntry[K, V]{key: k, value: v, i: len(t.heap)}
 		t.heap = append(t.heap, e)
 		t.idx[k] = e
-		t.up(e.i)
+		siftUp(t.heap, e.i)
 		return e
 	}
 	e := t.heap[0]
@@ -157,7 +124,7 @@ func (t *topMax[K, V]) offer(k K, v int64) *maxEntry[K, V] {
 	var zero V
 	e.key, e.value, e.extra = k, v, zero
 	t.idx[k] = e
-	t.down(0)
+	siftDown(t.heap, 0)
 	return e
 }
 
@@ -178,35 +145,47 @@ func (t *topMax[K, V]) top(n int, less func(a, b K) int) []maxEntry[K, V] {
 	return all
 }
 
-func (t *topMax[K, V]) up(i int) {
-	h := t.heap
+func (c *counter[K]) weight() int64     { return c.count }
+func (c *counter[K]) setPos(i int)      { c.i = i }
+func (e *maxEntry[K, V]) weight() int64 { return e.value }
+func (e *maxEntry[K, V]) setPos(i int)  { e.i = i }
+
+// heapItem is an element of the indexed min-heaps above: its weight, and
+// where it stands in the heap (so that a changed element can be re-sifted).
+type heapItem interface {
+	weight() int64
+	setPos(int)
+}
+
+func siftUp[E heapItem](h []E, i int) {
 	for i > 0 {
 		p := (i - 1) / 2
-		if h[p].value <= h[i].value {
+		if h[p].weight() <= h[i].weight() {
 			break
 		}
 		h[p], h[i] = h[i], h[p]
-		h[p].i, h[i].i = p, i
+		h[p].setPos(p)
+		h[i].setPos(i)
 		i = p
 	}
 }
 
-func (t *topMax[K, V]) down(i int) {
-	h := t.heap
+func siftDown[E heapItem](h []E, i int) {
 	for {
 		l := 2*i + 1
 		if l >= len(h) {
 			return
 		}
 		m := l
-		if r := l + 1; r < len(h) && h[r].value < h[l].value {
+		if r := l + 1; r < len(h) && h[r].weight() < h[l].weight() {
 			m = r
 		}
-		if h[i].value <= h[m].value {
+		if h[i].weight() <= h[m].weight() {
 			return
 		}
 		h[i], h[m] = h[m], h[i]
-		h[i].i, h[m].i = i, m
+		h[i].setPos(i)
+		h[m].setPos(m)
 		i = m
 	}
 }

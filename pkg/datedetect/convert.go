@@ -347,9 +347,9 @@ func fixedZone(off int) *time.Location {
 func (d *Detector) date(t *template, line string, m *match) (time.Time, bool) {
 	switch t.kind {
 	case kindEpoch:
-		return d.epoch(t, d.groupText(line, m, t.valNum))
+		return d.epoch(t, d.groupText(line, m, func(rx *templateRE) int { return rx.valNum }))
 	case kindTAI64N:
-		v := d.groupText(line, m, t.spanNum)
+		v := d.groupText(line, m, func(rx *templateRE) int { return rx.spanNum })
 		if len(v) < 25 {
 			return time.Time{}, false
 		}
@@ -364,7 +364,7 @@ func (d *Detector) date(t *template, line string, m *match) (time.Time, bool) {
 		return d.assemble(&m.f)
 	}
 	var f dateFields
-	for _, fg := range t.fields {
+	for _, fg := range m.rx.fields {
 		g := m.rm.GroupByNumber(fg.num)
 		if g == nil || len(g.Captures) == 0 {
 			continue
@@ -373,7 +373,7 @@ func (d *Detector) date(t *template, line string, m *match) (time.Time, bool) {
 			f.set(keyp, g.String())
 		}
 	}
-	for _, fg := range t.fields {
+	for _, fg := range m.rx.fields {
 		g := m.rm.GroupByNumber(fg.num)
 		if g == nil || len(g.Captures) == 0 || fg.key == keyp {
 			continue
@@ -383,11 +383,13 @@ func (d *Detector) date(t *template, line string, m *match) (time.Time, bool) {
 	return d.assemble(&f)
 }
 
-func (d *Detector) groupText(line string, m *match, num int) string {
+// groupText is the text of a group of m: num picks its number in the
+// template's regex when m is a regex match.
+func (d *Detector) groupText(line string, m *match, num func(*templateRE) int) string {
 	if m.fast {
 		return line[m.gstart:m.gend]
 	}
-	g := m.rm.GroupByNumber(num)
+	g := m.rm.GroupByNumber(num(m.rx))
 	if g == nil || len(g.Captures) == 0 {
 		return ""
 	}

@@ -168,6 +168,9 @@ func (d *Detector) appendPattern(pattern, exY string) error {
 	if err := t.compile(); err != nil {
 		return err
 	}
+	if err := t.compileNow(); err != nil {
+		return err
+	}
 	return d.appendTemplate(t, false)
 }
 
@@ -194,6 +197,7 @@ func (d *Detector) addDefaults(exY string, filter func(*template) bool, preMatch
 	if !all {
 		list = ds.plain
 	}
+	checked := false
 	for _, t := range list {
 		if filter != nil && !filter(t) {
 			continue
@@ -209,6 +213,15 @@ func (d *Detector) addDefaults(exY string, filter func(*template) bool, preMatch
 			}
 			if err := t2.compile(); err != nil {
 				return err
+			}
+			if !checked {
+				// the user's text around {DATE} is the same in every
+				// copy: compiling the first proves it (the others'
+				// regexes compile on first use)
+				if err := t2.compileNow(); err != nil {
+					return err
+				}
+				checked = true
 			}
 			t = t2
 		}
@@ -251,6 +264,7 @@ type match struct {
 	start, end   int // whole match
 	gstart, gend int // Python's group 1: the date text
 	rm           *regexp2.Match
+	rx           *templateRE // the template's regex (regex matches)
 	fast         bool
 	f            dateFields // fast path only
 }
@@ -351,13 +365,17 @@ func (d *Detector) matchDate(dt *ddTemplate, line string, pos, endpos int) (matc
 			return match{}, false
 		}
 	}
+	rx, err := t.regexp()
+	if err != nil {
+		return match{}, false
+	}
 	r := d.lineRunes(line)
-	rm, err := t.re.FindRunesMatchStartingAt(r[:endpos], pos)
+	rm, err := rx.re.FindRunesMatchStartingAt(r[:endpos], pos)
 	if err != nil || rm == nil {
 		return match{}, false
 	}
-	g := rm.GroupByNumber(t.spanNum)
-	m := match{start: rm.RuneIndex, end: rm.RuneIndex + rm.RuneLength, rm: rm}
+	g := rm.GroupByNumber(rx.spanNum)
+	m := match{start: rm.RuneIndex, end: rm.RuneIndex + rm.RuneLength, rm: rm, rx: rx}
 	if g != nil && len(g.Captures) > 0 {
 		m.gstart, m.gend = g.RuneIndex, g.RuneIndex+g.RuneLength
 	} else {

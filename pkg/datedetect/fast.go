@@ -2,8 +2,8 @@ package datedetect
 
 import (
 	"regexp"
-	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -353,7 +353,8 @@ var epochNodes = []node{
 	{kind: nDigits1011}, {kind: nWordB}, {kind: nOptDotDigits}, {kind: nGroupEnd}, {kind: nEndLook},
 }
 
-var fastShapes = shapes()
+// fastShapes is built on first use (not at package init).
+var fastShapes = sync.OnceValue(shapes)
 
 // The two shapes with a happy path.
 const (
@@ -386,16 +387,16 @@ var opaqueHappy = map[string]struct {
 	reGrafana:  {false, (*fastPattern).happyGrafana},
 }
 
-var exYShape = regexp.MustCompile(`\(\?P<Y>[0-9\[\]\(\)\?:|]+\\d\)`)
+var exYShape = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\(\?P<Y>[0-9\[\]\(\)\?:|]+\\d\)`) })
 
 // fastFor returns the fast matcher of a template regex, or nil.
 func fastFor(regex string) *fastPattern {
 	shape, exY := regex, ""
-	if loc := exYShape.FindStringIndex(regex); loc != nil {
+	if loc := exYShape().FindStringIndex(regex); loc != nil {
 		exY = regex[loc[0]:loc[1]]
 		shape = regex[:loc[0]] + "<Y>" + regex[loc[1]:]
 	}
-	nodes, ok := fastShapes[shape]
+	nodes, ok := fastShapes()[shape]
 	if !ok {
 		o, ok := opaqueHappy[shape]
 		if !ok {
@@ -434,20 +435,42 @@ func fastFor(regex string) *fastPattern {
 	return p
 }
 
-// yearSet lists the four-digit years %ExY matches.
+var yearSets sync.Map // %ExY regex → *[10000]bool
+
+// yearSet lists the four-digit years %ExY matches, once per process for
+// each year expression.
 func yearSet(exY string) (*[10000]bool, error) {
+	if v, ok := yearSets.Load(exY); ok {
+		return v.(*[10000]bool), nil
+	}
+	var set [10000]bool
+	if pre, ok := yearPrefixes.Load(exY); ok {
+		// yearRE's own expression: its three-digit prefixes, any last digit
+		for _, p := range pre.([]int) {
+			for k := 0; k < 10; k++ {
+				set[p*10+k] = true
+			}
+		}
+	} else if err := yearSetRegex(exY, &set); err != nil {
+		return nil, err
+	}
+	v, _ := yearSets.LoadOrStore(exY, &set)
+	return v.(*[10000]bool), nil
+}
+
+// yearSetRegex tries every four-digit year on the regex exY.
+func yearSetRegex(exY string, set *[10000]bool) error {
 	inner := strings.TrimSuffix(strings.TrimPrefix(exY, "(?P<Y>"), ")")
 	re, err := regexp.Compile(`^(?:` + inner + `)$`)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var set [10000]bool
+	var b [4]byte
 	for y := 0; y < 10000; y++ {
-		s := strconv.Itoa(y)
-		s = strings.Repeat("0", 4-len(s)) + s
-		set[y] = re.MatchString(s)
+		b[0], b[1], b[2], b[3] = byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10)
+		set[y] = re.Match(b[:])
 	}
-	return &set, nil
+	return nil
 }
 
 func isWordByte(c byte) bool {

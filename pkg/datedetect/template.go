@@ -81,11 +81,24 @@ type template struct {
 	longFrm    bool
 	grpIdx     int // epoch: Python number of the value group
 
+	expr   string   // regex translated to regexp2's syntax
+	groups []string // its groups in Python's numbering (names)
+	fast   *fastPattern
+
+	// The regexp2 program is compiled the first time a match needs it:
+	// the fast matchers date most lines without it, and compiling every
+	// template up front was most of a detector's start-up cost.
+	rxOnce sync.Once
+	rx     *templateRE
+	rxErr  error
+}
+
+// templateRE is a template's compiled regex and its group numbers.
+type templateRE struct {
 	re      *regexp2.Regexp
 	spanNum int // regexp2 number of Python's group 1 (the date text)
 	valNum  int // epoch/TAI64N: number of the value group
 	fields  []fieldGroup
-	fast    *fastPattern
 }
 
 // Meta regexes of fail2ban's datetemplate.py, applied to pattern text.
@@ -110,25 +123,38 @@ var (
 	metaMatchTimeout = time.Second
 )
 
-func meta(expr string, opt regexp2.RegexOptions) *regexp2.Regexp {
-	re := regexp2.MustCompile(expr, opt)
-	re.MatchTimeout = metaMatchTimeout
-	return re
+// lazyRE is a meta regex compiled on first use, not at package init
+// (every program that links the package would pay for it).
+type lazyRE struct {
+	expr string
+	opt  regexp2.RegexOptions
+	once sync.Once
+	re   *regexp2.Regexp
 }
 
-func mfind(re *regexp2.Regexp, s string) *regexp2.Match {
-	m, err := re.FindStringMatch(s)
+func meta(expr string, opt regexp2.RegexOptions) *lazyRE { return &lazyRE{expr: expr, opt: opt} }
+
+func (l *lazyRE) get() *regexp2.Regexp {
+	l.once.Do(func() {
+		l.re = regexp2.MustCompile(l.expr, l.opt)
+		l.re.MatchTimeout = metaMatchTimeout
+	})
+	return l.re
+}
+
+func mfind(l *lazyRE, s string) *regexp2.Match {
+	m, err := l.get().FindStringMatch(s)
 	if err != nil {
 		return nil
 	}
 	return m
 }
 
-func msearch(re *regexp2.Regexp, s string) bool { return mfind(re, s) != nil }
+func msearch(l *lazyRE, s string) bool { return mfind(l, s) != nil }
 
-// msub replaces matches of re in s (all when count < 0) by f(match text).
-func msub(re *regexp2.Regexp, s string, count int, f func(string) string) string {
-	out, err := re.ReplaceFunc(s, func(m regexp2.Match) string { return f(m.String()) }, -1, count)
+// msub replaces matches of l in s (all when count < 0) by f(match text).
+func msub(l *lazyRE, s string, count int, f func(string) string) string {
+	out, err := l.get().ReplaceFunc(s, func(m regexp2.Match) string { return f(m.String()) }, -1, count)
 	if err != nil {
 		return s
 	}
@@ -362,46 +388,66 @@ const matchTimeout = time.Second
 
 var compiled sync.Map // regex → *regexp2.Regexp
 
-// compile translates and compiles the template's regex and resolves its
-// groups.
+// compile translates the template's regex, checks its groups and finds
+// its fast matcher; the regexp2 program is compiled later, by regexp.
 func (t *template) compile() error {
 	tr, err := translate(t.regex)
 	if err != nil {
 		return fmt.Errorf("datepattern %q: %w", t.displayPattern(), err)
 	}
-	var re *regexp2.Regexp
-	if v, ok := compiled.Load(tr.expr); ok {
-		re = v.(*regexp2.Regexp)
-	} else {
-		re, err = regexp2.Compile(tr.expr, regexp2.None, regexp2.OptionMaxBacktrackingStackSize(-1))
-		if err != nil {
-			return fmt.Errorf("datepattern %q: %w", t.displayPattern(), err)
-		}
-		re.MatchTimeout = matchTimeout
-		compiled.Store(tr.expr, re)
-	}
 	if len(tr.groups) == 0 {
 		return fmt.Errorf("datepattern %q: no group", t.displayPattern())
 	}
-	t.re = re
-	t.spanNum = re.GroupNumberFromName(tr.groups[0])
-	if t.kind == kindEpoch {
-		idx := t.grpIdx
-		if idx > len(tr.groups) {
-			return fmt.Errorf("datepattern %q: no epoch group", t.displayPattern())
-		}
-		t.valNum = re.GroupNumberFromName(tr.groups[idx-1])
+	if t.kind == kindEpoch && t.grpIdx > len(tr.groups) {
+		return fmt.Errorf("datepattern %q: no epoch group", t.displayPattern())
 	}
-	t.fields = t.fields[:0]
+	t.expr, t.groups = tr.expr, tr.groups
+	t.fast = fastFor(t.regex)
+	return nil
+}
+
+// compileNow compiles the regexp2 program at once: for the templates of
+// a user's datepattern, whose regex may be one regexp2 refuses (an error
+// New must report).
+func (t *template) compileNow() error {
+	_, err := t.regexp()
+	return err
+}
+
+// regexp returns the template's compiled regex, compiling it on first
+// use (safe for concurrent use: default templates are shared by every
+// Detector of the process).
+func (t *template) regexp() (*templateRE, error) {
+	t.rxOnce.Do(func() { t.rx, t.rxErr = t.compileRE() })
+	return t.rx, t.rxErr
+}
+
+func (t *template) compileRE() (*templateRE, error) {
+	var re *regexp2.Regexp
+	if v, ok := compiled.Load(t.expr); ok {
+		re = v.(*regexp2.Regexp)
+	} else {
+		var err error
+		re, err = regexp2.Compile(t.expr, regexp2.None, regexp2.OptionMaxBacktrackingStackSize(-1))
+		if err != nil {
+			return nil, fmt.Errorf("datepattern %q: %w", t.displayPattern(), err)
+		}
+		re.MatchTimeout = matchTimeout
+		v, _ := compiled.LoadOrStore(t.expr, re)
+		re = v.(*regexp2.Regexp)
+	}
+	rx := &templateRE{re: re, spanNum: re.GroupNumberFromName(t.groups[0])}
+	if t.kind == kindEpoch {
+		rx.valNum = re.GroupNumberFromName(t.groups[t.grpIdx-1])
+	}
 	if t.kind == kindPattern {
-		for _, g := range tr.groups {
+		for _, g := range t.groups {
 			if k, ok := keyOf[g]; ok {
-				t.fields = append(t.fields, fieldGroup{key: k, num: re.GroupNumberFromName(g)})
+				rx.fields = append(rx.fields, fieldGroup{key: k, num: re.GroupNumberFromName(g)})
 			}
 		}
 	}
-	t.fast = fastFor(t.regex)
-	return nil
+	return rx, nil
 }
 
 func (t *template) displayPattern() string {

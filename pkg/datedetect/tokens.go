@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // tokenRE maps fail2ban's %-codes to their regular expressions (Python
@@ -98,8 +99,25 @@ func yearRE(year int) string {
 		list = append(list, s)
 	}
 	sort.Strings(list)
-	return `(?P<Y>` + groupYears(list) + `\d)`
+	expr := `(?P<Y>` + groupYears(list) + `\d)`
+	if _, ok := yearPrefixes.Load(expr); !ok {
+		pre := make([]int, 0, len(list))
+		for _, s := range list {
+			n, err := strconv.Atoi(s)
+			if err != nil || len(s) != 3 {
+				return expr // not three digits: yearSet asks the regex
+			}
+			pre = append(pre, n)
+		}
+		yearPrefixes.Store(expr, pre)
+	}
+	return expr
 }
+
+// yearPrefixes maps each expression yearRE built to its three-digit
+// prefixes (yearSet's shortcut; TestYearSetPrefixes checks it against
+// the regex).
+var yearPrefixes sync.Map
 
 // groupYears is fail2ban's grp(): a compact alternation of equal-length
 // digit strings sharing prefixes.
@@ -191,9 +209,9 @@ func expandPattern(pattern, exY string) (name, regex string, err error) {
 	return nb.String(), rb.String(), nil
 }
 
-// tzAbbr holds fail2ban's fixed offsets (minutes) of zone abbreviations:
+// tzAbbr (built on first use) holds fail2ban's fixed offsets (minutes) of zone abbreviations:
 // CET is always +01:00 and CEST +02:00, whatever the date.
-var tzAbbr = func() map[string]int {
+var tzAbbr = sync.OnceValue(func() map[string]int {
 	const table = `
 -12 Y
 -11 X NUT SST
@@ -249,7 +267,7 @@ var tzAbbr = func() map[string]int {
 		}
 	}
 	return m
-}()
+})
 
 // zoneOffset parses a zone as fail2ban's zone2offset does: an optional
 // abbreviation of 1 or 3..5 capitals from the table, then an optional
@@ -266,7 +284,7 @@ func zoneOffset(z string) (int, bool) {
 		return 0, false
 	}
 	rest := z[i:]
-	base, ok := tzAbbr[abbr]
+	base, ok := tzAbbr()[abbr]
 	if !ok {
 		return 0, false
 	}

@@ -125,6 +125,11 @@ type Matcher struct {
 	free    *failData // see scratch
 	// the date span the last Line cut out (Probe)
 	probeS, probeE int
+	// probing: runFail hands a failregex match to hint (Probe) instead
+	// of merging and emitting it
+	probing   bool
+	hint      Hint
+	rematched int64 // lines whose Hint LineHint could not take
 }
 
 // span is a group of a match: its name and runes.
@@ -180,17 +185,30 @@ func (m *Matcher) Line(line []byte) (res *Result, err error) {
 }
 
 // Hint is what Probe learnt of a line on another Matcher of the same
-// filter: the message it matched (the line less the span cut out as its
-// date) and whether no failregex and no ignoreregex matched there. The
+// filter: the date span it cut out, and what the regexes made of the rest
+// (the message): nothing, an ignoreregex, or a failregex match with its
+// groups, not yet merged into any multi-line failure nor emitted. The
 // zero Hint says nothing.
 type Hint struct {
-	s, e  int
-	quiet bool // valid, and the line met no regex
+	s, e          int
+	kind          hintKind
+	regex, ignore int       // hintIgnored, hintFailure
+	fd            *failData // hintFailure: the match's failure dict, owned by the hint
+	lines         []string  // hintFailure: its lines (MatcherOptions.Matches)
 }
+
+type hintKind uint8
+
+const (
+	hintNone    hintKind = iota
+	hintQuiet            // no failregex and no ignoreregex matched
+	hintIgnored          // an ignoreregex matched (regex, ignore as in Result)
+	hintFailure          // failregex regex matched, fd holds its groups
+)
 
 // Quiet reports whether the probe found that the line met no failregex
 // and no ignoreregex.
-func (h Hint) Quiet() bool { return h.quiet }
+func (h Hint) Quiet() bool { return h.kind == hintQuiet }
 
 // Parallel reports whether Probe gives hints for this filter: single-line
 // filters whose lines carry dates (the regexes of a line then depend on
@@ -201,25 +219,45 @@ func (f *Filter) Parallel() bool { return f.lines <= 1 && !f.Journal() }
 // Probe matches line as Line does, on this Matcher's own state, and
 // returns a Hint for LineHint of another Matcher: a batch of lines can be
 // probed on other goroutines, each with its own Matcher, while one Matcher
-// takes the lines in order. The Matcher's state after Probe is of no use
-// but to probe further lines.
+// takes the lines in order. Probe does all of a line's work that depends
+// on the line alone (its date, the regexes, the groups of a match); what
+// depends on the lines before (the multi-line failure cache, DNS, the
+// failure's time) is left to LineHint. The Matcher's state after Probe is
+// of no use but to probe further lines.
 func (m *Matcher) Probe(line []byte) Hint {
 	if !m.f.Parallel() || m.opts.Dates == nil {
 		return Hint{}
 	}
 	m.probeS, m.probeE = -1, -1
+	m.probing, m.hint = true, Hint{}
 	res, err := m.Line(line)
-	if err != nil || res.Regex >= 0 || res.Ignore >= 0 || m.probeS < 0 {
+	m.probing = false
+	h := m.hint
+	m.hint = Hint{}
+	if err != nil || m.probeS < 0 {
 		return Hint{}
 	}
-	return Hint{s: m.probeS, e: m.probeE, quiet: true}
+	h.s, h.e = m.probeS, m.probeE
+	switch {
+	case res.Ignore >= 0:
+		h.kind, h.regex, h.ignore, h.fd, h.lines = hintIgnored, res.Regex, res.Ignore, nil, nil
+	case h.fd != nil:
+		h.kind = hintFailure
+	case res.Regex >= 0:
+		return Hint{} // (a match runFail did not hand over)
+	default:
+		h.kind = hintQuiet
+	}
+	return h
 }
 
 // LineHint is Line with a Hint of Probe: when this Matcher cuts the same
-// date span out of the line as the probe did and the probe found no regex
-// matching the rest, the regexes are not run again (for a single-line
-// filter they would give the same answer: they see that text only). The
-// date is always found here, so the date state and the times are Line's.
+// date span out of the line as the probe did, the regexes are not run
+// again (for a single-line filter they would give the same answer: they
+// see that text only) and the probe's match is taken as this Matcher's
+// own: merged into the multi-line failure cache and emitted here, at this
+// Matcher's time. The date is always found here, so the date state and
+// the times are Line's.
 func (m *Matcher) LineHint(line []byte, h Hint) (res *Result, err error) {
 	if m.f.Journal() || m.opts.Dates == nil {
 		return m.LineAt(line, m.opts.Now())
@@ -261,9 +299,19 @@ func (m *Matcher) LineHint(line []byte, h Hint) (res *Result, err error) {
 		}
 	}
 	m.probeS, m.probeE = s, e
-	if h.quiet && h.s == s && h.e == e && m.f.Parallel() {
+	if h.kind != hintNone && h.s == s && h.e == e && m.f.Parallel() && !m.probing {
 		m.res = Result{Failures: m.res.Failures[:0], Regex: -1, Ignore: -1, Time: t, HasDate: ok}
+		switch h.kind {
+		case hintIgnored:
+			m.res.Regex, m.res.Ignore = h.regex, h.ignore
+		case hintFailure:
+			m.res.Regex = h.regex
+			return m.finish(h.regex, h.fd, 1, h.lines, t)
+		}
 		return &m.res, nil
+	}
+	if h.kind != hintNone {
+		m.rematched++
 	}
 	if s == 0 {
 		// the date starts the line: the rest is the message, no copy
@@ -273,6 +321,11 @@ func (m *Matcher) LineHint(line []byte, h Hint) (res *Result, err error) {
 	m.bbuf = append(append(m.bbuf[:0], line[:s]...), line[e:]...)
 	return m.find(m.bbuf, t, ok)
 }
+
+// Rematched returns the number of lines LineHint matched again because
+// the Hint given did not hold for this Matcher (another date span: the
+// date state, which depends on the lines before, found another date).
+func (m *Matcher) Rematched() int64 { return m.rematched }
 
 // LineAt processes one message whose time is known (a journal entry): no
 // date is parsed, the whole line is the message.
@@ -423,7 +476,7 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string, t
 			continue
 		}
 		m.res.Regex = i
-		if preBytes != nil && fr.quick.ok && m.forgetOnly(fr, mt, preBytes) {
+		if preBytes != nil && fr.quick.ok && !m.probing && m.forgetOnly(fr, mt, preBytes) {
 			return &m.res, nil
 		}
 		matched, unmatched := 1, []string(nil)
@@ -484,19 +537,32 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string, t
 				lines = []string{event.CutMatch(string(m.cur))}
 			}
 		}
-		mlfid, hasMLFID := fd.g["mlfid"]
-		if hasMLFID {
-			fd = m.merge(mlfid, fd, matched, lines)
-			if truthy(fd.g, "nofail") {
-				return &m.res, nil
-			}
-		} else {
-			fd.matches += matched
-			fd.lines = append(fd.lines, lines...)
+		if m.probing && !multi {
+			// Probe: the rest depends on the lines before (LineHint)
+			m.free = nil // the hint keeps fd
+			m.hint.regex, m.hint.fd, m.hint.lines = i, fd, lines
+			return &m.res, nil
 		}
-		m.emit(i, fd, t, hasMLFID)
-		return &m.res, nil
+		return m.finish(i, fd, matched, lines, t)
 	}
+	return &m.res, nil
+}
+
+// finish is the end of failregex i's match (its failure dict fd, of
+// matched lines): what depends on the lines before, the multi-line
+// failure cache, then the failure emitted.
+func (m *Matcher) finish(i int, fd *failData, matched int, lines []string, t time.Time) (*Result, error) {
+	mlfid, hasMLFID := fd.g["mlfid"]
+	if hasMLFID {
+		fd = m.merge(mlfid, fd, matched, lines)
+		if truthy(fd.g, "nofail") {
+			return &m.res, nil
+		}
+	} else {
+		fd.matches += matched
+		fd.lines = append(fd.lines, lines...)
+	}
+	m.emit(i, fd, t, hasMLFID)
 	return &m.res, nil
 }
 

@@ -14,13 +14,18 @@ import (
 )
 
 // Batch scans on every core (--jobs). One goroutine reads the file in
-// batches of lines; N probers match each batch on their own Matcher
-// (filter.Matcher.Probe: which lines no regex matches, and the date span
-// cut out of each); the runner then takes every line in order, finding
-// its date itself and skipping the regexes of the lines a probe found
-// quiet with the same date span (filter.Matcher.LineHint). All state
-// (dates, the multi-line failure cache, counters, output) stays with the
-// one runner, so the output is the single-core run's, byte for byte.
+// batches of lines; N workers match each batch on their own Matcher
+// (filter.Matcher.Probe: the date span cut out of each line, and what the
+// regexes made of the rest: nothing, an ignoreregex, or a failregex match
+// with its groups); the runner then takes every line in order, finding
+// its date itself, and when it cuts the same span as the worker it takes
+// the worker's match as its own (filter.Matcher.LineHint): it only merges
+// it into the multi-line failure cache, resolves host names (usedns) and
+// writes the event. A line whose span differs (the date state of the
+// runner, which depends on the lines before, chose another template) is
+// matched again. All state (dates, the multi-line failure cache, DNS,
+// counters, output) stays with the one runner, so the output is the
+// single-core run's, byte for byte.
 
 // Batches are recycled (a few in flight, bounded memory: logmatch runs
 // under a small memory limit).
@@ -55,21 +60,13 @@ func (r *runner) readFileParallel(o *options, js *jailSpec, name string, jobs in
 	}
 	defer fh.Close()
 	r.source = name
+	r.jobs = max(r.jobs, jobs)
 
-	// the probers' filter: the same regexes, no DNS look-ups (a probe's
-	// failures are thrown away)
-	useDNS := "raw"
-	if js.f.UseDNS() == "no" {
-		useDNS = "no"
-	}
-	pf, err := filter.Compile(*js.def, filter.Options{Timeout: o.timeout, UseDNS: useDNS})
-	if err != nil {
-		return err
-	}
-
+	// the workers share the runner's compiled filter (safe for
+	// concurrent use); a Probe never resolves names nor emits
 	probers := make([]*filter.Matcher, jobs)
 	for i := range probers {
-		if probers[i], err = r.prober(o, js, pf); err != nil {
+		if probers[i], err = r.prober(o, js); err != nil {
 			return err
 		}
 	}
@@ -164,8 +161,8 @@ func (r *runner) readFileParallel(o *options, js *jailSpec, name string, jobs in
 	return nil
 }
 
-// prober returns a Matcher of pf for Probe, set up as the runner's.
-func (r *runner) prober(o *options, js *jailSpec, pf *filter.Filter) (*filter.Matcher, error) {
+// prober returns a Matcher for Probe, set up as the runner's.
+func (r *runner) prober(o *options, js *jailSpec) (*filter.Matcher, error) {
 	dd, err := datedetect.New(datedetect.Options{Location: js.loc, Pattern: js.def.DatePattern})
 	if err != nil {
 		return nil, err
@@ -173,6 +170,6 @@ func (r *runner) prober(o *options, js *jailSpec, pf *filter.Filter) (*filter.Ma
 	if !o.now.IsZero() {
 		dd.SetNow(o.now)
 	}
-	mo := filter.MatcherOptions{Dates: dd, NoGroups: true, Now: r.nowFn}
-	return filter.NewMatcher(pf, mo), nil
+	mo := filter.MatcherOptions{Dates: dd, NoGroups: true, Matches: true, Now: r.nowFn}
+	return filter.NewMatcher(js.f, mo), nil
 }

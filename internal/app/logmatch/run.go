@@ -331,6 +331,7 @@ type runner struct {
 	cursorLineno bool
 	convBuf      []byte
 	hinted       bool // the input-format hint was given
+	jobs         int  // the most cores a file was matched on (--stats)
 }
 
 func (r *runner) readFile(name string, stdin io.Reader) error {
@@ -513,6 +514,9 @@ func (r *runner) printStats() {
 	}
 	for i, re := range r.f.IgnoreRegexes() {
 		fmt.Fprintf(w, "logmatch: stats: ignoreregex %d: %d hits: %s\n", i+1, r.ignoreHits[i], oneLine(re.Source))
+	}
+	if r.jobs > 1 {
+		fmt.Fprintf(w, "logmatch: stats: jobs %d: %d lines matched again in order (another date found than on their core)\n", r.jobs, r.m.Rematched())
 	}
 	if r.dd != nil {
 		for _, s := range r.dd.Stats() {

@@ -93,3 +93,11 @@ type Backend interface {
 	// Close releases resources; the firewall state stays.
 	Close() error
 }
+
+// UnbanCoalescer is implemented by a Backend whose Unban of one batch costs
+// about the size of the jail, not of the batch (the iptables backend lists
+// the jail's chain and rebuilds it): its callers gain by letting unbans,
+// which are not urgent, gather into few large batches. Bans never wait.
+type UnbanCoalescer interface {
+	CoalesceUnbans() bool
+}

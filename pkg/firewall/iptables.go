@@ -371,6 +371,15 @@ func (b *IPTables) unbanFamily(ctx context.Context, r *rule, fam int, bans []Ban
 	bisect(units, func(u []unit) error { return b.x.restore(ctx, fam, joinUnits(u)) }, errs)
 }
 
+// CoalesceUnbans implements [UnbanCoalescer]: a batch of unbans lists the
+// jail's chain and rebuilds it, whatever its size, so one batch of 50,000
+// costs about what one of 10,000 does. The dry run (a model, printing its
+// commands) keeps its batches as they come.
+func (b *IPTables) CoalesceUnbans() bool {
+	_, real := b.x.(*realXT)
+	return real
+}
+
 // rebuildAt is the number of unbans in one batch from which the jail's
 // chain is rebuilt rather than edited rule by rule.
 const rebuildAt = 32

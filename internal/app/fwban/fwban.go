@@ -4,7 +4,10 @@
 // event it read plus "applied":true, or "applied":false and an "error".
 //
 // Events that arrive together (everything read before the input pauses, up
-// to --batch events) are applied as one batch per jail. Bans of loopback,
+// to --batch events) are applied as one batch per jail. On iptables, where
+// each batch of unbans lists and rebuilds the jail's chain, unbans wait
+// for unbans to pause (--unban-linger, at most --unban-batch of them) and
+// go as one batch; bans never wait behind them. Bans of loopback,
 // the unspecified address, 0.0.0.0/0 and ::/0 (and any prefix overlapping
 // them), of --ignoreip and of the client of the SSH session fwban runs
 // under are refused with a result saying why.
@@ -95,6 +98,9 @@ func flags() []cli.Flag {
 		&cli.DurationFlag{Name: "wait", Value: 10 * time.Second, Usage: "longest `WAIT` for the xtables lock per iptables command (then tried again, 3 times)"},
 		&cli.StringFlag{Name: "iptables", Usage: "iptables `VARIANT`: legacy or nft (default: iptables as found in PATH)"},
 		&cli.IntFlag{Name: "batch", Value: 10000, Usage: "apply at most `N` events per batch"},
+		&cli.DurationFlag{Name: "unban-linger", Value: defaultUnbanLinger,
+			Usage: "iptables: unbans wait until unbans pause for `D` (at most 25 × D), then go in one batch per jail (0: no wait)"},
+		&cli.IntFlag{Name: "unban-batch", Value: defaultUnbanBatch, Usage: "iptables: at most `N` unbans wait (--unban-linger)"},
 		&cli.StringFlag{Name: "metrics", EnvVars: []string{"FWBAN_METRICS"}, Usage: "serve Prometheus metrics at http://`ADDR`/metrics (e.g. 127.0.0.1:9433; default off)"},
 		&cli.StringFlag{Name: "metrics-file", EnvVars: []string{"FWBAN_METRICS_FILE"}, Usage: "write the metrics to `PATH` at exit, atomically (node_exporter's textfile collector)"},
 	}
@@ -171,8 +177,18 @@ type options struct {
 	actionDirSet bool
 	wait         time.Duration
 	batch        int
+	unbanLinger  time.Duration
+	unbanBatch   int
 	variant      string
 }
+
+// Unbans of iptables jails wait until unbans pause for defaultUnbanLinger
+// (--unban-linger), at most defaultUnbanBatch of them (--unban-batch):
+// see applier.later.
+const (
+	defaultUnbanLinger = 200 * time.Millisecond
+	defaultUnbanBatch  = 100000
+)
 
 type settingsFlags struct {
 	ports, protocol, chain, blocktype string
@@ -198,6 +214,8 @@ func readOptions(c *cli.Context) (*options, error) {
 	o.actionDir, o.actionDirSet = lookup(c, "action-dir", (*cli.Context).String)
 	o.wait, _ = lookup(c, "wait", (*cli.Context).Duration)
 	o.batch, _ = lookup(c, "batch", (*cli.Context).Int)
+	o.unbanLinger, _ = lookup(c, "unban-linger", (*cli.Context).Duration)
+	o.unbanBatch, _ = lookup(c, "unban-batch", (*cli.Context).Int)
 	o.variant = str("iptables")
 	if err := firewall.CheckVariant(o.variant); err != nil {
 		return nil, clirun.Usagef("--iptables: %v", err)
@@ -207,6 +225,12 @@ func readOptions(c *cli.Context) (*options, error) {
 	}
 	if o.batch < 1 {
 		return nil, clirun.Usagef("--batch %d: want at least 1", o.batch)
+	}
+	if o.unbanLinger < 0 {
+		return nil, clirun.Usagef("--unban-linger %v: want 0 or more", o.unbanLinger)
+	}
+	if o.unbanBatch < 1 {
+		return nil, clirun.Usagef("--unban-batch %d: want at least 1", o.unbanBatch)
 	}
 	if o.wait < time.Second {
 		return nil, clirun.Usagef("--wait %v: want at least 1s", o.wait)

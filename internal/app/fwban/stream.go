@@ -92,7 +92,8 @@ func openStream(ctx context.Context, o *options, in io.Reader, out, stderr io.Wr
 		return nil, err
 	}
 	w := event.NewWriter(out)
-	s := &streamer{o: o, fw: fw, w: w, a: &applier{fw: fw, w: w, stderr: stderr}, stderr: stderr,
+	a := &applier{fw: fw, w: w, stderr: stderr, batch: o.batch, laterMax: o.unbanBatch, linger: o.unbanLinger}
+	s := &streamer{o: o, fw: fw, w: w, a: a, stderr: stderr,
 		items: make(chan item, 1<<14)}
 	r := event.NewReader(in, "stdin")
 	r.KeepRaw()
@@ -120,7 +121,9 @@ func openStream(ctx context.Context, o *options, in io.Reader, out, stderr io.Wr
 
 // serve applies the events until the input ends, writing fails or ctx is
 // done. Everything read before the input pauses (up to --batch events) is
-// applied as one batch; results are flushed at each pause.
+// applied as one batch; results are flushed at each pause. Unbans of a
+// jail whose backend gains by large batches (iptables) wait in a.later
+// until unbans pause (see [applier.due]).
 func (s *streamer) serve(ctx context.Context) {
 	idle := false
 	// handle takes one item; it reports false at the end of the input.
@@ -131,10 +134,7 @@ func (s *streamer) serve(ctx context.Context) {
 		case it.idle:
 			idle = true
 		case it.ev != nil:
-			s.a.pending = append(s.a.pending, pending{ev: it.ev, line: it.line, at: it.at})
-			if len(s.a.pending) >= s.o.batch {
-				s.a.apply(ctx)
-			}
+			s.a.add(ctx, pending{ev: it.ev, line: it.line, at: it.at})
 		case errors.Is(it.err, io.EOF):
 		case it.line > 0:
 			s.bad++
@@ -144,10 +144,32 @@ func (s *streamer) serve(ctx context.Context) {
 		}
 		return true
 	}
+	// linger fires when the unbans waiting in s.a.later may be due; nil
+	// (never ready) while none wait.
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	var linger <-chan time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-linger:
+			linger = nil
+			if len(s.a.later) == 0 {
+				continue
+			}
+			if wait := s.a.due(time.Now()); wait > 0 {
+				timer.Reset(wait)
+				linger = timer.C
+				continue
+			}
+			s.a.applyAll(ctx)
+			if err := s.w.Flush(); err != nil {
+				s.readErr = err
+				return
+			}
+			continue
 		case it, ok := <-s.items:
 			if !handle(it, ok) {
 				return
@@ -174,6 +196,10 @@ func (s *streamer) serve(ctx context.Context) {
 				return
 			}
 		}
+		if len(s.a.later) > 0 && linger == nil {
+			timer.Reset(max(s.a.due(time.Now()), 0))
+			linger = timer.C
+		}
 	}
 }
 
@@ -182,7 +208,7 @@ func (s *streamer) serve(ctx context.Context) {
 // the exit error: a failure to read or write, to close, bad input lines or
 // events not applied because of firewall errors.
 func (s *streamer) shutdown(ctx context.Context) error {
-	s.a.apply(context.WithoutCancel(ctx))
+	s.a.applyAll(context.WithoutCancel(ctx))
 	werr := s.w.Flush()
 	cerr := s.Close()
 	switch {
@@ -225,10 +251,92 @@ type applier struct {
 	fw      *firewallSet
 	w       *event.Writer
 	stderr  io.Writer
+	batch   int // --batch: pending is applied when it holds that many
 	pending []pending
 	failed  int // events not applied because of a firewall error
 	// notApplied counts every event not applied (refusals included).
 	notApplied int
+
+	// later holds, in input order, the unbans of jails whose backend is a
+	// firewall.UnbanCoalescer (iptables: each batch of unbans lists and
+	// rebuilds the jail's chain, so a storm applied in batches of --batch
+	// cost O(n) per batch, O(n²/batch) in all). They wait until unbans
+	// pause for linger, or the first of them waited 25 × linger, or
+	// laterMax wait (--unban-batch: the bound of their memory), or a ban
+	// of one of their addresses comes, or the input ends; then they go in
+	// one batch per jail. For each jail and address, the events in pending
+	// come before those in later, so applying pending then later keeps
+	// each address's order; bans never wait behind later.
+	later      []pending
+	laterKeys  map[laterKey]bool
+	laterFirst time.Time // when the first of later was read
+	laterLast  time.Time // when the last of later was read
+	laterMax   int
+	linger     time.Duration
+}
+
+// laterKey is an address (a masked prefix) of a jail.
+type laterKey struct {
+	jail string
+	ip   netip.Prefix
+}
+
+// coalesces reports whether e's jail gathers its unbans in later.
+func (a *applier) coalesces(e *event.Event) bool {
+	if a.linger <= 0 || !e.IP.IsValid() {
+		return false
+	}
+	r := a.fw.route(e.Jail)
+	if r.err != nil {
+		return false
+	}
+	c, ok := r.backend.(firewall.UnbanCoalescer)
+	return ok && c.CoalesceUnbans()
+}
+
+// add queues an event read at p.at: an unban of a coalescing jail in
+// later, everything else in pending (applied at --batch events or at the
+// next pause of the input). A ban of an address whose unban waits in later
+// first applies everything queued, so that it lands after the unban.
+func (a *applier) add(ctx context.Context, p pending) {
+	e := p.ev
+	switch {
+	case e.Action == event.ActionUnban && a.coalesces(e):
+		if len(a.later) == 0 {
+			a.laterFirst = p.at
+			a.laterKeys = map[laterKey]bool{}
+		}
+		a.laterLast = p.at
+		a.later = append(a.later, p)
+		a.laterKeys[laterKey{e.Jail, e.IP.Masked()}] = true
+		if len(a.later) >= a.laterMax {
+			a.applyAll(ctx)
+		}
+		return
+	case e.Action == event.ActionBan && len(a.later) > 0 && e.IP.IsValid() && a.laterKeys[laterKey{e.Jail, e.IP.Masked()}]:
+		a.applyAll(ctx)
+	}
+	a.pending = append(a.pending, p)
+	if len(a.pending) >= a.batch {
+		a.apply(ctx)
+	}
+}
+
+// due returns how long the unbans in later may still wait at now: until
+// unbans paused for linger, at most 25 × linger after the first.
+func (a *applier) due(now time.Time) time.Duration {
+	return min(a.laterLast.Add(a.linger).Sub(now), a.laterFirst.Add(25*a.linger).Sub(now))
+}
+
+// applyAll applies pending, then the unbans waiting in later.
+func (a *applier) applyAll(ctx context.Context) {
+	a.apply(ctx)
+	if len(a.later) == 0 {
+		return
+	}
+	a.pending, a.later = a.later, a.pending[:0]
+	a.laterKeys = nil
+	a.apply(ctx)
 }
 
 type result struct {
@@ -287,11 +395,18 @@ func (a *applier) apply(ctx context.Context) {
 		idx := byJail[j]
 		for len(idx) > 0 {
 			act := a.pending[idx[0]].ev.Action
+			// An unban twice in one run is no conflict on a coalescing
+			// backend (iptables: the second finds nothing to remove): a
+			// storm with repeats stays one batch.
+			dupOK := false
+			if c, ok := r.backend.(firewall.UnbanCoalescer); ok && act == event.ActionUnban {
+				dupOK = c.CoalesceUnbans()
+			}
 			seen := map[netip.Prefix]bool{}
 			n := 0
 			for n < len(idx) {
 				e := a.pending[idx[n]].ev
-				if e.Action != act || seen[e.IP] {
+				if e.Action != act || seen[e.IP] && !dupOK {
 					break
 				}
 				seen[e.IP] = true

@@ -32,9 +32,14 @@
 // five minutes), pending failures and user sets follow fail2ban exactly.
 // With logtype=journal no date is parsed: the whole line is the message.
 //
-// A literal prefilter runs before any regex: a line that contains none of
-// the strings one of which every match of a failregex must contain skips
-// that failregex (and a line no failregex can match skips the prefregex).
+// A literal prefilter runs before any regex: a line that misses one of
+// the literal sets of a failregex (pyre's Literals and TextRequired: the
+// text it matches in contains one literal of each) skips that failregex,
+// and a line no failregex can match skips the prefregex. Each Matcher
+// checks the sets with substring searches (bytes.IndexByte on the rarest
+// byte of a literal), each set once per line, in the order that costs
+// least on the lines it measured (the cheapest, most often failing set
+// first): the order changes the cost, never the answer.
 // For the common syslog prefregex (sshd's, built-in or fail2ban's, see
 // syslogPrefix) a hand-written matcher finds the content of plain lines
 // without running the prefregex (it gives up, and the regex runs, on

@@ -120,7 +120,8 @@ type Matcher struct {
 	content []rune
 	cand    []bool
 	cand2   []bool
-	ascii   []byte // see groupsOf; set on the fast prefix path
+	pf      *prefState // f.pre's state, nil without
+	ascii   []byte     // see groupsOf; set on the fast prefix path
 	res     Result
 	free    *failData // see scratch
 	// the date span the last Line cut out (Probe)
@@ -155,6 +156,9 @@ type failData struct {
 // NewMatcher returns a Matcher of f.
 func NewMatcher(f *Filter, opts MatcherOptions) *Matcher {
 	m := &Matcher{f: f, opts: opts, dns: opts.DNS, cand: make([]bool, len(f.fail))}
+	if f.pre != nil {
+		m.pf = f.pre.newState()
+	}
 	if m.opts.Now == nil {
 		m.opts.Now = time.Now
 	}
@@ -368,9 +372,9 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 				if !f.starts.mark(buf[cs:], m.cand) {
 					return &m.res, nil
 				}
-				if !f.starts.complete && f.pre != nil {
+				if !f.starts.complete && m.pf != nil {
 					m.cand2 = slices.Grow(m.cand2[:0], len(m.cand))[:len(m.cand)]
-					f.pre.scan(buf, m.cand2)
+					m.pf.scan(buf, m.cand2)
 					for i, c := range m.cand2 {
 						m.cand[i] = m.cand[i] && c
 					}
@@ -378,10 +382,10 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 				return m.failregexes(buf, cs, mlfEnd, t)
 			}
 		}
-		if f.pre != nil && !f.pre.scan(buf, m.cand) {
+		if m.pf != nil && !m.pf.scan(buf, m.cand) {
 			return &m.res, nil
 		}
-		if f.pre == nil {
+		if m.pf == nil {
 			for i := range m.cand {
 				m.cand[i] = true
 			}

@@ -7,110 +7,249 @@ import (
 	"unicode/utf8"
 )
 
-// prefilter finds, in one pass over a line, which regexes may match it:
-// each regex with a literal set needs one of its literals in the line.
+// prefilter decides which failregexes may match a line from their literal
+// sets (pyre's Literals and TextRequired): a regex can only match a text
+// that contains one literal of each of its sets, and nothing matches a line
+// that misses one of the prefregex's sets. The Filter holds the sets; each
+// Matcher checks them with a prefState, which orders them by what it
+// measures on its own lines. The order changes the cost only: the answer is
+// the same conjunction.
 type prefilter struct {
-	bits  [1 << 16 / 64]uint64 // the 2-byte prefixes that start a literal
-	index [256][]litEntry      // by first byte
-	// always[i] is true when failregex i has no literal set.
-	always []bool
-	// prefNeeded: the prefregex has literals; without one of them nothing
-	// can match.
-	prefNeeded bool
-	nfail      int
-	// req[i] are failregex i's other literal sets (pyre's TextRequired:
-	// the text it matches in contains one literal of each), checked once
-	// the scan made it a candidate.
-	req [][][][]byte
-}
-
-type litEntry struct {
-	lit   []byte
-	owner int // failregex index, or -1 for the prefregex
+	lits [][]byte  // the distinct literals
+	sets [][]int32 // the distinct sets, as indexes into lits
+	pref []int32   // the prefregex's sets
+	fail [][]int32 // each failregex's sets (none: always a candidate)
 }
 
 func newPrefilter(pref *Regex, fail []*Regex) *prefilter {
-	p := &prefilter{nfail: len(fail), always: make([]bool, len(fail))}
-	add := func(lit string, owner int) {
-		e := litEntry{lit: []byte(lit), owner: owner}
-		k := uint16(lit[0])<<8 | uint16(lit[1])
-		p.bits[k>>6] |= 1 << (k & 63)
-		p.index[lit[0]] = append(p.index[lit[0]], e)
+	p := &prefilter{fail: make([][]int32, len(fail))}
+	litIdx := map[string]int32{}
+	setIdx := map[string]int32{}
+	addSet := func(lits []string) int32 {
+		lits = slices.Clone(minimal(lits))
+		slices.Sort(lits)
+		lits = slices.Compact(lits)
+		key := strings.Join(lits, "\x00")
+		if i, ok := setIdx[key]; ok {
+			return i
+		}
+		var set []int32
+		for _, l := range lits {
+			i, ok := litIdx[l]
+			if !ok {
+				i = int32(len(p.lits))
+				litIdx[l] = i
+				p.lits = append(p.lits, []byte(l))
+			}
+			set = append(set, i)
+		}
+		i := int32(len(p.sets))
+		setIdx[key] = i
+		p.sets = append(p.sets, set)
+		return i
 	}
-	if pref != nil {
-		if lits := pref.Literals(); lits != nil && !hasReplacement(lits) {
-			p.prefNeeded = true
-			for _, l := range minimal(lits) {
-				add(l, -1)
+	// the sets of r that can be checked on a line's bytes: a literal with
+	// U+FFFD (invalid UTF-8 decodes to it) or a line end (the regexes see
+	// the line with "\n" appended) cannot, nor can an empty one; such a set
+	// is dropped (fewer requirements)
+	setsOf := func(r *Regex) []int32 {
+		var out []int32
+		for _, l := range append([][]string{r.Literals()}, r.re.TextRequired()...) {
+			if len(l) == 0 || hasReplacement(l) || slices.ContainsFunc(l, func(s string) bool { return s == "" || strings.Contains(s, "\n") }) {
+				continue
+			}
+			if i := addSet(l); !slices.Contains(out, i) {
+				out = append(out, i)
 			}
 		}
+		return out
 	}
-	p.req = make([][][][]byte, len(fail))
+	if pref != nil {
+		p.pref = setsOf(pref)
+	}
 	for i, r := range fail {
-		p.req[i] = requiredSets(r, r.Literals())
-		lits := r.Literals()
-		if lits == nil || hasReplacement(lits) {
-			p.always[i] = true
-			continue
-		}
-		for _, l := range minimal(lits) {
-			add(l, i)
-		}
+		p.fail[i] = setsOf(r)
 	}
 	return p
 }
 
-// scan marks in cand the failregexes that may match buf and reports
-// whether any may.
-func (p *prefilter) scan(buf []byte, cand []bool) bool {
-	copy(cand, p.always)
-	prefOK := !p.prefNeeded
-	for i := 0; i+1 < len(buf); i++ {
-		k := uint16(buf[i])<<8 | uint16(buf[i+1])
-		if p.bits[k>>6]&(1<<(k&63)) == 0 {
-			continue
-		}
-		for _, e := range p.index[buf[i]] {
-			if bytes.HasPrefix(buf[i:], e.lit) {
-				if e.owner < 0 {
-					prefOK = true
-				} else {
-					cand[e.owner] = true
-				}
-			}
-		}
+// prefState is one Matcher's use of a prefilter: each set is searched at
+// most once per line, with bytes.IndexByte on the rarest byte of each
+// literal (the byte counts of the lines it sampled), and each regex's sets
+// are checked in the order that costs least on the lines seen (the
+// cheapest, most often failing set first).
+type prefState struct {
+	p      *prefilter
+	gen    uint32   // the line's number, for the memo
+	setGen []uint32 // the line a set's answer is for
+	setOK  []bool
+	pref   []int32   // p.pref, in check order
+	fail   [][]int32 // p.fail, in check order
+	// sampled lines: how often each set was tried and met, and the bytes
+	anchor        []int // per literal: the offset of the byte searched for, -1: none
+	tries, passes []uint32
+	hist          [256]uint32
+	sampled       uint32
+}
+
+// A prefState measures (checks every set on) its first sampleFirst lines,
+// then plans, and then measures one line in sampleEvery and plans again
+// every replanEvery lines.
+const (
+	sampleFirst = 64
+	sampleEvery = 128
+	replanEvery = 1 << 14
+)
+
+func (p *prefilter) newState() *prefState {
+	s := &prefState{
+		p:      p,
+		setGen: make([]uint32, len(p.sets)),
+		setOK:  make([]bool, len(p.sets)),
+		pref:   slices.Clone(p.pref),
+		fail:   make([][]int32, len(p.fail)),
+		anchor: make([]int, len(p.lits)),
+		tries:  make([]uint32, len(p.sets)),
+		passes: make([]uint32, len(p.sets)),
 	}
-	if !prefOK {
-		return false
+	for i, f := range p.fail {
+		s.fail[i] = slices.Clone(f)
+	}
+	for i := range s.anchor {
+		s.anchor[i] = -1
+	}
+	return s
+}
+
+// scan marks in cand the failregexes that may match buf and reports
+// whether any may (when none may, cand is all false).
+func (s *prefState) scan(buf []byte, cand []bool) bool {
+	s.gen++
+	if s.gen == 0 {
+		clear(s.setGen)
+		s.gen = 1
+	}
+	if s.gen <= sampleFirst || s.gen%sampleEvery == 0 {
+		s.sample(buf)
+	}
+	for _, k := range s.pref {
+		if !s.met(buf, k) {
+			clear(cand)
+			return false
+		}
 	}
 	any := false
-	for i, c := range cand {
-		if c && len(p.req[i]) > 0 && !containsAll(buf, p.req[i]) {
-			cand[i], c = false, false
+	for i, sets := range s.fail {
+		c := true
+		for _, k := range sets {
+			if !s.met(buf, k) {
+				c = false
+				break
+			}
 		}
+		cand[i] = c
 		any = any || c
 	}
 	return any
 }
 
-// requiredSets returns r's literal sets (pyre's TextRequired: those of
-// its match and of its lookaheads, all in the text it runs on) that can be
-// checked on a line's bytes, less the set skip (already checked): a
-// literal with U+FFFD or a line end cannot (drop its set: fewer
-// requirements).
-func requiredSets(r *Regex, skip []string) [][][]byte {
-	var out [][][]byte
-	for _, l := range r.re.TextRequired() {
-		if hasReplacement(l) || strings.Contains(strings.Join(l, ""), "\n") || slices.Equal(l, skip) {
-			continue
+// sample checks every set on buf and counts the results and the bytes;
+// it plans after the first lines and then every replanEvery lines.
+func (s *prefState) sample(buf []byte) {
+	for k := range s.p.sets {
+		s.tries[k]++
+		if s.met(buf, int32(k)) {
+			s.passes[k]++
 		}
-		var set [][]byte
-		for _, x := range minimal(l) {
-			set = append(set, []byte(x))
-		}
-		out = append(out, set)
 	}
-	return out
+	for _, c := range buf {
+		s.hist[c]++
+	}
+	s.sampled++
+	if s.gen == sampleFirst || s.gen%replanEvery == 0 {
+		s.plan()
+	}
+}
+
+// plan picks each literal's search byte (the one seen least) and orders
+// the sets of each regex by cost over the chance to fail.
+func (s *prefState) plan() {
+	lines := float64(max(s.sampled, 1))
+	litCost := make([]float64, len(s.p.lits))
+	for i, l := range s.p.lits {
+		best := 0
+		for j := range l {
+			if s.hist[l[j]] < s.hist[l[best]] {
+				best = j
+			}
+		}
+		s.anchor[i] = best
+		// a search, and a compare per occurrence of the byte
+		litCost[i] = 1 + float64(s.hist[l[best]])/lines/4
+	}
+	score := make([]float64, len(s.p.sets))
+	for k, set := range s.p.sets {
+		c := 0.0
+		for _, l := range set {
+			c += litCost[l]
+		}
+		fail := 1 - (float64(s.passes[k])+1)/(float64(s.tries[k])+2)
+		score[k] = c / fail
+	}
+	byScore := func(a, b int32) int {
+		switch {
+		case score[a] < score[b]:
+			return -1
+		case score[a] > score[b]:
+			return 1
+		}
+		return int(a - b)
+	}
+	slices.SortFunc(s.pref, byScore)
+	for _, f := range s.fail {
+		slices.SortFunc(f, byScore)
+	}
+}
+
+// met reports whether buf contains a literal of set k.
+func (s *prefState) met(buf []byte, k int32) bool {
+	if s.setGen[k] == s.gen {
+		return s.setOK[k]
+	}
+	ok := false
+	for _, l := range s.p.sets[k] {
+		if s.contains(buf, l) {
+			ok = true
+			break
+		}
+	}
+	s.setGen[k], s.setOK[k] = s.gen, ok
+	return ok
+}
+
+// contains reports whether buf contains literal l.
+func (s *prefState) contains(buf []byte, l int32) bool {
+	lit := s.p.lits[l]
+	a := s.anchor[l]
+	if a < 0 {
+		return bytes.Contains(buf, lit)
+	}
+	c, n := lit[a], len(lit)
+	for i := a; i < len(buf); {
+		j := bytes.IndexByte(buf[i:], c)
+		if j < 0 {
+			return false
+		}
+		start := i + j - a
+		if start+n > len(buf) {
+			return false
+		}
+		if string(buf[start:start+n]) == string(lit) {
+			return true
+		}
+		i += j + 1
+	}
+	return false
 }
 
 // minimal drops the literals that contain another one of the set: a text
@@ -141,6 +280,11 @@ func hasReplacement(lits []string) bool {
 		}
 	}
 	return false
+}
+
+type litEntry struct {
+	lit   []byte
+	owner int // failregex index
 }
 
 // startIndex holds the start sets of the failregexes (pyre's Prefixes):

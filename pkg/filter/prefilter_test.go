@@ -1,0 +1,138 @@
+package filter
+
+import (
+	"bufio"
+	"bytes"
+	"reflect"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/banpipe/banpipe/internal/authgen"
+	"github.com/banpipe/banpipe/pkg/datedetect"
+	"github.com/banpipe/banpipe/pkg/filter/builtin"
+)
+
+// prefilterCases are the logs and built-in filters BenchmarkPrefilter
+// measures.
+var prefilterCases = []struct{ svc, filter string }{
+	{"nginx-access", "nginx-botsearch"},
+	{"nginx-access", "nginx-bad-request"},
+	{"apache-access", "apache-badbots"},
+	{"nginx-error", "nginx-http-auth"},
+	{"nginx-error", "nginx-botsearch"},
+	{"apache-error", "apache-auth"},
+	{"mail", "postfix"},
+	{"mail", "dovecot"},
+	{"exim", "exim"},
+	{"auth", "sshd"},
+}
+
+// cutLines returns n lines of the generated log of svc as filter name's
+// regexes see them: with the date found by its datepattern cut out.
+func cutLines(tb testing.TB, svc, name string, n int) (*Filter, [][]byte) {
+	tb.Helper()
+	def, err := Load("filter.d/"+name+".conf", nil, &LoadOptions{FS: builtin.FS, Name: name})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f, err := Compile(*def, Options{UseDNS: "no"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dd, err := datedetect.New(datedetect.Options{Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), Location: time.UTC, Pattern: def.DatePattern})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var b bytes.Buffer
+	if _, err := authgen.Generate(&b, authgen.Options{Lines: n, Seed: 1, Service: svc}); err != nil {
+		tb.Fatal(err)
+	}
+	var out [][]byte
+	sc := bufio.NewScanner(&b)
+	for sc.Scan() {
+		l := sc.Bytes()
+		_, s, e, _ := dd.Find(string(l))
+		out = append(out, append(append([]byte(nil), l[:s]...), l[e:]...))
+	}
+	return f, out
+}
+
+// BenchmarkPrefilter measures the literal prefilter alone on the date-cut
+// lines of generated service logs (one op is a line); quiet/line is the
+// share of lines it finds no failregex can match.
+func BenchmarkPrefilter(b *testing.B) {
+	for _, c := range prefilterCases {
+		b.Run(c.filter+"/"+c.svc, func(b *testing.B) {
+			f, lines := cutLines(b, c.svc, c.filter, 20000)
+			if f.pre == nil {
+				b.Skip("no prefilter")
+			}
+			st := f.pre.newState()
+			cand := make([]bool, len(f.fail))
+			quiet := 0
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := cpuNow()
+			for i := 0; i < b.N; i++ {
+				if !st.scan(lines[i%len(lines)], cand) {
+					quiet++
+				}
+			}
+			b.ReportMetric(float64(cpuNow()-start)/float64(b.N), "cpu-ns/line")
+			b.ReportMetric(float64(quiet)/float64(b.N), "quiet/line")
+		})
+	}
+}
+
+// cpuNow is the CPU time (user and system) this process has used, in ns:
+// on a shared machine it is steadier than wall time.
+func cpuNow() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// TestPrefilterOnServiceLogs runs every built-in filter over the
+// generated log of its service with the literal prefilter (and the other
+// fast machinery) and without (every regex runs on every line): every line
+// must give the same hit and the same failures, past the prefilter's first
+// plan and its first replan.
+func TestPrefilterOnServiceLogs(t *testing.T) {
+	n := replanEvery + 2000
+	if testing.Short() {
+		n = 3000
+	}
+	t0 := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return t0 }
+	for _, svc := range authgen.Services() {
+		for _, name := range authgen.ServiceFilters(svc) {
+			fast, lines := cutLines(t, svc, name, n)
+			slow, _ := Compile(fast.Def, Options{UseDNS: "no"})
+			slow.pre, slow.fastPref, slow.starts = nil, nil, nil
+			a := NewMatcher(fast, MatcherOptions{Now: clock, Clock: clock})
+			b := NewMatcher(slow, MatcherOptions{Now: clock, Clock: clock})
+			hits := 0
+			for i, l := range lines {
+				ra, err1 := a.LineAt(l, t0)
+				fa, ia := append([]Failure(nil), ra.Failures...), ra.Regex
+				rb, err2 := b.LineAt(l, t0)
+				if err1 != nil || err2 != nil {
+					t.Fatalf("%s on %s line %d: %v, %v", name, svc, i+1, err1, err2)
+				}
+				if ia != rb.Regex || len(fa)+len(rb.Failures) > 0 && !reflect.DeepEqual(fa, rb.Failures) {
+					t.Fatalf("%s on %s line %d %q: with the prefilter regex %d %+v, without %d %+v", name, svc, i+1, l, ia, fa, rb.Regex, rb.Failures)
+				}
+				if ia >= 0 {
+					hits++
+				}
+			}
+			if hits == 0 {
+				t.Fatalf("%s on %s: no hits: the test exercises nothing", name, svc)
+			}
+			t.Logf("%s on %s: %d lines, %d hits, identical", name, svc, len(lines), hits)
+		}
+	}
+}

@@ -25,6 +25,8 @@ func TestAppendRunes(t *testing.T) {
 		{"\xc3\xa9\xc3", "\u00e9\ufffd"},                 // valid then truncated at the end
 		{"\xf4\x90\x80\x80", "\ufffd\ufffd\ufffd\ufffd"}, // above U+10FFFF
 		{"x\xe2\x82\xacy", "x\u20acy"},
+		// eight-byte ASCII blocks around invalid and multi-byte sequences
+		{"0123456789abcdef\xffxyz01234567\xe2\x82\xac89abcdefgh\xe2\x82", "0123456789abcdef\ufffdxyz01234567\u20ac89abcdefgh\ufffd"},
 	}
 	for _, tt := range tests {
 		got := string(appendRunes(nil, []byte(tt.in)))

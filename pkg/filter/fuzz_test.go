@@ -4,6 +4,7 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+	"unicode/utf8"
 )
 
 // FuzzLoad feeds arbitrary filter files to Load, Compile and a Matcher:
@@ -33,6 +34,31 @@ func FuzzLoad(f *testing.F) {
 			if _, err := m.LineAt([]byte(line), time.Unix(0, 0)); err != nil {
 				return
 			}
+		}
+	})
+}
+
+// FuzzAppendRunes: appendRunes (eight ASCII bytes at a time) decodes as a
+// plain loop over the bytes with Python's replacement rule does.
+func FuzzAppendRunes(f *testing.F) {
+	f.Add([]byte("Failed password for root from 192.0.2.1 port 22 ssh2"))
+	f.Add([]byte("0123456789abcdef\xffxyz01234567\xe2\x82\xac89abcdefgh\xe2\x82"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want []rune
+		for i := 0; i < len(b); {
+			r, n := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && n <= 1 {
+				want = append(want, utf8.RuneError)
+				i += invalidLen(b[i:])
+				continue
+			}
+			want = append(want, r)
+			i += n
+		}
+		prefix := []rune("x")
+		got := appendRunes(prefix, b)
+		if string(got) != "x"+string(want) || len(got) != 1+len(want) {
+			t.Errorf("appendRunes(%q) = %q, want %q", b, got, want)
 		}
 	})
 }

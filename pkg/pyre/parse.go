@@ -60,6 +60,16 @@ type node struct {
 	lazy  bool
 	poss  bool
 	chars []rune // kClass: the members of a simple (non-negated, no ranges) class
+	// kClass: negated, and its members in order (for the RE2 form)
+	neg   bool
+	items []classItem
+}
+
+// classItem is a member of a class: the range lo..hi, or the class escape
+// esc (one of dDwWsS) when esc is not 0.
+type classItem struct {
+	lo, hi rune
+	esc    byte
 }
 
 type parser struct {
@@ -755,6 +765,7 @@ func (p *parser) parseClass() (*node, error) {
 	}
 	simple := !neg
 	var chars []rune
+	var items []classItem
 	first := true
 	for {
 		if p.eof() {
@@ -776,6 +787,7 @@ func (p *parser) parseClass() (*node, error) {
 			if e.kind == kEsc {
 				b.WriteString(e.text)
 				simple = false
+				items = append(items, classItem{esc: e.text[len(e.text)-1]})
 				continue
 			}
 			lo = e.r
@@ -809,13 +821,15 @@ func (p *parser) parseClass() (*node, error) {
 			b.WriteByte('-')
 			writeClassRune(&b, hi)
 			simple = false
+			items = append(items, classItem{lo: lo, hi: hi})
 			continue
 		}
 		writeClassRune(&b, lo)
 		chars = append(chars, lo)
+		items = append(items, classItem{lo: lo, hi: lo})
 	}
 	b.WriteByte(']')
-	n := &node{kind: kClass, text: b.String(), fold: p.flagI}
+	n := &node{kind: kClass, text: b.String(), fold: p.flagI, neg: neg, items: items}
 	if simple && len(chars) > 0 {
 		n.chars = chars
 	}

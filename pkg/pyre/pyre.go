@@ -39,6 +39,7 @@ package pyre
 import (
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	regexp2 "github.com/dlclark/regexp2/v2"
@@ -66,6 +67,11 @@ type Regexp struct {
 	required   [][]string
 	// textRequired: required plus the positive lookaheads' sets
 	textRequired [][]string
+	// the RE2 form (see FindBytes), made on first use from the tree
+	re2Once sync.Once
+	re2     *re2Form // nil: none
+	tree    *node
+	multi   bool
 }
 
 // Translate returns the regexp2 form of the Python pattern expr.
@@ -124,7 +130,11 @@ func Compile(expr string, opts Options) (re *Regexp, err error) {
 			names = append(names, nm)
 		}
 	}
-	return &Regexp{re: r2, expr: expr, translated: t, names: names, literals: literalsOf(n), prefixes: prefixesOf(n), required: requiredOf(n), textRequired: requiredOf(n, true)}, nil
+	re = &Regexp{re: r2, expr: expr, translated: t, names: names, literals: literalsOf(n), prefixes: prefixesOf(n), required: requiredOf(n), textRequired: requiredOf(n, true)}
+	if !p.refsNum {
+		re.tree, re.multi = n, opts.Multiline
+	}
+	return re, nil
 }
 
 // MustCompile is Compile that panics on error, for patterns in programs.
@@ -186,6 +196,10 @@ type Span struct {
 // Group; 0 is the whole match) and returns true. A match that outlives the
 // timeout returns an error.
 func (re *Regexp) Find(text []rune, groups []int, out []Span) (bool, error) {
+	if len(groups) == 0 {
+		// no group wanted: regexp2's program without captures
+		return re.re.MatchRunes(text)
+	}
 	found := false
 	err := re.re.FindRunesMatches(text, 0, func(v regexp2.MatchView) bool {
 		found = true

@@ -31,6 +31,18 @@
 // treated conservatively, so the set is exact: a text that contains none of
 // them cannot match).
 //
+// A pattern without back-references, conditionals, look-arounds (but a
+// one-character look-behind its context always satisfies, such as the
+// (?<=:) of fail2ban's IPv6 address), atomic groups or possessive repeats
+// also has an RE2 form: the same pattern for Go's regexp, run by FindBytes
+// on the bytes of an ASCII text with the same match and group spans (see
+// re2.go for the translation). Measured on the built-in filters
+// (BenchmarkRegexEngines in pkg/filter/builtin), Go's regexp is slower than
+// regexp2 on most failregexes (its backtracker steps one character per
+// instruction, where regexp2 scans classes and literals in bulk), so
+// package filter matches with Find; the RE2 form is the comparison's and
+// the equality tests' (TestRE2Agrees, FuzzRE2), made on first use.
+//
 // Known deviations from Python, all outside ASCII: \d, \w and \s use Go's
 // Unicode tables (\w also matches combining marks, Python's \s also matches
 // U+001C..U+001F), and a few exotic case-folding pairs differ.

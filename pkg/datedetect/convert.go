@@ -203,6 +203,9 @@ func (d *Detector) assemble(f *dateFields) (time.Time, bool) {
 	}
 	f.fixAMPM()
 	now := d.nowTime()
+	if t, ok := d.minute.lookup(d, f, now); ok {
+		return t, true
+	}
 	year, month, day := f.year, f.month, f.day
 	hasMonth, hasDay := f.is(keym), f.is(keyd)
 	assumeYear := false
@@ -210,6 +213,7 @@ func (d *Detector) assemble(f *dateFields) (time.Time, bool) {
 		year, _, _ = d.nowDate(now)
 		assumeYear = true
 	}
+	cacheable := hasMonth && hasDay
 	if !hasMonth || !hasDay {
 		julian, hasJulian := f.julian, f.is(keyj)
 		if !hasJulian && f.is(keyU) && f.is(keya) {
@@ -237,7 +241,7 @@ func (d *Detector) assemble(f *dateFields) (time.Time, bool) {
 	if f.hasZone {
 		loc = fixedZone(f.zone)
 	}
-	t := d.mkTime(year, month, day, f, loc)
+	t, even := d.mkTime(year, month, day, f, loc)
 	if assumeToday && t.After(now) {
 		t = time.Date(year, time.Month(month), day-1, f.hour, f.minute, f.second, f.nsec, loc)
 	}
@@ -245,9 +249,66 @@ func (d *Detector) assemble(f *dateFields) (time.Time, bool) {
 		if day > daysIn(year-1, month) {
 			return time.Time{}, false // 29 Feb of a common year
 		}
-		t = d.mkTime(year-1, month, day, f, loc)
+		t, _ = d.mkTime(year-1, month, day, f, loc)
+		even = false // not cached: the year depends on the second
+	}
+	if even && cacheable {
+		d.minute.store(d, f, year, t, loc)
 	}
 	return t, true
+}
+
+// minuteCache is the minute of the last date assemble converted, for
+// the next line of the same minute: its fields but the second and the
+// fraction, and the minute's start. A hit is the same value as mkTime's
+// (time.Unix of the day's start plus the clock, in the zone); only dates
+// of a day whose zone offset does not change (mkTime's even days) are
+// kept, and a year-less date only for the assumed year it was built with
+// and while it is not after "now" plus a day (else the year rolls back).
+type minuteCache struct {
+	valid bool
+	key   dateFields // second and nsec zeroed
+	loc   *time.Location
+	year  int   // the year used (assumed when key has no %Y)
+	base  int64 // Unix seconds of the minute's start
+	zone  *time.Location
+}
+
+func minuteKey(f *dateFields) dateFields {
+	k := *f
+	k.second, k.nsec = 0, 0
+	return k
+}
+
+// sameMinute is minuteKey(f) == *k without the copy.
+func sameMinute(f, k *dateFields) bool {
+	return f.minute == k.minute && f.hour == k.hour && f.day == k.day && f.month == k.month &&
+		f.year == k.year && f.has == k.has && f.zone == k.zone && f.hasZone == k.hasZone &&
+		f.weekday == k.weekday && f.julian == k.julian && f.weekOfYear == k.weekOfYear &&
+		f.weekStartsMon == k.weekStartsMon && f.ampm == k.ampm && f.hour12 == k.hour12 && f.bad == k.bad
+}
+
+func (c *minuteCache) lookup(d *Detector, f *dateFields, now time.Time) (time.Time, bool) {
+	if !c.valid || c.loc != d.loc || f.second < 0 || f.second > 59 || f.nsec < 0 || f.nsec >= 1e9 ||
+		!sameMinute(f, &c.key) {
+		return time.Time{}, false
+	}
+	assumeYear := !f.is(keyY)
+	if assumeYear {
+		if y, _, _ := d.nowDate(now); y != c.year {
+			return time.Time{}, false
+		}
+	}
+	t := time.Unix(c.base+int64(f.second), int64(f.nsec)).In(c.zone)
+	if assumeYear && t.After(d.dayAhead(now)) {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+func (c *minuteCache) store(d *Detector, f *dateFields, year int, t time.Time, zone *time.Location) {
+	*c = minuteCache{valid: true, key: minuteKey(f), loc: d.loc, year: year,
+		base: t.Unix() - int64(f.second), zone: zone}
 }
 
 // nowDate returns the date of now in the detector's zone. The day that
@@ -298,7 +359,8 @@ func (d *Detector) dayAhead(now time.Time) time.Time {
 // mkTime is time.Date(year, month, day, f's clock, loc) for validated
 // fields, from a per-day cache of the day's start: time.Date with a
 // zone costs a zone look-up per call, the cache an addition.
-func (d *Detector) mkTime(year, month, day int, f *dateFields, loc *time.Location) time.Time {
+// even reports the cached path (the day's offset is the same all day).
+func (d *Detector) mkTime(year, month, day int, f *dateFields, loc *time.Location) (t time.Time, even bool) {
 	var c *dayCache
 	for k := range d.days {
 		e := &d.days[k]
@@ -318,10 +380,10 @@ func (d *Detector) mkTime(year, month, day int, f *dateFields, loc *time.Locatio
 		}
 	}
 	if !c.even || f.nsec < 0 || f.nsec >= 1e9 {
-		return time.Date(year, time.Month(month), day, f.hour, f.minute, f.second, f.nsec, loc)
+		return time.Date(year, time.Month(month), day, f.hour, f.minute, f.second, f.nsec, loc), false
 	}
 	// the same value as time.Date's: unixTime(sec, nsec) in loc
-	return time.Unix(c.unix+int64(f.hour*3600+f.minute*60+f.second), int64(f.nsec)).In(loc)
+	return time.Unix(c.unix+int64(f.hour*3600+f.minute*60+f.second), int64(f.nsec)).In(loc), true
 }
 
 var zoneCache [2 * 24 * 60]atomic.Pointer[time.Location]

@@ -25,7 +25,7 @@ func TestMkTimeMatchesDate(t *testing.T) {
 				f := dateFields{hour: clock[0], minute: clock[1], second: clock[2], nsec: 123456000}
 				y, m, dd := day.Date()
 				want := time.Date(y, m, dd, f.hour, f.minute, f.second, f.nsec, loc)
-				if got := d.mkTime(y, int(m), dd, &f, loc); got != want {
+				if got, _ := d.mkTime(y, int(m), dd, &f, loc); got != want {
 					t.Fatalf("%s %v %v: mkTime %v, time.Date %v", name, day.Format(time.DateOnly), clock, got, want)
 				}
 			}

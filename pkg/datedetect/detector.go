@@ -72,6 +72,7 @@ type Detector struct {
 	ahead   time.Time
 	days    [2]dayCache
 	dayNext int
+	minute  minuteCache
 
 	// per-line scratch
 	runes  []rune
@@ -551,8 +552,8 @@ func (d *Detector) reorder(num int) int {
 // filter does).
 func (d *Detector) Find(line string) (t time.Time, start, end int, ok bool) {
 	d.prepare(line)
-	if t, end, ok, done := d.findLast(line); done {
-		return t, 0, end, ok
+	if t, start, end, ok, done := d.findLast(line); done {
+		return t, start, end, ok
 	}
 	defer d.release()
 	m, dt, found := d.matchTime(line)
@@ -572,27 +573,28 @@ func (d *Detector) Find(line string) (t time.Time, start, end int, ok bool) {
 
 // findLast is matchTime and Find for the common case, without their
 // copies: the last winning template is anchored at the line start and
-// its happy path accepts the line. done is false when the general path
+// its happy path accepts the line (the date text may start later, as
+// the access-log date after "^[^\[]*\["). done is false when the general path
 // must decide. The bookkeeping is matchTime's for an anchored template
 // that wins again (no reorder: it is already the last template).
-func (d *Detector) findLast(line string) (t time.Time, end int, ok, done bool) {
+func (d *Detector) findLast(line string) (t time.Time, start, end int, ok, done bool) {
 	i := d.lastTempl
 	if d.noFast || i >= len(d.templates) {
-		return time.Time{}, 0, false, false
+		return time.Time{}, 0, 0, false, false
 	}
 	dt := d.templates[i]
 	tp := dt.t
 	if tp.fast == nil || tp.fast.happy == nil || tp.kind != kindPattern || tp.flags&(flagLineBegin|flagLineEnd) == 0 {
-		return time.Time{}, 0, false, false
+		return time.Time{}, 0, 0, false, false
 	}
 	m := &d.m
-	if !tp.fast.happy(tp.fast, line, m) || m.start != 0 || m.gstart != 0 || m.gend <= 0 || m.end <= 0 {
-		return time.Time{}, 0, false, false
+	if !tp.fast.happy(tp.fast, line, m) || m.start != 0 || m.gstart < 0 || m.gend <= m.gstart || m.end <= 0 {
+		return time.Time{}, 0, 0, false, false
 	}
 	// a happy path accepts ASCII bytes only, so [0,end) is ASCII
 	d.pfx = m.end
 	if m.end < len(line) && line[m.end] >= utf8.RuneSelf {
-		return time.Time{}, 0, false, false
+		return time.Time{}, 0, 0, false, false
 	}
 	dt.rawHits++
 	dt.hits++
@@ -605,7 +607,7 @@ func (d *Detector) findLast(line string) (t time.Time, end int, ok, done bool) {
 	d.lastEnd, d.lastEndB, d.lastEndA = m.end, rune(line[m.end-1]), d.at(line, m.end)
 	d.lastTempl = i
 	t, ok = d.assemble(&m.f)
-	return t, m.gend, ok, true
+	return t, m.gstart, m.gend, ok, true
 }
 
 func (d *Detector) byteOffset(line string, runeIdx int) int {

@@ -1070,7 +1070,23 @@ func (p *fastPattern) happyISO(s string, m *match) bool {
 			}
 			f.set(keyz, s[e:z])
 			e = z
-		case isWordByte(c) || c <= ' ' || c == '.' || c == ',':
+		case c == ' ':
+			// \s* then a zone, else (?=\W) holds at the space: the
+			// date ends here when the first byte after the spaces
+			// starts no zone (Z, UTC, GMT, +hh, -hh; the template is
+			// case-sensitive) and is a printable ASCII byte (\s of
+			// Python and .NET differ on some control bytes)
+			n := e + 1
+			for n < len(s) && s[n] == ' ' {
+				n++
+			}
+			if n < len(s) {
+				b := s[n]
+				if b <= ' ' || b >= 0x7f || b == 'Z' || b == 'U' || b == 'G' || b == '+' || b == '-' {
+					return false
+				}
+			}
+		case isWordByte(c) || c < ' ' || c == '.' || c == ',':
 			// a word character, a blank (a zone after \s*) or a
 			// second fraction: let the general matcher decide
 			return false
@@ -1118,12 +1134,9 @@ func numZone(s string, i int) int {
 // first "[" of the line (the only place ^[^\[]*\[ can reach), the line
 // ASCII up to its "]".
 func (p *fastPattern) happyCLF(s string, m *match) bool {
-	i := 0
-	for i < len(s) && s[i] != '[' {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-		i++
+	i := strings.IndexByte(s, '[')
+	if i < 0 || !asciiOnly(s[:i]) {
+		return false
 	}
 	g := i + 1
 	// DD/Mon/YYYY:HH:MM:SS +zzzz]
@@ -1139,12 +1152,47 @@ func (p *fastPattern) happyCLF(s string, m *match) bool {
 	if ze < 0 || ze >= len(s) || s[ze] != ']' {
 		return false
 	}
-	*m = match{start: 0, end: ze + 1, gstart: g, gend: ze, fast: true}
-	f := &m.f
-	f.has = 1<<keyb | 1<<keym | 1<<keyd | 1<<keyY | 1<<keyH | 1<<keyM | 1<<keyS
-	f.year, f.month, f.day, f.hour, f.minute, f.second = y, mo, d2(s, g), d2(s, g+12), d2(s, g+15), d2(s, g+18)
-	f.set(keyz, s[g+21:ze])
-	return !f.bad
+	m.start, m.end, m.gstart, m.gend, m.fast, m.rm, m.rx = 0, ze+1, g, ze, true, nil, nil
+	m.f = dateFields{
+		has:  1<<keyb | 1<<keym | 1<<keyd | 1<<keyY | 1<<keyH | 1<<keyM | 1<<keyS | 1<<keyz,
+		year: y, month: mo, day: d2(s, g), hour: d2(s, g+12), minute: d2(s, g+15), second: d2(s, g+18),
+		zone: numZoneMinutes(s, g+21, ze), hasZone: true,
+	}
+	return true
+}
+
+// numZoneMinutes is the offset east in minutes of a zone numZone read at
+// [i,end): what zoneOffset gives for "+hh", "+hhmm" or "+hh:mm".
+func numZoneMinutes(s string, i, end int) int {
+	off := d2(s, i+1) * 60
+	switch end - i {
+	case 5:
+		off += d2(s, i+3)
+	case 6:
+		off += d2(s, i+4)
+	}
+	if s[i] == '-' {
+		return -off
+	}
+	return off
+}
+
+// asciiOnly reports whether s has only ASCII bytes, eight at a time.
+func asciiOnly(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if w&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // happyYMDSlash: "YYYY/MM/DD HH:MM:SS" at line start (nginx's error log),

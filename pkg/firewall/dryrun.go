@@ -36,12 +36,44 @@ type modelXT struct {
 	order  [2][]string            // user chains in creation order
 }
 
+// newModelXT returns the model of empty tables; it prints the commands
+// applied to w unless w is nil.
 func newModelXT(w io.Writer) *modelXT {
-	m := &modelXT{w: bufio.NewWriter(w)}
+	m := &modelXT{}
+	if w != nil {
+		m.w = bufio.NewWriter(w)
+	}
 	for i := range m.chains {
 		m.chains[i] = map[string][]string{"INPUT": nil, "FORWARD": nil, "OUTPUT": nil}
 	}
 	return m
+}
+
+// load replaces the table of family fam by the one listed in lines
+// (`iptables -S` of the whole table).
+func (m *modelXT) load(fam int, lines []string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := map[string][]string{"INPUT": nil, "FORWARD": nil, "OUTPUT": nil}
+	var order []string
+	for _, l := range lines {
+		op, rest, _ := strings.Cut(l, " ")
+		c, args, _ := strings.Cut(rest, " ")
+		switch op {
+		case "-P":
+			if _, ok := t[c]; !ok {
+				t[c] = nil
+			}
+		case "-N":
+			if _, ok := t[c]; !ok {
+				t[c] = nil
+				order = append(order, c)
+			}
+		case "-A":
+			t[c] = append(t[c], args)
+		}
+	}
+	m.chains[famIndex(fam)], m.order[famIndex(fam)] = t, order
 }
 
 func famIndex(fam int) int {
@@ -100,12 +132,27 @@ func (m *modelXT) restore(_ context.Context, fam int, lines []string) error {
 		t[c] = slices.Clone(r)
 	}
 	order := slices.Clone(m.order[fi])
+	// Rules inserted at the head of a chain, in order, gathered (each
+	// insertion moving the whole chain costs k*n for a burst).
+	front := map[string][]string{}
+	settle := func(c string) {
+		if f := front[c]; len(f) > 0 {
+			slices.Reverse(f)
+			t[c] = append(f, t[c]...)
+			delete(front, c)
+		}
+	}
 	for n, l := range lines {
 		f := strings.Fields(l)
 		if len(f) < 2 {
 			return fmt.Errorf("%s-restore: line %d: bad command %q", cmdName(fam), n+2, l)
 		}
 		op, c, rest := f[0], f[1], f[2:]
+		if _, ok := t[c]; ok && op == "-I" && len(rest) > 1 && rest[0] == "1" {
+			front[c] = append(front[c], strings.Join(rest[1:], " "))
+			continue
+		}
+		settle(c)
 		rules, ok := t[c]
 		if !ok && op != "-N" {
 			return fmt.Errorf("%s-restore: line %d failed: chain %s does not exist", cmdName(fam), n+2, c)
@@ -143,7 +190,13 @@ func (m *modelXT) restore(_ context.Context, fam int, lines []string) error {
 			return fmt.Errorf("%s-restore: line %d: unknown command %q", cmdName(fam), n+2, op)
 		}
 	}
+	for c := range front {
+		settle(c)
+	}
 	m.chains[fi], m.order[fi] = t, order
+	if m.w == nil {
+		return nil
+	}
 	for _, l := range lines {
 		fmt.Fprintf(m.w, "%s -w %s\n", cmdName(fam), shellQuote(l))
 	}

@@ -53,7 +53,9 @@ func CheckVariant(v string) error {
 // Reads go through go-iptables; every batch of changes is one
 // `iptables-restore --noflush` transaction (ip6tables-restore for IPv6), so a
 // burst of bans costs one command. A batch that fails is split until the
-// failing bans are found; the others are applied.
+// failing bans are found; the others are applied. With iptables-nft the
+// tables last listed or written are kept and trusted while the nf_tables
+// generation says no other program changed them (see realXT).
 type IPTables struct {
 	name string
 	x    xtables
@@ -462,6 +464,19 @@ type realXT struct {
 	once sync.Once
 	ipt  [2]*iptables.IPTables
 	err  error
+
+	// With iptables-nft, the tables as last listed or written by this
+	// process are kept (model, about 100 bytes a rule), valid while the
+	// nf_tables generation (gen: nil with legacy iptables, or when it
+	// cannot be read) is the one recorded: a listing of a chain of 50,000
+	// rules costs about a second, reading the generation one netlink
+	// message. Any change made by another program moves the generation
+	// and the next list reads the kernel again.
+	mu    sync.Mutex
+	gen   *nftGen
+	model *modelXT
+	at    uint32  // the generation the model is valid at
+	valid [2]bool // the model's table of each family is valid at at
 }
 
 func (x *realXT) waitSeconds() int {
@@ -496,8 +511,39 @@ func (x *realXT) init() error {
 			}
 			x.ipt[i] = ipt
 		}
+		x.gen = openGen(x.bin(4), x.bin(6))
+		x.model = newModelXT(nil)
 	})
 	return x.err
+}
+
+// openGen returns the nf_tables generation reader when the iptables
+// commands are iptables-nft, nil otherwise.
+func openGen(cmds ...string) *nftGen {
+	for _, c := range cmds {
+		out, err := exec.Command(c, "--version").Output()
+		if err != nil || !bytes.Contains(out, []byte("nf_tables")) {
+			return nil
+		}
+	}
+	g, err := dialNftGen()
+	if err != nil {
+		return nil
+	}
+	if _, err := g.read(); err != nil {
+		g.close()
+		return nil
+	}
+	return g
+}
+
+// generation reads the nf_tables generation; ok is false without one.
+func (x *realXT) generation() (uint32, bool) {
+	if x.gen == nil {
+		return 0, false
+	}
+	g, err := x.gen.read()
+	return g, err == nil
 }
 
 func (x *realXT) get(fam int) (*iptables.IPTables, error) {
@@ -578,6 +624,13 @@ func (x *realXT) list(ctx context.Context, fam int, chain string) ([]string, boo
 	if err := x.init(); err != nil {
 		return nil, false, err
 	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	fi := famIndex(fam)
+	g0, genOK := x.generation()
+	if genOK && x.valid[fi] && x.at == g0 {
+		return x.model.list(ctx, fam, chain)
+	}
 	var lines []string
 	err := x.retry(ctx, func() error {
 		var err error
@@ -586,6 +639,15 @@ func (x *realXT) list(ctx context.Context, fam int, chain string) ([]string, boo
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: list %s: %s", x.bin(fam), chainOrTable(chain), cleanErr(err))
+	}
+	if g1, ok := x.generation(); genOK && ok && g1 == g0 {
+		// Nothing changed during the listing: the model holds it.
+		if x.at != g0 {
+			x.valid = [2]bool{}
+			x.at = g0
+		}
+		x.model.load(fam, lines)
+		x.valid[fi] = true
 	}
 	if chain == "" {
 		return lines, true, nil
@@ -705,6 +767,30 @@ func (x *realXT) restore(ctx context.Context, fam int, lines []string) error {
 	}
 	in.WriteString("COMMIT\n")
 	script := in.Bytes()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	g0, genOK := x.generation()
+	err := x.restoreScript(ctx, fam, script)
+	g1, ok := x.generation()
+	fi := famIndex(fam)
+	switch {
+	case !genOK || !ok || x.at != g0:
+		x.valid = [2]bool{}
+	case err != nil && g1 == g0:
+		// nothing committed (a failed transaction): the model stays
+	case err == nil && g1 == g0+1:
+		// our transaction alone: the model follows it
+		if x.valid[fi] && x.model.restore(ctx, fam, lines) != nil {
+			x.valid[fi] = false
+		}
+		x.at = g1
+	default:
+		x.valid = [2]bool{}
+	}
+	return err
+}
+
+func (x *realXT) restoreScript(ctx context.Context, fam int, script []byte) error {
 	cmd := x.bin(fam) + "-restore"
 	return x.retry(ctx, func() error {
 		var stderr bytes.Buffer

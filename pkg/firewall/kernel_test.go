@@ -3,8 +3,10 @@ package firewall
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -164,5 +166,75 @@ func TestNFTablesKernelTimeout(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &doc); err != nil {
 			t.Errorf("nft -j: %v", err)
 		}
+	}
+}
+
+// TestIPTablesModelValidated: with iptables-nft, the iptables backend keeps
+// the tables it listed and wrote, and trusts them only at the nf_tables
+// generation it recorded. After its own batches the model is valid and
+// lists exactly what the kernel lists; a rule deleted and a rule added by
+// another program move the generation, so the next unban batch (a
+// rebuild of the chain from the listing) reads the kernel again: the
+// deleted ban does not come back and the other program's rule stays.
+func TestIPTablesModelValidated(t *testing.T) {
+	p := netnstest.New(t)
+	ctx := context.Background()
+	jail := JailSettings{Name: "sshd", Ports: strconv.Itoa(portA)}
+	until := time.Now().Add(600 * time.Second)
+	var bans []Ban
+	for i := 1; i <= 60; i++ {
+		bans = append(bans, Ban{Jail: "sshd", Prefix: netip.MustParsePrefix(fmt.Sprintf("192.0.2.%d/32", i)), Until: until})
+	}
+	b := NewIPTables(IPTablesConfig{})
+	x := b.x.(*realXT)
+	kernel := func() []string {
+		return strings.Split(strings.TrimSpace(netnstest.Run(t, p.Server, "iptables", "-S", "f2b-sshd")), "\n")
+	}
+	in(t, p.Server, func() error { return b.Check(ctx) })
+	if x.gen == nil {
+		t.Skip("iptables is not iptables-nft: no generation, the backend lists every time")
+	}
+	in(t, p.Server, func() error {
+		for _, half := range [][]Ban{bans[:30], bans[30:]} {
+			for i, err := range b.Ban(ctx, jail, half) {
+				if err != nil {
+					t.Errorf("ban %v: %v", half[i].Prefix, err)
+				}
+			}
+		}
+		g, err := x.gen.read()
+		if err != nil {
+			return err
+		}
+		if !x.valid[0] || x.at != g {
+			t.Errorf("after its own batches the model is not valid (valid %v at %d, generation %d)", x.valid, x.at, g)
+		}
+		model, _, _ := x.model.list(ctx, 4, "f2b-sshd")
+		if got, want := model, kernel(); !slices.Equal(got, want) {
+			t.Errorf("model:\n%s\nkernel:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		return nil
+	})
+	// Another program deletes a ban and adds a rule of its own.
+	netnstest.Run(t, p.Server, "iptables", "-D", "f2b-sshd", "-s", "192.0.2.50/32", "-j", "REJECT", "--reject-with", "icmp-port-unreachable")
+	netnstest.Run(t, p.Server, "iptables", "-I", "f2b-sshd", "1", "-s", "198.51.100.99/32", "-j", "ACCEPT")
+	in(t, p.Server, func() error {
+		// 40 unbans: the rebuild path, from a listing.
+		for i, err := range b.Unban(ctx, jail, bans[:40]) {
+			if err != nil {
+				t.Errorf("unban %v: %v", bans[i].Prefix, err)
+			}
+		}
+		return nil
+	})
+	want := []string{"-N f2b-sshd", "-A f2b-sshd -s 198.51.100.99/32 -j ACCEPT"}
+	for i := 60; i > 40; i-- {
+		if i != 50 {
+			want = append(want, fmt.Sprintf("-A f2b-sshd -s 192.0.2.%d/32 -j REJECT --reject-with icmp-port-unreachable", i))
+		}
+	}
+	want = append(want, "-A f2b-sshd -j RETURN")
+	if got := kernel(); !slices.Equal(got, want) {
+		t.Errorf("after the unbans the kernel holds:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -109,7 +109,7 @@ type fwbanProc struct {
 	stderr  *bytes.Buffer
 }
 
-func startFwban(t *testing.T, ns string, args ...string) *fwbanProc {
+func startFwban(t testing.TB, ns string, args ...string) *fwbanProc {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -132,7 +132,7 @@ func startFwban(t *testing.T, ns string, args ...string) *fwbanProc {
 
 // next reads n results and returns them as action+" "+ip, failing t on
 // one not applied.
-func (f *fwbanProc) next(t *testing.T, n int) []string {
+func (f *fwbanProc) next(t testing.TB, n int) []string {
 	t.Helper()
 	var got []string
 	for range n {

@@ -7,8 +7,9 @@ import (
 )
 
 // FuzzTranslate checks that translation never panics, that what it accepts
-// regexp2 compiles, and that the literal prefilter is exact: a text that
-// matches contains one of the pattern's literals.
+// regexp2 compiles, that Find without groups (regexp2's capture-free
+// program) agrees with a full match, and that the literal prefilter is
+// exact: a text that matches contains one of the pattern's literals.
 func FuzzTranslate(f *testing.F) {
 	for _, tt := range translateTests {
 		f.Add(tt.in, "Failed password for root from 192.0.2.1")
@@ -26,7 +27,14 @@ func FuzzTranslate(f *testing.F) {
 			return
 		}
 		m, err := re.FindRunes([]rune(input))
-		if err != nil || m == nil {
+		if err != nil {
+			return
+		}
+		// Find without groups runs regexp2's capture-free program
+		if found, err := re.Find([]rune(input), nil, nil); err == nil && found != (m != nil) {
+			t.Errorf("%q on %q: Find without groups says %v, FindRunes %v", pattern, input, found, m != nil)
+		}
+		if m == nil {
 			return
 		}
 		lits := re.Literals()

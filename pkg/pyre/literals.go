@@ -91,10 +91,21 @@ func dedup(s []string) []string {
 
 func foldFree(r rune) bool { return unicode.SimpleFold(r) == r }
 
+// analyze returns what n can match, computed once per node: the set
+// analyses (literalsOf, requiredOf, prefixesOf) ask for every node at
+// every level above it. Its sets are shared: callers never change them.
 func analyze(n *node) info {
 	if n == nil {
 		return emptyExact
 	}
+	if n.an == nil {
+		in := analyzeNode(n)
+		n.an = &in
+	}
+	return *n.an
+}
+
+func analyzeNode(n *node) info {
 	switch n.kind {
 	case kLit:
 		if n.fold && !foldFree(n.r) {

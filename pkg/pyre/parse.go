@@ -63,6 +63,7 @@ type node struct {
 	// kClass: negated, and its members in order (for the RE2 form)
 	neg   bool
 	items []classItem
+	an    *info // analyze's result, once computed
 }
 
 // classItem is a member of a class: the range lo..hi, or the class escape

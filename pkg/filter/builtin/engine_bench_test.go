@@ -1,6 +1,7 @@
 package builtin_test
 
 import (
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/banpipe/banpipe/internal/authgen"
+	"github.com/banpipe/banpipe/internal/f2bsample"
 	"github.com/banpipe/banpipe/pkg/datedetect"
 	"github.com/banpipe/banpipe/pkg/filter"
 	"github.com/banpipe/banpipe/pkg/filter/builtin"
@@ -30,10 +32,10 @@ type regexCall struct {
 // the generated log of svc: those that match, those on candidate lines
 // (the text holds one literal of each of the regex's required sets, as
 // the prefilter would let through) that do not, and the regexes.
-func engineCalls(tb testing.TB, name, svc string, n int) (match, miss []regexCall, res []*pyre.Regexp) {
+func engineCalls(tb testing.TB, load f2bsample.Loader, name, svc string, n int) (match, miss []regexCall, res []*pyre.Regexp) {
 	tb.Helper()
 	lines, _ := serviceLog(tb, svc, n)
-	def, err := filter.Load("filter.d/"+name+".conf", nil, &filter.LoadOptions{FS: builtin.FS, Name: name})
+	def, err := load(name, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -115,7 +117,8 @@ func threadCPU() time.Duration {
 }
 
 // BenchmarkRegexEngines: CPU ns per failregex call of each built-in filter
-// on its generated service log (thread CPU time, the engines interleaved
+// (and, as f2b:NAME, of fail2ban's filter file of that name when fail2ban
+// is installed) on its generated service log (thread CPU time, the engines interleaved
 // by blocks of calls so that both see the same machine load), on the calls
 // that match and on the candidate calls that do not:
 //
@@ -127,66 +130,75 @@ func threadCPU() time.Duration {
 func BenchmarkRegexEngines(b *testing.B) {
 	for _, svc := range authgen.Services() {
 		for _, name := range authgen.ServiceFilters(svc) {
-			var match, miss []regexCall
-			var loaded bool
-			for _, kind := range []string{"match", "miss"} {
-				b.Run(name+"/"+svc+"/"+kind, func(b *testing.B) {
-					if !loaded {
-						match, miss, _ = engineCalls(b, name, svc, 4000)
-						loaded = true
+			for _, origin := range []string{"", "f2b:"} {
+				load := f2bsample.DirLoader(builtin.FS, "filter.d")
+				if origin != "" {
+					if _, err := os.Stat(f2bFilters + "/" + name + ".conf"); err != nil {
+						continue
 					}
-					cs := match
-					if kind == "miss" {
-						cs = miss
-					}
-					if len(cs) == 0 {
-						b.Skip("no calls")
-					}
-					runtime.LockOSThread()
-					defer runtime.UnlockOSThread()
-					out := make([]pyre.Span, 64)
-					var buf []rune
-					var t2, te, tr time.Duration
-					fast := 0
-					for _, c := range cs {
-						if c.re.HasRE2() {
-							fast++
+					load = f2bsample.DirLoader(nil, f2bFilters)
+				}
+				var match, miss []regexCall
+				var loaded bool
+				for _, kind := range []string{"match", "miss"} {
+					b.Run(origin+name+"/"+svc+"/"+kind, func(b *testing.B) {
+						if !loaded {
+							match, miss, _ = engineCalls(b, load, name, svc, 4000)
+							loaded = true
 						}
-					}
-					const block = 256
-					for done := 0; done < b.N; done += block {
-						n := min(block, b.N-done)
-						t0 := threadCPU()
-						for i := done; i < done+n; i++ {
-							c := &cs[i%len(cs)]
-							if _, err := c.re.Find(c.runes, c.slots, out); err != nil {
-								b.Fatal(err)
+						cs := match
+						if kind == "miss" {
+							cs = miss
+						}
+						if len(cs) == 0 {
+							b.Skip("no calls")
+						}
+						runtime.LockOSThread()
+						defer runtime.UnlockOSThread()
+						out := make([]pyre.Span, 64)
+						var buf []rune
+						var t2, te, tr time.Duration
+						fast := 0
+						for _, c := range cs {
+							if c.re.HasRE2() {
+								fast++
 							}
 						}
-						t1 := threadCPU()
-						for i := done; i < done+n; i++ {
-							c := &cs[i%len(cs)]
-							if _, ok := c.re.FindBytes(c.text, c.slots, out); !ok {
+						const block = 256
+						for done := 0; done < b.N; done += block {
+							n := min(block, b.N-done)
+							t0 := threadCPU()
+							for i := done; i < done+n; i++ {
+								c := &cs[i%len(cs)]
 								if _, err := c.re.Find(c.runes, c.slots, out); err != nil {
 									b.Fatal(err)
 								}
 							}
+							t1 := threadCPU()
+							for i := done; i < done+n; i++ {
+								c := &cs[i%len(cs)]
+								if _, ok := c.re.FindBytes(c.text, c.slots, out); !ok {
+									if _, err := c.re.Find(c.runes, c.slots, out); err != nil {
+										b.Fatal(err)
+									}
+								}
+							}
+							t2b := threadCPU()
+							for i := done; i < done+n; i++ {
+								c := &cs[i%len(cs)]
+								buf = appendRunesBench(buf[:0], c.text)
+							}
+							t3 := threadCPU()
+							t2 += t1 - t0
+							te += t2b - t1
+							tr += t3 - t2b
 						}
-						t2b := threadCPU()
-						for i := done; i < done+n; i++ {
-							c := &cs[i%len(cs)]
-							buf = appendRunesBench(buf[:0], c.text)
-						}
-						t3 := threadCPU()
-						t2 += t1 - t0
-						te += t2b - t1
-						tr += t3 - t2b
-					}
-					b.ReportMetric(float64(t2.Nanoseconds())/float64(b.N), "regexp2-ns")
-					b.ReportMetric(float64(te.Nanoseconds())/float64(b.N), "engine-ns")
-					b.ReportMetric(float64(tr.Nanoseconds())/float64(b.N), "runes-ns")
-					b.ReportMetric(float64(fast)/float64(len(cs)), "re2-share")
-				})
+						b.ReportMetric(float64(t2.Nanoseconds())/float64(b.N), "regexp2-ns")
+						b.ReportMetric(float64(te.Nanoseconds())/float64(b.N), "engine-ns")
+						b.ReportMetric(float64(tr.Nanoseconds())/float64(b.N), "runes-ns")
+						b.ReportMetric(float64(fast)/float64(len(cs)), "re2-share")
+					})
+				}
 			}
 		}
 	}
@@ -208,8 +220,9 @@ func appendRunesBench(dst []rune, b []byte) []rune {
 	return dst
 }
 
-// BenchmarkRegexCompile: pyre.Compile of every failregex and ignoreregex of
-// each built-in filter (with its RE2 form), per filter.
+// BenchmarkRegexCompile: pyre.Compile of the prefregex, every failregex
+// and every ignoreregex of each built-in filter (the RE2 form is made on
+// first use, not here), per filter; cpu-us/op is the process's CPU time.
 func BenchmarkRegexCompile(b *testing.B) {
 	for _, name := range builtin.Names() {
 		def, err := filter.Load("filter.d/"+name+".conf", nil, &filter.LoadOptions{FS: builtin.FS, Name: name})
@@ -228,11 +241,13 @@ func BenchmarkRegexCompile(b *testing.B) {
 			exprs = append(exprs, p.Expanded)
 		}
 		b.Run(name, func(b *testing.B) {
+			start := cpuTime()
 			for i := 0; i < b.N; i++ {
 				for _, e := range exprs {
 					pyre.MustCompile(e, pyre.Options{})
 				}
 			}
+			b.ReportMetric(float64((cpuTime() - start).Microseconds())/float64(b.N), "cpu-us/op")
 		})
 	}
 }

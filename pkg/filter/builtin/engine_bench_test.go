@@ -247,7 +247,7 @@ func BenchmarkRegexCompile(b *testing.B) {
 					pyre.MustCompile(e, pyre.Options{})
 				}
 			}
-			b.ReportMetric(float64((cpuTime() - start).Microseconds())/float64(b.N), "cpu-us/op")
+			b.ReportMetric(float64((cpuTime()-start).Microseconds())/float64(b.N), "cpu-us/op")
 		})
 	}
 }

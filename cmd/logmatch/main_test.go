@@ -76,10 +76,14 @@ func mixdatesMain() int {
 	format, left := 0, 0
 	for range *n {
 		if left == 0 {
-			// the two-date lines often follow the in-line syslog dates
-			if format == 4 && rng.IntN(2) == 0 {
+			// the two-date lines follow every run of in-line syslog
+			// dates, one run in two
+			switch {
+			case format == 4:
 				format = 5
-			} else {
+			case rng.IntN(2) == 0:
+				format = 4
+			default:
 				format = rng.IntN(8)
 			}
 			left = 1 + rng.IntN(300)

@@ -130,6 +130,7 @@ type Matcher struct {
 	// of merging and emitting it
 	probing   bool
 	hint      Hint
+	arena     *HintArena
 	rematched int64 // lines whose Hint LineHint could not take
 }
 
@@ -196,9 +197,20 @@ func (m *Matcher) Line(line []byte) (res *Result, err error) {
 type Hint struct {
 	s, e          int
 	kind          hintKind
-	regex, ignore int       // hintIgnored, hintFailure
-	fd            *failData // hintFailure: the match's failure dict, owned by the hint
-	lines         []string  // hintFailure: its lines (MatcherOptions.Matches)
+	regex, ignore int      // hintIgnored, hintFailure
+	groups        []string // hintFailure: the failure dict, name and value by turns (in a HintArena)
+	lines         []string // hintFailure: its lines (MatcherOptions.Matches)
+}
+
+// HintArena holds the groups of the Hints of a batch of lines (Probe):
+// Reset it when the batch's hints are used up.
+type HintArena struct{ strs []string }
+
+// Reset empties the arena for the next batch; the Hints that use it no
+// longer hold.
+func (a *HintArena) Reset() {
+	clear(a.strs)
+	a.strs = a.strs[:0]
 }
 
 type hintKind uint8
@@ -207,7 +219,7 @@ const (
 	hintNone    hintKind = iota
 	hintQuiet            // no failregex and no ignoreregex matched
 	hintIgnored          // an ignoreregex matched (regex, ignore as in Result)
-	hintFailure          // failregex regex matched, fd holds its groups
+	hintFailure          // failregex regex matched, groups holds its failure dict
 )
 
 // Quiet reports whether the probe found that the line met no failregex
@@ -226,16 +238,20 @@ func (f *Filter) Parallel() bool { return f.lines <= 1 && !f.Journal() }
 // takes the lines in order. Probe does all of a line's work that depends
 // on the line alone (its date, the regexes, the groups of a match); what
 // depends on the lines before (the multi-line failure cache, DNS, the
-// failure's time) is left to LineHint. The Matcher's state after Probe is
-// of no use but to probe further lines.
-func (m *Matcher) Probe(line []byte) Hint {
+// failure's time) is left to LineHint. The Hint keeps the groups of a
+// match in a, until a is Reset. The Matcher's state after Probe is of no
+// use but to probe further lines.
+func (m *Matcher) Probe(line []byte, a *HintArena) Hint {
 	if !m.f.Parallel() || m.opts.Dates == nil {
 		return Hint{}
 	}
+	if a == nil {
+		a = &HintArena{}
+	}
 	m.probeS, m.probeE = -1, -1
-	m.probing, m.hint = true, Hint{}
+	m.probing, m.hint, m.arena = true, Hint{}, a
 	res, err := m.Line(line)
-	m.probing = false
+	m.probing, m.arena = false, nil
 	h := m.hint
 	m.hint = Hint{}
 	if err != nil || m.probeS < 0 {
@@ -244,9 +260,8 @@ func (m *Matcher) Probe(line []byte) Hint {
 	h.s, h.e = m.probeS, m.probeE
 	switch {
 	case res.Ignore >= 0:
-		h.kind, h.regex, h.ignore, h.fd, h.lines = hintIgnored, res.Regex, res.Ignore, nil, nil
-	case h.fd != nil:
-		h.kind = hintFailure
+		h.kind, h.regex, h.ignore, h.groups, h.lines = hintIgnored, res.Regex, res.Ignore, nil, nil
+	case h.kind == hintFailure:
 	case res.Regex >= 0:
 		return Hint{} // (a match runFail did not hand over)
 	default:
@@ -310,7 +325,11 @@ func (m *Matcher) LineHint(line []byte, h Hint) (res *Result, err error) {
 			m.res.Regex, m.res.Ignore = h.regex, h.ignore
 		case hintFailure:
 			m.res.Regex = h.regex
-			return m.finish(h.regex, h.fd, 1, h.lines, t)
+			fd := m.scratch()
+			for i := 0; i+1 < len(h.groups); i += 2 {
+				fd.g[h.groups[i]] = h.groups[i+1]
+			}
+			return m.finish(h.regex, fd, 1, h.lines, t)
 		}
 		return &m.res, nil
 	}
@@ -543,8 +562,13 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string, t
 		}
 		if m.probing && !multi {
 			// Probe: the rest depends on the lines before (LineHint)
-			m.free = nil // the hint keeps fd
-			m.hint.regex, m.hint.fd, m.hint.lines = i, fd, lines
+			a := m.arena
+			n := len(a.strs)
+			for k, v := range fd.g {
+				a.strs = append(a.strs, k, v)
+			}
+			m.hint.kind, m.hint.regex, m.hint.lines = hintFailure, i, lines
+			m.hint.groups = a.strs[n:len(a.strs):len(a.strs)]
 			return &m.res, nil
 		}
 		return m.finish(i, fd, matched, lines, t)

@@ -79,10 +79,10 @@ type Regexp struct {
 	required   [][]string
 	// textRequired: required plus the positive lookaheads' sets
 	textRequired [][]string
-	// the RE2 form (see FindBytes), made on first use from the tree
+	// the RE2 form (see FindBytes), made on first use (the pattern is
+	// parsed again: no tree is kept)
 	re2Once sync.Once
 	re2     *re2Form // nil: none
-	tree    *node
 	multi   bool
 }
 
@@ -143,9 +143,7 @@ func Compile(expr string, opts Options) (re *Regexp, err error) {
 		}
 	}
 	re = &Regexp{re: r2, expr: expr, translated: t, names: names, literals: literalsOf(n), prefixes: prefixesOf(n), required: requiredOf(n), textRequired: requiredOf(n, true)}
-	if !p.refsNum {
-		re.tree, re.multi = n, opts.Multiline
-	}
+	re.multi = opts.Multiline
 	return re, nil
 }
 

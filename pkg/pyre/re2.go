@@ -508,16 +508,16 @@ func (re *Regexp) FindBytes(text []byte, groups []int, out []Span) (found, ok bo
 // form returns the RE2 form, made on first use (nil: none).
 func (re *Regexp) form() *re2Form {
 	re.re2Once.Do(func() {
-		if re.tree == nil {
+		n, p, err := parse(re.expr)
+		if err != nil || p.refsNum {
 			return
 		}
-		re.re2 = re2Of(re.tree, re.multi, func(name string) int {
+		re.re2 = re2Of(n, re.multi, func(name string) int {
 			if !re.HasGroup(name) {
 				return -1
 			}
 			return re.re.GroupNumberFromName(name)
 		})
-		re.tree = nil
 	})
 	return re.re2
 }

@@ -466,7 +466,7 @@ type realXT struct {
 	err  error
 
 	// With iptables-nft, the tables as last listed or written by this
-	// process are kept (model, about 100 bytes a rule), valid while the
+	// process are kept (model, one string per rule), valid while the
 	// nf_tables generation (gen: nil with legacy iptables, or when it
 	// cannot be read) is the one recorded: a listing of a chain of 50,000
 	// rules costs about a second, reading the generation one netlink

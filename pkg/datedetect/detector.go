@@ -289,6 +289,16 @@ func (d *Detector) asciiTo(line string, n int) bool {
 	if n > len(line) {
 		n = len(line)
 	}
+	for d.pfx+8 <= n && !d.pfxEnd {
+		// eight bytes at a time while they are ASCII
+		i := d.pfx
+		w := uint64(line[i]) | uint64(line[i+1])<<8 | uint64(line[i+2])<<16 | uint64(line[i+3])<<24 |
+			uint64(line[i+4])<<32 | uint64(line[i+5])<<40 | uint64(line[i+6])<<48 | uint64(line[i+7])<<56
+		if w&0x8080808080808080 != 0 {
+			break
+		}
+		d.pfx += 8
+	}
 	for d.pfx < n && !d.pfxEnd {
 		if line[d.pfx] >= utf8.RuneSelf {
 			d.pfxEnd = true
@@ -343,10 +353,22 @@ func (d *Detector) matchDate(dt *ddTemplate, line string, pos, endpos int) (matc
 	t := dt.t
 	if t.fast != nil && !d.noFast && pos == 0 && endpos == noIdx && t.fast.happy != nil {
 		// the common case: an anchored template on the whole line
-		var m match
-		if t.fast.happy(t.fast, line, &m) && d.asciiTo(line, m.end+1) {
+		m := &d.fst.hm
+		if t.fast.happy(t.fast, line, m) && d.asciiTo(line, m.end+1) {
 			dt.rawHits++
-			return m, true
+			return *m, true
+		}
+	}
+	if t.fast != nil && !d.noFast && t.fast.opaque && pos == 0 && endpos < noIdx {
+		// an opaque matcher answers only at 0: it needs the line ASCII up
+		// to endpos (the regex sees no further), not the whole line
+		e := min(endpos, len(line))
+		if d.asciiTo(line, e) {
+			m := &d.fst.hm
+			if t.fast.happy(t.fast, line[:e], m) {
+				dt.rawHits++
+				return *m, true
+			}
 		}
 	}
 	n := d.lineLen(line)

@@ -189,6 +189,7 @@ type fstate struct {
 	sep        byte
 	spans      [keyp + 1][2]int
 	cands      [maxNodes][maxCand]cand
+	hm         match // a happy path's match (a local one would escape to the heap)
 }
 
 const maxNodes = 32
@@ -369,12 +370,14 @@ var happyPaths = map[string]func(p *fastPattern, s string, m *match) bool{
 
 // Filters' own datepatterns with a happy path only (opaque fast matchers):
 // the access-log date in brackets (the built-in web filters'
-// ^[^\[]*\[(%d/%b/%Y:%H:%M:%S %z)\]), nginx's error-log date
+// ^[^\[]*\[(%d/%b/%Y:%H:%M:%S %z)\], traefik-auth's
+// ^\S+ \S+ \S+ \[(%d/%b/%Y:%H:%M:%S %z)\]), nginx's error-log date
 // ({^LN-BEG}%ExY/%m/%d %H:%M:%S) and grafana's t= date
 // ((?:^|\s)t=(%Y-%m-%dT%H:%M:%S(?:\.%f)?%z)).
 const (
 	reCLF      = `(?iu)^[^\[]*\[((?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])/(?P<b>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)/(?P<Y>\d{4}):(?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1]) (?P<z>Z|UTC|GMT|[+-][01]\d(?::?\d{2})?))\](?=\b|\W|$)`
 	reYMDSlash = `^(?:\W{0,2})?(<Y>/(?P<m>0?[1-9]|1[0-2])/(?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1]) (?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1]))(?=\b|\W|$)`
+	reTraefik  = `(?iu)^\S+ \S+ \S+ \[((?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])/(?P<b>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)/(?P<Y>\d{4}):(?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1]) (?P<z>Z|UTC|GMT|[+-][01]\d(?::?\d{2})?))\](?=\b|\W|$)`
 	reGrafana  = `(?:^|\s)t=((?P<Y>\d{4})-(?P<m>0?[1-9]|1[0-2])-(?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])T(?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1])(?:\.(?P<f>[0-9]{1,6}))?(?P<z>Z|UTC|GMT|[+-][01]\d(?::?\d{2})?))(?=\b|\W|$)`
 )
 
@@ -383,6 +386,7 @@ var opaqueHappy = map[string]struct {
 	happy    func(p *fastPattern, s string, m *match) bool
 }{
 	reCLF:      {true, (*fastPattern).happyCLF},
+	reTraefik:  {true, (*fastPattern).happyTraefik},
 	reYMDSlash: {true, (*fastPattern).happyYMDSlash},
 	reGrafana:  {false, (*fastPattern).happyGrafana},
 }
@@ -506,13 +510,13 @@ func eqFold(s string, i int, w string, ci bool) bool {
 // pos or later, as pattern.search(s, pos).
 func (p *fastPattern) search(s string, pos int, st *fstate) (match, fastStatus) {
 	if p.opaque {
-		var m match
+		m := &st.hm
 		if p.anchored && pos != 0 {
 			return match{}, fastNoMatch
 		}
 		// a match at 0 is the leftmost
-		if pos == 0 && p.happy(p, s, &m) {
-			return m, fastMatch
+		if pos == 0 && p.happy(p, s, m) {
+			return *m, fastMatch
 		}
 		return match{}, fastUnknown
 	}
@@ -521,9 +525,9 @@ func (p *fastPattern) search(s string, pos int, st *fstate) (match, fastStatus) 
 			return match{}, fastNoMatch
 		}
 		if p.happy != nil {
-			var m match
-			if p.happy(p, s, &m) {
-				return m, fastMatch
+			m := &st.hm
+			if p.happy(p, s, m) {
+				return *m, fastMatch
 			}
 		}
 		return p.at(s, 0, st)
@@ -1138,7 +1142,35 @@ func (p *fastPattern) happyCLF(s string, m *match) bool {
 	if i < 0 || !asciiOnly(s[:i]) {
 		return false
 	}
-	g := i + 1
+	return clfAt(s, i+1, m)
+}
+
+// happyTraefik: the access-log date after three space-separated fields
+// (traefik-auth's ^\S+ \S+ \S+ \[(...)\]). Each \S+ takes a whole run of
+// non-blanks, so the fields are the runs before the first three spaces;
+// the happy path takes printable ASCII fields only (\s of Python and .NET
+// differ on control bytes).
+func (p *fastPattern) happyTraefik(s string, m *match) bool {
+	i := 0
+	for f := 0; f < 3; f++ {
+		j := i
+		for j < len(s) && s[j] > ' ' && s[j] < 0x7f {
+			j++
+		}
+		if j == i || j >= len(s) || s[j] != ' ' {
+			return false
+		}
+		i = j + 1
+	}
+	if i >= len(s) || s[i] != '[' {
+		return false
+	}
+	return clfAt(s, i+1, m)
+}
+
+// clfAt checks "DD/Mon/YYYY:HH:MM:SS +zzzz]" at g (after the "[" the
+// match starts at 0 with) and fills m.
+func clfAt(s string, g int, m *match) bool {
 	// DD/Mon/YYYY:HH:MM:SS +zzzz]
 	if g+27 > len(s) || s[g+2] != '/' || s[g+6] != '/' || s[g+11] != ':' || s[g+20] != ' ' || !twoDigitDay(s, g) {
 		return false
@@ -1239,22 +1271,25 @@ func (p *fastPattern) happyGrafana(s string, m *match) bool {
 		frac = s[e+1 : e+1+k]
 		e += 1 + k
 	}
-	var ze int
+	var ze, zone int
 	if e < len(s) && s[e] == 'Z' {
 		ze = e + 1
 	} else if ze = numZone(s, e); ze < 0 {
 		return false
+	} else {
+		zone = numZoneMinutes(s, e, ze)
 	}
 	if ze < len(s) && (isWordByte(s[ze]) || s[ze] >= utf8.RuneSelf) {
 		return false
 	}
-	*m = match{start: 0, end: ze, gstart: 2, gend: ze, fast: true}
-	f := &m.f
-	f.has = 1<<keyY | 1<<keym | 1<<keyd | 1<<keyH | 1<<keyM | 1<<keyS
-	f.year, f.month, f.day, f.hour, f.minute, f.second = y, d2(s, 7), d2(s, 10), d2(s, 13), d2(s, 16), d2(s, 19)
-	if frac != "" {
-		f.set(keyf, frac)
+	m.start, m.end, m.gstart, m.gend, m.fast, m.rm, m.rx = 0, ze, 2, ze, true, nil, nil
+	m.f = dateFields{
+		has:  1<<keyY | 1<<keym | 1<<keyd | 1<<keyH | 1<<keyM | 1<<keyS | 1<<keyz,
+		year: y, month: d2(s, 7), day: d2(s, 10), hour: d2(s, 13), minute: d2(s, 16), second: d2(s, 19),
+		zone: zone, hasZone: true,
 	}
-	f.set(keyz, s[e:ze])
-	return !f.bad
+	if frac != "" {
+		m.f.set(keyf, frac)
+	}
+	return true
 }

@@ -13,6 +13,7 @@ var filterPatterns = []string{
 	`^[^\[]*\[(%d/%b/%Y:%H:%M:%S %z)\]`,
 	`{^LN-BEG}%ExY/%m/%d %H:%M:%S`,
 	`(?:^|\s)t=(%Y-%m-%dT%H:%M:%S(?:\.%f)?%z)`,
+	`^\S+ \S+ \S+ \[(%d/%b/%Y:%H:%M:%S %z)\]`,
 }
 
 // filterDateLine writes a line for pattern k: mostly well-formed, with
@@ -43,6 +44,10 @@ func filterDateLine(r *rand.Rand, k int) string {
 		return pre + d + "/" + b + "/" + y + ":" + h + ":" + mi + ":" + s + " " + z + ok("]", "] ", "]x", "", " ]") + tail
 	case 1:
 		return ok("", "", "##", " ") + y + "/" + mo + "/" + d + " " + h + ":" + mi + ":" + s + tail
+	case 3:
+		pre := ok("192.0.2.1 - - [", "2001:db8::1 - bob [", "a  b - [", "a - [", "a\tb - - [", "x - - - [",
+			"a b c[", "a b c [[", "\u00e9 b c [", "a b \x1c [", " a b [", "a b  [", "a  b [", "[a] b c [", "a b [c] [")
+		return pre + d + "/" + b + "/" + y + ":" + h + ":" + mi + ":" + s + " " + z + ok("]", "] ", "]x", "", " ]") + tail
 	default:
 		frac := ok("", "", ".123", ".1234567", ".", ".000001")
 		return ok("t=", "t=", "x t=", "T=", " t=") + y + "-" + mo + "-" + d + "T" + h + ":" + mi + ":" + s + frac + z + tail

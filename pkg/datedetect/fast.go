@@ -363,9 +363,15 @@ const (
 	reISOLB    = `^(?:\W{0,2})?(<Y>(?P<_sep>[-/.])(?P<m>0?[1-9]|1[0-2])(?P=_sep)(?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])(?:T|  ?)(?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1])(?:[.,](?P<f>[0-9]{1,6}))?(?:\s*(?P<z>Z|UTC|GMT|[+-][01]\d(?::?\d{2})?))?)(?=\b|\W|$)`
 )
 
+// reBrackApache is fail2ban's Apache default template behind the
+// access-log prematch ^[^\[]*\[({DATE}) (fail2ban's own apache-badbots,
+// nginx-botsearch, ... read by logmatch).
+const reBrackApache = `(?iu)^[^\[]*\[((?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])(?P<_sep>[-/])(?P<b>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?P=_sep)<Y>[ :]?(?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1])(?:\.(?P<f>[0-9]{1,6}))?(?: (?P<z>Z|UTC|GMT|[+-][01]\d(?::?\d{2})?))?)(?=\b|\W|$)`
+
 var happyPaths = map[string]func(p *fastPattern, s string, m *match) bool{
-	reSyslogLB: (*fastPattern).happySyslog,
-	reISOLB:    (*fastPattern).happyISO,
+	reSyslogLB:    (*fastPattern).happySyslog,
+	reISOLB:       (*fastPattern).happyISO,
+	reBrackApache: (*fastPattern).happyBrackApache,
 }
 
 // Filters' own datepatterns with a happy path only (opaque fast matchers):
@@ -967,42 +973,116 @@ func d2(s string, i int) int { return int(s[i]-'0')*10 + int(s[i+1]-'0') }
 
 func in(c byte, lo, hi byte) bool { return c >= lo && c <= hi }
 
-// happySyslog: "Mon DD HH:MM:SS" or "Mon  D HH:MM:SS" at line start,
-// followed by the end of the line or a non-word character that starts no
-// fraction and no year.
+// happySyslog: "Mon DD HH:MM:SS" or "Mon  D HH:MM:SS" at line start, as
+// the anchored syslog template takes it: after up to two non-word ASCII
+// bytes (\W{0,2}, greedy), an optional day name and space, and then an
+// optional fraction of one to six digits, an optional " YYYY" (%ExY)
+// that a non-word byte follows, and the end of the line or a non-word
+// character. Anything that makes the regex backtrack (a dot without
+// digits, seven digits, a space and digits that are no year) goes to
+// the general matcher.
 func (p *fastPattern) happySyslog(s string, m *match) bool {
-	if len(s) < 15 || s[3] != ' ' || s[6] != ' ' || s[9] != ':' || s[12] != ':' {
+	k := 0
+	for k < 2 && k < len(s) && s[k] < utf8.RuneSelf && !isWordByte(s[k]) {
+		k++
+	}
+	if k < 2 && k < len(s) && s[k] >= utf8.RuneSelf {
+		return false // \W on a non-ASCII character: let the regex decide
+	}
+	i := k
+	wd := -1
+	if i+4 <= len(s) && s[i+3] == ' ' {
+		if w := weekdayAt(s, i); w >= 0 {
+			wd, i = w, i+4
+		}
+	}
+	if len(s) < i+15 || s[i+3] != ' ' || s[i+6] != ' ' || s[i+9] != ':' || s[i+12] != ':' {
 		return false
 	}
-	mo := monthAt(s, 0)
+	mo := monthAt(s, i)
 	if mo == 0 {
 		return false
 	}
-	a, b := s[4], s[5]
+	a, b := s[i+4], s[i+5]
 	var day int
 	switch {
 	case in(a, '1', '2') && in(b, '0', '9'), a == '0' && in(b, '1', '9'), a == '3' && in(b, '0', '1'):
-		day = d2(s, 4)
+		day = d2(s, i+4)
 	case a == ' ' && in(b, '1', '9'):
 		day = int(b - '0')
 	default:
 		return false
 	}
-	if !in(s[7], '0', '2') || !in(s[8], '0', '9') || !in(s[10], '0', '5') || !in(s[11], '0', '9') ||
-		!in(s[13], '0', '5') || !in(s[14], '0', '9') {
+	if !in(s[i+7], '0', '2') || !in(s[i+8], '0', '9') || !in(s[i+10], '0', '5') || !in(s[i+11], '0', '9') ||
+		!in(s[i+13], '0', '5') || !in(s[i+14], '0', '9') {
 		return false
 	}
-	if len(s) > 15 {
-		c := s[15]
-		if isWordByte(c) || c == '.' || c == ' ' && len(s) > 16 && in(s[16], '0', '9') {
+	e := i + 15
+	frac := ""
+	if e < len(s) && s[e] == '.' {
+		n := 0
+		for n < 7 && e+1+n < len(s) && in(s[e+1+n], '0', '9') {
+			n++
+		}
+		if n == 0 || n > 6 {
 			return false
 		}
+		frac = s[e+1 : e+1+n]
+		e += 1 + n
 	}
-	*m = match{start: 0, end: 15, gstart: 0, gend: 15, fast: true}
-	f := &m.f
-	f.has = 1<<keyb | 1<<keym | 1<<keyd | 1<<keyH | 1<<keyM | 1<<keyS
-	f.month, f.day, f.hour, f.minute, f.second = mo, day, d2(s, 7), d2(s, 10), d2(s, 13)
+	year := -1
+	if e < len(s) && s[e] == ' ' && e+1 < len(s) && in(s[e+1], '0', '9') {
+		y, ok := year4(s, e+1)
+		if !ok || !p.years[y] || e+5 < len(s) && (isWordByte(s[e+5]) || s[e+5] >= utf8.RuneSelf) {
+			return false
+		}
+		year, e = y, e+5
+	}
+	if e < len(s) && (isWordByte(s[e]) || s[e] >= utf8.RuneSelf || frac == "" && year < 0 && s[e] == '.') {
+		return false
+	}
+	m.start, m.end, m.gstart, m.gend, m.fast, m.rm, m.rx = 0, e, k, e, true, nil, nil
+	m.f = dateFields{
+		has:   1<<keyb | 1<<keym | 1<<keyd | 1<<keyH | 1<<keyM | 1<<keyS,
+		month: mo, day: day, hour: d2(s, i+7), minute: d2(s, i+10), second: d2(s, i+13),
+	}
+	if wd >= 0 {
+		m.f.has |= 1 << keya
+		m.f.weekday = wd
+	}
+	if year >= 0 {
+		m.f.has |= 1 << keyY
+		m.f.year = year
+	}
+	if frac != "" {
+		m.f.set(keyf, frac)
+	}
 	return true
+}
+
+// weekdayAt returns the day (Monday 0) whose three-letter name, in any
+// case, is at s[i:], or -1.
+func weekdayAt(s string, i int) int {
+	if i+3 > len(s) {
+		return -1
+	}
+	switch uint32(lower(s[i]))<<16 | uint32(lower(s[i+1]))<<8 | uint32(lower(s[i+2])) {
+	case 'm'<<16 | 'o'<<8 | 'n':
+		return 0
+	case 't'<<16 | 'u'<<8 | 'e':
+		return 1
+	case 'w'<<16 | 'e'<<8 | 'd':
+		return 2
+	case 't'<<16 | 'h'<<8 | 'u':
+		return 3
+	case 'f'<<16 | 'r'<<8 | 'i':
+		return 4
+	case 's'<<16 | 'a'<<8 | 't':
+		return 5
+	case 's'<<16 | 'u'<<8 | 'n':
+		return 6
+	}
+	return -1
 }
 
 // happyISO: "YYYY-MM-DD[T ]HH:MM:SS" (separator - / or .) at line start,
@@ -1143,6 +1223,71 @@ func (p *fastPattern) happyCLF(s string, m *match) bool {
 		return false
 	}
 	return clfAt(s, i+1, m)
+}
+
+// happyBrackApache: "DD/Mon/YYYY:HH:MM:SS" (or with "-" and a space)
+// after the line's first "[", then an optional fraction and an optional
+// " +zzzz" zone, as reBrackApache takes them; a zone word (Z, UTC, GMT)
+// or anything that makes the regex backtrack goes to the general matcher.
+func (p *fastPattern) happyBrackApache(s string, m *match) bool {
+	i := strings.IndexByte(s, '[')
+	if i < 0 || !asciiOnly(s[:i]) {
+		return false
+	}
+	g := i + 1
+	if g+20 > len(s) || !twoDigitDay(s, g) {
+		return false
+	}
+	sep := s[g+2]
+	if sep != '/' && sep != '-' || s[g+6] != sep || (s[g+11] != ':' && s[g+11] != ' ') {
+		return false
+	}
+	mo := monthAt(s, g+3)
+	y, ok := year4(s, g+7)
+	if mo == 0 || !ok || !p.years[y] || !hms(s, g+12) {
+		return false
+	}
+	e := g + 20
+	frac := ""
+	if e < len(s) && s[e] == '.' {
+		n := 0
+		for n < 7 && e+1+n < len(s) && in(s[e+1+n], '0', '9') {
+			n++
+		}
+		if n == 0 || n > 6 {
+			return false
+		}
+		frac = s[e+1 : e+1+n]
+		e += 1 + n
+	}
+	zone, hasZone := 0, false
+	if e < len(s) && s[e] == ' ' {
+		switch ze := numZone(s, e+1); {
+		case ze >= 0:
+			if ze < len(s) && (isWordByte(s[ze]) || s[ze] >= utf8.RuneSelf) {
+				return false
+			}
+			zone, hasZone = numZoneMinutes(s, e+1, ze), true
+			e = ze
+		case e+1 < len(s) && strings.IndexByte("zZuUgG+-", s[e+1]) >= 0:
+			return false
+		}
+	} else if e < len(s) && (isWordByte(s[e]) || s[e] >= utf8.RuneSelf) {
+		return false
+	}
+	m.start, m.end, m.gstart, m.gend, m.fast, m.rm, m.rx = 0, e, g, e, true, nil, nil
+	m.f = dateFields{
+		has:  1<<keyb | 1<<keym | 1<<keyd | 1<<keyY | 1<<keyH | 1<<keyM | 1<<keyS,
+		year: y, month: mo, day: d2(s, g), hour: d2(s, g+12), minute: d2(s, g+15), second: d2(s, g+18),
+	}
+	if hasZone {
+		m.f.has |= 1 << keyz
+		m.f.zone, m.f.hasZone = zone, true
+	}
+	if frac != "" {
+		m.f.set(keyf, frac)
+	}
+	return true
 }
 
 // happyTraefik: the access-log date after three space-separated fields

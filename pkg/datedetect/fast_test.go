@@ -227,3 +227,13 @@ func TestFastPathDATEPatterns(t *testing.T) {
 		t.Logf("%s: %d comparisons", pat, n)
 	}
 }
+
+// TestHappyPathsHaveShapes checks that every happy path is keyed by a
+// template regex that has a fast matcher (a typo would leave it unused).
+func TestHappyPathsHaveShapes(t *testing.T) {
+	for re := range happyPaths {
+		if _, ok := fastShapes()[re]; !ok {
+			t.Errorf("happy path without a shape: %s", re)
+		}
+	}
+}

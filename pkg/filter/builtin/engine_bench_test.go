@@ -125,7 +125,9 @@ func threadCPU() time.Duration {
 //   - regexp2-ns: pyre's Find (regexp2) on the text's runes;
 //   - engine-ns: what logmatch runs: FindBytes (the RE2 form) on the
 //     bytes where the regex has one, else Find on the runes;
-//   - runes-ns: the []rune conversion of the text alone;
+//   - runes-ns: a plain per-rune []rune conversion of the text alone
+//     (pkg/filter's own appendRunes, which widens ASCII eight bytes at a
+//     time, has BenchmarkAppendRunes);
 //   - re2-share: the share of the calls that have an RE2 form.
 func BenchmarkRegexEngines(b *testing.B) {
 	for _, svc := range authgen.Services() {
@@ -204,8 +206,8 @@ func BenchmarkRegexEngines(b *testing.B) {
 	}
 }
 
-// appendRunesBench is the rune conversion logmatch makes of each text
-// (pkg/filter's appendRunes, for valid UTF-8).
+// appendRunesBench is a plain per-rune decode of valid UTF-8 (the
+// conversion regexp2 needs; pkg/filter's appendRunes is unexported).
 func appendRunesBench(dst []rune, b []byte) []rune {
 	for len(b) > 0 {
 		if b[0] < utf8.RuneSelf {

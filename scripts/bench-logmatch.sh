@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# bench-logmatch.sh: logmatch's throughput on a generated auth.log.
+# bench-logmatch.sh: logmatch's throughput on a generated auth.log, and
+# the scaling of a batch scan on every core.
 #
-# Generates a syslog auth.log of N lines (default 1,000,000; 10% sshd
-# failures, seed 1) with internal/authgen into a temporary directory, runs
-# logmatch over it with the built-in sshd filter and with fail2ban's
-# /etc/fail2ban/filter.d/sshd.conf (when present), and reports lines per
-# CPU-second (user+sys) and peak RSS for each.
+# Generates a syslog auth.log and an nginx access log of N lines each
+# (default 1,000,000; 10% failures, seed 1) with internal/authgen into a
+# temporary directory, runs logmatch over the auth.log with the built-in
+# sshd filter at -j 1 and -j $(nproc) and with fail2ban's
+# /etc/fail2ban/filter.d/sshd.conf (when present), and over the access log
+# with nginx-botsearch at -j 1 and -j $(nproc); reports lines per
+# CPU-second (user+sys), peak RSS and wall time for each, and the wall-time
+# speed-up of -j $(nproc) over -j 1 (the output of both is the same; the
+# speed-up needs free cores: check `uptime`).
 #
 #   scripts/bench-logmatch.sh [N]          (N also from $BENCH_LINES)
 #   LOGMATCH=path/to/logmatch scripts/bench-logmatch.sh
 #   BENCH_NO_TIME=1 ...   (use bash's times, as without /usr/bin/time)
 #
 # Output: one line per run, e.g.
-#   sshd (built-in, -j 1): 1000000 lines, 56186 failures, 1.98 s CPU (1.91 user + 0.07 sys), 505050 lines/CPU-s, peak RSS 21.4 MiB, wall 2.01 s
+#   sshd (built-in), -j 1: 1000000 lines, 56186 failures, 1.98 s CPU (1.91 user + 0.07 sys), 505050 lines/CPU-s, peak RSS 21.4 MiB, wall 2.01 s
 # ("failures" counts the events logmatch wrote.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,18 +35,22 @@ fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-log=$tmp/auth.log
-go run ./internal/authgen/cmd/authgen -n "$lines" -seed 1 >"$log" 2>"$tmp/gen.err" || {
-	cat "$tmp/gen.err" >&2
-	exit 1
-}
-echo "bench: $(cat "$tmp/gen.err" | sed 's/^authgen: //') -> $log" >&2
+go build -o "$tmp/authgen" ./internal/authgen/cmd/authgen
+for svc in auth nginx-access; do
+	"$tmp/authgen" -service "$svc" -n "$lines" -seed 1 >"$tmp/$svc.log" 2>"$tmp/gen.err" || {
+		cat "$tmp/gen.err" >&2
+		exit 1
+	}
+	echo "bench: $(sed 's/^authgen: //' "$tmp/gen.err") -> $tmp/$svc.log" >&2
+done
 
-# run NAME ARGS...: runs logmatch ARGS FILE, prints the figures.
+# run NAME LOG ARGS...: runs logmatch ARGS LOG, prints the figures (the
+# wall time also in $wall).
 run() {
-	local name=$1
-	shift
-	local out=$tmp/out.jsonl err=$tmp/err user sys rss cpu rate wall=
+	local name=$1 log=$tmp/$2.log
+	shift 2
+	wall=
+	local out=$tmp/out.jsonl err=$tmp/err user sys rss cpu rate
 	if [ -x /usr/bin/time ] && [ -z "${BENCH_NO_TIME:-}" ]; then
 		if ! /usr/bin/time -v -o "$tmp/time" "$logmatch" "$@" --now "$now" "$log" >"$out" 2>"$err"; then
 			echo "bench: $name: logmatch failed:" >&2
@@ -81,17 +90,33 @@ run() {
 }
 
 status=0
-run "sshd (built-in, -j 1)" -j 1 -f sshd || status=1
-# the scaling of a batch scan: the same run on every core (the output is
-# the same; CPU time grows, as the other cores probe the lines that the
-# one ordered pass then skips; wall time falls when the cores are free)
 cores=$(nproc 2>/dev/null || echo 2)
-if [ "$cores" -gt 1 ]; then
-	run "sshd (built-in, -j $cores)" -j "$cores" -f sshd || status=1
-fi
+echo "bench: $cores cores, $(uptime | sed 's/.*load/load/')" >&2
+# scale NAME LOG ARGS...: runs at -j 1 and -j $cores, the same output, and
+# prints the wall-time speed-up (the workers match whole lines; the one
+# ordered pass finds each date again and keeps the state: CPU time grows a
+# little, wall time falls when the cores are free)
+scale() {
+	local name=$1 log=$2 w1
+	shift 2
+	run "$name, -j 1" "$log" -j 1 "$@" || return 1
+	w1=$wall
+	cp "$tmp/out.jsonl" "$tmp/one.jsonl"
+	[ "$cores" -gt 1 ] || return 0
+	run "$name, -j $cores" "$log" -j "$cores" "$@" || return 1
+	if ! cmp -s "$tmp/out.jsonl" "$tmp/one.jsonl"; then
+		echo "bench: $name: -j $cores output differs from -j 1" >&2
+		return 1
+	fi
+	if [ -n "$w1" ] && [ -n "$wall" ]; then
+		awk -v a="$w1" -v b="$wall" -v n="$name" -v c="$cores" 'BEGIN{if (b > 0) printf "%s: -j %d wall-time speed-up %.2fx (same output)\n", n, c, a/b}'
+	fi
+}
+scale "sshd (built-in)" auth -f sshd || status=1
 if [ -r /etc/fail2ban/filter.d/sshd.conf ]; then
-	run "sshd (/etc/fail2ban/filter.d/sshd.conf, -j 1)" -j 1 -f /etc/fail2ban/filter.d/sshd.conf || status=1
+	run "sshd (/etc/fail2ban/filter.d/sshd.conf, -j 1)" auth -j 1 -f /etc/fail2ban/filter.d/sshd.conf || status=1
 else
 	echo "bench: /etc/fail2ban/filter.d/sshd.conf not present; skipping fail2ban's filter" >&2
 fi
+scale "nginx-botsearch (built-in, access log)" nginx-access -f nginx-botsearch || status=1
 exit $status

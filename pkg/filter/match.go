@@ -220,6 +220,9 @@ const (
 	hintQuiet            // no failregex and no ignoreregex matched
 	hintIgnored          // an ignoreregex matched (regex, ignore as in Result)
 	hintFailure          // failregex regex matched, groups holds its failure dict
+	// failregex regex matched, and it only forgets session groups[0] (no
+	// failure) when the session is not cached (forgetOnly)
+	hintForget
 )
 
 // Quiet reports whether the probe found that the line met no failregex
@@ -261,7 +264,7 @@ func (m *Matcher) Probe(line []byte, a *HintArena) Hint {
 	switch {
 	case res.Ignore >= 0:
 		h.kind, h.regex, h.ignore, h.groups, h.lines = hintIgnored, res.Regex, res.Ignore, nil, nil
-	case h.kind == hintFailure:
+	case h.kind == hintFailure, h.kind == hintForget:
 	case res.Regex >= 0:
 		return Hint{} // (a match runFail did not hand over)
 	default:
@@ -318,11 +321,14 @@ func (m *Matcher) LineHint(line []byte, h Hint) (res *Result, err error) {
 		}
 	}
 	m.probeS, m.probeE = s, e
-	if h.kind != hintNone && h.s == s && h.e == e && m.f.Parallel() && !m.probing {
+	if h.kind != hintNone && h.s == s && h.e == e && m.f.Parallel() && !m.probing &&
+		(h.kind != hintForget || !m.cached(h.groups[0])) {
 		m.res = Result{Failures: m.res.Failures[:0], Regex: -1, Ignore: -1, Time: t, HasDate: ok}
 		switch h.kind {
 		case hintIgnored:
 			m.res.Regex, m.res.Ignore = h.regex, h.ignore
+		case hintForget:
+			m.res.Regex = h.regex
 		case hintFailure:
 			m.res.Regex = h.regex
 			fd := m.scratch()
@@ -346,8 +352,9 @@ func (m *Matcher) LineHint(line []byte, h Hint) (res *Result, err error) {
 }
 
 // Rematched returns the number of lines LineHint matched again because
-// the Hint given did not hold for this Matcher (another date span: the
-// date state, which depends on the lines before, found another date).
+// the Hint given did not hold for this Matcher: another date span (the
+// date state, which depends on the lines before, found another date), or
+// a match that ends a session this Matcher's cache holds.
 func (m *Matcher) Rematched() int64 { return m.rematched }
 
 // LineAt processes one message whose time is known (a journal entry): no
@@ -499,6 +506,14 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string, t
 			continue
 		}
 		m.res.Regex = i
+		if preBytes != nil && fr.quick.ok && m.probing && m.forgetShape(fr, mt) {
+			// Probe: forgetOnly's answer needs the cache (LineHint)
+			a := m.arena
+			a.strs = append(a.strs, string(preBytes[:m.pre[0].n]))
+			m.hint.kind, m.hint.regex = hintForget, i
+			m.hint.groups = a.strs[len(a.strs)-1 : len(a.strs) : len(a.strs)]
+			return &m.res, nil
+		}
 		if preBytes != nil && fr.quick.ok && !m.probing && m.forgetOnly(fr, mt, preBytes) {
 			return &m.res, nil
 		}
@@ -1044,17 +1059,25 @@ func newQuickForget(r *Regex) quickForget {
 // session (the mlfid, preBytes[:m.pre[0].n]) is not in the cache. fail2ban's
 // merge then stores nothing and the nofail match gives no failure.
 func (m *Matcher) forgetOnly(fr *Regex, mt []pyre.Span, preBytes []byte) bool {
+	return m.forgetShape(fr, mt) && !m.cached(unsafeString(preBytes[:m.pre[0].n]))
+}
+
+// forgetShape is forgetOnly but for the cache: the match forgets its
+// session and is no failure.
+func (m *Matcher) forgetShape(fr *Regex, mt []pyre.Span) bool {
 	q := &fr.quick
 	truthy := func(k int) bool { return k >= 0 && mt[1+k].OK && mt[1+k].Length > 0 }
 	if !truthy(q.forget) || !truthy(q.nofail) && !truthy(q.gained) {
 		return false
 	}
-	if len(m.pre) != 1 || m.pre[0].name != "mlfid" {
+	return len(m.pre) == 1 && m.pre[0].name == "mlfid"
+}
+
+// cached reports whether the multi-line failure cache holds mlfid.
+func (m *Matcher) cached(mlfid string) bool {
+	if m.cache == nil {
 		return false
 	}
-	if m.cache == nil {
-		return true
-	}
-	_, cached := m.cache.m[unsafeString(preBytes[:m.pre[0].n])]
-	return !cached
+	_, ok := m.cache.m[mlfid]
+	return ok
 }

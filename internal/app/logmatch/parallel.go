@@ -169,9 +169,11 @@ func (r *runner) readFileParallel(o *options, js *jailSpec, name string, jobs in
 			return err
 		}
 	}
+	// jobs+2 batches: one per worker, one the runner takes in order, one
+	// being read
 	work := make(chan *batch, jobs)
-	order := make(chan *batch, 2*jobs)
-	free := make(chan *batch, 2*jobs+2)
+	order := make(chan *batch, jobs+2)
+	free := make(chan *batch, jobs+2)
 	for range cap(free) {
 		free <- &batch{}
 	}

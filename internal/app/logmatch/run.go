@@ -516,7 +516,7 @@ func (r *runner) printStats() {
 		fmt.Fprintf(w, "logmatch: stats: ignoreregex %d: %d hits: %s\n", i+1, r.ignoreHits[i], oneLine(re.Source))
 	}
 	if r.jobs > 1 {
-		fmt.Fprintf(w, "logmatch: stats: jobs %d: %d lines matched again in order (another date found than on their core)\n", r.jobs, r.m.Rematched())
+		fmt.Fprintf(w, "logmatch: stats: jobs %d: %d lines matched again in order (another date found than on their core, or the end of a cached session)\n", r.jobs, r.m.Rematched())
 	}
 	if r.dd != nil {
 		for _, s := range r.dd.Stats() {

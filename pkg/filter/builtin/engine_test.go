@@ -11,6 +11,7 @@ import (
 
 	"github.com/banpipe/banpipe/internal/authgen"
 	"github.com/banpipe/banpipe/internal/f2bsample"
+	"github.com/banpipe/banpipe/internal/testenv"
 	"github.com/banpipe/banpipe/pkg/filter"
 	"github.com/banpipe/banpipe/pkg/filter/builtin"
 	"github.com/banpipe/banpipe/pkg/pyre"
@@ -161,7 +162,10 @@ func agree(re *pyre.Regexp, slots []int, text []byte) (diff string, ran, found b
 func TestRE2Agrees(t *testing.T) {
 	all := allEngineRegexes(t)
 	n, every := 200, 13
-	if testing.Short() {
+	switch {
+	case testenv.Race:
+		n, every = 20, 59 // regexp2 is about ten times slower
+	case testing.Short():
 		n, every = 50, 29
 	}
 	texts := engineTexts(t, n)

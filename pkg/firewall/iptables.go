@@ -1,10 +1,12 @@
 package firewall
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os/exec"
 	"sort"
@@ -335,40 +337,59 @@ func (b *IPTables) unbanFamily(ctx context.Context, r *rule, fam int, bans []Ban
 	if !ok {
 		return // nothing banned: unbanning an absent entry is no error
 	}
-	rules := map[netip.Prefix][]string{}
+	// The chain's rules in order; at: the indexes of each source's rules.
+	type chainRule struct {
+		line string // "-A chain args..."
+		args []string
+		src  netip.Prefix
+	}
+	var mine []chainRule
+	at := map[netip.Prefix][]int{}
 	for _, l := range lines {
-		if c, args, src := parseRuleLine(l); c == chain && src.IsValid() {
-			rules[src] = append(rules[src], "-D "+chain+" "+strings.Join(args, " "))
+		if c, args, src := parseRuleLine(l); c == chain {
+			if src.IsValid() {
+				at[src] = append(at[src], len(mine))
+			}
+			mine = append(mine, chainRule{l, args, src})
 		}
 	}
-	var units []unit
+	type deletion struct {
+		owner int
+		rules []int
+	}
+	var dels []deletion
 	gone := map[netip.Prefix]bool{}
 	for _, i := range idx {
 		p := bans[i].Prefix.Masked()
-		if d := rules[p]; len(d) > 0 {
-			units = append(units, unit{owner: i, lines: d})
-			delete(rules, p)
+		if ks := at[p]; len(ks) > 0 {
+			dels = append(dels, deletion{i, ks})
+			delete(at, p)
 			gone[p] = true
 		}
 	}
-	if len(units) >= rebuildAt {
+	if len(dels) >= rebuildAt {
 		// Each -D searches the chain (in iptables-restore's copy of the
 		// table): k deletions from a chain of n rules cost k*n, and a storm
 		// of 50,000 unbans took minutes. Rebuild the chain instead, in one
 		// transaction: flush it and append the rules that stay, in their
 		// order (the -S listing read above, under b.mu). O(n) per batch.
 		script := []string{"-F " + chain}
-		for _, l := range lines {
-			c, args, src := parseRuleLine(l)
-			if c != chain || src.IsValid() && gone[src.Masked()] {
-				continue
+		for _, m := range mine {
+			if !m.src.IsValid() || !gone[m.src] {
+				script = append(script, m.line)
 			}
-			script = append(script, "-A "+chain+" "+strings.Join(args, " "))
 		}
 		if err := b.x.restore(ctx, fam, script); err == nil {
 			return
 		}
 		// A failure is reported per ban by the deletions below.
+	}
+	units := make([]unit, len(dels))
+	for n, d := range dels {
+		units[n].owner = d.owner
+		for _, k := range d.rules {
+			units[n].lines = append(units[n].lines, "-D "+chain+" "+strings.Join(mine[k].args, " "))
+		}
 	}
 	bisect(units, func(u []unit) error { return b.x.restore(ctx, fam, joinUnits(u)) }, errs)
 }
@@ -709,17 +730,38 @@ func firstLine(s string) string {
 // listTable runs `iptables -t filter -S` (go-iptables lists only chain names
 // for a whole table).
 func listTable(ctx context.Context, cmd string, wait int, chain string) ([]string, error) {
-	var stdout, stderr bytes.Buffer
+	var stderr bytes.Buffer
 	args := []string{"-t", "filter", "-S"}
 	if chain != "" {
 		args = append(args, chain)
 	}
 	c := exec.CommandContext(ctx, cmd, append(args, "--wait", strconv.Itoa(wait))...)
-	c.Stdout, c.Stderr = &stdout, &stderr
-	if err := c.Run(); err != nil {
+	c.Stderr = &stderr
+	stdout, err := c.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Start(); err != nil {
+		return nil, err
+	}
+	// Line by line: a table of 50,000 rules is megabytes of text.
+	var lines []string
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	serr := sc.Err()
+	if serr != nil {
+		io.Copy(io.Discard, stdout)
+	}
+	if err := c.Wait(); err != nil {
 		return nil, fmt.Errorf("%w: %s", err, firstLine(stderr.String()))
 	}
-	return strings.Split(strings.TrimRight(stdout.String(), "\n"), "\n"), nil
+	if serr != nil {
+		return nil, serr
+	}
+	return lines, nil
 }
 
 func (x *realXT) exists(ctx context.Context, fam int, chain string, spec []string) (bool, error) {

@@ -26,6 +26,7 @@ var prefilterCases = []struct{ svc, filter string }{
 	{"mail", "dovecot"},
 	{"exim", "exim"},
 	{"auth", "sshd"},
+	{"fail2ban", "recidive"},
 }
 
 // cutLines returns n lines of the generated log of svc as filter name's

@@ -10,7 +10,7 @@ const MinLiteral = 3
 
 const (
 	maxExact   = 16  // the most alternatives an exact set may hold
-	maxReq     = 64  // the most literals a requirement may hold
+	maxReq     = 160 // the most literals a requirement may hold
 	maxLitLen  = 256 // exact strings are not grown beyond this
 	maxRepeatX = 4   // exact repeats expanded up to this count
 )

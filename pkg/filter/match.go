@@ -121,6 +121,7 @@ type Matcher struct {
 	cand    []bool
 	cand2   []bool
 	pf      *prefState // f.pre's state, nil without
+	one     [1]string  // a one-line failure's text (runFail)
 	ascii   []byte     // see groupsOf; set on the fast prefix path
 	res     Result
 	free    *failData // see scratch
@@ -554,25 +555,48 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string, t
 		// the prefregex's groups, then the failregex's over them (a group of
 		// the failregex that did not take part removes the prefregex's)
 		fd := m.scratch()
+		// the strings of the line's groups (and its text) share one
+		// allocation
+		size := 0
 		for _, sp := range m.pre {
 			if preBytes != nil {
-				fd.g[sp.name] = string(preBytes[sp.idx : sp.idx+sp.n])
+				size += sp.n
 			} else {
-				fd.g[sp.name] = string(preText[sp.idx : sp.idx+sp.n])
+				size += runesLen(preText[sp.idx : sp.idx+sp.n])
+			}
+		}
+		for _, sp := range m.preAlts {
+			size += runesLen(preText[sp.idx : sp.idx+sp.n])
+		}
+		size += groupsSize(fr, text, m.ascii, mt)
+		if m.opts.Matches && !multi {
+			size += len(m.cur)
+		}
+		a := strArena{make([]byte, 0, size)}
+		for _, sp := range m.pre {
+			if preBytes != nil {
+				fd.g[sp.name] = a.bytes(preBytes[sp.idx : sp.idx+sp.n])
+			} else {
+				fd.g[sp.name] = a.runes(preText[sp.idx : sp.idx+sp.n])
 			}
 		}
 		for _, sp := range m.preAlts {
 			if fd.g[sp.name] == "" {
-				fd.g[sp.name] = string(preText[sp.idx : sp.idx+sp.n])
+				fd.g[sp.name] = a.runes(preText[sp.idx : sp.idx+sp.n])
 			}
 		}
-		groupsOf(fr, text, m.ascii, mt, fd.g)
+		groupsOf(fr, text, m.ascii, mt, fd.g, &a)
 		var lines []string
 		if m.opts.Matches {
-			if multi {
+			switch {
+			case multi:
 				lines = append([]string(nil), mlines...)
-			} else {
-				lines = []string{event.CutMatch(string(m.cur))}
+			case m.probing:
+				lines = []string{event.CutMatch(a.bytes(m.cur))}
+			default:
+				// (merge and emit copy the strings, not the slice)
+				m.one[0] = event.CutMatch(a.bytes(m.cur))
+				lines = m.one[:]
 			}
 		}
 		if m.probing && !multi {
@@ -620,7 +644,7 @@ func (m *Matcher) scratch() *failData {
 		return fd
 	}
 	clear(fd.g)
-	*fd = failData{g: fd.g}
+	*fd = failData{g: fd.g, lines: fd.lines[:0]}
 	return fd
 }
 
@@ -633,12 +657,12 @@ func truthy(g map[string]string, k string) bool { return g[k] != "" }
 //
 // ascii, when not nil, is text as bytes (text without its last rune, all
 // ASCII): a group inside it is copied from there rather than encoded.
-func groupsOf(r *Regex, text []rune, ascii []byte, sp []pyre.Span, g map[string]string) {
+func groupsOf(r *Regex, text []rune, ascii []byte, sp []pyre.Span, g map[string]string, a *strArena) {
 	str := func(s pyre.Span) string {
 		if s.Index+s.Length <= len(ascii) {
-			return string(ascii[s.Index : s.Index+s.Length])
+			return a.bytes(ascii[s.Index : s.Index+s.Length])
 		}
-		return string(text[s.Index : s.Index+s.Length])
+		return a.runes(text[s.Index : s.Index+s.Length])
 	}
 	for i, gr := range r.groups {
 		if s := sp[1+i]; s.OK {
@@ -664,6 +688,75 @@ func groupsOf(r *Regex, text []rune, ascii []byte, sp []pyre.Span, g map[string]
 		g[a.name] = str(s)
 		filled = append(filled, a.name)
 	}
+}
+
+// groupsSize is the most bytes groupsOf's strings take.
+func groupsSize(r *Regex, text []rune, ascii []byte, sp []pyre.Span) int {
+	n := 0
+	add := func(s pyre.Span) {
+		if s.Index+s.Length <= len(ascii) {
+			n += s.Length
+		} else {
+			n += runesLen(text[s.Index : s.Index+s.Length])
+		}
+	}
+	for i := range r.groups {
+		if s := sp[1+i]; s.OK {
+			add(s)
+		}
+	}
+	for j := range r.alts {
+		if s := sp[r.altSlot+j]; s.OK {
+			add(s)
+		}
+	}
+	return n
+}
+
+// strArena makes strings out of one buffer, allocated for all of them:
+// the groups of a failure line are short and live as long as each other.
+// The bytes it has handed out are never written again.
+type strArena struct{ b []byte }
+
+// bytes returns b as a string (a copy).
+func (a *strArena) bytes(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if cap(a.b)-len(a.b) < len(b) {
+		return string(b)
+	}
+	at := len(a.b)
+	a.b = append(a.b, b...)
+	return unsafe.String(&a.b[at], len(b))
+}
+
+// runes returns r encoded as string(r) does.
+func (a *strArena) runes(r []rune) string {
+	if len(r) == 0 {
+		return ""
+	}
+	if cap(a.b)-len(a.b) < runesLen(r) {
+		return string(r)
+	}
+	at := len(a.b)
+	for _, c := range r {
+		a.b = utf8.AppendRune(a.b, c)
+	}
+	return unsafe.String(&a.b[at], len(a.b)-at)
+}
+
+// runesLen is len(string(r)).
+func runesLen(r []rune) int {
+	n := 0
+	for _, c := range r {
+		if l := utf8.RuneLen(c); l > 0 {
+			n += l
+		} else {
+			n += 3 // U+FFFD
+		}
+	}
+	return n
 }
 
 // spans returns the matcher's span buffer sized for r.

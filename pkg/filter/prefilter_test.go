@@ -137,3 +137,43 @@ func TestPrefilterOnServiceLogs(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPrefilterFilters checks that the literal prefilter (its literal sets,
+// the one-pass search of large sets, bracketGuard, the syslog fast path)
+// never changes a result of any built-in filter: each line, as the
+// regexes see it (date cut), goes through every built-in filter with and
+// without it.
+func FuzzPrefilterFilters(f *testing.F) {
+	type pair struct {
+		name      string
+		with, off *Matcher
+	}
+	var pairs []pair
+	for _, svc := range authgen.Services() {
+		for _, name := range authgen.ServiceFilters(svc) {
+			fast, lines := cutLines(f, svc, name, 400)
+			for i, l := range lines {
+				if i%40 == 0 {
+					f.Add(string(l))
+				}
+			}
+			slow, _ := Compile(fast.Def, Options{UseDNS: "no"})
+			slow.pre, slow.fastPref, slow.starts = nil, nil, nil
+			pairs = append(pairs, pair{name, NewMatcher(fast, MatcherOptions{}), NewMatcher(slow, MatcherOptions{})})
+		}
+	}
+	t0 := time.Unix(0, 0)
+	f.Fuzz(func(t *testing.T, line string) {
+		if len(line) > 2000 {
+			return
+		}
+		for _, p := range pairs {
+			ra, err1 := p.with.LineAt([]byte(line), t0)
+			fa, ia := append([]Failure(nil), ra.Failures...), ra.Regex
+			rb, err2 := p.off.LineAt([]byte(line), t0)
+			if (err1 == nil) != (err2 == nil) || ia != rb.Regex || len(fa)+len(rb.Failures) > 0 && !reflect.DeepEqual(fa, rb.Failures) {
+				t.Fatalf("%s: %q: with the prefilter regex %d %+v (%v), without %d %+v (%v)", p.name, line, ia, fa, err1, rb.Regex, rb.Failures, err2)
+			}
+		}
+	})
+}

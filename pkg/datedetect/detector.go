@@ -281,6 +281,9 @@ func (d *Detector) release() {
 func (d *Detector) prepare(line string) {
 	d.rvalid = false
 	d.pfx, d.pfxEnd = 0, false
+	// a caller may reuse a line's memory for the next one (logmatch's
+	// block reader): keep nothing from a line past its Find
+	d.fst.clockValid, d.fst.clockLine = false, ""
 }
 
 // asciiTo reports whether the first n bytes of line are ASCII (then byte

@@ -85,6 +85,84 @@ type fastPattern struct {
 	first  [256]bool // bytes a match can start its first character with
 	empty  bool      // a match may consume nothing (no first byte)
 	keys   []int     // the field keys the nodes record
+	// clockBound > 0: every match has "D:D:" or "D:DD:" (the hour's last
+	// digit, its colon, the minute) with that first colon at most
+	// clockBound bytes after the match start; search skips the starts
+	// with no such colon in reach (most of a long line).
+	clockBound int
+}
+
+// clockBound returns the longest a match of nodes can be from its start
+// to the colon after its hour (%H, %k, %I followed by ":"), or 0 when a
+// node before it has no bound or there is no such hour.
+func clockBound(nodes []node) int {
+	w := 0
+	for k, n := range nodes {
+		if n.kind == nToken && (n.key == keyH || n.key == keyI) {
+			if k+1 < len(nodes) && nodes[k+1].kind == nLit && nodes[k+1].c == ':' {
+				return w + 2
+			}
+			return 0
+		}
+		switch n.kind {
+		case nBOL, nStartLook, nGroupBeg, nGroupEnd, nEndLook, nWordB:
+		case nNonWord02, nTOrSpaces, nY2:
+			w += 2
+		case nLit, nOptLit, nOptClass, nSep, nBackref:
+			w++
+		case nWord, nOptWord:
+			l := 0
+			for _, x := range n.words {
+				l = max(l, len(x))
+			}
+			if n.kind == nOptWord {
+				l++
+			}
+			w += l
+		case nToken:
+			l := 0
+			for _, a := range n.alts {
+				l = max(l, len(a))
+			}
+			w += l
+		case nYear, nYearOrY2:
+			w += 4
+		case nOptYear:
+			w += 5
+		case nOptFrac, nOptZoneSp:
+			w += 7
+		case nOptZoneName:
+			w += 6
+		default:
+			return 0
+		}
+	}
+	return 0
+}
+
+// clocksOf lists the colons of s that can follow an hour: a digit
+// before, then a digit and a colon or two digits and a colon after.
+// The list is kept for the templates that search the same line within
+// one Find (prepare drops it: a caller may reuse the line's memory).
+func (st *fstate) clocksOf(s string) []int {
+	if st.clockValid && st.clockLine == s {
+		return st.clocks
+	}
+	st.clocks = st.clocks[:0]
+	for j := 0; j < len(s); {
+		k := strings.IndexByte(s[j:], ':')
+		if k < 0 {
+			break
+		}
+		j += k
+		if j > 0 && isDigit(s[j-1]) && j+2 < len(s) && isDigit(s[j+1]) &&
+			(s[j+2] == ':' || j+3 < len(s) && isDigit(s[j+2]) && s[j+3] == ':') {
+			st.clocks = append(st.clocks, j)
+		}
+		j++
+	}
+	st.clockLine, st.clockValid = s, true
+	return st.clocks
 }
 
 // firstBytes computes p.first and p.empty from the nodes.
@@ -190,6 +268,9 @@ type fstate struct {
 	spans      [keyp + 1][2]int
 	cands      [maxNodes][maxCand]cand
 	hm         match // a happy path's match (a local one would escape to the heap)
+	clocks     []int // clocksOf(clockLine)
+	clockLine  string
+	clockValid bool
 }
 
 const maxNodes = 32
@@ -427,6 +508,9 @@ func fastFor(regex string) *fastPattern {
 	if len(nodes) > maxNodes {
 		return nil
 	}
+	if !p.anchored {
+		p.clockBound = clockBound(nodes)
+	}
 	for _, n := range nodes {
 		if n.key != keyNone {
 			p.keys = append(p.keys, n.key)
@@ -538,7 +622,25 @@ func (p *fastPattern) search(s string, pos int, st *fstate) (match, fastStatus) 
 		}
 		return p.at(s, 0, st)
 	}
+	var clocks []int
+	ci := 0
+	if p.clockBound > 0 {
+		clocks = st.clocksOf(s)
+	}
 	for i := pos; i <= len(s); i++ {
+		if p.clockBound > 0 {
+			// a match at i has the colon after its hour in (i, i+bound]
+			for ci < len(clocks) && clocks[ci] <= i {
+				ci++
+			}
+			if ci == len(clocks) {
+				break
+			}
+			if clocks[ci] > i+p.clockBound {
+				i = clocks[ci] - p.clockBound - 1
+				continue
+			}
+		}
 		if i < len(s) && !p.first[s[i]] && !p.empty || i == len(s) && !p.empty {
 			continue
 		}

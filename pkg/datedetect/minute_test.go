@@ -1,11 +1,15 @@
 package datedetect
 
 import (
+	"bytes"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 	_ "time/tzdata" // Europe/Berlin on any machine
 	"unsafe"
+
+	"github.com/banpipe/banpipe/internal/authgen"
 )
 
 // TestMinuteCache dates line sequences through one detector (its minute
@@ -132,5 +136,35 @@ func TestSameMinuteFields(t *testing.T) {
 		if want := name == "second" || name == "nsec"; same != want {
 			t.Errorf("field %s changed: sameMinute %v, want %v", name, same, want)
 		}
+	}
+}
+
+// TestReusedLineMemory dates lines that share one buffer (as logmatch's
+// block reader hands them out, without copies) and the same lines as
+// separate strings: a detector must keep nothing of a line past its Find.
+func TestReusedLineMemory(t *testing.T) {
+	var log bytes.Buffer
+	if _, err := authgen.Generate(&log, authgen.Options{Lines: 3000, Seed: 3, Service: "traefik-access"}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	shared, _ := New(Options{Now: now, Location: time.UTC})
+	copied, _ := New(Options{Now: now, Location: time.UTC})
+	buf := make([]byte, 0, 4096)
+	n := 0
+	for _, l := range strings.Split(strings.TrimSuffix(log.String(), "\n"), "\n") {
+		if len(l) == 0 || len(l) > cap(buf) {
+			continue
+		}
+		buf = append(buf[:0], l...)
+		st, ss, se, sok := shared.Find(unsafe.String(&buf[0], len(buf)))
+		ct, cs, ce, cok := copied.Find(strings.Clone(l))
+		if ss != cs || se != ce || sok != cok || !st.Equal(ct) {
+			t.Fatalf("%q: in the shared buffer %v [%d:%d] %v, as its own string %v [%d:%d] %v", l, st, ss, se, sok, ct, cs, ce, cok)
+		}
+		n++
+	}
+	if n < 2000 {
+		t.Fatalf("only %d lines", n)
 	}
 }

@@ -37,9 +37,11 @@
 // text it matches in contains one literal of each) skips that failregex,
 // and a line no failregex can match skips the prefregex. Each Matcher
 // checks the sets with substring searches (bytes.IndexByte on the rarest
-// byte of a literal), each set once per line, in the order that costs
-// least on the lines it measured (the cheapest, most often failing set
-// first): the order changes the cost, never the answer.
+// byte of a literal; one pass for a set of many literals), each set once
+// per line, in the order that costs least on the lines it measured (the
+// cheapest, most often failing set first), or, where that is cheaper (many
+// sets), finds all literals in one pass over the line: the plan changes
+// the cost, never the answer.
 // For the common syslog prefregex (sshd's, built-in or fail2ban's, see
 // syslogPrefix) a hand-written matcher finds the content of plain lines
 // without running the prefregex (it gives up, and the regex runs, on

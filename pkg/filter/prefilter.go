@@ -25,6 +25,16 @@ type prefilter struct {
 	// guard[i] is failregex i's bracketGuard (nil: none); only without a
 	// prefregex (a failregex then sees the whole line)
 	guard []*bracketGuard
+	// all finds every literal in one pass (nil: a literal is shorter than
+	// 2 bytes)
+	all *allLits
+}
+
+// allLits marks which of the literals a line contains, in one pass over
+// it: a bitmap of their first two bytes, then the literals by first byte.
+type allLits struct {
+	bits    [1 << 16 / 64]uint64
+	byFirst [256][]int32
 }
 
 // bigSet is the most literals a set is searched for one by one.
@@ -119,6 +129,16 @@ func newPrefilter(pref *Regex, fail []*Regex) *prefilter {
 			p.guard[i] = newBracketGuard(r.Expanded)
 		}
 	}
+	p.all = &allLits{}
+	for i, l := range p.lits {
+		if len(l) < 2 {
+			p.all = nil
+			break
+		}
+		k := uint16(l[0])<<8 | uint16(l[1])
+		p.all.bits[k>>6] |= 1 << (k & 63)
+		p.all.byFirst[l[0]] = append(p.all.byFirst[l[0]], int32(i))
+	}
 	p.multi = make([]*multiLit, len(p.sets))
 	for k, set := range p.sets {
 		if len(set) > bigSet {
@@ -150,6 +170,11 @@ type prefState struct {
 	hist          [256]uint32
 	sampled       uint32
 	bytes         uint64
+	// pass: the plan found one pass over the line for all literals
+	// cheaper than the searches (many sets: sshd's); litGen[l] is the line
+	// that pass last found literal l in
+	pass   bool
+	litGen []uint32
 }
 
 // A prefState measures (checks every set on) its first sampleFirst lines,
@@ -170,6 +195,7 @@ func (p *prefilter) newState() *prefState {
 		fail:   make([][]int32, len(p.fail)),
 		anchor: make([]int, len(p.lits)),
 		tries:  make([]uint32, len(p.sets)),
+		litGen: make([]uint32, len(p.lits)),
 		passes: make([]uint32, len(p.sets)),
 	}
 	for i, f := range p.fail {
@@ -187,7 +213,11 @@ func (s *prefState) scan(buf []byte, cand []bool) bool {
 	s.gen++
 	if s.gen == 0 {
 		clear(s.setGen)
+		clear(s.litGen)
 		s.gen = 1
+	}
+	if s.pass {
+		s.markAll(buf)
 	}
 	if s.gen <= sampleFirst || s.gen%sampleEvery == 0 {
 		s.sample(buf)
@@ -252,6 +282,7 @@ func (s *prefState) plan() {
 		litCost[i] = 1 + float64(s.hist[l[best]])/lines/4
 	}
 	score := make([]float64, len(s.p.sets))
+	cost := make([]float64, len(s.p.sets))
 	for k, set := range s.p.sets {
 		c := 0.0
 		if s.p.multi[k] != nil {
@@ -265,7 +296,7 @@ func (s *prefState) plan() {
 			c += litCost[l]
 		}
 		fail := 1 - (float64(s.passes[k])+1)/(float64(s.tries[k])+2)
-		score[k] = c / fail
+		score[k], cost[k] = c/fail, c
 	}
 	byScore := func(a, b int32) int {
 		switch {
@@ -280,6 +311,43 @@ func (s *prefState) plan() {
 	for _, f := range s.fail {
 		slices.SortFunc(f, byScore)
 	}
+	// the searches' expected cost per line (sets shared by regexes
+	// counted again), against one pass over the line for every literal
+	search, met := 0.0, 1.0
+	chain := func(sets []int32, reach float64) float64 {
+		for _, k := range sets {
+			search += reach * cost[k]
+			reach *= (float64(s.passes[k]) + 1) / (float64(s.tries[k]) + 2)
+		}
+		return reach
+	}
+	met = chain(s.pref, met)
+	for _, f := range s.fail {
+		chain(f, met)
+	}
+	s.pass = s.p.all != nil && float64(s.bytes)/lines/8 < search
+	if forcePass != nil && s.p.all != nil {
+		s.pass = *forcePass
+	}
+}
+
+// forcePass, when set (tests), decides the plans' pass mode.
+var forcePass *bool
+
+// markAll marks in litGen the literals buf contains.
+func (s *prefState) markAll(buf []byte) {
+	a := s.p.all
+	for i := 0; i+1 < len(buf); i++ {
+		k := uint16(buf[i])<<8 | uint16(buf[i+1])
+		if a.bits[k>>6]&(1<<(k&63)) == 0 {
+			continue
+		}
+		for _, l := range a.byFirst[buf[i]] {
+			if s.litGen[l] != s.gen && bytes.HasPrefix(buf[i:], s.p.lits[l]) {
+				s.litGen[l] = s.gen
+			}
+		}
+	}
 }
 
 // met reports whether buf contains a literal of set k.
@@ -288,7 +356,14 @@ func (s *prefState) met(buf []byte, k int32) bool {
 		return s.setOK[k]
 	}
 	ok := false
-	if m := s.p.multi[k]; m != nil {
+	if s.pass {
+		for _, l := range s.p.sets[k] {
+			if s.litGen[l] == s.gen {
+				ok = true
+				break
+			}
+		}
+	} else if m := s.p.multi[k]; m != nil {
 		ok = m.in(buf)
 	} else {
 		for _, l := range s.p.sets[k] {

@@ -100,8 +100,22 @@ func cpuNow() int64 {
 // generated log of its service with the literal prefilter (and the other
 // fast machinery) and without (every regex runs on every line): every line
 // must give the same hit and the same failures, past the prefilter's first
-// plan and its first replan.
+// plan and its first replan; with the plan's choice, and with the searches
+// and the one pass forced.
 func TestPrefilterOnServiceLogs(t *testing.T) {
+	for _, mode := range []string{"auto", "search", "pass"} {
+		t.Run(mode, func(t *testing.T) {
+			if mode != "auto" {
+				pass := mode == "pass"
+				forcePass = &pass
+				defer func() { forcePass = nil }()
+			}
+			prefilterOnServiceLogs(t)
+		})
+	}
+}
+
+func prefilterOnServiceLogs(t *testing.T) {
 	n := replanEvery + 2000
 	if testing.Short() {
 		n = 3000

@@ -449,9 +449,14 @@ const (
 // nginx-botsearch, ... read by logmatch).
 const reBrackApache = `(?iu)^[^\[]*\[((?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])(?P<_sep>[-/])(?P<b>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?P=_sep)<Y>[ :]?(?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1])(?:\.(?P<f>[0-9]{1,6}))?(?: (?P<z>Z|UTC|GMT|[+-][01]\d(?::?\d{2})?))?)(?=\b|\W|$)`
 
+// reISOCaret is the default ISO template behind ^{DATE} (fail2ban's own
+// recidive): ^ instead of ^(?:\W{0,2})?, the same at a digit.
+const reISOCaret = `^(<Y>(?P<_sep>[-/.])(?P<m>0?[1-9]|1[0-2])(?P=_sep)(?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])(?:T|  ?)(?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1])(?:[.,](?P<f>[0-9]{1,6}))?(?:\s*(?P<z>Z|UTC|GMT|[+-][01]\d(?::?\d{2})?))?)(?=\b|\W|$)`
+
 var happyPaths = map[string]func(p *fastPattern, s string, m *match) bool{
 	reSyslogLB:    (*fastPattern).happySyslog,
 	reISOLB:       (*fastPattern).happyISO,
+	reISOCaret:    (*fastPattern).happyISO,
 	reBrackApache: (*fastPattern).happyBrackApache,
 }
 
@@ -468,14 +473,37 @@ const (
 	reGrafana  = `(?:^|\s)t=((?P<Y>\d{4})-(?P<m>0?[1-9]|1[0-2])-(?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])T(?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1])(?:\.(?P<f>[0-9]{1,6}))?(?P<z>Z|UTC|GMT|[+-][01]\d(?::?\d{2})?))(?=\b|\W|$)`
 )
 
+// Datepatterns of fail2ban's own filter files (read by logmatch with
+// -f /etc/fail2ban/filter.d/NAME.conf): nginx-botsearch's and
+// nginx-bad-request's {^LN-BEG}%ExY(?P<_sep>[-/.])%m(?P=_sep)%d[T ]%H:%M:%S
+// (?:[.,]%f)?(?:\s*%z)? (the default ISO template with [T ] for
+// (?:T|  ?), whose happy path takes neither two spaces) and grafana's
+// ^t=%Y-%m-%dT%H:%M:%S%z (group 1 holds "t=", no fraction).
+const (
+	reISOTSpace   = `^(?:\W{0,2})?(<Y>(?P<_sep>[-/.])(?P<m>0?[1-9]|1[0-2])(?P=_sep)(?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])[T ](?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1])(?:[.,](?P<f>[0-9]{1,6}))?(?:\s*(?P<z>Z|UTC|GMT|[+-][01]\d(?::?\d{2})?))?)(?=\b|\W|$)`
+	reGrafanaLine = `^(t=(?P<Y>\d{4})-(?P<m>0?[1-9]|1[0-2])-(?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])T(?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1])(?P<z>Z|UTC|GMT|[+-][01]\d(?::?\d{2})?))(?=\b|\W|$)`
+)
+
+// happyGrafanaLine is happyGrafana without a fraction, its date text
+// starting with "t=".
+func (p *fastPattern) happyGrafanaLine(s string, m *match) bool {
+	if len(s) > 21 && s[21] == '.' || !p.happyGrafana(s, m) {
+		return false
+	}
+	m.gstart = 0
+	return true
+}
+
 var opaqueHappy = map[string]struct {
 	anchored bool
 	happy    func(p *fastPattern, s string, m *match) bool
 }{
-	reCLF:      {true, (*fastPattern).happyCLF},
-	reTraefik:  {true, (*fastPattern).happyTraefik},
-	reYMDSlash: {true, (*fastPattern).happyYMDSlash},
-	reGrafana:  {false, (*fastPattern).happyGrafana},
+	reCLF:         {true, (*fastPattern).happyCLF},
+	reTraefik:     {true, (*fastPattern).happyTraefik},
+	reISOTSpace:   {true, (*fastPattern).happyISO},
+	reGrafanaLine: {true, (*fastPattern).happyGrafanaLine},
+	reYMDSlash:    {true, (*fastPattern).happyYMDSlash},
+	reGrafana:     {false, (*fastPattern).happyGrafana},
 }
 
 var exYShape = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\(\?P<Y>[0-9\[\]\(\)\?:|]+\\d\)`) })

@@ -14,6 +14,9 @@ var filterPatterns = []string{
 	`{^LN-BEG}%ExY/%m/%d %H:%M:%S`,
 	`(?:^|\s)t=(%Y-%m-%dT%H:%M:%S(?:\.%f)?%z)`,
 	`^\S+ \S+ \S+ \[(%d/%b/%Y:%H:%M:%S %z)\]`,
+	// fail2ban's own nginx-botsearch/nginx-bad-request and grafana files
+	`{^LN-BEG}%ExY(?P<_sep>[-/.])%m(?P=_sep)%d[T ]%H:%M:%S(?:[.,]%f)?(?:\s*%z)?`,
+	`^t=%Y-%m-%dT%H:%M:%S%z`,
 }
 
 // filterDateLine writes a line for pattern k: mostly well-formed, with
@@ -48,6 +51,13 @@ func filterDateLine(r *rand.Rand, k int) string {
 		pre := ok("192.0.2.1 - - [", "2001:db8::1 - bob [", "a  b - [", "a - [", "a\tb - - [", "x - - - [",
 			"a b c[", "a b c [[", "\u00e9 b c [", "a b \x1c [", " a b [", "a b  [", "a  b [", "[a] b c [", "a b [c] [")
 		return pre + d + "/" + b + "/" + y + ":" + h + ":" + mi + ":" + s + " " + z + ok("]", "] ", "]x", "", " ]") + tail
+	case 4:
+		sep := ok("-", "/", ".", "-/")
+		return ok("", "", "##", " ", "[") + y + sep + mo + sep[:1] + d + ok(" ", "T", "  ", "t", "_") + h + ":" + mi + ":" + s +
+			ok("", ",123", ".5", ".1234567", ",", "") + ok("", " ", "  ", "\t") + ok("", z, "Zulu", "utc", "x") + tail
+	case 5:
+		return ok("t=", "t=", "x t=", "T=", " t=") + y + "-" + mo + "-" + d + "T" + h + ":" + mi + ":" + s +
+			ok("", ".123", ".") + z + tail
 	default:
 		frac := ok("", "", ".123", ".1234567", ".", ".000001")
 		return ok("t=", "t=", "x t=", "T=", " t=") + y + "-" + mo + "-" + d + "T" + h + ":" + mi + ":" + s + frac + z + tail

@@ -31,7 +31,7 @@ export TZ=UTC
 if [ ! -x "$logmatch" ]; then
 	echo "bench: building $logmatch" >&2
 	mkdir -p "$(dirname "$logmatch")"
-	CGO_ENABLED=0 go build -trimpath -o "$logmatch" ./cmd/logmatch
+	CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -o "$logmatch" ./cmd/logmatch
 fi
 f2b=1
 if [ -n "${BENCH_NO_F2B:-}" ] || ! command -v fail2ban-regex >/dev/null || [ ! -d $f2bdir ]; then

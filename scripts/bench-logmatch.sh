@@ -30,7 +30,7 @@ export TZ=UTC
 if [ ! -x "$logmatch" ]; then
 	echo "bench: building $logmatch" >&2
 	mkdir -p "$(dirname "$logmatch")"
-	CGO_ENABLED=0 go build -trimpath -o "$logmatch" ./cmd/logmatch
+	CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -o "$logmatch" ./cmd/logmatch
 fi
 
 tmp=$(mktemp -d)

@@ -213,7 +213,9 @@ func (d *Detector) assemble(f *dateFields) (time.Time, bool) {
 		year, _, _ = d.nowDate(now)
 		assumeYear = true
 	}
-	cacheable := hasMonth && hasDay
+	// year-less dates (syslog) are not cached: their year follows "now"
+	// and the hit would cost what mkTime costs
+	cacheable := hasMonth && hasDay && !assumeYear
 	if !hasMonth || !hasDay {
 		julian, hasJulian := f.julian, f.is(keyj)
 		if !hasJulian && f.is(keyU) && f.is(keya) {
@@ -262,14 +264,13 @@ func (d *Detector) assemble(f *dateFields) (time.Time, bool) {
 // the next line of the same minute: its fields but the second and the
 // fraction, and the minute's start. A hit is the same value as mkTime's
 // (time.Unix of the day's start plus the clock, in the zone); only dates
-// of a day whose zone offset does not change (mkTime's even days) are
-// kept, and a year-less date only for the assumed year it was built with
-// and while it is not after "now" plus a day (else the year rolls back).
+// with a year, a month and a day (nothing taken from "now") of a day
+// whose zone offset does not change (mkTime's even days) are kept.
 type minuteCache struct {
 	valid bool
 	key   dateFields // second and nsec zeroed
 	loc   *time.Location
-	year  int   // the year used (assumed when key has no %Y)
+	year  int
 	base  int64 // Unix seconds of the minute's start
 	zone  *time.Location
 }
@@ -293,17 +294,7 @@ func (c *minuteCache) lookup(d *Detector, f *dateFields, now time.Time) (time.Ti
 		!sameMinute(f, &c.key) {
 		return time.Time{}, false
 	}
-	assumeYear := !f.is(keyY)
-	if assumeYear {
-		if y, _, _ := d.nowDate(now); y != c.year {
-			return time.Time{}, false
-		}
-	}
-	t := time.Unix(c.base+int64(f.second), int64(f.nsec)).In(c.zone)
-	if assumeYear && t.After(d.dayAhead(now)) {
-		return time.Time{}, false
-	}
-	return t, true
+	return time.Unix(c.base+int64(f.second), int64(f.nsec)).In(c.zone), true
 }
 
 func (c *minuteCache) store(d *Detector, f *dateFields, year int, t time.Time, zone *time.Location) {
@@ -316,7 +307,8 @@ func (c *minuteCache) store(d *Detector, f *dateFields, year int, t time.Time, z
 // day costs a comparison per line instead of a conversion.
 func (d *Detector) nowDate(now time.Time) (year, month, day int) {
 	c := &d.today
-	if c.loc == d.loc && !c.from.IsZero() && !now.Before(c.from) && now.Before(c.to) {
+	if c.loc == d.loc && !c.from.IsZero() && (now == c.last || !now.Before(c.from) && now.Before(c.to)) {
+		c.last = now
 		return c.year, c.month, c.day
 	}
 	nl := now.In(d.loc)
@@ -324,6 +316,7 @@ func (d *Detector) nowDate(now time.Time) (year, month, day int) {
 	c.year, c.month, c.day, c.loc = y, int(m), dd, d.loc
 	c.from = time.Date(y, m, dd, 0, 0, 0, 0, d.loc)
 	c.to = time.Date(y, m, dd+1, 0, 0, 0, 0, d.loc)
+	c.last = now
 	if c.from.After(now) || !c.to.After(now) {
 		c.from = time.Time{} // an odd zone transition: do not cache
 	}
@@ -333,6 +326,7 @@ func (d *Detector) nowDate(now time.Time) (year, month, day int) {
 // nowCache is the local day that holds the last "now" seen.
 type nowCache struct {
 	from, to         time.Time
+	last             time.Time // the last now found in [from, to)
 	loc              *time.Location
 	year, month, day int
 }

@@ -1121,16 +1121,15 @@ func (p *fastPattern) happySyslog(s string, m *match) bool {
 	}
 	i := k
 	wd := -1
-	if i+4 <= len(s) && s[i+3] == ' ' {
+	// no day name is a month name: a month here means no day name
+	mo := monthAt(s, i)
+	if mo == 0 && i+4 <= len(s) && s[i+3] == ' ' {
 		if w := weekdayAt(s, i); w >= 0 {
 			wd, i = w, i+4
+			mo = monthAt(s, i)
 		}
 	}
-	if len(s) < i+15 || s[i+3] != ' ' || s[i+6] != ' ' || s[i+9] != ':' || s[i+12] != ':' {
-		return false
-	}
-	mo := monthAt(s, i)
-	if mo == 0 {
+	if mo == 0 || len(s) < i+15 || s[i+3] != ' ' || s[i+6] != ' ' || s[i+9] != ':' || s[i+12] != ':' {
 		return false
 	}
 	a, b := s[i+4], s[i+5]

@@ -16,8 +16,9 @@ import (
 // cache warm) and each line through a fresh detector (cache empty): the
 // answers must agree on the instant, the zone and ok, across second and
 // minute roll-overs, zone changes within a minute, day and year changes,
-// a year-less date crossing "now" plus a day, a moved "now", and local
-// days with a DST change.
+// a year-less date crossing "now" plus a day, a moved "now" (year-less
+// dates are not cached; the cases check that nothing is taken from a
+// cached minute for them), and local days with a DST change.
 func TestMinuteCache(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
@@ -104,7 +105,7 @@ func TestMinuteCache(t *testing.T) {
 				hits++
 			}
 		}
-		if hits == 0 {
+		if hits == 0 && tc.name != "syslog" {
 			t.Errorf("%s: the minute cache never held a minute", tc.name)
 		}
 	}

@@ -51,15 +51,27 @@
 // # Speed
 //
 // The regular expressions run on github.com/dlclark/regexp2 after
-// translation from Python syntax. Every default template (each variant:
-// {^LN-BEG}, word-bounded, ^-anchored) also has a hand-written matcher that
-// walks the regex as a backtracking engine does, alternatives in the same
-// order, so it finds the same match and groups without a regex and without
-// allocation; syslog and ISO 8601 dates at line start take a shorter path
-// still. The matchers work on ASCII text and hand anything else (and the
-// few cases where Python's and .NET's \s differ) to the regex. Tests
-// compare both paths on generated lines and under go test -fuzz, and
-// compare the whole detector with fail2ban's own DateDetector when
-// python3 and fail2ban are installed. Datepatterns other than the default
-// templates use the regexes.
+// translation from Python syntax; a template's regex is compiled the first
+// time a line needs it (a user's datepattern, and the first {DATE} copy,
+// still compile in [New], so a bad regex is New's error), and the package
+// does no work at init. Every default template (each variant: {^LN-BEG},
+// word-bounded, ^-anchored, behind ^[^\[]*\[) also has a hand-written
+// matcher that walks the regex as a backtracking engine does, alternatives
+// in the same order, so it finds the same match and groups without a regex
+// and without allocation; unanchored ones skip the line starts with no
+// hour colon in reach. The common shapes take a shorter "happy" path that
+// accepts a line only when every alternative the regex tries first fails
+// at once: syslog (also bracketed, with day name, fraction, year), ISO 8601
+// (also before spaces), Apache's date behind ^[^\[]*\[, and these
+// datepatterns of the built-in filters and fail2ban's filter files: the
+// access-log date ^[^\[]*\[(%d/%b/%Y:%H:%M:%S %z)\] and traefik's
+// ^\S+ \S+ \S+ \[(...)\], nginx's error-log date, grafana's t= dates. The
+// matchers work on ASCII text and hand anything else (and the few cases
+// where Python's and .NET's \s differ) to the regex. A Detector keeps the
+// last minute it converted (dates with a year, on days of one zone
+// offset), so a line of the same minute costs an addition. Tests compare
+// the paths on generated lines and under go test -fuzz, a warm detector
+// with a fresh one per line, and the whole detector with fail2ban's own
+// DateDetector when python3 and fail2ban are installed. Other datepatterns
+// use the regexes.
 package datedetect

@@ -90,6 +90,103 @@ type fastPattern struct {
 	// clockBound bytes after the match start; search skips the starts
 	// with no such colon in reach (most of a long line).
 	clockBound int
+	// digitRun > 0: every match has digitRun digits in a row starting
+	// at most digitLead bytes after its start (a compact date such as
+	// %ExY%Exm%Exd); search skips the starts with no such run in reach.
+	digitRun, digitLead int
+	// epochStart: every match starts where fail2ban's epoch start
+	// (?:^|(?<=^\[)|(?<=\baudit\()) holds; search tries those places only.
+	epochStart bool
+}
+
+// digitRun returns the fewest digits in a row a match of nodes has from
+// its first consuming node on, and the most bytes (\W{0,2}) before them;
+// run 0 when the match does not start with digits.
+func digitRun(nodes []node) (run, lead int) {
+	allDigits := func(set string) bool {
+		for i := 0; i < len(set); i++ {
+			if !isDigit(set[i]) {
+				return false
+			}
+		}
+		return set != ""
+	}
+	k := 0
+	for ; k < len(nodes); k++ {
+		switch nodes[k].kind {
+		case nStartLook, nGroupBeg, nWordB:
+			continue
+		case nNonWord02:
+			lead += 2
+			continue
+		}
+		break
+	}
+	for ; k < len(nodes); k++ {
+		n := nodes[k]
+		switch n.kind {
+		case nYear:
+			run += 4
+			continue
+		case nToken:
+			l := -1
+			for _, a := range n.alts {
+				for _, it := range a {
+					if it.opt || !allDigits(it.set) {
+						return run, lead
+					}
+				}
+				if l < 0 || len(a) < l {
+					l = len(a)
+				}
+			}
+			if l > 0 {
+				run += l
+				continue
+			}
+		}
+		break
+	}
+	return run, lead
+}
+
+// nextDigitRun returns the first j >= i with n digits at s[j:j+n], or -1.
+func nextDigitRun(s string, i, n int) int {
+	c := 0
+	for j := i; j < len(s); j++ {
+		if !isDigit(s[j]) {
+			c = 0
+			continue
+		}
+		c++
+		if c == n {
+			return j - n + 1
+		}
+	}
+	return -1
+}
+
+// nextEpochStart returns the first j >= i where (?:^|(?<=^\[)|(?<=\baudit\())
+// holds in s (nEpochStart's test), or -1.
+func nextEpochStart(s string, i int) int {
+	if i <= 0 {
+		return 0
+	}
+	if i == 1 && len(s) > 0 && s[0] == '[' {
+		return 1
+	}
+	from := max(i-6, 0)
+	for {
+		k := strings.Index(s[from:], "audit(")
+		if k < 0 {
+			return -1
+		}
+		j := from + k + 6
+		if j >= i && (j == 6 || !isWordByte(s[j-7])) {
+			return j
+		}
+		from += k + 1
+	}
 }
 
 // clockBound returns the longest a match of nodes can be from its start
@@ -538,6 +635,18 @@ func fastFor(regex string) *fastPattern {
 	}
 	if !p.anchored {
 		p.clockBound = clockBound(nodes)
+		if p.clockBound == 0 {
+			if run, lead := digitRun(nodes); run >= 6 {
+				p.digitRun, p.digitLead = run, lead
+			}
+		}
+		for _, n := range nodes {
+			if n.kind == nGroupBeg {
+				continue
+			}
+			p.epochStart = n.kind == nEpochStart
+			break
+		}
 	}
 	for _, n := range nodes {
 		if n.key != keyNone {
@@ -655,7 +764,27 @@ func (p *fastPattern) search(s string, pos int, st *fstate) (match, fastStatus) 
 	if p.clockBound > 0 {
 		clocks = st.clocksOf(s)
 	}
+	nrun := -1
 	for i := pos; i <= len(s); i++ {
+		if p.epochStart {
+			j := nextEpochStart(s, i)
+			if j < 0 {
+				break
+			}
+			i = j
+		}
+		if p.digitRun > 0 {
+			if nrun < i {
+				nrun = nextDigitRun(s, i, p.digitRun)
+				if nrun < 0 {
+					break
+				}
+			}
+			if nrun > i+p.digitLead {
+				i = nrun - p.digitLead - 1
+				continue
+			}
+		}
 		if p.clockBound > 0 {
 			// a match at i has the colon after its hour in (i, i+bound]
 			for ci < len(clocks) && clocks[ci] <= i {

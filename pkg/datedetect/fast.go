@@ -90,6 +90,8 @@ type fastPattern struct {
 	// clockBound bytes after the match start; search skips the starts
 	// with no such colon in reach (most of a long line).
 	clockBound int
+	// clockMin: that colon is at least clockMin bytes after the start.
+	clockMin int
 	// digitRun > 0: every match has digitRun digits in a row starting
 	// at most digitLead bytes after its start (a compact date such as
 	// %ExY%Exm%Exd); search skips the starts with no such run in reach.
@@ -235,6 +237,49 @@ func clockBound(nodes []node) int {
 		}
 	}
 	return 0
+}
+
+// clockMin returns the fewest bytes a match of nodes can have from its
+// start to the colon after its hour (clockBound's nodes: the least they
+// consume, and one digit of the hour); 1 when clockBound is 0.
+func clockMin(nodes []node) int {
+	w := 0
+	for _, n := range nodes {
+		switch n.kind {
+		case nToken:
+			if n.key == keyH || n.key == keyI {
+				return w + 1
+			}
+			l := -1
+			for _, a := range n.alts {
+				c := 0
+				for _, it := range a {
+					if !it.opt {
+						c++
+					}
+				}
+				if l < 0 || c < l {
+					l = c
+				}
+			}
+			w += max(l, 0)
+		case nTOrSpaces, nLit, nSep, nBackref:
+			w++
+		case nY2, nYearOrY2:
+			w += 2
+		case nYear:
+			w += 4
+		case nWord:
+			l := -1
+			for _, x := range n.words {
+				if l < 0 || len(x) < l {
+					l = len(x)
+				}
+			}
+			w += max(l, 0)
+		}
+	}
+	return 1
 }
 
 // clocksOf lists the colons of s that can follow an hour: a digit
@@ -635,6 +680,10 @@ func fastFor(regex string) *fastPattern {
 	}
 	if !p.anchored {
 		p.clockBound = clockBound(nodes)
+		p.clockMin = 1
+		if p.clockBound > 0 {
+			p.clockMin = clockMin(nodes)
+		}
 		if p.clockBound == 0 {
 			if run, lead := digitRun(nodes); run >= 6 {
 				p.digitRun, p.digitLead = run, lead
@@ -786,8 +835,9 @@ func (p *fastPattern) search(s string, pos int, st *fstate) (match, fastStatus) 
 			}
 		}
 		if p.clockBound > 0 {
-			// a match at i has the colon after its hour in (i, i+bound]
-			for ci < len(clocks) && clocks[ci] <= i {
+			// a match at i has the colon after its hour in
+			// [i+clockMin, i+clockBound]
+			for ci < len(clocks) && clocks[ci] < i+p.clockMin {
 				ci++
 			}
 			if ci == len(clocks) {

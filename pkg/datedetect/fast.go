@@ -116,7 +116,7 @@ func digitRun(nodes []node) (run, lead int) {
 	k := 0
 	for ; k < len(nodes); k++ {
 		switch nodes[k].kind {
-		case nStartLook, nGroupBeg, nWordB:
+		case nBOL, nStartLook, nGroupBeg, nWordB:
 			continue
 		case nNonWord02:
 			lead += 2
@@ -678,17 +678,17 @@ func fastFor(regex string) *fastPattern {
 	if len(nodes) > maxNodes {
 		return nil
 	}
+	p.clockBound = clockBound(nodes)
+	p.clockMin = 1
+	if p.clockBound > 0 {
+		p.clockMin = clockMin(nodes)
+	}
+	if p.clockBound == 0 {
+		if run, lead := digitRun(nodes); run >= 6 {
+			p.digitRun, p.digitLead = run, lead
+		}
+	}
 	if !p.anchored {
-		p.clockBound = clockBound(nodes)
-		p.clockMin = 1
-		if p.clockBound > 0 {
-			p.clockMin = clockMin(nodes)
-		}
-		if p.clockBound == 0 {
-			if run, lead := digitRun(nodes); run >= 6 {
-				p.digitRun, p.digitLead = run, lead
-			}
-		}
 		for _, n := range nodes {
 			if n.kind == nGroupBeg {
 				continue
@@ -799,6 +799,22 @@ func (p *fastPattern) search(s string, pos int, st *fstate) (match, fastStatus) 
 	if p.anchored {
 		if pos != 0 {
 			return match{}, fastNoMatch
+		}
+		// the hour's colon or the digit run must be in reach of 0
+		if p.clockBound > 0 {
+			clocks := st.clocksOf(s)
+			ci := 0
+			for ci < len(clocks) && clocks[ci] < p.clockMin {
+				ci++
+			}
+			if ci == len(clocks) || clocks[ci] > p.clockBound {
+				return match{}, fastNoMatch
+			}
+		}
+		if p.digitRun > 0 {
+			if j := nextDigitRun(s, 0, p.digitRun); j < 0 || j > p.digitLead {
+				return match{}, fastNoMatch
+			}
 		}
 		if p.happy != nil {
 			m := &st.hm

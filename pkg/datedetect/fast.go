@@ -99,6 +99,9 @@ type fastPattern struct {
 	// epochStart: every match starts where fail2ban's epoch start
 	// (?:^|(?<=^\[)|(?<=\baudit\()) holds; search tries those places only.
 	epochStart bool
+	// firstOnly >= 0: the one byte a match can start with (TAI64N's @);
+	// search jumps to its next occurrence.
+	firstOnly int
 }
 
 // digitRun returns the fewest digits in a row a match of nodes has from
@@ -678,6 +681,19 @@ func fastFor(regex string) *fastPattern {
 	if len(nodes) > maxNodes {
 		return nil
 	}
+	p.firstOnly = -1
+	if !p.empty {
+		for c := 0; c < 256; c++ {
+			if !p.first[c] {
+				continue
+			}
+			if p.firstOnly >= 0 {
+				p.firstOnly = -1
+				break
+			}
+			p.firstOnly = c
+		}
+	}
 	p.clockBound = clockBound(nodes)
 	p.clockMin = 1
 	if p.clockBound > 0 {
@@ -831,6 +847,13 @@ func (p *fastPattern) search(s string, pos int, st *fstate) (match, fastStatus) 
 	}
 	nrun := -1
 	for i := pos; i <= len(s); i++ {
+		if p.firstOnly >= 0 {
+			k := strings.IndexByte(s[i:], byte(p.firstOnly))
+			if k < 0 {
+				break
+			}
+			i += k
+		}
 		if p.epochStart {
 			j := nextEpochStart(s, i)
 			if j < 0 {

@@ -124,6 +124,9 @@ var serviceDates = []struct{ service, name, pattern string }{
 	{"apache-access", "apache-badbots", "^[^\\[]*\\[(%d/%b/%Y:%H:%M:%S %z)\\]\n^[^\\[]*\\[({DATE})\n{^LN-BEG}"},
 	{"apache-error", "apache-auth", "{^LN-BEG}"},
 	{"traefik-access", "traefik-auth", "^\\S+ \\S+ \\S+ \\[(%d/%b/%Y:%H:%M:%S %z)\\]\n^\\S+ \\S+ \\S+ \\[({DATE})\n{^LN-BEG}"},
+	// fail2ban's own traefik-auth.conf: no datepattern, the default
+	// templates on a line dated mid-line
+	{"traefik-access", "f2b-default", ""},
 	{"grafana", "grafana", "(?:^|\\s)t=(%Y-%m-%dT%H:%M:%S(?:\\.%f)?%z)"},
 	{"gitlab", "gitlab", "{^LN-BEG}"},
 	{"mysql", "mysqld-auth", "{^LN-BEG}"},

@@ -1365,17 +1365,9 @@ func (p *fastPattern) happySyslog(s string, m *match) bool {
 		return false
 	}
 	e := i + 15
-	frac := ""
-	if e < len(s) && s[e] == '.' {
-		n := 0
-		for n < 7 && e+1+n < len(s) && in(s[e+1+n], '0', '9') {
-			n++
-		}
-		if n == 0 || n > 6 {
-			return false
-		}
-		frac = s[e+1 : e+1+n]
-		e += 1 + n
+	frac, e, ok := fraction(s, e)
+	if !ok {
+		return false
 	}
 	year := -1
 	if e < len(s) && s[e] == ' ' && e+1 < len(s) && in(s[e+1], '0', '9') {
@@ -1595,17 +1587,9 @@ func (p *fastPattern) happyBrackApache(s string, m *match) bool {
 		return false
 	}
 	e := g + 20
-	frac := ""
-	if e < len(s) && s[e] == '.' {
-		n := 0
-		for n < 7 && e+1+n < len(s) && in(s[e+1+n], '0', '9') {
-			n++
-		}
-		if n == 0 || n > 6 {
-			return false
-		}
-		frac = s[e+1 : e+1+n]
-		e += 1 + n
+	frac, e, ok := fraction(s, e)
+	if !ok {
+		return false
 	}
 	zone, hasZone := 0, false
 	if e < len(s) && s[e] == ' ' {
@@ -1784,4 +1768,21 @@ func (p *fastPattern) happyGrafana(s string, m *match) bool {
 		m.f.set(keyf, frac)
 	}
 	return true
+}
+
+// fraction reads an optional fraction of a second at s[e:]: a '.' and one
+// to six digits. It returns the digits, the index after them (e when there
+// is no '.') and false when a '.' is followed by none or more than six.
+func fraction(s string, e int) (frac string, end int, ok bool) {
+	if e >= len(s) || s[e] != '.' {
+		return "", e, true
+	}
+	n := 0
+	for n < 7 && e+1+n < len(s) && in(s[e+1+n], '0', '9') {
+		n++
+	}
+	if n == 0 || n > 6 {
+		return "", e, false
+	}
+	return s[e+1 : e+1+n], e + 1 + n, true
 }

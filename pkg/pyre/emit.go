@@ -67,23 +67,7 @@ func emit(b *strings.Builder, n *node, p *parser) {
 			b.WriteString("(?>")
 		}
 		emit(b, n.subs[0], p)
-		switch {
-		case n.min == 0 && n.max == -1:
-			b.WriteByte('*')
-		case n.min == 1 && n.max == -1:
-			b.WriteByte('+')
-		case n.min == 0 && n.max == 1:
-			b.WriteByte('?')
-		case n.max == -1:
-			b.WriteString("{" + strconv.Itoa(n.min) + ",}")
-		case n.min == n.max:
-			b.WriteString("{" + strconv.Itoa(n.min) + "}")
-		default:
-			b.WriteString("{" + strconv.Itoa(n.min) + "," + strconv.Itoa(n.max) + "}")
-		}
-		if n.lazy {
-			b.WriteByte('?')
-		}
+		writeQuantifier(b, n)
 		if n.poss {
 			b.WriteByte(')')
 		}
@@ -115,5 +99,27 @@ func writeLit(b *strings.Builder, r rune) {
 		b.WriteRune(r)
 	default:
 		writeRuneEsc(b, r)
+	}
+}
+
+// writeQuantifier writes repeat n's quantifier (*, +, ?, {m}, {m,}, {m,n},
+// followed by ? when lazy), the same in Python, regexp2 and Go syntax.
+func writeQuantifier(b *strings.Builder, n *node) {
+	switch {
+	case n.min == 0 && n.max == -1:
+		b.WriteByte('*')
+	case n.min == 1 && n.max == -1:
+		b.WriteByte('+')
+	case n.min == 0 && n.max == 1:
+		b.WriteByte('?')
+	case n.max == -1:
+		b.WriteString("{" + strconv.Itoa(n.min) + ",}")
+	case n.min == n.max:
+		b.WriteString("{" + strconv.Itoa(n.min) + "}")
+	default:
+		b.WriteString("{" + strconv.Itoa(n.min) + "," + strconv.Itoa(n.max) + "}")
+	}
+	if n.lazy {
+		b.WriteByte('?')
 	}
 }

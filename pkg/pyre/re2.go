@@ -32,10 +32,9 @@ import (
 //   - unnamed groups become non-capturing (only named groups are asked
 //     for), and Go's group numbers are mapped to regexp2's.
 type re2Form struct {
-	prog    *regexp.Regexp
-	dollar  bool  // a non-multi-line $ occurs
-	slotOf  []int // regexp2 group number -> Go group number, -1: none
-	maxSlot int
+	prog   *regexp.Regexp
+	dollar bool  // a non-multi-line $ occurs
+	slotOf []int // regexp2 group number -> Go group number, -1: none
 }
 
 // re2Emitter writes the Go syntax of a parse tree.
@@ -340,23 +339,7 @@ func (e *re2Emitter) emit(n *node, multi, fold bool, before cset) cset {
 		b.WriteString("(?:")
 		after := e.emit(n.subs[0], multi, fold, in)
 		b.WriteByte(')')
-		switch {
-		case n.min == 0 && n.max == -1:
-			b.WriteByte('*')
-		case n.min == 1 && n.max == -1:
-			b.WriteByte('+')
-		case n.min == 0 && n.max == 1:
-			b.WriteByte('?')
-		case n.max == -1:
-			b.WriteString("{" + strconv.Itoa(n.min) + ",}")
-		case n.min == n.max:
-			b.WriteString("{" + strconv.Itoa(n.min) + "}")
-		default:
-			b.WriteString("{" + strconv.Itoa(n.min) + "," + strconv.Itoa(n.max) + "}")
-		}
-		if n.lazy {
-			b.WriteByte('?')
-		}
+		writeQuantifier(b, n)
 		if n.min == 0 {
 			return in
 		}

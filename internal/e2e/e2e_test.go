@@ -103,6 +103,17 @@ func startScript(t testing.TB, ns, script, log string) *pipeline {
 		cmd = exec.Command("sh", "-c", script)
 	}
 	cmd.Env = append(os.Environ(), "TZ=UTC")
+	p := runPipeline(t, cmd)
+	// tail must have opened the file before lines are appended.
+	waitReading(t, p, log)
+	return p
+}
+
+// runPipeline starts cmd in its own process group, reading its output
+// as events and keeping its stderr; the test's cleanup stops the group
+// (SIGTERM) and logs that stderr when the test failed.
+func runPipeline(t testing.TB, cmd *exec.Cmd) *pipeline {
+	t.Helper()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	p := &pipeline{cmd: cmd, notify: make(chan struct{}, 1), done: make(chan struct{})}
 	cmd.Stderr = &lockedWriter{w: &p.stderr, mu: &p.mu}
@@ -120,8 +131,6 @@ func startScript(t testing.TB, ns, script, log string) *pipeline {
 			t.Logf("pipeline stderr:\n%s", p.Stderr())
 		}
 	})
-	// tail must have opened the file before lines are appended.
-	waitReading(t, p, log)
 	return p
 }
 

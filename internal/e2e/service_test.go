@@ -67,24 +67,7 @@ func (s *service) start() *pipeline {
 	t := s.t
 	cmd := netnstest.Command(context.Background(), s.ns, "bash", "-c", s.script)
 	cmd.Env = s.env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	p := &pipeline{cmd: cmd, notify: make(chan struct{}, 1), done: make(chan struct{})}
-	cmd.Stderr = &lockedWriter{w: &p.stderr, mu: &p.mu}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go p.read(out)
-	t.Cleanup(func() {
-		p.kill(syscall.SIGTERM)
-		if t.Failed() {
-			t.Logf("pipeline stderr:\n%s", p.Stderr())
-		}
-	})
-	return p
+	return runPipeline(t, cmd)
 }
 
 // journal is the JSON export the stand-in journalctl replays.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -34,6 +35,11 @@ func (g *nftGen) read() (uint32, error) {
 		// struct nfgenmsg: family, version, resource id
 		Data: []byte{unix.AF_UNSPEC, unix.NFNETLINK_V0, 0, 0},
 	}
+	// A kernel that does not answer must not hold every ban: past the
+	// deadline the read fails and the caller lists the tables instead.
+	if err := g.c.SetDeadline(time.Now().Add(genDeadline)); err != nil {
+		return 0, fmt.Errorf("nf_tables generation: %w", err)
+	}
 	msgs, err := g.c.Execute(req)
 	if err != nil {
 		return 0, fmt.Errorf("nf_tables generation: %w", err)
@@ -60,3 +66,6 @@ func (g *nftGen) read() (uint32, error) {
 }
 
 func (g *nftGen) close() error { return g.c.Close() }
+
+// genDeadline bounds one generation read (it normally takes microseconds).
+const genDeadline = 2 * time.Second

@@ -146,7 +146,7 @@ func waitReading(t testing.TB, p *pipeline, log string) {
 	pgid := p.cmd.Process.Pid
 	for deadline := time.Now().Add(readDeadline); !readingAtEnd(pgid, log); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("no process of the pipeline reads %s at its end after %v; stderr:\n%s", log, readDeadline, p.Stderr())
+			t.Fatalf("no process of the pipeline reads %s at its end after %v; stderr:\n%s\nprocesses:\n%s", log, readDeadline, p.Stderr(), p.processes())
 		}
 	}
 }
@@ -219,6 +219,48 @@ func (p *pipeline) read(r io.Reader) {
 	}
 }
 
+// processes describes each live process of p's group for a failure
+// message: its command, state, where it sleeps in the kernel and how
+// many bytes it has read and written, so that a stalled stage shows.
+func (p *pipeline) processes() string {
+	var b strings.Builder
+	pgid := p.cmd.Process.Pid
+	procs, _ := os.ReadDir("/proc")
+	for _, pr := range procs {
+		pid, err := strconv.Atoi(pr.Name())
+		if err != nil {
+			continue
+		}
+		if g, err := syscall.Getpgid(pid); err != nil || g != pgid {
+			continue
+		}
+		dir := filepath.Join("/proc", pr.Name())
+		read := func(name string) string {
+			b, _ := os.ReadFile(filepath.Join(dir, name))
+			return strings.TrimSpace(string(b))
+		}
+		state, rchar, wchar := "?", "?", "?"
+		for _, l := range strings.Split(read("status"), "\n") {
+			if v, ok := strings.CutPrefix(l, "State:"); ok {
+				state = strings.TrimSpace(v)
+			}
+		}
+		for _, l := range strings.Split(read("io"), "\n") {
+			if v, ok := strings.CutPrefix(l, "rchar:"); ok {
+				rchar = strings.TrimSpace(v)
+			} else if v, ok := strings.CutPrefix(l, "wchar:"); ok {
+				wchar = strings.TrimSpace(v)
+			}
+		}
+		cmdline := strings.ReplaceAll(read("cmdline"), "\x00", " ")
+		fmt.Fprintf(&b, "  %d %s: state %s, wchan %s, read %s B, written %s B\n", pid, cmdline, state, read("wchan"), rchar, wchar)
+	}
+	if b.Len() == 0 {
+		return "  (none alive)\n"
+	}
+	return b.String()
+}
+
 func (p *pipeline) Stderr() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -273,7 +315,7 @@ func (p *pipeline) waitResult(t testing.TB, timeout time.Duration, what string, 
 		case <-p.notify:
 		case <-time.After(20 * time.Millisecond):
 		case <-deadline:
-			t.Fatalf("no %s within %v; results so far: %d; stderr:\n%s", what, timeout, seen, p.Stderr())
+			t.Fatalf("no %s within %v; results so far: %d; stderr:\n%s\nprocesses:\n%s", what, timeout, seen, p.Stderr(), p.processes())
 		}
 	}
 }

@@ -90,7 +90,7 @@ func TestPrefixCountingRestart(t *testing.T) {
 func TestPrefixGuard(t *testing.T) {
 	s := prefixSettings()
 	g := &ignore.Guard{Admin: []netip.Addr{netip.MustParseAddr("2001:db8:1:2::77")},
-		Self: []netip.Addr{netip.MustParseAddr("203.0.113.1")}}
+		Self: ignore.OwnOf(netip.MustParseAddr("203.0.113.1"))}
 	rec := &recorder{}
 	var told []string
 	en := New(Config{Jail: func(string) *Jail { return &Jail{Settings: s, Guard: g} }, Emit: rec.emit,

@@ -22,7 +22,7 @@ type Guard struct {
 	Ignore []netip.Prefix // addresses and prefixes of ignoreip
 	List   *List          // an ignore list (its prefixes, resolved names and, with ignoreself, own addresses); may be nil
 	Admin  []netip.Addr   // the SSH client address(es)
-	Self   []netip.Addr   // the machine's own addresses ([SelfAddrs])
+	Self   *Own           // the machine's own addresses
 }
 
 var (
@@ -60,7 +60,7 @@ func (g *Guard) Check(p netip.Prefix) error {
 			return fmt.Errorf("refusing to ban %s: the client of this SSH session (%s)", show(p), ip.Unmap())
 		}
 	}
-	for _, ip := range g.Self {
+	for _, ip := range g.Self.Addrs() {
 		if p.Contains(ip.Unmap().WithZone("")) {
 			return fmt.Errorf("refusing to ban %s: an address of this machine (%s)", show(p), ip.Unmap().WithZone(""))
 		}

@@ -11,7 +11,7 @@ func TestGuard(t *testing.T) {
 	g := Guard{
 		Ignore: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/28"), netip.MustParsePrefix("2001:db8:1::/48")},
 		Admin:  SSHClients("198.51.100.9 50000 192.0.2.1 22", "2001:db8:2::9 50000 22"),
-		Self:   []netip.Addr{netip.MustParseAddr("192.0.2.200"), netip.MustParseAddr("2001:db8:5::1")},
+		Self:   OwnOf(netip.MustParseAddr("192.0.2.200"), netip.MustParseAddr("2001:db8:5::1")),
 	}
 	tests := []struct {
 		in   string

@@ -9,13 +9,16 @@
 //	192.0.2.0/24, 2001:db8::/32     a CIDR prefix (host bits are masked)
 //	192.0.2.0/255.255.255.0         a prefix with a dotted netmask
 //	host.example.org                a host name: its addresses (resolved at
-//	                                start and every [Options.Refresh]), and
-//	                                the name itself for ids that are names
+//	                                start and every [Options.Refresh]; a
+//	                                name that fails to resolve keeps the
+//	                                addresses it had), and the name itself
+//	                                for ids that are names
 //	file:/etc/banpipe/ignore.list   more entries, one or more a line; # starts
 //	                                a comment
 //
 // Loopback addresses (127.0.0.0/8, ::1) and the unspecified addresses are
-// always ignored. With ignoreself, so are the machine's own addresses.
+// always ignored. With ignoreself, so are the machine's own addresses
+// (read at start and every [Options.Refresh]).
 //
 // # ignorecommand
 //
@@ -47,6 +50,10 @@ type Options struct {
 	Self     bool   // ignoreself
 	Command  string // ignorecommand; "" for none
 	CacheTTL time.Duration
+	// Refresh is how often host names are resolved again and, with
+	// Self, the machine's addresses read again, in the background;
+	// 0 means 5 minutes (fail2ban caches both that long), < 0 never.
+	Refresh time.Duration
 	// CacheMax caps the cached command answers; 0 means 10,000.
 	CacheMax int
 	// Timeout bounds one run of the command; 0 means 10 s.
@@ -71,6 +78,9 @@ type List struct {
 
 	mu    sync.Mutex
 	cache map[string]cached
+
+	refreshMu sync.Mutex                // one Refresh at a time
+	byName    map[string][]netip.Prefix // each name's last good answer
 }
 
 type cached struct {
@@ -78,11 +88,16 @@ type cached struct {
 	until  time.Time
 }
 
-// New parses entries (each may hold several, split on spaces and commas)
-// and resolves host names and the machine's addresses once.
+// New parses entries (each may hold several, split on spaces and commas),
+// resolves host names and reads the machine's addresses; a List with
+// names or Self does that again every [Options.Refresh] for the rest of
+// the process.
 func New(entries []string, opt Options) (*List, error) {
 	if opt.CacheTTL == 0 {
 		opt.CacheTTL = 5 * time.Minute
+	}
+	if opt.Refresh == 0 {
+		opt.Refresh = 5 * time.Minute
 	}
 	if opt.CacheMax == 0 {
 		opt.CacheMax = 10000
@@ -97,7 +112,19 @@ func New(entries []string, opt Options) (*List, error) {
 		}
 	}
 	l.Refresh(context.Background())
+	if opt.Refresh > 0 && (len(l.names) > 0 || opt.Self) {
+		l.refreshEvery()
+	}
 	return l, nil
+}
+
+// refreshEvery refreshes l every opt.Refresh: an admin's dynamic-DNS
+// name in ignoreip keeps protecting the admin after the address moves.
+func (l *List) refreshEvery() {
+	time.AfterFunc(l.opt.Refresh, func() {
+		l.Refresh(context.Background())
+		l.refreshEvery()
+	})
 }
 
 // Entries returns the parsed entries, for --dump.
@@ -206,14 +233,21 @@ func isHostName(s string) bool {
 }
 
 // Refresh resolves the host names again and re-reads the machine's
-// addresses. Call it periodically (fail2ban caches names for 5 minutes).
+// addresses (New has it done every [Options.Refresh]). A name that does
+// not resolve now keeps its last addresses: a DNS outage must not lift
+// the protection of an address that was on the list.
 func (l *List) Refresh(ctx context.Context) {
+	l.refreshMu.Lock()
+	defer l.refreshMu.Unlock()
 	if len(l.names) > 0 {
 		resolve := l.opt.Resolve
 		if resolve == nil {
 			resolve = func(ctx context.Context, h string) ([]netip.Addr, error) {
 				return net.DefaultResolver.LookupNetIP(ctx, "ip", h)
 			}
+		}
+		if l.byName == nil {
+			l.byName = make(map[string][]netip.Prefix, len(l.names))
 		}
 		var ps []netip.Prefix
 		for _, n := range l.names {
@@ -222,12 +256,15 @@ func (l *List) Refresh(ctx context.Context) {
 			cancel()
 			if err != nil {
 				l.warn(fmt.Sprintf("ignoreip %s: %v", n, err))
-				continue
+			} else {
+				got := make([]netip.Prefix, 0, len(addrs))
+				for _, a := range addrs {
+					a = a.Unmap()
+					got = append(got, netip.PrefixFrom(a, a.BitLen()))
+				}
+				l.byName[n] = got
 			}
-			for _, a := range addrs {
-				a = a.Unmap()
-				ps = append(ps, netip.PrefixFrom(a, a.BitLen()))
-			}
+			ps = append(ps, l.byName[n]...)
 		}
 		l.resolved.Store(&ps)
 	}
@@ -239,6 +276,9 @@ func (l *List) Refresh(ctx context.Context) {
 		addrs, err := get()
 		if err != nil {
 			l.warn(fmt.Sprintf("ignoreself: %v", err))
+			if l.self.Load() != nil {
+				return // keep the addresses read before
+			}
 		}
 		m := make(map[netip.Addr]struct{}, len(addrs))
 		for _, a := range addrs {
@@ -276,6 +316,9 @@ func (l *List) warn(msg string) {
 // machine's own addresses, not the command's answers). fwban refuses a ban
 // of a prefix that overlaps any of them.
 func (l *List) Prefixes() []netip.Prefix {
+	if l == nil {
+		return nil
+	}
 	out := append([]netip.Prefix(nil), l.prefixes...)
 	if r := l.resolved.Load(); r != nil {
 		out = append(out, *r...)

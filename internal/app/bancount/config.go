@@ -180,13 +180,12 @@ func (cfg *config) build(warn func(string)) error {
 		all = append(all, cfg.jails[n])
 	}
 	// What no ban may cover, alone or inside a prefix: the admin's SSH
-	// client and the machine's own addresses (read once at start), with
-	// each jail's ignore list.
+	// client and the machine's own addresses (read again when older than
+	// ignore.OwnTTL), with each jail's ignore list.
 	admin := ignore.SSHClients(os.Getenv("SSH_CONNECTION"), os.Getenv("SSH_CLIENT"))
-	self, err := ignore.SelfAddrs()
-	if err != nil {
-		warn(fmt.Sprintf("reading this machine's addresses: %v (they are not protected)", err))
-	}
+	self := ignore.NewOwn(nil, func(err error) {
+		warn(fmt.Sprintf("reading this machine's addresses: %v (the last addresses read are protected)", err))
+	})
 	for _, js := range all {
 		l, err := ignore.New(js.IgnoreIP, ignore.Options{Self: js.IgnoreSelf, Command: js.IgnoreCommand, Warn: warn})
 		if err != nil {

@@ -59,7 +59,7 @@ func checkJails(ctx context.Context, o *options, noKernel bool, stderr io.Writer
 		report(err)
 		return nil, problems, broken
 	}
-	f.guard.Ignore = ig
+	f.guard.List = ig
 	var names []string
 	if o.config != "" {
 		if f.jails, err = loadJails(o.config); err != nil {
@@ -116,7 +116,7 @@ func checkJails(ctx context.Context, o *options, noKernel bool, stderr io.Writer
 			continue
 		}
 		jr.settings = r.settings
-		jr.ignore = r.guard.Ignore
+		jr.ignore = r.guard.List.Prefixes()
 		kinds[jr.kind] = true
 		switch jr.kind {
 		case "action":

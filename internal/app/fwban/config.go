@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"sort"
 	"strings"
 
@@ -262,10 +261,11 @@ func enabledKinds(jails map[string]*jailConf, kindOf func(string) string) []stri
 
 // parseIgnore reads ignoreip entries (--ignoreip values, a jail's
 // ignoreip) with package ignore's grammar, the one bancount uses:
-// addresses, prefixes (CIDR or dotted netmask), host names (resolved now)
-// and file: lists, several per value separated by spaces or commas. It
-// returns the prefixes a ban must not overlap.
-func parseIgnore(_ context.Context, what string, vals []string, stderr io.Writer) ([]netip.Prefix, error) {
+// addresses, prefixes (CIDR or dotted netmask), host names (resolved now
+// and every 5 minutes) and file: lists, several per value separated by
+// spaces or commas. It returns the list a ban must not overlap (nil for
+// no values).
+func parseIgnore(_ context.Context, what string, vals []string, stderr io.Writer) (*ignore.List, error) {
 	if len(vals) == 0 {
 		return nil, nil
 	}
@@ -273,5 +273,5 @@ func parseIgnore(_ context.Context, what string, vals []string, stderr io.Writer
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	return l.Prefixes(), nil
+	return l, nil
 }

@@ -45,7 +45,6 @@ import (
 	"io"
 	"log"
 	"math"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -281,13 +280,14 @@ func newFirewallSet(ctx context.Context, o *options, stderr io.Writer, adHoc boo
 	if err != nil {
 		return nil, clirun.Usagef("%v", err)
 	}
-	f.guard.Ignore = ig
+	f.guard.List = ig
 	f.guard.Admin = ignore.SSHClients(os.Getenv("SSH_CONNECTION"), os.Getenv("SSH_CLIENT"))
-	// The machine's own addresses, read once at start, are never banned
-	// (alone or inside a prefix), whatever ignoreself says.
-	if f.guard.Self, err = ignore.SelfAddrs(); err != nil {
-		clirun.Warn(stderr, name, "reading this machine's addresses: %v (they are not protected)", err)
-	}
+	// The machine's own addresses (read again when older than
+	// ignore.OwnTTL) are never banned, alone or inside a prefix, whatever
+	// ignoreself says.
+	f.guard.Self = ignore.NewOwn(nil, func(err error) {
+		clirun.Warn(stderr, name, "reading this machine's addresses: %v (the last addresses read are protected)", err)
+	})
 	if o.config != "" {
 		if f.jails, err = loadJails(o.config); err != nil {
 			return nil, clirun.Config(err)
@@ -456,12 +456,13 @@ func (f *firewallSet) route(jail string) *route {
 			s.Name = j.object // f2b-<name> (fail2ban's name= argument)
 		}
 		if len(j.ignore) > 0 {
-			ig, err := parseIgnore(f.ctx, "jail "+jail+": ignoreip", j.ignore, f.stderr)
+			// One list of --ignoreip and the jail's ignoreip.
+			ig, err := parseIgnore(f.ctx, "jail "+jail+": ignoreip", append(append([]string(nil), f.o.ignore...), j.ignore...), f.stderr)
 			if err != nil {
 				r.err = err
 				return r
 			}
-			r.guard = &ignore.Guard{Ignore: append(append([]netip.Prefix(nil), f.guard.Ignore...), ig...), Admin: f.guard.Admin, Self: f.guard.Self}
+			r.guard = &ignore.Guard{List: ig, Admin: f.guard.Admin, Self: f.guard.Self}
 		}
 	}
 	r.settings = s

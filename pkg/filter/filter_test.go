@@ -297,3 +297,57 @@ func TestPrefilterReplacementChar(t *testing.T) {
 		t.Fatalf("invalid UTF-8 should match the U+FFFD literal: %+v %v", res, err)
 	}
 }
+
+// TestReuseCaptures: with MatcherOptions.ReuseCaptures each Result's
+// failures carry their own line's captures (a reused map is cleared, a
+// failure without captures has none), as without the option.
+func TestReuseCaptures(t *testing.T) {
+	def := Definition{
+		Name: "t",
+		FailRegex: []string{
+			`^bad user <F-USER>\S+</F-USER>(?: via <F-PORT>\d+</F-PORT>)? from <HOST>$`,
+			`^bad host <HOST>$`,
+		},
+		UseDNS: "no",
+	}
+	lines := []string{
+		"bad user root via 22 from 192.0.2.1",
+		"bad user admin from 192.0.2.2",
+		"bad host 192.0.2.3",
+		"bad user x from 192.0.2.4",
+	}
+	want := []map[string]string{
+		{"user": "root", "fport": "22"},
+		{"user": "admin"},
+		nil,
+		{"user": "x"},
+	}
+	f, err := Compile(def, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, reuse := range []bool{false, true} {
+		m := NewMatcher(f, MatcherOptions{ReuseCaptures: reuse})
+		var maps []map[string]string
+		for i, l := range lines {
+			res, err := m.LineAt([]byte(l), time.Unix(0, 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Failures) != 1 {
+				t.Fatalf("reuse %v: %q: %d failures", reuse, l, len(res.Failures))
+			}
+			c := res.Failures[0].Captures
+			if !reflect.DeepEqual(c, want[i]) {
+				t.Errorf("reuse %v: %q: captures %v, want %v", reuse, l, c, want[i])
+			}
+			if c != nil {
+				maps = append(maps, c)
+			}
+		}
+		// the first map was reused for the later lines, or not
+		if same := reflect.ValueOf(maps[0]).Pointer() == reflect.ValueOf(maps[2]).Pointer(); same != reuse {
+			t.Errorf("reuse %v: the first and last failures share a map: %v", reuse, same)
+		}
+	}
+}

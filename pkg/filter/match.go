@@ -41,6 +41,10 @@ type MatcherOptions struct {
 	// Matches fills Failure.Lines with the log text of each failure (the
 	// cost is paid on lines that match a failregex only).
 	Matches bool
+	// ReuseCaptures lets the Matcher reuse the Failure.Captures maps: like
+	// the Result, they are valid until the next call only (a map less per
+	// failure, for callers that consume each Result at once).
+	ReuseCaptures bool
 }
 
 // Failure is one failure found in the input.
@@ -125,6 +129,10 @@ type Matcher struct {
 	ascii   []byte     // see groupsOf; set on the fast prefix path
 	res     Result
 	free    *failData // see scratch
+	// ReuseCaptures: the Captures maps, capUsed of them taken by the
+	// current Result
+	capMaps []map[string]string
+	capUsed int
 	// the date span the last Line cut out (Probe)
 	probeS, probeE int
 	// probing: runFail hands a failregex match to hint (Probe) instead
@@ -325,6 +333,7 @@ func (m *Matcher) LineHint(line []byte, h Hint) (res *Result, err error) {
 	if h.kind != hintNone && h.s == s && h.e == e && m.f.Parallel() && !m.probing &&
 		(h.kind != hintForget || !m.cached(h.groups[0])) {
 		m.res = Result{Failures: m.res.Failures[:0], Regex: -1, Ignore: -1, Time: t, HasDate: ok}
+		m.capUsed = 0
 		switch h.kind {
 		case hintIgnored:
 			m.res.Regex, m.res.Ignore = h.regex, h.ignore
@@ -377,6 +386,7 @@ func (m *Matcher) recoverLine(res **Result, err *error) {
 
 func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 	m.res = Result{Failures: m.res.Failures[:0], Regex: -1, Ignore: -1, Time: t, HasDate: hasDate}
+	m.capUsed = 0
 	f := m.f
 	multi := f.lines > 1
 	var org []string
@@ -1010,7 +1020,7 @@ func (m *Matcher) emit(idx int, fd *failData, t time.Time, hasMLFID bool) {
 		fid = ip
 	}
 	base.Host = fid
-	base.Captures = captures(g)
+	base.Captures = m.captures(g)
 	if len(fd.users) > 0 {
 		base.Users = append([]string(nil), fd.users...)
 	}
@@ -1092,18 +1102,33 @@ var internalGroups = map[string]bool{
 	"content": true,
 }
 
-func captures(g map[string]string) map[string]string {
+func (m *Matcher) captures(g map[string]string) map[string]string {
 	var out map[string]string
 	for k, v := range g {
 		if v == "" || internalGroups[k] || strings.HasPrefix(k, "skiplines") || strings.HasPrefix(k, "alt_") || strings.HasPrefix(k, "tuple_") || strings.HasPrefix(k, "__") {
 			continue
 		}
 		if out == nil {
-			out = map[string]string{}
+			out = m.newCaptures()
 		}
 		out[strings.ToLower(k)] = v
 	}
 	return out
+}
+
+// newCaptures returns an empty map for a Failure's Captures: a new one, or
+// with ReuseCaptures the next of the maps of the Results before.
+func (m *Matcher) newCaptures() map[string]string {
+	if !m.opts.ReuseCaptures {
+		return map[string]string{}
+	}
+	if m.capUsed == len(m.capMaps) {
+		m.capMaps = append(m.capMaps, map[string]string{})
+	}
+	c := m.capMaps[m.capUsed]
+	m.capUsed++
+	clear(c)
+	return c
 }
 
 func isASCII(b []byte) bool {

@@ -197,7 +197,7 @@ func newRunner(ctx context.Context, o *options, js *jailSpec, w *event.Writer, s
 		met:        o.metrics.jail(js.name),
 	}
 	r.printMissed, r.printIgnored = o.printMissed, o.printIgn
-	mo := filter.MatcherOptions{Warn: func(msg string) { warnf(stderr, "%s", msg) }, NoGroups: true, Matches: true}
+	mo := filter.MatcherOptions{Warn: func(msg string) { warnf(stderr, "%s", msg) }, NoGroups: true, Matches: true, ReuseCaptures: true}
 	if dd != nil {
 		mo.Dates = dd
 	}
@@ -309,7 +309,8 @@ type runner struct {
 	stderr   io.Writer
 	nowFn    func() time.Time
 	capNames map[string]bool
-	met      *jailMetrics // nil: metrics off
+	caps     map[string]string // the event's captures, reused
+	met      *jailMetrics      // nil: metrics off
 
 	lineno                              int64
 	matched, ignored, missed, failures  int64
@@ -476,15 +477,20 @@ func (r *runner) processHint(line []byte, fileLine int64, hint filter.Hint) {
 			e.Users = fl.Users
 		}
 		e.Matches = fl.Lines
-		e.Captures = nil
+		// one map for every event: the writer encodes it at once
+		clear(r.caps)
 		for k, v := range fl.Captures {
 			if v == "" || !r.capNames[k] {
 				continue
 			}
-			if e.Captures == nil {
-				e.Captures = map[string]string{}
+			if r.caps == nil {
+				r.caps = map[string]string{}
 			}
-			e.Captures[strings.ToLower(k)] = v
+			r.caps[strings.ToLower(k)] = v
+		}
+		e.Captures = nil
+		if len(r.caps) > 0 {
+			e.Captures = r.caps
 		}
 		r.failures++
 		if r.met != nil {

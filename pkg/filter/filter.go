@@ -50,6 +50,14 @@
 // sets (pyre's Required) before the failregex runs, and a match that only
 // forgets a session the multi-line cache does not hold (mlfforget with
 // nofail or mlfgained) is counted without building the failure dict.
+// When the first failregex the start sets leave is such a regex (its
+// mlfforget and nofail or mlfgained groups hold text in every match) and
+// pyre's sure-match walker shows that it matches the content (a walk of
+// one way through the pattern on ASCII bytes: "yes" or "don't know"),
+// the hit is counted without running regexp2 at all ("Accepted ...",
+// "Received disconnect ...: 11:", "Connection closed by ..." of sshd);
+// TestSureMatchOnServiceLogs, FuzzSureMatch and FuzzSureForget check it
+// against the regexes.
 // Lines are decoded to runes once, invalid UTF-8 as Python decodes it (one
 // U+FFFD per maximal invalid sequence), and matched without allocation
 // (regexp2 v2 match views); strings are made only for a failregex match.
@@ -112,6 +120,11 @@ type Regex struct {
 	altSlot, skipSlot int
 	captures          []string // groups of <F-NAME> tags
 	quick             quickForget
+	// sureForget: every match of the regex only forgets a session (see
+	// quickForget: its mlfforget group and its nofail or mlfgained group
+	// hold text in every match, pyre's AlwaysNonEmpty), and pyre's
+	// SureMatch can show that it matches
+	sureForget bool
 }
 
 // Captures returns the groups of the regex's <F-NAME> tags that are
@@ -209,6 +222,8 @@ func Compile(def Definition, opts Options) (*Filter, error) {
 			return nil, f.regexErrAt("failregex", s, fmt.Errorf("regex %d: no failure-id group (<HOST>, <ADDR>, <F-ID> ...) in %q", i+1, s))
 		}
 		r.quick = newQuickForget(r)
+		r.sureForget = r.quick.ok && r.re.HasSureMatch() && r.alwaysNonEmpty(r.quick.forget) &&
+			(r.alwaysNonEmpty(r.quick.nofail) || r.alwaysNonEmpty(r.quick.gained))
 		f.fail = append(f.fail, r)
 	}
 	for i, s := range def.IgnoreRegex {
@@ -375,3 +390,9 @@ func (r *Regex) Literals() []string { return r.re.Literals() }
 
 // Translated returns the regexp2 pattern the regex runs as.
 func (r *Regex) Translated() string { return r.re.Translated() }
+
+// alwaysNonEmpty reports whether group i (-1: none) holds text in every
+// match of the regex.
+func (r *Regex) alwaysNonEmpty(i int) bool {
+	return i >= 0 && r.re.AlwaysNonEmpty(r.groups[i].name)
+}

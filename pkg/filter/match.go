@@ -416,6 +416,9 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 						m.cand[i] = m.cand[i] && c
 					}
 				}
+				if m.sureForget(buf, cs, mlfEnd) {
+					return &m.res, nil
+				}
 				return m.failregexes(buf, cs, mlfEnd, t)
 			}
 		}
@@ -1189,6 +1192,39 @@ func (m *Matcher) forgetShape(fr *Regex, mt []pyre.Span) bool {
 		return false
 	}
 	return len(m.pre) == 1 && m.pre[0].name == "mlfid"
+}
+
+// sureForget is runFail's forgetOnly without regexp2, on the fast prefix
+// path (buf's content from cs, its mlfid buf[:mlfEnd]): when the first
+// failregex the start sets left (m.cand) is a sureForget regex and pyre's
+// SureMatch shows that it matches the content, that regex wins (no
+// earlier one can match) and its match only forgets the session; when
+// the cache does not hold the session, that is the whole effect: the hit
+// is counted (m.res.Regex) and it reports true. Probing, it hands the
+// match over as runFail does (hintForget). Otherwise it reports false and
+// the failregexes run.
+func (m *Matcher) sureForget(buf []byte, cs, mlfEnd int) bool {
+	k := slices.Index(m.cand, true)
+	if k < 0 {
+		return false
+	}
+	fr := m.f.fail[k]
+	if !fr.sureForget || !fr.re.SureMatch(buf[cs:]) {
+		return false
+	}
+	if m.probing {
+		a := m.arena
+		a.strs = append(a.strs, string(buf[:mlfEnd]))
+		m.hint.kind, m.hint.regex = hintForget, k
+		m.hint.groups = a.strs[len(a.strs)-1 : len(a.strs) : len(a.strs)]
+		m.res.Regex = k
+		return true
+	}
+	if m.cached(unsafeString(buf[:mlfEnd])) {
+		return false
+	}
+	m.res.Regex = k
+	return true
 }
 
 // cached reports whether the multi-line failure cache holds mlfid.

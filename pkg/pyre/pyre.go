@@ -43,6 +43,11 @@
 // package filter matches with Find; the RE2 form is the comparison's and
 // the equality tests' (TestRE2Agrees, FuzzRE2), made on first use.
 //
+// SureMatch answers "does the pattern match this ASCII text?" with "yes"
+// or "don't know", without regexp2, by walking one way through the
+// pattern (sure.go); AlwaysNonEmpty says which groups hold text in every
+// match. Package filter uses them to count matches that need no groups.
+//
 // Known deviations from Python, all outside ASCII: \d, \w and \s use Go's
 // Unicode tables (\w also matches combining marks, Python's \s also matches
 // U+001C..U+001F), and a few exotic case-folding pairs differ.
@@ -84,6 +89,7 @@ type Regexp struct {
 	re2Once sync.Once
 	re2     *re2Form // nil: none
 	multi   bool
+	sure    *snode // the sure-match walker (sure.go), nil: none
 }
 
 // Translate returns the regexp2 form of the Python pattern expr.
@@ -144,6 +150,7 @@ func Compile(expr string, opts Options) (re *Regexp, err error) {
 	}
 	re = &Regexp{re: r2, expr: expr, translated: t, names: names, literals: literalsOf(n), prefixes: prefixesOf(n), required: requiredOf(n), textRequired: requiredOf(n, true)}
 	re.multi = opts.Multiline
+	re.sure = sureRoot(n)
 	return re, nil
 }
 

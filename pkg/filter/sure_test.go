@@ -1,0 +1,153 @@
+package filter
+
+import (
+	"bytes"
+	"os"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/banpipe/banpipe/internal/authgen"
+	"github.com/banpipe/banpipe/pkg/filter/builtin"
+)
+
+// TestSureMatchOnServiceLogs: on every line of the generated log of every
+// service, for every built-in filter (sshd in every mode) and fail2ban's
+// file of the same name when installed, a failregex's sure-match walker
+// (pyre's SureMatch, the regex-free part of the forget-only shortcut)
+// says "matches" only where the regex matches: on the whole line and on
+// the content the fast syslog prefix finds.
+func TestSureMatchOnServiceLogs(t *testing.T) {
+	n := 3000
+	if testing.Short() {
+		n = 500
+	}
+	type spec struct {
+		file string
+		args map[string]string
+		opts *LoadOptions
+	}
+	sure, sureForget := 0, 0
+	for _, svc := range authgen.Services() {
+		var buf bytes.Buffer
+		if _, err := authgen.Generate(&buf, authgen.Options{Lines: n, Seed: 3, Service: svc}); err != nil {
+			t.Fatal(err)
+		}
+		lines := bytes.Split(bytes.TrimRight(buf.Bytes(), "\n"), []byte("\n"))
+		var specs []spec
+		for _, name := range authgen.ServiceFilters(svc) {
+			modes := []string{""}
+			if name == "sshd" {
+				modes = []string{"normal", "ddos", "extra", "aggressive"}
+			}
+			for _, mode := range modes {
+				var args map[string]string
+				if mode != "" {
+					args = map[string]string{"mode": mode}
+				}
+				specs = append(specs, spec{"filter.d/" + name + ".conf", args, &LoadOptions{FS: builtin.FS, Name: name}})
+				if f := "/etc/fail2ban/filter.d/" + name + ".conf"; fileExists(f) {
+					specs = append(specs, spec{f, args, nil})
+				}
+			}
+		}
+		for _, s := range specs {
+			def, err := Load(s.file, s.args, s.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := Compile(*def, Options{UseDNS: "no"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, l := range lines {
+				texts := [][]byte{l}
+				if f.fastPref != nil && len(l) > 15 {
+					if _, cs, ok := f.fastPref.match(l[15:]); ok {
+						texts = append(texts, l[15+cs:])
+					}
+				}
+				for _, text := range texts {
+					for k, r := range f.fail {
+						if !r.re.SureMatch(text) {
+							continue
+						}
+						sure++
+						if r.sureForget {
+							sureForget++
+						}
+						found, err := r.re.Find(append(appendRunes(nil, text), '\n'), nil, nil)
+						if err != nil || !found {
+							t.Fatalf("%s %v, failregex %d, %s line %d %q: sure match, the regex says %v (%v)", s.file, s.args, k+1, svc, i+1, text, found, err)
+						}
+					}
+				}
+			}
+		}
+	}
+	if sure == 0 || sureForget == 0 {
+		t.Fatalf("%d sure matches, %d of forget-only regexes: the test exercises nothing", sure, sureForget)
+	}
+	t.Logf("%d sure matches (%d of forget-only regexes), each a regex match", sure, sureForget)
+}
+
+func fileExists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
+}
+
+// FuzzSureForget runs three lines of one session (or two) through the
+// built-in sshd filter (aggressive) and fail2ban's sshd.conf when
+// installed, with the fast path (syslog prefix, start sets, the
+// forget-only shortcut and its sure-match walker) and with the regexes
+// only: the hits and failures must agree.
+func FuzzSureForget(f *testing.F) {
+	f.Add("Accepted publickey for alice from 198.51.100.114 port 10199 ssh2", "Failed password for root from 192.0.2.1 port 22 ssh2", "Received disconnect from 192.0.2.177 port 63220:11: disconnected by user", true)
+	f.Add("Connection closed by 203.0.113.4 port 5 [preauth]", "Received disconnect from 2001:db8::b4 port 36043:11: bye", "Accepted keyboard-interactive/pam for u from 192.0.2.9 port 1 ssh2", false)
+	f.Add("User x not allowed because account is locked", "Accepted password for x from 192.0.2.5", "Disconnected from authenticating user x 192.0.2.5 port 2 [preauth]", true)
+	type pair struct{ fast, slow *Filter }
+	var filters []pair
+	add := func(def *Definition, err error) {
+		if err != nil {
+			f.Fatal(err)
+		}
+		fast, err := Compile(*def, Options{UseDNS: "no"})
+		if err != nil {
+			f.Fatal(err)
+		}
+		slow, _ := Compile(*def, Options{UseDNS: "no"})
+		slow.pre, slow.fastPref, slow.starts = nil, nil, nil
+		filters = append(filters, pair{fast, slow})
+	}
+	add(Load("filter.d/sshd.conf", map[string]string{"mode": "aggressive"}, &LoadOptions{FS: builtin.FS}))
+	if fileExists("/etc/fail2ban/filter.d/sshd.conf") {
+		add(Load("/etc/fail2ban/filter.d/sshd.conf", map[string]string{"mode": "aggressive"}, nil))
+	}
+	t0 := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, a, b, c string, samePID bool) {
+		if len(a)+len(b)+len(c) > 600 {
+			return
+		}
+		pid := []string{"7", "7", "7"}
+		if !samePID {
+			pid[1] = "8"
+		}
+		for _, p := range filters {
+			clock := func() time.Time { return t0 }
+			ma := NewMatcher(p.fast, MatcherOptions{Clock: clock})
+			mb := NewMatcher(p.slow, MatcherOptions{Clock: clock})
+			for i, msg := range []string{a, b, c} {
+				l := []byte(" web01 sshd[" + pid[i] + "]: " + msg)
+				ra, err1 := ma.LineAt(l, t0)
+				fa, ia := append([]Failure(nil), ra.Failures...), ra.Regex
+				rb, err2 := mb.LineAt(l, t0)
+				if (err1 == nil) != (err2 == nil) {
+					t.Fatalf("%q: errors %v, %v", l, err1, err2)
+				}
+				if ia != rb.Regex || len(fa)+len(rb.Failures) > 0 && !reflect.DeepEqual(fa, rb.Failures) {
+					t.Fatalf("%s: line %d %q: fast path gives regex %d %+v, the regexes %d %+v", p.fast.Def.Name, i+1, l, ia, fa, rb.Regex, rb.Failures)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,313 @@
+package pyre
+
+// The sure-match walker. SureMatch answers "does the pattern match?" with
+// "yes" or "don't know" (never "no"), without regexp2, for a text that is
+// ASCII bytes followed by one "\n" (a filter's content and its line end).
+// It walks the parse tree once, forward, taking one way through each part:
+// a greedy repeat takes as many repetitions as its body gives, a lazy one
+// its minimum, an alternation its first alternative that matches on its
+// own, an optional part when it matches; it never goes back into a part it
+// has passed. When that one way reaches the end of the pattern, it is a
+// match of the pattern (every step is the regex's own semantics on ASCII),
+// so the regex matches the text: a backtracking engine finds a match when
+// there is one. Which match the engine returns may differ (another way
+// through an alternation or repeat), so the walker says nothing about the
+// groups; AlwaysNonEmpty says which groups hold text in every match.
+//
+// The walker knows literals, '.', classes and class escapes (on ASCII
+// characters: any other byte it meets makes it give up), groups, repeats
+// (not possessive), alternations, positive look-aheads, fixed-width
+// look-behinds and the anchors ^ $ \A \Z \b \B. Patterns with inline
+// flags, case-insensitive parts, back-references, conditionals, atomic
+// groups, possessive repeats or negative look-arounds have no walker
+// (SureMatch always says "don't know"); a negative look-around cannot be
+// shown to hold by walking one way.
+
+type sop uint8
+
+const (
+	sSet sop = iota
+	sConcat
+	sAlt
+	sRepeat
+	sGroup  // capturing or not
+	sAhead  // positive look-ahead
+	sBehind // positive look-behind of fixed width w
+	sBOL    // ^ \A
+	sEOL    // $
+	sEOZ    // \Z
+	sWordB  // \b
+	sNWordB // \B
+)
+
+type snode struct {
+	op       sop
+	set      cset
+	subs     []*snode
+	min, max int
+	lazy     bool
+	w        int // sBehind: the body's width
+}
+
+// sureOf returns the walker of n, nil when n has a part it does not know.
+func sureOf(n *node) *snode {
+	if n == nil {
+		return &snode{op: sConcat}
+	}
+	switch n.kind {
+	case kLit, kAny, kClass, kEsc:
+		if n.fold || n.kind == kLit && n.r >= 0x80 {
+			return nil
+		}
+		c, ok := charSet(n, false)
+		if !ok {
+			return nil
+		}
+		if n.kind == kAny {
+			// without DOTALL (no flags reach here), . is anything but \n
+			c = anyChar
+			c[0] &^= 1 << '\n'
+		}
+		return &snode{op: sSet, set: c}
+	case kAnchor:
+		switch n.text {
+		case "^", `\A`:
+			return &snode{op: sBOL}
+		case "$":
+			return &snode{op: sEOL}
+		case `\z`:
+			return &snode{op: sEOZ}
+		case `\b`:
+			return &snode{op: sWordB}
+		case `\B`:
+			return &snode{op: sNWordB}
+		}
+		return nil
+	case kGroup:
+		body := sureOf(n.subs[0])
+		if body == nil {
+			return nil
+		}
+		switch n.gk {
+		case gCapture, gNonCapture:
+			return &snode{op: sGroup, subs: []*snode{body}}
+		case gLookahead:
+			return &snode{op: sAhead, subs: []*snode{body}}
+		case gLookbehind:
+			lo, hi := width(n.subs[0])
+			if lo != hi || lo < 0 {
+				return nil
+			}
+			return &snode{op: sBehind, subs: []*snode{body}, w: lo}
+		}
+		return nil
+	case kRepeat:
+		if n.poss {
+			return nil
+		}
+		body := sureOf(n.subs[0])
+		if body == nil {
+			return nil
+		}
+		return &snode{op: sRepeat, subs: []*snode{body}, min: n.min, max: n.max, lazy: n.lazy}
+	case kConcat, kAlt:
+		s := &snode{op: sConcat}
+		if n.kind == kAlt {
+			s.op = sAlt
+		}
+		for _, sub := range n.subs {
+			w := sureOf(sub)
+			if w == nil {
+				return nil
+			}
+			s.subs = append(s.subs, w)
+		}
+		return s
+	}
+	return nil // kFlags, kBackref, kCond
+}
+
+// sureText is the text a walker reads: b then one "\n".
+type sureText []byte
+
+// at returns the character at i: b's byte, '\n' just after b, -1 past it.
+func (t sureText) at(i int) int {
+	switch {
+	case i >= 0 && i < len(t):
+		return int(t[i])
+	case i == len(t):
+		return '\n'
+	}
+	return -1
+}
+
+// word reports whether i holds a word character; known is false for a
+// byte outside ASCII.
+func (t sureText) word(i int) (w, known bool) {
+	c := t.at(i)
+	if c >= 0x80 {
+		return false, false
+	}
+	return c >= 0 && escHas('w', rune(c)), true
+}
+
+// walk returns the position after s's one way from pos, ok false when it
+// found none.
+func (s *snode) walk(t sureText, pos int) (int, bool) {
+	switch s.op {
+	case sSet:
+		c := t.at(pos)
+		if c < 0 || c >= 0x80 || !s.set.has(rune(c)) {
+			return 0, false
+		}
+		return pos + 1, true
+	case sConcat:
+		for _, sub := range s.subs {
+			p, ok := sub.walk(t, pos)
+			if !ok {
+				return 0, false
+			}
+			pos = p
+		}
+		return pos, true
+	case sAlt:
+		for _, sub := range s.subs {
+			if p, ok := sub.walk(t, pos); ok {
+				return p, true
+			}
+		}
+		return 0, false
+	case sGroup:
+		return s.subs[0].walk(t, pos)
+	case sRepeat:
+		body := s.subs[0]
+		n := 0
+		for s.max < 0 || n < s.max {
+			if s.lazy && n >= s.min {
+				break
+			}
+			p, ok := body.walk(t, pos)
+			if !ok {
+				break
+			}
+			if p == pos {
+				// an empty repetition: the rest of the minimum can be
+				// empty ones too
+				n = max(n, s.min)
+				break
+			}
+			pos = p
+			n++
+		}
+		if n < s.min {
+			return 0, false
+		}
+		return pos, true
+	case sAhead:
+		if _, ok := s.subs[0].walk(t, pos); !ok {
+			return 0, false
+		}
+		return pos, true
+	case sBehind:
+		if pos-s.w < 0 {
+			return 0, false
+		}
+		if p, ok := s.subs[0].walk(t, pos-s.w); !ok || p != pos {
+			return 0, false
+		}
+		return pos, true
+	case sBOL:
+		return pos, pos == 0
+	case sEOL:
+		return pos, pos == len(t) || pos == len(t)+1
+	case sEOZ:
+		return pos, pos == len(t)+1
+	case sWordB, sNWordB:
+		a, ka := t.word(pos - 1)
+		b, kb := t.word(pos)
+		if !ka || !kb {
+			return 0, false
+		}
+		return pos, (a != b) == (s.op == sWordB)
+	}
+	return 0, false
+}
+
+// HasSureMatch reports whether the pattern has a sure-match walker
+// (SureMatch can say yes).
+func (re *Regexp) HasSureMatch() bool { return re.sure != nil }
+
+// SureMatch reports true only when the pattern matches (Python's search)
+// the text b + "\n", found without regexp2 by a walk from its start (see
+// sure.go); false means "don't know".
+func (re *Regexp) SureMatch(b []byte) bool {
+	if re.sure == nil {
+		return false
+	}
+	_, ok := re.sure.walk(sureText(b), 0)
+	return ok
+}
+
+// AlwaysNonEmpty reports whether the named group takes part, with text,
+// in every match of the pattern: it lies on the pattern's one mandatory
+// path (sequences, groups, repeats of at least one) and matches at least
+// one character.
+func (re *Regexp) AlwaysNonEmpty(name string) bool {
+	n, _, err := parse(re.expr)
+	if err != nil {
+		return false
+	}
+	return mandatory(n, name)
+}
+
+func mandatory(n *node, name string) bool {
+	if n == nil {
+		return false
+	}
+	switch n.kind {
+	case kGroup:
+		switch n.gk {
+		case gCapture:
+			if n.name == name {
+				lo, _ := width(n.subs[0])
+				return lo > 0
+			}
+			return mandatory(n.subs[0], name)
+		case gNonCapture, gAtomic, gFlags:
+			return mandatory(n.subs[0], name)
+		}
+	case kConcat:
+		for _, s := range n.subs {
+			if mandatory(s, name) {
+				return true
+			}
+		}
+	case kRepeat:
+		return n.min >= 1 && mandatory(n.subs[0], name)
+	}
+	return false
+}
+
+// sureRoot returns the walker of a whole pattern, nil when it has inline
+// flags anywhere or a part the walker does not know.
+func sureRoot(n *node) *snode {
+	if hasFlags(n) {
+		return nil
+	}
+	return sureOf(n)
+}
+
+func hasFlags(n *node) bool {
+	if n == nil {
+		return false
+	}
+	if n.kind == kFlags || n.kind == kGroup && n.gk == gFlags {
+		return true
+	}
+	for _, s := range n.subs {
+		if hasFlags(s) {
+			return true
+		}
+	}
+	return false
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -127,9 +128,17 @@ func (m *modelXT) restore(_ context.Context, fam int, lines []string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	fi := famIndex(fam)
-	t := map[string][]string{}
-	for c, r := range m.chains[fi] {
-		t[c] = slices.Clone(r)
+	// The chains' rules are shared with the table until a command edits
+	// one in place (-I inside, -D): then that chain is copied first. A
+	// failure leaves the table as it was.
+	t := maps.Clone(m.chains[fi])
+	own := map[string]bool{}
+	edit := func(c string) []string {
+		if !own[c] {
+			own[c] = true
+			t[c] = slices.Clone(t[c])
+		}
+		return t[c]
 	}
 	order := slices.Clone(m.order[fi])
 	// Rules inserted at the head of a chain, in order, gathered (each
@@ -139,18 +148,21 @@ func (m *modelXT) restore(_ context.Context, fam int, lines []string) error {
 		if f := front[c]; len(f) > 0 {
 			slices.Reverse(f)
 			t[c] = append(f, t[c]...)
+			own[c] = true
 			delete(front, c)
 		}
 	}
 	for n, l := range lines {
-		f := strings.Fields(l)
-		if len(f) < 2 {
+		op, tail, _ := strings.Cut(l, " ")
+		c, rest, _ := strings.Cut(tail, " ")
+		if c == "" {
 			return fmt.Errorf("%s-restore: line %d: bad command %q", cmdName(fam), n+2, l)
 		}
-		op, c, rest := f[0], f[1], f[2:]
-		if _, ok := t[c]; ok && op == "-I" && len(rest) > 1 && rest[0] == "1" {
-			front[c] = append(front[c], strings.Join(rest[1:], " "))
-			continue
+		if _, ok := t[c]; ok && op == "-I" {
+			if pos, args, _ := strings.Cut(rest, " "); pos == "1" && args != "" {
+				front[c] = append(front[c], args)
+				continue
+			}
 		}
 		settle(c)
 		rules, ok := t[c]
@@ -163,28 +175,33 @@ func (m *modelXT) restore(_ context.Context, fam int, lines []string) error {
 				return fmt.Errorf("%s-restore: line %d failed: chain %s already exists", cmdName(fam), n+2, c)
 			}
 			t[c] = nil
+			own[c] = true
 			order = append(order, c)
 		case "-A":
-			t[c] = append(rules, strings.Join(rest, " "))
+			// append never writes where the table's slice can see
+			t[c] = append(rules, rest)
 		case "-I":
 			pos := 1
-			if len(rest) > 0 {
-				if _, err := fmt.Sscan(rest[0], &pos); err == nil {
-					rest = rest[1:]
+			if p, args, _ := strings.Cut(rest, " "); p != "" {
+				if _, err := fmt.Sscan(p, &pos); err == nil {
+					rest = args
 				}
 			}
+			rules = edit(c)
 			pos = min(max(pos, 1), len(rules)+1)
-			t[c] = slices.Insert(rules, pos-1, strings.Join(rest, " "))
+			t[c] = slices.Insert(rules, pos-1, rest)
 		case "-D":
-			i := slices.Index(rules, strings.Join(rest, " "))
+			i := slices.Index(rules, rest)
 			if i < 0 {
 				return fmt.Errorf("%s-restore: line %d failed: Bad rule (does a matching rule exist in that chain?)", cmdName(fam), n+2)
 			}
-			t[c] = slices.Delete(rules, i, i+1)
+			t[c] = slices.Delete(edit(c), i, i+1)
 		case "-F":
 			t[c] = nil
+			own[c] = true
 		case "-X":
 			delete(t, c)
+			delete(own, c)
 			order = slices.DeleteFunc(order, func(s string) bool { return s == c })
 		default:
 			return fmt.Errorf("%s-restore: line %d: unknown command %q", cmdName(fam), n+2, op)

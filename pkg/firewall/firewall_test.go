@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -295,4 +298,62 @@ func prefixOf(s string) string {
 	}
 	a := netip.MustParseAddr(s)
 	return netip.PrefixFrom(a, a.BitLen()).String()
+}
+
+// TestReadLines checks the listing's reader against strings.Split, with
+// reads of every size (one byte at a time, lines across reads), and its
+// refusal of a line over the limit.
+func TestReadLines(t *testing.T) {
+	texts := []string{"", "\n", "a", "a\n", "-N f2b-sshd\n-A f2b-sshd -j RETURN\n", "x\n\ny\nlast without end",
+		strings.Repeat("-A f2b-sshd -s 2001:db8::1/128 -j REJECT\n", 5000)}
+	for _, text := range texts {
+		want := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+		if text == "" {
+			want = nil
+		}
+		for _, r := range []io.Reader{strings.NewReader(text), iotest.OneByteReader(strings.NewReader(text)),
+			iotest.HalfReader(strings.NewReader(text))} {
+			got, err := readLines(r, 1<<20)
+			if err != nil || !slices.Equal(got, want) {
+				t.Fatalf("readLines(%.40q) = %d lines %.80q, %v; want %d lines", text, len(got), got, err, len(want))
+			}
+		}
+	}
+	long := strings.Repeat("x", 200<<10)
+	if got, err := readLines(strings.NewReader("a\n"+long+"\nb\n"), 1<<20); err != nil || len(got) != 3 || got[1] != long {
+		t.Fatalf("a 200 KiB line: %d lines, %v", len(got), err)
+	}
+	if _, err := readLines(strings.NewReader("a\n"+long+"\n"), 100<<10); err == nil || !strings.Contains(err.Error(), "more than") {
+		t.Fatalf("a line over the limit: %v, want an error", err)
+	}
+}
+
+// TestRuleLine checks which -S lines name a source: iptables prints the
+// source match first; a negated one, or "-s" in a comment, is none.
+func TestRuleLine(t *testing.T) {
+	tests := []struct {
+		line, chain, rest, src string
+	}{
+		{"-A f2b-sshd -s 192.0.2.7/32 -j REJECT --reject-with icmp-port-unreachable", "f2b-sshd",
+			"-s 192.0.2.7/32 -j REJECT --reject-with icmp-port-unreachable", "192.0.2.7/32"},
+		{"-A f2b-sshd -s 2001:db8::1/128 -j DROP", "f2b-sshd", "-s 2001:db8::1/128 -j DROP", "2001:db8::1/128"},
+		{"-A f2b-sshd -s 2001:db8::1 -j DROP", "f2b-sshd", "-s 2001:db8::1 -j DROP", "2001:db8::1/128"},
+		{"-A f2b-sshd -s 198.51.100.77/24 -j DROP", "f2b-sshd", "-s 198.51.100.77/24 -j DROP", "198.51.100.0/24"},
+		{"-A f2b-sshd -j RETURN", "f2b-sshd", "-j RETURN", ""},
+		{"-A f2b-sshd ! -s 192.0.2.7/32 -j DROP", "f2b-sshd", "! -s 192.0.2.7/32 -j DROP", ""},
+		{`-A f2b-sshd -m comment --comment "-s 192.0.2.7/32" -j ACCEPT`, "f2b-sshd", `-m comment --comment "-s 192.0.2.7/32" -j ACCEPT`, ""},
+		{"-A INPUT -p tcp -m multiport --dports 22 -j f2b-sshd", "INPUT", "-p tcp -m multiport --dports 22 -j f2b-sshd", ""},
+		{"-N f2b-sshd", "", "", ""},
+		{"-P INPUT ACCEPT", "", "", ""},
+	}
+	for _, tt := range tests {
+		c, rest, src := ruleLine(tt.line)
+		want := netip.Prefix{}
+		if tt.src != "" {
+			want = netip.MustParsePrefix(tt.src)
+		}
+		if c != tt.chain || rest != tt.rest || src != want {
+			t.Errorf("ruleLine(%q) = %q, %q, %v; want %q, %q, %v", tt.line, c, rest, src, tt.chain, tt.rest, want)
+		}
+	}
 }

@@ -1,14 +1,15 @@
 package firewall
 
 import (
-	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
 	"os/exec"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -134,24 +135,35 @@ func (r *rule) target(fam int) []string {
 
 func prefixArg(p netip.Prefix) string { return p.Masked().String() }
 
-// parseRuleLine splits an -S line "-A chain args..." and returns the
-// chain, the args and the source prefix (-s) when there is one.
-func parseRuleLine(line string) (chain string, args []string, src netip.Prefix) {
-	f := strings.Fields(line)
-	if len(f) < 2 || f[0] != "-A" {
-		return "", nil, netip.Prefix{}
+// ruleLine cuts an -S line "-A chain rest" and returns the chain, the
+// rest (the rule's arguments as printed) and the source prefix when the
+// rule matches one. iptables -S prints the source match first ("-A chain
+// -s 192.0.2.7/32 ..."): a negated source ("! -s"), or a "-s" further on
+// (a comment's text), is no source of the rule.
+func ruleLine(line string) (chain, rest string, src netip.Prefix) {
+	op, tail, _ := strings.Cut(line, " ")
+	if op != "-A" {
+		return "", "", netip.Prefix{}
 	}
-	chain, args = f[1], f[2:]
-	for i := 0; i+1 < len(args); i++ {
-		if args[i] == "-s" {
-			if p, err := netip.ParsePrefix(args[i+1]); err == nil {
-				src = p.Masked()
-			} else if a, err := netip.ParseAddr(args[i+1]); err == nil {
-				src = netip.PrefixFrom(a, a.BitLen())
-			}
+	chain, rest, _ = strings.Cut(tail, " ")
+	if a, ok := strings.CutPrefix(rest, "-s "); ok {
+		a, _, _ = strings.Cut(a, " ")
+		if p, err := netip.ParsePrefix(a); err == nil {
+			src = p.Masked()
+		} else if ip, err := netip.ParseAddr(a); err == nil {
+			src = netip.PrefixFrom(ip, ip.BitLen())
 		}
 	}
-	return chain, args, src
+	return chain, rest, src
+}
+
+// parseRuleLine is ruleLine with the rule's arguments split into words.
+func parseRuleLine(line string) (chain string, args []string, src netip.Prefix) {
+	chain, rest, src := ruleLine(line)
+	if chain == "" {
+		return "", nil, src
+	}
+	return chain, strings.Fields(rest), src
 }
 
 func jumpsTo(args []string, chain string) bool {
@@ -281,9 +293,9 @@ func (b *IPTables) banFamily(ctx context.Context, r *rule, fam int, bans []Ban, 
 			setup = append(setup, "-I "+r.chain+" 1 "+strings.Join(hook, " "))
 		}
 	}
-	present := map[netip.Prefix]bool{}
+	present := make(map[netip.Prefix]bool, len(lines)+len(idx))
 	for _, l := range lines {
-		if c, _, src := parseRuleLine(l); c == chain && src.IsValid() {
+		if c, _, src := ruleLine(l); c == chain && src.IsValid() {
 			present[src] = true
 		}
 	}
@@ -337,59 +349,69 @@ func (b *IPTables) unbanFamily(ctx context.Context, r *rule, fam int, bans []Ban
 	if !ok {
 		return // nothing banned: unbanning an absent entry is no error
 	}
-	// The chain's rules in order; at: the indexes of each source's rules.
-	type chainRule struct {
-		line string // "-A chain args..."
-		args []string
-		src  netip.Prefix
+	// One pass over the chain's rules, in order: those of an unbanned
+	// source go (hits, in the chain's order), the others stay.
+	type source struct {
+		owner int  // the first unban of the source
+		found bool // a rule of the source is in the chain
 	}
-	var mine []chainRule
-	at := map[netip.Prefix][]int{}
-	for _, l := range lines {
-		if c, args, src := parseRuleLine(l); c == chain {
-			if src.IsValid() {
-				at[src] = append(at[src], len(mine))
-			}
-			mine = append(mine, chainRule{l, args, src})
-		}
-	}
-	type deletion struct {
-		owner int
-		rules []int
-	}
-	var dels []deletion
-	gone := map[netip.Prefix]bool{}
+	want := make(map[netip.Prefix]source, len(idx))
 	for _, i := range idx {
 		p := bans[i].Prefix.Masked()
-		if ks := at[p]; len(ks) > 0 {
-			dels = append(dels, deletion{i, ks})
-			delete(at, p)
-			gone[p] = true
+		if _, dup := want[p]; !dup {
+			want[p] = source{owner: i}
 		}
 	}
-	if len(dels) >= rebuildAt {
+	type hit struct {
+		owner int
+		line  string // "-A chain args..."
+	}
+	hits := make([]hit, 0, min(len(idx), len(lines)))
+	keep := make([]string, 0, max(len(lines)-len(idx), 2))
+	owners := 0 // unbans with a rule to remove
+	for _, l := range lines {
+		c, _, src := ruleLine(l)
+		if c != chain {
+			continue
+		}
+		if s, ok := want[src]; ok && src.IsValid() {
+			if !s.found {
+				s.found = true
+				want[src] = s
+				owners++
+			}
+			hits = append(hits, hit{s.owner, l})
+			continue
+		}
+		keep = append(keep, l)
+	}
+	if len(hits) == 0 {
+		return
+	}
+	if owners >= rebuildAt {
 		// Each -D searches the chain (in iptables-restore's copy of the
 		// table): k deletions from a chain of n rules cost k*n, and a storm
 		// of 50,000 unbans took minutes. Rebuild the chain instead, in one
 		// transaction: flush it and append the rules that stay, in their
 		// order (the -S listing read above, under b.mu). O(n) per batch.
-		script := []string{"-F " + chain}
-		for _, m := range mine {
-			if !m.src.IsValid() || !gone[m.src] {
-				script = append(script, m.line)
-			}
-		}
+		script := make([]string, 0, len(keep)+1)
+		script = append(script, "-F "+chain)
+		script = append(script, keep...)
 		if err := b.x.restore(ctx, fam, script); err == nil {
 			return
 		}
 		// A failure is reported per ban by the deletions below.
 	}
-	units := make([]unit, len(dels))
-	for n, d := range dels {
-		units[n].owner = d.owner
-		for _, k := range d.rules {
-			units[n].lines = append(units[n].lines, "-D "+chain+" "+strings.Join(mine[k].args, " "))
+	// One unit per unban, in the order of the unbans, with its rules in
+	// the chain's order.
+	slices.SortStableFunc(hits, func(a, b hit) int { return cmp.Compare(a.owner, b.owner) })
+	var units []unit
+	for _, h := range hits {
+		if len(units) == 0 || units[len(units)-1].owner != h.owner {
+			units = append(units, unit{owner: h.owner})
 		}
+		u := &units[len(units)-1]
+		u.lines = append(u.lines, "-D"+strings.TrimPrefix(h.line, "-A"))
 	}
 	bisect(units, func(u []unit) error { return b.x.restore(ctx, fam, joinUnits(u)) }, errs)
 }
@@ -417,7 +439,7 @@ func (b *IPTables) List(ctx context.Context, jail string) ([]Entry, error) {
 			return nil, err
 		}
 		for _, l := range lines {
-			c, _, src := parseRuleLine(l)
+			c, _, src := ruleLine(l)
 			j, ok := strings.CutPrefix(c, "f2b-")
 			if !ok || !src.IsValid() || jail != "" && j != jail {
 				continue
@@ -681,15 +703,18 @@ func chainLines(table []string, chain string) ([]string, bool, error) {
 	var out []string
 	ok := false
 	for _, l := range table {
-		f := strings.Fields(l)
-		if len(f) < 2 || f[1] != chain {
+		op, rest, _ := strings.Cut(l, " ")
+		if c, _, _ := strings.Cut(rest, " "); c != chain {
 			continue
 		}
-		switch f[0] {
+		switch op {
 		case "-N", "-P":
 			ok = true
 			out = append(out, l)
 		case "-A":
+			if out == nil {
+				out = make([]string, 0, len(table))
+			}
 			out = append(out, l)
 		}
 	}
@@ -744,24 +769,55 @@ func listTable(ctx context.Context, cmd string, wait int, chain string) ([]strin
 	if err := c.Start(); err != nil {
 		return nil, err
 	}
-	// Line by line: a table of 50,000 rules is megabytes of text.
-	var lines []string
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	serr := sc.Err()
-	if serr != nil {
+	lines, rerr := readLines(stdout, 1<<20)
+	if rerr != nil {
 		io.Copy(io.Discard, stdout)
 	}
 	if err := c.Wait(); err != nil {
 		return nil, fmt.Errorf("%w: %s", err, firstLine(stderr.String()))
 	}
-	if serr != nil {
-		return nil, serr
+	if rerr != nil {
+		return nil, rerr
 	}
 	return lines, nil
+}
+
+// readLines returns the lines of r, without their line ends, refusing a
+// line longer than limit bytes. The lines of each read share one string: a
+// table of 50,000 rules is megabytes of text, and a string per line (or
+// one buffer grown to hold it all) costs more than the listing's parse.
+func readLines(r io.Reader, limit int) ([]string, error) {
+	var lines []string
+	buf := make([]byte, 64<<10)
+	n := 0 // bytes of buf not yet cut into lines
+	for {
+		m, err := r.Read(buf[n:])
+		n += m
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			for s := string(buf[:i]); ; {
+				l, rest, more := strings.Cut(s, "\n")
+				lines = append(lines, l)
+				if !more {
+					break
+				}
+				s = rest
+			}
+			n = copy(buf, buf[i+1:n])
+		}
+		switch {
+		case err == io.EOF:
+			if n > 0 {
+				lines = append(lines, string(buf[:n]))
+			}
+			return lines, nil
+		case err != nil:
+			return nil, err
+		case n > limit:
+			return nil, fmt.Errorf("a line of more than %d bytes", limit)
+		case n == len(buf):
+			buf = append(buf, make([]byte, len(buf))...)
+		}
+	}
 }
 
 func (x *realXT) exists(ctx context.Context, fam int, chain string, spec []string) (bool, error) {

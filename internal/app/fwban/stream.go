@@ -268,9 +268,9 @@ type applier struct {
 	// come before those in later, so applying pending then later keeps
 	// each address's order; bans never wait behind later.
 	later      []pending
-	laterKeys  map[laterKey]bool
-	laterFirst time.Time // when the first of later was read
-	laterLast  time.Time // when the last of later was read
+	laterKeys  map[laterKey]bool // the addresses in later; nil until a ban needs it (see waiting)
+	laterFirst time.Time         // when the first of later was read
+	laterLast  time.Time         // when the last of later was read
 	laterMax   int
 	linger     time.Duration
 }
@@ -304,22 +304,36 @@ func (a *applier) add(ctx context.Context, p pending) {
 	case e.Action == event.ActionUnban && a.coalesces(e):
 		if len(a.later) == 0 {
 			a.laterFirst = p.at
-			a.laterKeys = map[laterKey]bool{}
 		}
 		a.laterLast = p.at
 		a.later = append(a.later, p)
-		a.laterKeys[laterKey{e.Jail, e.IP.Masked()}] = true
+		if a.laterKeys != nil {
+			a.laterKeys[laterKey{e.Jail, e.IP.Masked()}] = true
+		}
 		if len(a.later) >= a.laterMax {
 			a.applyAll(ctx)
 		}
 		return
-	case e.Action == event.ActionBan && len(a.later) > 0 && e.IP.IsValid() && a.laterKeys[laterKey{e.Jail, e.IP.Masked()}]:
+	case e.Action == event.ActionBan && len(a.later) > 0 && e.IP.IsValid() && a.waiting(laterKey{e.Jail, e.IP.Masked()}):
 		a.applyAll(ctx)
 	}
 	a.pending = append(a.pending, p)
 	if len(a.pending) >= a.batch {
 		a.apply(ctx)
 	}
+}
+
+// waiting reports whether an unban of k waits in later. The set of their
+// addresses is made at the first ban read while unbans wait, and then
+// kept up to date: a storm of unbans alone builds none.
+func (a *applier) waiting(k laterKey) bool {
+	if a.laterKeys == nil {
+		a.laterKeys = make(map[laterKey]bool, len(a.later))
+		for _, p := range a.later {
+			a.laterKeys[laterKey{p.ev.Jail, p.ev.IP.Masked()}] = true
+		}
+	}
+	return a.laterKeys[k]
 }
 
 // due returns how long the unbans in later may still wait at now: until
@@ -402,14 +416,19 @@ func (a *applier) apply(ctx context.Context) {
 			if c, ok := r.backend.(firewall.UnbanCoalescer); ok && act == event.ActionUnban {
 				dupOK = c.CoalesceUnbans()
 			}
-			seen := map[netip.Prefix]bool{}
+			var seen map[netip.Prefix]bool
+			if !dupOK {
+				seen = map[netip.Prefix]bool{}
+			}
 			n := 0
 			for n < len(idx) {
 				e := a.pending[idx[n]].ev
-				if e.Action != act || seen[e.IP] && !dupOK {
+				if e.Action != act || seen[e.IP] {
 					break
 				}
-				seen[e.IP] = true
+				if seen != nil {
+					seen[e.IP] = true
+				}
 				n++
 			}
 			run := idx[:n]

@@ -284,6 +284,7 @@ func (d *Detector) prepare(line string) {
 	// a caller may reuse a line's memory for the next one (logmatch's
 	// block reader): keep nothing from a line past its Find
 	d.fst.clockValid, d.fst.clockLine = false, ""
+	d.fst.runValid, d.fst.runLine = false, ""
 }
 
 // asciiTo reports whether the first n bytes of line are ASCII (then byte
@@ -467,6 +468,9 @@ func (d *Detector) matchTime(line string) (match, *ddTemplate, bool) {
 		}
 	}
 	if !matched {
+		// the fast matchers' shared checks rule most templates out
+		// without a search (an ASCII line: the fast path's domain)
+		screen := !d.noFast && d.ascii(line)
 		i = 0
 		for i < len(d.templates) {
 			if i == ignoreBySearch {
@@ -475,6 +479,11 @@ func (d *Detector) matchTime(line string) (match, *ddTemplate, bool) {
 			}
 			dt = d.templates[i]
 			t := dt.t
+			if screen && t.fast != nil && t.fast.excluded(line, &d.fst) {
+				matched = false
+				i++
+				continue
+			}
 			m, matched = d.matchDate(dt, line, 0, noIdx)
 			if matched {
 				distance, endpos = m.start, m.end

@@ -92,6 +92,12 @@ type fastPattern struct {
 	clockBound int
 	// clockMin: that colon is at least clockMin bytes after the start.
 	clockMin int
+	// preHour (with clockBound > 0 and hourMin > 0): the bytes that can
+	// come just before the hour's digits (hourMin to hourMax of them) in a
+	// match; a colon of clocksOf with none of them in that place is not
+	// this template's hour colon (see fitsClock).
+	preHour          *[256]bool
+	hourMin, hourMax int
 	// digitRun > 0: every match has digitRun digits in a row starting
 	// at most digitLead bytes after its start (a compact date such as
 	// %ExY%Exm%Exd); search skips the starts with no such run in reach.
@@ -157,16 +163,30 @@ func digitRun(nodes []node) (run, lead int) {
 
 // nextDigitRun returns the first j >= i with n digits at s[j:j+n], or -1.
 func nextDigitRun(s string, i, n int) int {
-	c := 0
-	for j := i; j < len(s); j++ {
+	if n <= 0 {
+		return i
+	}
+	// a run of n digits starting at a >= i holds exactly one of the
+	// places i+n-1, i+2n-1, ...: look at those; at a digit, the run around
+	// it (from i on) decides, and the next run can only start after it
+	for j := i + n - 1; j < len(s); j += n {
 		if !isDigit(s[j]) {
-			c = 0
 			continue
 		}
-		c++
-		if c == n {
-			return j - n + 1
+		a := j
+		for a > i && isDigit(s[a-1]) {
+			a--
 		}
+		b := j + 1
+		for b < len(s) && b-a < n && isDigit(s[b]) {
+			b++
+		}
+		if b-a >= n {
+			return a
+		}
+		// s[b] is not a digit (or the line ends): start again after it
+		i = b + 1
+		j = b // the loop adds n: i+n-1
 	}
 	return -1
 }
@@ -240,6 +260,149 @@ func clockBound(nodes []node) int {
 		}
 	}
 	return 0
+}
+
+// preHourSet returns the bytes that can come just before the hour token of
+// nodes (clockBound's hour: %H, %k, %I followed by ":"), found by walking
+// back over the optional nodes before it to the first that must consume,
+// and the fewest and most bytes the hour token takes; nil when a node on
+// the way is not understood or the hour can start the match.
+func preHourSet(nodes []node) (set *[256]bool, lo, hi int) {
+	h := -1
+	for k, n := range nodes {
+		if n.kind == nToken && (n.key == keyH || n.key == keyI) {
+			h = k
+			break
+		}
+	}
+	if h < 0 || h+1 >= len(nodes) || nodes[h+1].kind != nLit || nodes[h+1].c != ':' {
+		return nil, 0, 0
+	}
+	lo, hi = -1, 0
+	for _, a := range nodes[h].alts {
+		c := 0
+		for _, it := range a {
+			if !it.opt {
+				c++
+			}
+		}
+		if lo < 0 || c < lo {
+			lo = c
+		}
+		hi = max(hi, len(a))
+	}
+	if lo < 1 {
+		return nil, 0, 0
+	}
+	set = &[256]bool{}
+	add := func(chars string, ci bool) {
+		for i := 0; i < len(chars); i++ {
+			c := chars[i]
+			set[c] = true
+			if ci {
+				set[lower(c)] = true
+				if c >= 'a' && c <= 'z' {
+					set[c-'a'+'A'] = true
+				}
+			}
+		}
+	}
+	for k := h - 1; k >= 0; k-- {
+		n := nodes[k]
+		switch n.kind {
+		case nOptLit:
+			add(string(n.c), n.ci)
+			continue
+		case nOptClass:
+			add(n.set, n.ci)
+			continue
+		case nLit:
+			add(string(n.c), n.ci)
+		case nSep:
+			add(n.set, n.ci)
+		case nBackref:
+			for j := k - 1; j >= 0; j-- {
+				if nodes[j].kind == nSep {
+					add(nodes[j].set, nodes[j].ci)
+					break
+				}
+				if j == 0 {
+					return nil, 0, 0
+				}
+			}
+		case nTOrSpaces:
+			add("T ", n.ci)
+		case nYear, nY2, nYearOrY2:
+			add(digits, false)
+		case nToken:
+			for _, a := range n.alts {
+				for _, it := range a {
+					add(it.set, false)
+				}
+			}
+		case nWord:
+			for _, w := range n.words {
+				add(w[len(w)-1:], n.ci)
+			}
+		default:
+			return nil, 0, 0
+		}
+		return set, lo, hi
+	}
+	return nil, 0, 0
+}
+
+// excluded reports whether the template certainly has no match in the
+// ASCII line s from position 0 on: search's own checks before it tries
+// any place (a colon after an hour that fits, within reach of the start
+// when anchored; a digit run; the one byte a match starts with), made
+// from the line's clocks and digit run, which st finds once per line for
+// every template. matchTime skips such a template without searching.
+func (p *fastPattern) excluded(s string, st *fstate) bool {
+	switch {
+	case p.opaque:
+		return false
+	case p.clockBound > 0:
+		for _, c := range st.clocksOf(s) {
+			if c >= p.clockMin && p.fitsClock(s, c) {
+				return p.anchored && c > p.clockBound
+			}
+		}
+		return true
+	case p.digitRun > 0:
+		if p.anchored {
+			j := nextDigitRun(s[:min(len(s), p.digitLead+p.digitRun)], 0, p.digitRun)
+			return j < 0 || j > p.digitLead
+		}
+		return st.firstRun(s, p.digitRun) < 0
+	case p.firstOnly >= 0 && !p.anchored:
+		return strings.IndexByte(s, byte(p.firstOnly)) < 0
+	}
+	return false
+}
+
+// firstRun is nextDigitRun(s, 0, n), kept for the templates that ask of
+// the same line within one Find (prepare drops it).
+func (st *fstate) firstRun(s string, n int) int {
+	if !st.runValid || st.runLine != s || st.runN != n {
+		st.runAt, st.runLine, st.runN, st.runValid = nextDigitRun(s, 0, n), s, n, true
+	}
+	return st.runAt
+}
+
+// fitsClock reports whether the colon at j (of clocksOf) can be the
+// colon after this template's hour: one of preHour's bytes just before
+// an hour of hourMin to hourMax bytes ending at j.
+func (p *fastPattern) fitsClock(s string, j int) bool {
+	if p.preHour == nil {
+		return true
+	}
+	for l := p.hourMin; l <= p.hourMax; l++ {
+		if k := j - l - 1; k >= 0 && p.preHour[s[k]] {
+			return true
+		}
+	}
+	return false
 }
 
 // clockMin returns the fewest bytes a match of nodes can have from its
@@ -416,6 +579,11 @@ type fstate struct {
 	clocks     []int // clocksOf(clockLine)
 	clockLine  string
 	clockValid bool
+	// firstRun(runLine, runN)
+	runAt    int
+	runN     int
+	runLine  string
+	runValid bool
 }
 
 const maxNodes = 32
@@ -698,6 +866,7 @@ func fastFor(regex string) *fastPattern {
 	p.clockMin = 1
 	if p.clockBound > 0 {
 		p.clockMin = clockMin(nodes)
+		p.preHour, p.hourMin, p.hourMax = preHourSet(nodes)
 	}
 	if p.clockBound == 0 {
 		if run, lead := digitRun(nodes); run >= 6 {
@@ -820,7 +989,7 @@ func (p *fastPattern) search(s string, pos int, st *fstate) (match, fastStatus) 
 		if p.clockBound > 0 {
 			clocks := st.clocksOf(s)
 			ci := 0
-			for ci < len(clocks) && clocks[ci] < p.clockMin {
+			for ci < len(clocks) && (clocks[ci] < p.clockMin || !p.fitsClock(s, clocks[ci])) {
 				ci++
 			}
 			if ci == len(clocks) || clocks[ci] > p.clockBound {
@@ -828,7 +997,8 @@ func (p *fastPattern) search(s string, pos int, st *fstate) (match, fastStatus) 
 			}
 		}
 		if p.digitRun > 0 {
-			if j := nextDigitRun(s, 0, p.digitRun); j < 0 || j > p.digitLead {
+			// a run starting at digitLead at the latest lies in reach
+			if j := nextDigitRun(s[:min(len(s), p.digitLead+p.digitRun)], 0, p.digitRun); j < 0 || j > p.digitLead {
 				return match{}, fastNoMatch
 			}
 		}
@@ -876,7 +1046,7 @@ func (p *fastPattern) search(s string, pos int, st *fstate) (match, fastStatus) 
 		if p.clockBound > 0 {
 			// a match at i has the colon after its hour in
 			// [i+clockMin, i+clockBound]
-			for ci < len(clocks) && clocks[ci] < i+p.clockMin {
+			for ci < len(clocks) && (clocks[ci] < i+p.clockMin || !p.fitsClock(s, clocks[ci])) {
 				ci++
 			}
 			if ci == len(clocks) {

@@ -1,0 +1,60 @@
+package datedetect
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// naiveDigitRun is nextDigitRun by definition: the first start at i or
+// later of n digits in a row.
+func naiveDigitRun(s string, i, n int) int {
+	for a := i; a+n <= len(s); a++ {
+		ok := true
+		for k := a; k < a+n; k++ {
+			if !isDigit(s[k]) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return a
+		}
+	}
+	return -1
+}
+
+// TestNextDigitRun: the strided search finds the same run as a check of
+// every start, on random lines of digits and other bytes.
+func TestNextDigitRun(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		b := make([]byte, r.IntN(40))
+		for k := range b {
+			if r.IntN(5) == 0 {
+				b[k] = " :/-Tx"[r.IntN(6)]
+			} else {
+				b[k] = byte('0' + r.IntN(10))
+			}
+		}
+		s := string(b)
+		i, n := r.IntN(len(s)+2), 1+r.IntN(12)
+		if i > len(s) {
+			i = len(s)
+		}
+		if got, want := nextDigitRun(s, i, n), naiveDigitRun(s, i, n); got != want {
+			t.Fatalf("nextDigitRun(%q, %d, %d) = %d, want %d", s, i, n, got, want)
+		}
+	}
+}
+
+func FuzzNextDigitRun(f *testing.F) {
+	f.Add("Gecko/20100101 Firefox", 0, 8)
+	f.Fuzz(func(t *testing.T, s string, i, n int) {
+		if i < 0 || i > len(s) || n < 1 || n > 64 {
+			return
+		}
+		if got, want := nextDigitRun(s, i, n), naiveDigitRun(s, i, n); got != want {
+			t.Fatalf("nextDigitRun(%q, %d, %d) = %d, want %d", s, i, n, got, want)
+		}
+	})
+}

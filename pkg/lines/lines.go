@@ -38,6 +38,15 @@ func (r *Reader) Line() int64 { return r.n }
 // and was cut; the rest of it was read and dropped. At the end of the input
 // Next returns io.EOF; a last line without a newline is returned first.
 func (r *Reader) Next() (line []byte, truncated bool, err error) {
+	// a whole line in the buffer is taken in place: one scan, no copy
+	if n := r.br.Buffered(); n > 0 {
+		b, _ := r.br.Peek(n)
+		if i := bytes.IndexByte(b, '\n'); i >= 0 && i <= r.max {
+			_, _ = r.br.Discard(i + 1)
+			r.n++
+			return trimCR(b[:i]), false, nil
+		}
+	}
 	if r.OnIdle != nil && !r.lineBuffered() {
 		r.OnIdle()
 	}

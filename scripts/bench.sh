@@ -8,7 +8,7 @@ run() { echo; echo "== $*"; "$@"; }
 
 run bash scripts/bench-logmatch.sh
 run bash scripts/bench-filters.sh
-run go test -run '^$' -bench . -benchmem ./pkg/lines ./pkg/event ./pkg/filter ./pkg/datedetect ./pkg/bans
+run go test -run '^$' -bench . -benchmem ./pkg/lines ./pkg/event ./pkg/filter ./pkg/datedetect ./pkg/bans ./pkg/pyre
 run go test -run '^$' -bench 'RegexEngines|RegexCompile' -benchtime 20000x ./pkg/filter/builtin
 run go test -run '^$' -bench . -benchmem ./internal/app/bancount
 run go test -run '^$' -bench . -benchtime 2s ./pkg/firewall/action

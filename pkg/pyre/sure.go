@@ -27,10 +27,10 @@ type sop uint8
 
 const (
 	sSet sop = iota
+	sLit     // the bytes lit
 	sConcat
 	sAlt
 	sRepeat
-	sGroup  // capturing or not
 	sAhead  // positive look-ahead
 	sBehind // positive look-behind of fixed width w
 	sBOL    // ^ \A
@@ -46,7 +46,40 @@ type snode struct {
 	subs     []*snode
 	min, max int
 	lazy     bool
-	w        int // sBehind: the body's width
+	w        int    // sBehind: the body's width
+	lit      []byte // sLit
+}
+
+// one returns the character of a one-character set, ok false for any
+// other set.
+func (c cset) one() (byte, bool) {
+	n, b := 0, byte(0)
+	for r := 0; r < 128; r++ {
+		if c.has(rune(r)) {
+			n, b = n+1, byte(r)
+		}
+	}
+	return b, n == 1
+}
+
+// joinLits writes runs of one-character sets in s.subs (a sequence) as
+// literals.
+func (s *snode) joinLits() {
+	var out []*snode
+	for _, sub := range s.subs {
+		if sub.op == sSet {
+			if c, ok := sub.set.one(); ok && c != '\n' {
+				if k := len(out) - 1; k >= 0 && out[k].op == sLit {
+					out[k].lit = append(out[k].lit, c)
+				} else {
+					out = append(out, &snode{op: sLit, lit: []byte{c}})
+				}
+				continue
+			}
+		}
+		out = append(out, sub)
+	}
+	s.subs = out
 }
 
 // sureOf returns the walker of n, nil when n has a part it does not know.
@@ -90,7 +123,7 @@ func sureOf(n *node) *snode {
 		}
 		switch n.gk {
 		case gCapture, gNonCapture:
-			return &snode{op: sGroup, subs: []*snode{body}}
+			return body // the walker keeps no groups
 		case gLookahead:
 			return &snode{op: sAhead, subs: []*snode{body}}
 		case gLookbehind:
@@ -120,7 +153,17 @@ func sureOf(n *node) *snode {
 			if w == nil {
 				return nil
 			}
-			s.subs = append(s.subs, w)
+			if w.op == sConcat && s.op == sConcat {
+				s.subs = append(s.subs, w.subs...) // (a sequence in a sequence)
+			} else {
+				s.subs = append(s.subs, w)
+			}
+		}
+		if s.op == sConcat {
+			s.joinLits()
+		}
+		if len(s.subs) == 1 {
+			return s.subs[0]
 		}
 		return s
 	}
@@ -161,6 +204,11 @@ func (s *snode) walk(t sureText, pos int) (int, bool) {
 			return 0, false
 		}
 		return pos + 1, true
+	case sLit:
+		if len(t)-pos < len(s.lit) || pos < 0 || string(t[pos:pos+len(s.lit)]) != string(s.lit) {
+			return 0, false
+		}
+		return pos + len(s.lit), true
 	case sConcat:
 		for _, sub := range s.subs {
 			p, ok := sub.walk(t, pos)
@@ -177,11 +225,28 @@ func (s *snode) walk(t sureText, pos int) (int, bool) {
 			}
 		}
 		return 0, false
-	case sGroup:
-		return s.subs[0].walk(t, pos)
 	case sRepeat:
 		body := s.subs[0]
 		n := 0
+		if body.op == sSet && !s.lazy {
+			// a run of one class (\S+, [\w/-]+, \d{1,3}), stopped by a
+			// character outside it; a byte outside ASCII: don't know
+			for (s.max < 0 || n < s.max) && pos < len(t) && t[pos] < 0x80 && body.set.has(rune(t[pos])) {
+				pos++
+				n++
+			}
+			if pos < len(t) && t[pos] >= 0x80 && (s.max < 0 || n < s.max) {
+				return 0, false
+			}
+			if pos == len(t) && (s.max < 0 || n < s.max) && body.set.has('\n') {
+				pos++
+				n++
+			}
+			if n < s.min {
+				return 0, false
+			}
+			return pos, true
+		}
 		for s.max < 0 || n < s.max {
 			if s.lazy && n >= s.min {
 				break

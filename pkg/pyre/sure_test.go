@@ -125,3 +125,36 @@ func FuzzSureMatch(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkSureMatch: the walker beside regexp2 (Find with the groups a
+// filter asks for) on sshd's session lines.
+func BenchmarkSureMatch(b *testing.B) {
+	for _, c := range []struct{ name, pattern, text string }{
+		{"accepted", sureTests[0].pattern, sureTests[0].text},
+		{"disconnect-ip6", sureTests[2].pattern, sureTests[2].text},
+		{"disconnect-ip4", sureTests[3].pattern, sureTests[3].text},
+	} {
+		re := MustCompile(c.pattern, Options{})
+		text := []byte(c.text)
+		b.Run(c.name+"/walker", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if !re.SureMatch(text) {
+					b.Fatal("no sure match")
+				}
+			}
+		})
+		b.Run(c.name+"/regexp2", func(b *testing.B) {
+			runes := []rune(c.text + "\n")
+			slots := []int{0}
+			for _, n := range re.Names() {
+				slots = append(slots, re.Group(n))
+			}
+			out := make([]Span, len(slots))
+			for i := 0; i < b.N; i++ {
+				if ok, _ := re.Find(runes, slots, out); !ok {
+					b.Fatal("no match")
+				}
+			}
+		})
+	}
+}

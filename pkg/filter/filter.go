@@ -56,7 +56,10 @@
 // one way through the pattern on ASCII bytes: "yes" or "don't know"),
 // the hit is counted without running regexp2 at all ("Accepted ...",
 // "Received disconnect ...: 11:", "Connection closed by ..." of sshd);
-// TestSureMatchOnServiceLogs, FuzzSureMatch and FuzzSureForget check it
+// where the walker cannot tell, pyre's exact matcher (every way at once,
+// as sets of positions) decides, and a regex it shows cannot match is
+// dropped from the candidates ("Disconnected from user ...").
+// TestSureMatchOnServiceLogs, FuzzSureMatch and FuzzSureForget check them
 // against the regexes.
 // Lines are decoded to runes once, invalid UTF-8 as Python decodes it (one
 // U+FFFD per maximal invalid sequence), and matched without allocation

@@ -1195,36 +1195,52 @@ func (m *Matcher) forgetShape(fr *Regex, mt []pyre.Span) bool {
 }
 
 // sureForget is runFail's forgetOnly without regexp2, on the fast prefix
-// path (buf's content from cs, its mlfid buf[:mlfEnd]): when the first
-// failregex the start sets left (m.cand) is a sureForget regex and pyre's
-// SureMatch shows that it matches the content, that regex wins (no
+// path (buf's content from cs, its mlfid buf[:mlfEnd]). It looks at the
+// first failregex the start sets left (m.cand) while that is a sureForget
+// regex: when pyre's ExactMatch shows that it cannot match the content,
+// it is dropped from m.cand and the next one is looked at; when pyre's
+// SureMatch (or ExactMatch) shows that it matches, that regex wins (no
 // earlier one can match) and its match only forgets the session; when
 // the cache does not hold the session, that is the whole effect: the hit
 // is counted (m.res.Regex) and it reports true. Probing, it hands the
-// match over as runFail does (hintForget). Otherwise it reports false and
-// the failregexes run.
+// match over as runFail does (hintForget). It also reports true when no
+// candidate is left (no failregex matches). Otherwise it reports false
+// and the failregexes left in m.cand run.
 func (m *Matcher) sureForget(buf []byte, cs, mlfEnd int) bool {
-	k := slices.Index(m.cand, true)
-	if k < 0 {
-		return false
-	}
-	fr := m.f.fail[k]
-	if !fr.sureForget || !fr.re.SureMatch(buf[cs:]) {
-		return false
-	}
-	if m.probing {
-		a := m.arena
-		a.strs = append(a.strs, string(buf[:mlfEnd]))
-		m.hint.kind, m.hint.regex = hintForget, k
-		m.hint.groups = a.strs[len(a.strs)-1 : len(a.strs) : len(a.strs)]
+	content := buf[cs:]
+	for {
+		k := slices.Index(m.cand, true)
+		if k < 0 {
+			return true
+		}
+		fr := m.f.fail[k]
+		if !fr.sureForget {
+			return false
+		}
+		if !fr.re.SureMatch(content) {
+			match, known := fr.re.ExactMatch(content)
+			if !known {
+				return false
+			}
+			if !match {
+				m.cand[k] = false
+				continue
+			}
+		}
+		if m.probing {
+			a := m.arena
+			a.strs = append(a.strs, string(buf[:mlfEnd]))
+			m.hint.kind, m.hint.regex = hintForget, k
+			m.hint.groups = a.strs[len(a.strs)-1 : len(a.strs) : len(a.strs)]
+			m.res.Regex = k
+			return true
+		}
+		if m.cached(unsafeString(buf[:mlfEnd])) {
+			return false
+		}
 		m.res.Regex = k
 		return true
 	}
-	if m.cached(unsafeString(buf[:mlfEnd])) {
-		return false
-	}
-	m.res.Regex = k
-	return true
 }
 
 // cached reports whether the multi-line failure cache holds mlfid.

@@ -15,8 +15,9 @@ import (
 // service, for every built-in filter (sshd in every mode) and fail2ban's
 // file of the same name when installed, a failregex's sure-match walker
 // (pyre's SureMatch, the regex-free part of the forget-only shortcut)
-// says "matches" only where the regex matches: on the whole line and on
-// the content the fast syslog prefix finds.
+// says "matches" only where the regex matches, and pyre's ExactMatch,
+// where it knows, says what the regex says: on the whole line and on the
+// content the fast syslog prefix finds.
 func TestSureMatchOnServiceLogs(t *testing.T) {
 	n := 3000
 	if testing.Short() {
@@ -27,7 +28,7 @@ func TestSureMatchOnServiceLogs(t *testing.T) {
 		args map[string]string
 		opts *LoadOptions
 	}
-	sure, sureForget := 0, 0
+	sure, sureForget, exact := 0, 0, 0
 	for _, svc := range authgen.Services() {
 		var buf bytes.Buffer
 		if _, err := authgen.Generate(&buf, authgen.Options{Lines: n, Seed: 3, Service: svc}); err != nil {
@@ -69,6 +70,20 @@ func TestSureMatchOnServiceLogs(t *testing.T) {
 				}
 				for _, text := range texts {
 					for k, r := range f.fail {
+						match, known := r.re.ExactMatch(text)
+						if known {
+							exact++
+						}
+						if !r.re.SureMatch(text) && !known {
+							continue
+						}
+						found, err := r.re.Find(append(appendRunes(nil, text), '\n'), nil, nil)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if known && match != found {
+							t.Fatalf("%s %v, failregex %d, %s line %d %q: ExactMatch %v, the regex %v", s.file, s.args, k+1, svc, i+1, text, match, found)
+						}
 						if !r.re.SureMatch(text) {
 							continue
 						}
@@ -76,19 +91,18 @@ func TestSureMatchOnServiceLogs(t *testing.T) {
 						if r.sureForget {
 							sureForget++
 						}
-						found, err := r.re.Find(append(appendRunes(nil, text), '\n'), nil, nil)
-						if err != nil || !found {
-							t.Fatalf("%s %v, failregex %d, %s line %d %q: sure match, the regex says %v (%v)", s.file, s.args, k+1, svc, i+1, text, found, err)
+						if !found {
+							t.Fatalf("%s %v, failregex %d, %s line %d %q: sure match, the regex says no", s.file, s.args, k+1, svc, i+1, text)
 						}
 					}
 				}
 			}
 		}
 	}
-	if sure == 0 || sureForget == 0 {
-		t.Fatalf("%d sure matches, %d of forget-only regexes: the test exercises nothing", sure, sureForget)
+	if sure == 0 || sureForget == 0 || exact == 0 {
+		t.Fatalf("%d sure matches, %d of forget-only regexes, %d exact answers: the test exercises nothing", sure, sureForget, exact)
 	}
-	t.Logf("%d sure matches (%d of forget-only regexes), each a regex match", sure, sureForget)
+	t.Logf("%d sure matches (%d of forget-only regexes), each a regex match; %d exact answers, each the regex's", sure, sureForget, exact)
 }
 
 func fileExists(name string) bool {

@@ -46,7 +46,9 @@
 // SureMatch answers "does the pattern match this ASCII text?" with "yes"
 // or "don't know", without regexp2, by walking one way through the
 // pattern (sure.go); AlwaysNonEmpty says which groups hold text in every
-// match. Package filter uses them to count matches that need no groups.
+// match; ExactMatch answers yes, no or "don't know" by following every
+// way at once as sets of positions (exact.go). Package filter uses them to
+// count matches that need no groups and to skip regexes that cannot match.
 //
 // Known deviations from Python, all outside ASCII: \d, \w and \s use Go's
 // Unicode tables (\w also matches combining marks, Python's \s also matches

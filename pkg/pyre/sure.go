@@ -31,13 +31,15 @@ const (
 	sConcat
 	sAlt
 	sRepeat
-	sAhead  // positive look-ahead
-	sBehind // positive look-behind of fixed width w
-	sBOL    // ^ \A
-	sEOL    // $
-	sEOZ    // \Z
-	sWordB  // \b
-	sNWordB // \B
+	sAhead   // positive look-ahead
+	sBehind  // positive look-behind of fixed width w
+	sNAhead  // negative look-ahead (ExactMatch only)
+	sNBehind // negative look-behind of fixed width w (ExactMatch only)
+	sBOL     // ^ \A
+	sEOL     // $
+	sEOZ     // \Z
+	sWordB   // \b
+	sNWordB  // \B
 )
 
 type snode struct {
@@ -126,12 +128,18 @@ func sureOf(n *node) *snode {
 			return body // the walker keeps no groups
 		case gLookahead:
 			return &snode{op: sAhead, subs: []*snode{body}}
-		case gLookbehind:
+		case gNegLookahead:
+			return &snode{op: sNAhead, subs: []*snode{body}}
+		case gLookbehind, gNegLookbehind:
 			lo, hi := width(n.subs[0])
 			if lo != hi || lo < 0 {
 				return nil
 			}
-			return &snode{op: sBehind, subs: []*snode{body}, w: lo}
+			op := sBehind
+			if n.gk == gNegLookbehind {
+				op = sNBehind
+			}
+			return &snode{op: op, subs: []*snode{body}, w: lo}
 		}
 		return nil
 	case kRepeat:

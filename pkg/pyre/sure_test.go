@@ -61,6 +61,44 @@ func TestSureMatch(t *testing.T) {
 	}
 }
 
+// TestExactMatch: ExactMatch decides both ways where the walker cannot
+// (backtracking, negative look-arounds), and says "don't know" where it
+// must classify a character outside ASCII.
+func TestExactMatch(t *testing.T) {
+	for _, tt := range []struct {
+		pattern, text string
+		match, known  bool
+	}{
+		{`^a\S+b c$`, "axxb c", true, true},
+		{`^(?:a|ab)c`, "abc", true, true},
+		{`^.*x(?<=\dx)`, "12x", true, true},
+		{`^(?!b)a`, "a", true, true},
+		{`^(?!a)a`, "a", false, true},
+		{`(?<!1)x`, "1x2x", true, true},
+		{`(?<!1)x`, "1x1x", false, true},
+		{`^(?:Connection (?:closed|reset)|Disconnected) (?:by|from)(?: (?:authenticating|invalid) user (?:\S+|.*?))? ` + sureHost + `(?: port [0-9]+)?(?: \[preauth\])?\s*$`,
+			"Disconnected from user git 192.0.2.174 port 11242", false, true},
+		{`^(?:Connection (?:closed|reset)|Disconnected) (?:by|from)(?: (?:authenticating|invalid) user (?:\S+|.*?))? ` + sureHost + `(?: port [0-9]+)?(?: \[preauth\])?\s*$`,
+			"Disconnected from invalid user a b 192.0.2.174 port 11242", true, true},
+		{`x\b`, "x", true, true},
+		{`^\S+$`, "aé", false, false},
+		{`(?i)a`, "a", false, false},
+	} {
+		re := MustCompile(tt.pattern, Options{})
+		match, known := re.ExactMatch([]byte(tt.text))
+		if match != tt.match || known != tt.known {
+			t.Errorf("%q on %q: ExactMatch %v %v, want %v %v", tt.pattern, tt.text, match, known, tt.match, tt.known)
+		}
+		m, err := re.FindRunes([]rune(tt.text + "\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if known && match != (m != nil) {
+			t.Errorf("%q on %q: ExactMatch %v, regexp2 %v", tt.pattern, tt.text, match, m != nil)
+		}
+	}
+}
+
 func TestAlwaysNonEmpty(t *testing.T) {
 	for _, tt := range []struct {
 		pattern, name string
@@ -83,7 +121,8 @@ func TestAlwaysNonEmpty(t *testing.T) {
 
 // FuzzSureMatch: where SureMatch says yes, regexp2 finds a match in the
 // text with its "\n" (and, for a pattern whose group always holds text,
-// a match with that group's text).
+// a match with that group's text); where ExactMatch knows, it says what
+// regexp2 says.
 func FuzzSureMatch(f *testing.F) {
 	for _, tt := range sureTests {
 		f.Add(tt.pattern, tt.text)
@@ -105,11 +144,14 @@ func FuzzSureMatch(f *testing.F) {
 			if err != nil {
 				return
 			}
-			if !re.SureMatch([]byte(input)) {
-				continue
-			}
 			m, err := re.FindRunes([]rune(input + "\n"))
 			if err != nil {
+				continue
+			}
+			if match, known := re.ExactMatch([]byte(input)); known && match != (m != nil) {
+				t.Fatalf("%q (multiline %v) on %q: ExactMatch says %v, regexp2 %v", pattern, multi, input, match, m != nil)
+			}
+			if !re.SureMatch([]byte(input)) {
 				continue
 			}
 			if m == nil {

@@ -100,4 +100,10 @@ type Backend interface {
 // which are not urgent, gather into few large batches. Bans never wait.
 type UnbanCoalescer interface {
 	CoalesceUnbans() bool
+	// PrepareUnbans is called when the first unban of p's family (IPv4 or
+	// IPv6) starts to wait: the backend may start, in the background,
+	// reading what the batch will need (the iptables backend with
+	// iptables-nft lists the table once into its validated copy while the
+	// unbans still come). It returns at once.
+	PrepareUnbans(ctx context.Context, p netip.Prefix)
 }

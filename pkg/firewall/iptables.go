@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -66,6 +68,7 @@ type IPTables struct {
 	// hooked records the jails whose hook rule was checked by this process,
 	// by family and jail name.
 	hooked map[string]bool
+	prep   sync.WaitGroup // listings started by PrepareUnbans
 }
 
 // NewIPTables returns the iptables backend.
@@ -86,8 +89,11 @@ func (b *IPTables) Name() string { return b.name }
 // must be there and able to read the filter table.
 func (b *IPTables) Check(ctx context.Context) error { return b.x.check(ctx) }
 
-// Close implements Backend.
-func (b *IPTables) Close() error { return nil }
+// Close implements Backend: it waits for a listing PrepareUnbans started.
+func (b *IPTables) Close() error {
+	b.prep.Wait()
+	return nil
+}
 
 // xtables is what the backend needs of iptables: the real commands, or the
 // dry run's model.
@@ -425,6 +431,25 @@ func (b *IPTables) CoalesceUnbans() bool {
 	return real
 }
 
+// PrepareUnbans implements [UnbanCoalescer]: with iptables-nft, and unless
+// the copy of p's family's table is valid already, a goroutine lists the
+// table into the copy now (under the same lock and generation checks as
+// every listing), so that the batch of unbans, applied once they stop
+// coming, finds it valid instead of listing then. Legacy iptables keeps
+// no copy: nothing to prepare.
+func (b *IPTables) PrepareUnbans(ctx context.Context, p netip.Prefix) {
+	x, ok := b.x.(*realXT)
+	if !ok || !p.IsValid() {
+		return
+	}
+	fam := family(p)
+	b.prep.Add(1)
+	go func() {
+		defer b.prep.Done()
+		x.prepare(ctx, fam)
+	}()
+}
+
 // rebuildAt is the number of unbans in one batch from which the jail's
 // chain is rebuilt rather than edited rule by rule.
 const rebuildAt = 32
@@ -516,6 +541,7 @@ type realXT struct {
 	// message. Any change made by another program moves the generation
 	// and the next list reads the kernel again.
 	mu    sync.Mutex
+	netns string // the network namespace of gen (/proc/thread-self/ns/net)
 	gen   *nftGen
 	model *modelXT
 	at    uint32  // the generation the model is valid at
@@ -555,6 +581,9 @@ func (x *realXT) init() error {
 			x.ipt[i] = ipt
 		}
 		x.gen = openGen(x.bin(4), x.bin(6))
+		// the namespace the generation is read in ("" if unknown: then
+		// prepare does nothing)
+		x.netns, _ = os.Readlink("/proc/thread-self/ns/net")
 		x.model = newModelXT(nil)
 	})
 	return x.err
@@ -669,11 +698,53 @@ func (x *realXT) list(ctx context.Context, fam int, chain string) ([]string, boo
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	fi := famIndex(fam)
-	g0, genOK := x.generation()
-	if genOK && x.valid[fi] && x.at == g0 {
+	if x.modelValid(fam) {
 		return x.model.list(ctx, fam, chain)
 	}
+	lines, err := x.listKernel(ctx, fam)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: list %s: %s", x.bin(fam), chainOrTable(chain), cleanErr(err))
+	}
+	if chain == "" {
+		return lines, true, nil
+	}
+	return chainLines(lines, chain)
+}
+
+// prepare lists the table of family fam into the model unless the model
+// holds it at the current generation (see PrepareUnbans). It runs on a
+// goroutine of its own, so on a thread that may be in another network
+// namespace than the one the backend was made in (a caller that locked
+// its thread into one, as tests do): then it does nothing, for its
+// listing would be of the other namespace's tables.
+func (x *realXT) prepare(ctx context.Context, fam int) {
+	if x.init() != nil || x.gen == nil {
+		return
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if ns, err := os.Readlink("/proc/thread-self/ns/net"); err != nil || ns != x.netns || ns == "" {
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if !x.modelValid(fam) {
+		x.listKernel(ctx, fam) // an error is the next list's to report
+	}
+}
+
+// modelValid reports whether the model holds the table of family fam at
+// the current nf_tables generation. x.mu is held.
+func (x *realXT) modelValid(fam int) bool {
+	g, ok := x.generation()
+	return ok && x.valid[famIndex(fam)] && x.at == g
+}
+
+// listKernel lists the table of family fam; when no nf_tables
+// transaction committed during the listing, the model holds it. x.mu is
+// held.
+func (x *realXT) listKernel(ctx context.Context, fam int) ([]string, error) {
+	g0, genOK := x.generation()
 	var lines []string
 	err := x.retry(ctx, func() error {
 		var err error
@@ -681,7 +752,7 @@ func (x *realXT) list(ctx context.Context, fam int, chain string) ([]string, boo
 		return err
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("%s: list %s: %s", x.bin(fam), chainOrTable(chain), cleanErr(err))
+		return nil, err
 	}
 	if g1, ok := x.generation(); genOK && ok && g1 == g0 {
 		// Nothing changed during the listing: the model holds it.
@@ -690,12 +761,9 @@ func (x *realXT) list(ctx context.Context, fam int, chain string) ([]string, boo
 			x.at = g0
 		}
 		x.model.load(fam, lines)
-		x.valid[fi] = true
+		x.valid[famIndex(fam)] = true
 	}
-	if chain == "" {
-		return lines, true, nil
-	}
-	return chainLines(lines, chain)
+	return lines, nil
 }
 
 // chainLines keeps the lines of chain from a whole table's -S lines.

@@ -238,3 +238,53 @@ func TestIPTablesModelValidated(t *testing.T) {
 		t.Errorf("after the unbans the kernel holds:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestIPTablesPrepare: PrepareUnbans lists a family's table into the
+// validated copy ahead of an unban batch, only in the network namespace
+// the backend was made in. Called by a thread locked into a test
+// namespace, its goroutine runs on another thread (in the host's
+// namespace): it must not list there. prepare called on the namespace's
+// own thread loads the copy, which then lists what the kernel lists.
+func TestIPTablesPrepare(t *testing.T) {
+	p := netnstest.New(t)
+	ctx := context.Background()
+	jail := JailSettings{Name: "sshd", Ports: strconv.Itoa(portA)}
+	var bans []Ban
+	for i := 1; i <= 40; i++ {
+		bans = append(bans, Ban{Jail: "sshd", Prefix: netip.MustParsePrefix(fmt.Sprintf("192.0.2.%d/32", i)), Until: time.Now().Add(time.Hour)})
+	}
+	in(t, p.Server, func() error {
+		for _, err := range NewIPTables(IPTablesConfig{}).Ban(ctx, jail, bans) {
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	b := NewIPTables(IPTablesConfig{}) // a new process: no copy yet
+	x := b.x.(*realXT)
+	in(t, p.Server, func() error { return b.Check(ctx) })
+	if x.gen == nil {
+		t.Skip("iptables is not iptables-nft: no copy to prepare")
+	}
+	in(t, p.Server, func() error {
+		b.PrepareUnbans(ctx, bans[0].Prefix)
+		b.prep.Wait()
+		return nil
+	})
+	if x.valid[0] || x.valid[1] {
+		t.Fatalf("PrepareUnbans from a thread of another namespace loaded a copy (valid %v)", x.valid)
+	}
+	in(t, p.Server, func() error {
+		x.prepare(ctx, 4)
+		if !x.modelValid(4) {
+			t.Errorf("after prepare in the namespace the copy is not valid (valid %v)", x.valid)
+		}
+		return nil
+	})
+	model, _, _ := x.model.list(ctx, 4, "f2b-sshd")
+	kernel := strings.Split(strings.TrimSpace(netnstest.Run(t, p.Server, "iptables", "-S", "f2b-sshd")), "\n")
+	if !slices.Equal(model, kernel) || len(kernel) != 42 {
+		t.Errorf("prepared copy:\n%s\nkernel:\n%s", strings.Join(model, "\n"), strings.Join(kernel, "\n"))
+	}
+}

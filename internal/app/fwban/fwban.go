@@ -556,7 +556,10 @@ func banOf(e *event.Event) firewall.Ban {
 	case e.Bantime > 0:
 		b.Bantime = time.Duration(e.Bantime) * time.Second
 	}
-	b.Captures = map[string]string{}
+	if len(e.Captures) == 0 && e.Host == "" && e.Filter == "" && len(e.Users) == 0 {
+		return b // no map per event of a storm that has nothing to put in it
+	}
+	b.Captures = make(map[string]string, len(e.Captures)+3)
 	for k, v := range e.Captures {
 		b.Captures[k] = v
 	}

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -277,4 +278,90 @@ func TestIPTablesUnbanCoalesce(t *testing.T) {
 	if err := f.cmd.Wait(); err != nil {
 		t.Fatalf("fwban: %v; stderr:\n%s", err, f.stderr)
 	}
+}
+
+// TestIPTablesUnbanPrepared: while unbans wait (a linger longer than the
+// test, the input still open), fwban lists the IPv6 table once ahead of
+// the batch (PrepareUnbans: ip6tables, wrapped to log its arguments, is
+// run with -S before any result). A change another program makes after
+// that listing moves the nf_tables generation, so the batch applied at
+// the end of the input lists the table again: the other program's rule
+// stays and the ban it deleted does not come back.
+func TestIPTablesUnbanPrepared(t *testing.T) {
+	p := netnstest.New(t)
+	args := []string{"--backend", "iptables", "--ports", fmt.Sprint(portBlocked)}
+	var addrs []netip.Addr
+	for i := 1; i <= 60; i++ {
+		addrs = append(addrs, netip.MustParseAddr(fmt.Sprintf("2001:db8:9::%x", i)))
+	}
+	mustFwban(t, p.Server, banEvents("ban", 600, addrs...), args...)
+	before := chainRules(t, p.Server, "ip6tables")
+
+	real, err := exec.LookPath("ip6tables")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	log := filepath.Join(dir, "log")
+	script := fmt.Sprintf("#!/bin/sh\necho \"$*\" >> '%s'\nexec '%s' \"$@\"\n", log, real)
+	if err := os.WriteFile(filepath.Join(dir, "ip6tables"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	listings := func() int {
+		b, _ := os.ReadFile(log)
+		return strings.Count(string(b), "-t filter -S --wait")
+	}
+
+	f := startFwban(t, p.Server, append(args, "--unban-linger", "1h")...)
+	io.WriteString(f.stdin, banEvents("unban", 0, addrs[:40]...))
+	for deadline := time.Now().Add(60 * time.Second); listings() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no listing of the IPv6 table while the unbans wait; ip6tables was run with:\n%s", readFile(log))
+		}
+	}
+	if got := chainRules(t, p.Server, real); !slices.Equal(got, before) {
+		t.Fatalf("while the unbans wait the kernel holds:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(before, "\n"))
+	}
+	// Another program deletes a ban that stays and adds a rule of its own.
+	gone := "-s " + addrs[50].String() + "/128"
+	var del []string
+	for _, l := range before {
+		if strings.Contains(l, gone+" ") {
+			del = strings.Fields(strings.Replace(l, "-A", "-D", 1))
+		}
+	}
+	netnstest.Run(t, p.Server, real, del...)
+	netnstest.Run(t, p.Server, real, "-I", "f2b-sshd", "1", "-s", "2001:db8:9::ffff/128", "-j", "ACCEPT")
+
+	f.stdin.Close()
+	if got, want := f.next(t, 40), results(banEvents("unban", 0, addrs[:40]...)); !slices.Equal(got, want) {
+		t.Fatalf("results\n%v\nwant\n%v", got, want)
+	}
+	if err := f.cmd.Wait(); err != nil {
+		t.Fatalf("fwban: %v; stderr:\n%s", err, f.stderr)
+	}
+	if n := listings(); n != 2 {
+		t.Errorf("the IPv6 table was listed %d times, want 2 (ahead of the batch, and again after the other program's change)", n)
+	}
+	want := []string{"-A f2b-sshd -s 2001:db8:9::ffff/128 -j ACCEPT"}
+	for _, l := range before {
+		keep := !strings.Contains(l, gone+" ")
+		for _, a := range addrs[:40] {
+			if strings.Contains(l, "-s "+a.String()+"/128 ") {
+				keep = false
+			}
+		}
+		if keep {
+			want = append(want, l)
+		}
+	}
+	if got := chainRules(t, p.Server, real); !slices.Equal(got, want) {
+		t.Errorf("after the batch ip6tables -S f2b-sshd:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func readFile(name string) string {
+	b, _ := os.ReadFile(name)
+	return string(b)
 }

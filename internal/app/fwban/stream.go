@@ -76,7 +76,7 @@ type streamer struct {
 	w      *event.Writer
 	a      *applier
 	stderr io.Writer
-	items  chan item
+	items  chan []item
 
 	readErr error // reading stdin or writing stdout failed
 	bad     int   // bad input lines
@@ -94,30 +94,48 @@ func openStream(ctx context.Context, o *options, in io.Reader, out, stderr io.Wr
 	w := event.NewWriter(out)
 	a := &applier{fw: fw, w: w, stderr: stderr, batch: o.batch, laterMax: o.unbanBatch, linger: o.unbanLinger}
 	s := &streamer{o: o, fw: fw, w: w, a: a, stderr: stderr,
-		items: make(chan item, 1<<14)}
+		items: make(chan []item, 64)}
 	r := event.NewReader(in, "stdin")
 	r.KeepRaw()
-	r.OnIdle(func() { s.items <- item{idle: true} })
+	// Items go in slices of up to itemBatch, sent when full, when the
+	// input pauses (before a read that may block: nothing waits in a
+	// slice while fwban waits for input) and at the end: one channel
+	// operation per event cost more than decoding it.
+	batch := make([]item, 0, itemBatch)
+	send := func() {
+		s.items <- batch
+		batch = make([]item, 0, itemBatch)
+	}
+	r.OnIdle(func() {
+		batch = append(batch, item{idle: true})
+		send()
+	})
 	go func() {
 		for {
 			ev := new(event.Event)
 			err := r.Read(ev)
-			if err == nil {
-				s.items <- item{ev: ev, line: r.Line(), at: time.Now()}
-				continue
-			}
 			var le *event.LineError
-			if errors.As(err, &le) {
-				s.items <- item{err: err, line: le.Line}
-				continue
+			switch {
+			case err == nil:
+				batch = append(batch, item{ev: ev, line: r.Line(), at: time.Now()})
+			case errors.As(err, &le):
+				batch = append(batch, item{err: err, line: le.Line})
+			default:
+				batch = append(batch, item{err: err})
+				send()
+				close(s.items)
+				return
 			}
-			s.items <- item{err: err}
-			close(s.items)
-			return
+			if len(batch) == itemBatch {
+				send()
+			}
 		}
 	}()
 	return s, nil
 }
+
+// itemBatch is the most items the reading goroutine hands over at once.
+const itemBatch = 256
 
 // serve applies the events until the input ends, writing fails or ctx is
 // done. Everything read before the input pauses (up to --batch events) is
@@ -126,21 +144,25 @@ func openStream(ctx context.Context, o *options, in io.Reader, out, stderr io.Wr
 // until unbans pause (see [applier.due]).
 func (s *streamer) serve(ctx context.Context) {
 	idle := false
-	// handle takes one item; it reports false at the end of the input.
-	handle := func(it item, ok bool) bool {
-		switch {
-		case !ok:
+	// handle takes the items of one hand-over; it reports false at the
+	// end of the input.
+	handle := func(items []item, ok bool) bool {
+		if !ok {
 			return false
-		case it.idle:
-			idle = true
-		case it.ev != nil:
-			s.a.add(ctx, pending{ev: it.ev, line: it.line, at: it.at})
-		case errors.Is(it.err, io.EOF):
-		case it.line > 0:
-			s.bad++
-			clirun.Warn(s.stderr, name, "%v", it.err)
-		default:
-			s.readErr = fmt.Errorf("read stdin: %w", it.err)
+		}
+		for _, it := range items {
+			switch {
+			case it.idle:
+				idle = true
+			case it.ev != nil:
+				s.a.add(ctx, pending{ev: it.ev, line: it.line, at: it.at})
+			case errors.Is(it.err, io.EOF):
+			case it.line > 0:
+				s.bad++
+				clirun.Warn(s.stderr, name, "%v", it.err)
+			default:
+				s.readErr = fmt.Errorf("read stdin: %w", it.err)
+			}
 		}
 		return true
 	}
@@ -170,8 +192,8 @@ func (s *streamer) serve(ctx context.Context) {
 				return
 			}
 			continue
-		case it, ok := <-s.items:
-			if !handle(it, ok) {
+		case items, ok := <-s.items:
+			if !handle(items, ok) {
 				return
 			}
 		}
@@ -180,8 +202,8 @@ func (s *streamer) serve(ctx context.Context) {
 	drain:
 		for {
 			select {
-			case it, ok := <-s.items:
-				if !handle(it, ok) {
+			case items, ok := <-s.items:
+				if !handle(items, ok) {
 					return
 				}
 			default:
@@ -273,6 +295,13 @@ type applier struct {
 	laterLast  time.Time         // when the last of later was read
 	laterMax   int
 	linger     time.Duration
+	prepared   map[prepKey]bool // the jails and families PrepareUnbans was called for, since later was empty
+}
+
+// prepKey is a jail and a family (IPv4 or not).
+type prepKey struct {
+	jail string
+	v4   bool
 }
 
 // laterKey is an address (a masked prefix) of a jail.
@@ -281,34 +310,51 @@ type laterKey struct {
 	ip   netip.Prefix
 }
 
-// coalesces reports whether e's jail gathers its unbans in later.
-func (a *applier) coalesces(e *event.Event) bool {
+// coalescer returns the backend of e's jail when it gathers its unbans in
+// later, nil otherwise.
+func (a *applier) coalescer(e *event.Event) firewall.UnbanCoalescer {
 	if a.linger <= 0 || !e.IP.IsValid() {
-		return false
+		return nil
 	}
 	r := a.fw.route(e.Jail)
 	if r.err != nil {
-		return false
+		return nil
 	}
-	c, ok := r.backend.(firewall.UnbanCoalescer)
-	return ok && c.CoalesceUnbans()
+	if c, ok := r.backend.(firewall.UnbanCoalescer); ok && c.CoalesceUnbans() {
+		return c
+	}
+	return nil
 }
 
 // add queues an event read at p.at: an unban of a coalescing jail in
 // later, everything else in pending (applied at --batch events or at the
 // next pause of the input). A ban of an address whose unban waits in later
-// first applies everything queued, so that it lands after the unban.
+// first applies everything queued, so that it lands after the unban. The
+// first waiting unban of each jail and family lets the backend prepare
+// the batch (PrepareUnbans) while the others come.
 func (a *applier) add(ctx context.Context, p pending) {
 	e := p.ev
+	var c firewall.UnbanCoalescer
+	if e.Action == event.ActionUnban {
+		c = a.coalescer(e)
+	}
 	switch {
-	case e.Action == event.ActionUnban && a.coalesces(e):
+	case c != nil:
 		if len(a.later) == 0 {
 			a.laterFirst = p.at
+			clear(a.prepared)
 		}
 		a.laterLast = p.at
 		a.later = append(a.later, p)
 		if a.laterKeys != nil {
 			a.laterKeys[laterKey{e.Jail, e.IP.Masked()}] = true
+		}
+		if k := (prepKey{e.Jail, e.IP.Addr().Is4()}); !a.prepared[k] {
+			if a.prepared == nil {
+				a.prepared = map[prepKey]bool{}
+			}
+			a.prepared[k] = true
+			c.PrepareUnbans(ctx, e.IP)
 		}
 		if len(a.later) >= a.laterMax {
 			a.applyAll(ctx)

@@ -79,6 +79,9 @@ type fastPattern struct {
 	anchored bool
 	years    *[10000]bool
 	happy    func(p *fastPattern, s string, m *match) bool
+	// happyAt, for a template searched mid-line, is its happy path at a
+	// place search tries (the start look-ahead already holds there)
+	happyAt func(p *fastPattern, s string, g int, m *match) bool
 	// opaque: only the happy path (at position 0) is known; anything else
 	// is fastUnknown (the regex decides). For filters' datepatterns.
 	opaque bool
@@ -108,6 +111,9 @@ type fastPattern struct {
 	// firstOnly >= 0: the one byte a match can start with (TAI64N's @);
 	// search jumps to its next occurrence.
 	firstOnly int
+	// hex24 >= 0: a TAI64N template, its "@" at most hex24 bytes after
+	// the match start (see excluded)
+	hex24 int
 }
 
 // digitRun returns the fewest digits in a row a match of nodes has from
@@ -125,7 +131,7 @@ func digitRun(nodes []node) (run, lead int) {
 	k := 0
 	for ; k < len(nodes); k++ {
 		switch nodes[k].kind {
-		case nBOL, nStartLook, nGroupBeg, nWordB:
+		case nBOL, nStartLook, nGroupBeg, nWordB, nEpochStart:
 			continue
 		case nNonWord02:
 			lead += 2
@@ -138,6 +144,9 @@ func digitRun(nodes []node) (run, lead int) {
 		switch n.kind {
 		case nYear:
 			run += 4
+			continue
+		case nDigits1011:
+			run += 10
 			continue
 		case nToken:
 			l := -1
@@ -375,19 +384,74 @@ func (p *fastPattern) excluded(s string, st *fstate) bool {
 			return j < 0 || j > p.digitLead
 		}
 		return st.firstRun(s, p.digitRun) < 0
+	case p.hex24 >= 0:
+		// TAI64N: "@" and 24 hex digits, the "@" within hex24 bytes of
+		// the start when anchored
+		for i := 0; i < len(s); i++ {
+			k := strings.IndexByte(s[i:], '@')
+			if k < 0 || p.anchored && i+k > p.hex24 {
+				return true
+			}
+			i += k
+			if hex24At(s, i) {
+				return false
+			}
+		}
+		return true
 	case p.firstOnly >= 0 && !p.anchored:
 		return strings.IndexByte(s, byte(p.firstOnly)) < 0
 	}
 	return false
 }
 
+// hex24At reports whether s has "@" and 24 lower-case hex digits at i.
+func hex24At(s string, i int) bool {
+	if i+25 > len(s) || s[i] != '@' {
+		return false
+	}
+	for k := 1; k <= 24; k++ {
+		if c := s[i+k]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// hex24Lead returns the most bytes before the "@" of a TAI64N match
+// (\W{0,2} at the line start), or -1 when nodes do not start with one.
+func hex24Lead(nodes []node) int {
+	lead := 0
+	for _, n := range nodes {
+		switch n.kind {
+		case nBOL, nStartLook, nGroupBeg:
+		case nNonWord02:
+			lead += 2
+		case nHex24:
+			return lead
+		default:
+			return -1
+		}
+	}
+	return -1
+}
+
 // firstRun is nextDigitRun(s, 0, n), kept for the templates that ask of
 // the same line within one Find (prepare drops it).
 func (st *fstate) firstRun(s string, n int) int {
-	if !st.runValid || st.runLine != s || st.runN != n {
-		st.runAt, st.runLine, st.runN, st.runValid = nextDigitRun(s, 0, n), s, n, true
+	if !st.runValid || st.runLine != s {
+		st.nruns, st.runLine, st.runValid = 0, s, true
 	}
-	return st.runAt
+	for _, r := range st.runs[:st.nruns] {
+		if r[0] == n {
+			return r[1]
+		}
+	}
+	at := nextDigitRun(s, 0, n)
+	if st.nruns < len(st.runs) {
+		st.runs[st.nruns] = [2]int{n, at}
+		st.nruns++
+	}
+	return at
 }
 
 // fitsClock reports whether the colon at j (of clocksOf) can be the
@@ -579,9 +643,9 @@ type fstate struct {
 	clocks     []int // clocksOf(clockLine)
 	clockLine  string
 	clockValid bool
-	// firstRun(runLine, runN)
-	runAt    int
-	runN     int
+	// firstRun's answers for runLine: n and nextDigitRun(runLine, 0, n)
+	runs     [4][2]int
+	nruns    int
 	runLine  string
 	runValid bool
 }
@@ -762,6 +826,12 @@ const (
 // nginx-botsearch, ... read by logmatch).
 const reBrackApache = `(?iu)^[^\[]*\[((?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])(?P<_sep>[-/])(?P<b>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?P=_sep)<Y>[ :]?(?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1])(?:\.(?P<f>[0-9]{1,6}))?(?: (?P<z>Z|UTC|GMT|[+-][01]\d(?::?\d{2})?))?)(?=\b|\W|$)`
 
+// reWordApache is the same template searched mid-line (no datepattern):
+// (?=^|\b|\W)( in front of the body.
+var reWordApache = sync.OnceValue(func() string {
+	return strings.Replace(reBrackApache, `^[^\[]*\[(`, `(?=^|\b|\W)(`, 1)
+})
+
 // reISOCaret is the default ISO template behind ^{DATE} (fail2ban's own
 // recidive): ^ instead of ^(?:\W{0,2})?, the same at a digit.
 const reISOCaret = `^(<Y>(?P<_sep>[-/.])(?P<m>0?[1-9]|1[0-2])(?P=_sep)(?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])(?:T|  ?)(?P<H>[0-1]?\d|2[0-3]):(?P<M>[0-5]?\d):(?P<S>[0-5]?\d|6[0-1])(?:[.,](?P<f>[0-9]{1,6}))?(?:\s*(?P<z>Z|UTC|GMT|[+-][01]\d(?::?\d{2})?))?)(?=\b|\W|$)`
@@ -845,6 +915,9 @@ func fastFor(regex string) *fastPattern {
 		return p
 	}
 	p := &fastPattern{nodes: nodes, anchored: nodes[0].kind == nBOL, happy: happyPaths[shape]}
+	if shape == reWordApache() {
+		p.happyAt = (*fastPattern).apacheAt
+	}
 	p.firstBytes()
 	if len(nodes) > maxNodes {
 		return nil
@@ -862,6 +935,7 @@ func fastFor(regex string) *fastPattern {
 			p.firstOnly = c
 		}
 	}
+	p.hex24 = hex24Lead(nodes)
 	p.clockBound = clockBound(nodes)
 	p.clockMin = 1
 	if p.clockBound > 0 {
@@ -1059,6 +1133,12 @@ func (p *fastPattern) search(s string, pos int, st *fstate) (match, fastStatus) 
 		}
 		if i < len(s) && !p.first[s[i]] && !p.empty || i == len(s) && !p.empty {
 			continue
+		}
+		if p.happyAt != nil && i < len(s) && (i == 0 || !isWordByte(s[i]) || !isWordByte(s[i-1])) {
+			// (?=^|\b|\W) holds at i
+			if m := &st.hm; p.happyAt(p, s, i, m) {
+				return *m, fastMatch
+			}
 		}
 		m, r := p.at(s, i, st)
 		if r != fastNoMatch {
@@ -1743,7 +1823,19 @@ func (p *fastPattern) happyBrackApache(s string, m *match) bool {
 	if i < 0 || !asciiOnly(s[:i]) {
 		return false
 	}
-	g := i + 1
+	if !p.apacheAt(s, i+1, m) {
+		return false
+	}
+	m.start = 0
+	return true
+}
+
+// apacheAt is fail2ban's Apache default template's body
+// (Day(?P<_sep>[-/])MON(?P=_sep)ExYear[ :]?24hour:Minute:Second
+// (?:\.Microseconds)?(?: Zone offset)? and its end look-ahead) at g of an
+// ASCII s, on the happy path: a two-digit day, a four-digit hour, minute
+// and second; the match (start and date text) is [g, m.end).
+func (p *fastPattern) apacheAt(s string, g int, m *match) bool {
 	if g+20 > len(s) || !twoDigitDay(s, g) {
 		return false
 	}
@@ -1776,7 +1868,7 @@ func (p *fastPattern) happyBrackApache(s string, m *match) bool {
 	} else if e < len(s) && (isWordByte(s[e]) || s[e] >= utf8.RuneSelf) {
 		return false
 	}
-	m.start, m.end, m.gstart, m.gend, m.fast, m.rm, m.rx = 0, e, g, e, true, nil, nil
+	m.start, m.end, m.gstart, m.gend, m.fast, m.rm, m.rx = g, e, g, e, true, nil, nil
 	m.f = dateFields{
 		has:  1<<keyb | 1<<keym | 1<<keyd | 1<<keyY | 1<<keyH | 1<<keyM | 1<<keyS,
 		year: y, month: mo, day: d2(s, g), hour: d2(s, g+12), minute: d2(s, g+15), second: d2(s, g+18),

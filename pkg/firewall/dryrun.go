@@ -33,7 +33,7 @@ func NewDryRun(w io.Writer) *IPTables {
 type modelXT struct {
 	mu     sync.Mutex
 	w      *bufio.Writer
-	chains [2]map[string][]string // chain -> rule args, in order
+	chains [2]map[string][]string // chain -> its rules ("-A chain args" lines), in order
 	order  [2][]string            // user chains in creation order
 }
 
@@ -59,7 +59,7 @@ func (m *modelXT) load(fam int, lines []string) {
 	var order []string
 	for _, l := range lines {
 		op, rest, _ := strings.Cut(l, " ")
-		c, args, _ := strings.Cut(rest, " ")
+		c, _, _ := strings.Cut(rest, " ")
 		switch op {
 		case "-P":
 			if _, ok := t[c]; !ok {
@@ -71,7 +71,7 @@ func (m *modelXT) load(fam int, lines []string) {
 				order = append(order, c)
 			}
 		case "-A":
-			t[c] = append(t[c], args)
+			t[c] = append(t[c], l)
 		}
 	}
 	m.chains[famIndex(fam)], m.order[famIndex(fam)] = t, order
@@ -99,9 +99,7 @@ func (m *modelXT) list(_ context.Context, fam int, chain string) ([]string, bool
 			out = append(out, "-N "+c)
 		}
 		for _, c := range append([]string{"INPUT", "FORWARD", "OUTPUT"}, m.order[famIndex(fam)]...) {
-			for _, r := range t[c] {
-				out = append(out, "-A "+c+" "+r)
-			}
+			out = append(out, t[c]...)
 		}
 		return out, true, nil
 	}
@@ -109,17 +107,20 @@ func (m *modelXT) list(_ context.Context, fam int, chain string) ([]string, bool
 	if !ok {
 		return nil, false, nil
 	}
+	out = make([]string, 0, len(rules)+1)
 	out = append(out, "-N "+chain)
-	for _, r := range rules {
-		out = append(out, "-A "+chain+" "+r)
-	}
-	return out, true, nil
+	return append(out, rules...), true, nil
 }
 
 func (m *modelXT) exists(_ context.Context, fam int, chain string, spec []string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return slices.Contains(m.chains[famIndex(fam)][chain], strings.Join(spec, " ")), nil
+	return slices.Contains(m.chains[famIndex(fam)][chain], ruleOf(chain, strings.Join(spec, " "))), nil
+}
+
+// ruleOf is the -S line of a rule of chain.
+func ruleOf(chain, args string) string {
+	return "-A " + chain + " " + args
 }
 
 // restore applies lines to the model (all or nothing, as iptables-restore
@@ -160,7 +161,7 @@ func (m *modelXT) restore(_ context.Context, fam int, lines []string) error {
 		}
 		if _, ok := t[c]; ok && op == "-I" {
 			if pos, args, _ := strings.Cut(rest, " "); pos == "1" && args != "" {
-				front[c] = append(front[c], args)
+				front[c] = append(front[c], ruleOf(c, args))
 				continue
 			}
 		}
@@ -178,8 +179,9 @@ func (m *modelXT) restore(_ context.Context, fam int, lines []string) error {
 			own[c] = true
 			order = append(order, c)
 		case "-A":
-			// append never writes where the table's slice can see
-			t[c] = append(rules, rest)
+			// (l is "-A c rest": ruleOf(c, rest)) append never writes where
+			// the table's slice can see
+			t[c] = append(rules, l)
 		case "-I":
 			pos := 1
 			if p, args, _ := strings.Cut(rest, " "); p != "" {
@@ -189,9 +191,9 @@ func (m *modelXT) restore(_ context.Context, fam int, lines []string) error {
 			}
 			rules = edit(c)
 			pos = min(max(pos, 1), len(rules)+1)
-			t[c] = slices.Insert(rules, pos-1, rest)
+			t[c] = slices.Insert(rules, pos-1, ruleOf(c, rest))
 		case "-D":
-			i := slices.Index(rules, rest)
+			i := slices.Index(rules, ruleOf(c, rest))
 			if i < 0 {
 				return fmt.Errorf("%s-restore: line %d failed: Bad rule (does a matching rule exist in that chain?)", cmdName(fam), n+2)
 			}

@@ -14,7 +14,7 @@ import (
 // ASCII that it must classify and on texts of more than psetBits-2 bytes.
 
 // psetBits bounds the positions a pset holds (the text and its "\n").
-const psetBits = 512
+const psetBits = 256
 
 type pset [psetBits / 64]uint64
 
@@ -33,19 +33,6 @@ func (s *pset) empty() bool {
 func (s *pset) union(o *pset) {
 	for i := range s {
 		s[i] |= o[i]
-	}
-}
-
-// each calls f for every position in s, in order, until f returns false.
-func (s *pset) each(f func(p int) bool) {
-	for i, w := range s {
-		for w != 0 {
-			b := bits.TrailingZeros64(w)
-			w &^= 1 << b
-			if !f(i*64 + b) {
-				return
-			}
-		}
 	}
 }
 
@@ -70,45 +57,55 @@ func (re *Regexp) ExactMatch(b []byte) (match, known bool) {
 	for p := 0; p <= len(b)+1; p++ {
 		in.set(p)
 	}
-	out, ok := re.sure.exact(sureText(b), &in)
+	out, ok := re.sure.exact(sureText(b), in)
 	if !ok {
 		return false, false
 	}
 	return !out.empty(), true
 }
 
+// next returns the first position in s from p on, -1 when there is none.
+func (s *pset) next(p int) int {
+	for i := p >> 6; i < len(s); i++ {
+		w := s[i]
+		if i == p>>6 {
+			w &^= 1<<(p&63) - 1
+		}
+		if w != 0 {
+			return i<<6 + bits.TrailingZeros64(w)
+		}
+	}
+	return -1
+}
+
 // exact returns the positions s can end at from those in in; ok is false
 // when it cannot tell.
-func (s *snode) exact(t sureText, in *pset) (out pset, ok bool) {
+func (s *snode) exact(t sureText, in pset) (out pset, ok bool) {
 	end := len(t) + 1 // the last position: after the "\n"
-	ok = true
 	switch s.op {
 	case sSet:
-		in.each(func(p int) bool {
+		for p := in.next(0); p >= 0; p = in.next(p + 1) {
 			c := t.at(p)
 			switch {
 			case c < 0:
 			case c >= 0x80:
-				ok = false
-				return false
+				return out, false
 			case s.set.has(rune(c)):
 				out.set(p + 1)
 			}
-			return true
-		})
+		}
 	case sLit:
 		// an ASCII literal against bytes: a byte outside ASCII is no
 		// match, never a part of one
-		in.each(func(p int) bool {
+		for p := in.next(0); p >= 0; p = in.next(p + 1) {
 			if p+len(s.lit) <= len(t) && string(t[p:p+len(s.lit)]) == string(s.lit) {
 				out.set(p + len(s.lit))
 			}
-			return true
-		})
+		}
 	case sConcat:
-		cur := *in
+		cur := in
 		for _, sub := range s.subs {
-			if cur, ok = sub.exact(t, &cur); !ok || cur.empty() {
+			if cur, ok = sub.exact(t, cur); !ok || cur.empty() {
 				return cur, ok
 			}
 		}
@@ -123,9 +120,33 @@ func (s *snode) exact(t sureText, in *pset) (out pset, ok bool) {
 		}
 	case sRepeat:
 		body := s.subs[0]
-		cur := *in
+		if body.op == sSet {
+			// a run of one class: from each start, every end the counts allow
+			for p := in.next(0); p >= 0; p = in.next(p + 1) {
+				for q, n := p, 0; ; q, n = q+1, n+1 {
+					if n >= s.min {
+						out.set(q)
+					}
+					if s.max >= 0 && n >= s.max {
+						break
+					}
+					c := t.at(q)
+					if c < 0 {
+						break
+					}
+					if c >= 0x80 {
+						return out, false
+					}
+					if !body.set.has(rune(c)) {
+						break
+					}
+				}
+			}
+			return out, true
+		}
+		cur := in
 		for i := 0; i < s.min && !cur.empty(); i++ {
-			if cur, ok = body.exact(t, &cur); !ok {
+			if cur, ok = body.exact(t, cur); !ok {
 				return out, false
 			}
 		}
@@ -133,7 +154,7 @@ func (s *snode) exact(t sureText, in *pset) (out pset, ok bool) {
 		// then breadth first: the positions first reached after i more
 		// repetitions (one reached sooner is never worse under a maximum)
 		for i := s.min; (s.max < 0 || i < s.max) && !cur.empty(); i++ {
-			next, k := body.exact(t, &cur)
+			next, k := body.exact(t, cur)
 			if !k {
 				return out, false
 			}
@@ -144,64 +165,59 @@ func (s *snode) exact(t sureText, in *pset) (out pset, ok bool) {
 			cur = next
 		}
 	case sAhead, sNAhead:
-		in.each(func(p int) bool {
-			o, k := s.subs[0].exact(t, ptr(single(p)))
+		for p := in.next(0); p >= 0; p = in.next(p + 1) {
+			one := single(p)
+			o, k := s.subs[0].exact(t, one)
 			if !k {
-				ok = false
-				return false
+				return out, false
 			}
 			if !o.empty() == (s.op == sAhead) {
 				out.set(p)
 			}
-			return true
-		})
+		}
 	case sBehind, sNBehind:
-		in.each(func(p int) bool {
+		for p := in.next(0); p >= 0; p = in.next(p + 1) {
 			has := false
 			if p-s.w >= 0 {
-				o, k := s.subs[0].exact(t, ptr(single(p-s.w)))
+				one := single(p - s.w)
+				o, k := s.subs[0].exact(t, one)
 				if !k {
-					ok = false
-					return false
+					return out, false
 				}
 				has = o.has(p)
 			}
 			if has == (s.op == sBehind) {
 				out.set(p)
 			}
-			return true
-		})
+		}
 	case sBOL:
 		if in.has(0) {
 			out.set(0)
 		}
 	case sEOL:
-		for _, p := range []int{len(t), end} {
-			if in.has(p) {
-				out.set(p)
-			}
+		if in.has(len(t)) {
+			out.set(len(t))
+		}
+		if in.has(end) {
+			out.set(end)
 		}
 	case sEOZ:
 		if in.has(end) {
 			out.set(end)
 		}
 	case sWordB, sNWordB:
-		in.each(func(p int) bool {
+		for p := in.next(0); p >= 0; p = in.next(p + 1) {
 			a, ka := t.word(p - 1)
 			b, kb := t.word(p)
 			if !ka || !kb {
-				ok = false
-				return false
+				return out, false
 			}
 			if (a != b) == (s.op == sWordB) {
 				out.set(p)
 			}
-			return true
-		})
+		}
 	default:
 		return out, false
 	}
-	return out, ok
+	return out, true
 }
-
-func ptr(s pset) *pset { return &s }

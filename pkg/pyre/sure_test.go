@@ -8,6 +8,9 @@ import (
 // The hosts of fail2ban's <HOST> as its failregexes expand it.
 const sureHost = `(?:\[?(?:(?:::f{4,6}:)?(?P<ip4>(?:\d{1,3}\.){3}\d{1,3})|(?P<ip6>(?:[0-9a-fA-F]{1,4}::?|::){1,7}(?:[0-9a-fA-F]{1,4}|(?<=:):)))\]?|(?P<dns>[\w\-.^_]*\w))`
 
+// sshd's closed connections (the built-in filter's shape).
+const disconnectedPattern = `^(?:Connection (?:closed|reset)|Disconnected) (?:by|from)(?: (?:authenticating|invalid) user (?:\S+|.*?))? ` + sureHost + `(?: port [0-9]+)?(?: \[preauth\])?\s*$`
+
 var sureTests = []struct {
 	pattern, text string
 	sure          bool // SureMatch's answer (true only where regexp2 matches)
@@ -76,10 +79,8 @@ func TestExactMatch(t *testing.T) {
 		{`^(?!a)a`, "a", false, true},
 		{`(?<!1)x`, "1x2x", true, true},
 		{`(?<!1)x`, "1x1x", false, true},
-		{`^(?:Connection (?:closed|reset)|Disconnected) (?:by|from)(?: (?:authenticating|invalid) user (?:\S+|.*?))? ` + sureHost + `(?: port [0-9]+)?(?: \[preauth\])?\s*$`,
-			"Disconnected from user git 192.0.2.174 port 11242", false, true},
-		{`^(?:Connection (?:closed|reset)|Disconnected) (?:by|from)(?: (?:authenticating|invalid) user (?:\S+|.*?))? ` + sureHost + `(?: port [0-9]+)?(?: \[preauth\])?\s*$`,
-			"Disconnected from invalid user a b 192.0.2.174 port 11242", true, true},
+		{disconnectedPattern, "Disconnected from user git 192.0.2.174 port 11242", false, true},
+		{disconnectedPattern, "Disconnected from invalid user a b 192.0.2.174 port 11242", true, true},
 		{`x\b`, "x", true, true},
 		{`^\S+$`, "aé", false, false},
 		{`(?i)a`, "a", false, false},
@@ -168,20 +169,29 @@ func FuzzSureMatch(f *testing.F) {
 	})
 }
 
-// BenchmarkSureMatch: the walker beside regexp2 (Find with the groups a
+// BenchmarkSureMatch: the walker and the exact matcher beside regexp2 (Find with the groups a
 // filter asks for) on sshd's session lines.
 func BenchmarkSureMatch(b *testing.B) {
 	for _, c := range []struct{ name, pattern, text string }{
 		{"accepted", sureTests[0].pattern, sureTests[0].text},
 		{"disconnect-ip6", sureTests[2].pattern, sureTests[2].text},
 		{"disconnect-ip4", sureTests[3].pattern, sureTests[3].text},
+		{"disconnected-user", disconnectedPattern, "Disconnected from user git 192.0.2.174 port 11242"},
 	} {
 		re := MustCompile(c.pattern, Options{})
 		text := []byte(c.text)
+		want, _ := re.ExactMatch(text)
 		b.Run(c.name+"/walker", func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				if !re.SureMatch(text) {
-					b.Fatal("no sure match")
+				if re.SureMatch(text) != want {
+					b.Fatal("SureMatch says otherwise")
+				}
+			}
+		})
+		b.Run(c.name+"/exact", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if m, k := re.ExactMatch(text); m != want || !k {
+					b.Fatal("ExactMatch says otherwise")
 				}
 			}
 		})
@@ -193,8 +203,8 @@ func BenchmarkSureMatch(b *testing.B) {
 			}
 			out := make([]Span, len(slots))
 			for i := 0; i < b.N; i++ {
-				if ok, _ := re.Find(runes, slots, out); !ok {
-					b.Fatal("no match")
+				if ok, _ := re.Find(runes, slots, out); ok != want {
+					b.Fatal("regexp2 says otherwise")
 				}
 			}
 		})

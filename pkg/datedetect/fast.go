@@ -95,11 +95,11 @@ type fastPattern struct {
 	clockBound int
 	// clockMin: that colon is at least clockMin bytes after the start.
 	clockMin int
-	// preHour (with clockBound > 0 and hourMin > 0): the bytes that can
-	// come just before the hour's digits (hourMin to hourMax of them) in a
-	// match; a colon of clocksOf with none of them in that place is not
-	// this template's hour colon (see fitsClock).
-	preHour          *[256]bool
+	// preHour (with clockBound > 0): the bytes that can come before the
+	// hour's digits (hourMin to hourMax of them) in a match, preHour[k]
+	// k+1 bytes before; a colon of clocksOf without them in those places
+	// is not this template's hour colon (see fitsClock).
+	preHour          [][256]bool
 	hourMin, hourMax int
 	// digitRun > 0: every match has digitRun digits in a row starting
 	// at most digitLead bytes after its start (a compact date such as
@@ -271,12 +271,16 @@ func clockBound(nodes []node) int {
 	return 0
 }
 
-// preHourSet returns the bytes that can come just before the hour token of
-// nodes (clockBound's hour: %H, %k, %I followed by ":"), found by walking
-// back over the optional nodes before it to the first that must consume,
-// and the fewest and most bytes the hour token takes; nil when a node on
-// the way is not understood or the hour can start the match.
-func preHourSet(nodes []node) (set *[256]bool, lo, hi int) {
+// preHourSet returns what can come just before the hour token of nodes
+// (clockBound's hour: %H, %k, %I followed by ":"), walking back from it:
+// sets[k] holds the bytes that can stand k+1 bytes before the hour. The
+// walk takes the fixed-width nodes in front of the hour a byte at a time;
+// an optional node right before the hour makes one set of its bytes and
+// those the node before it ends with, and the walk stops there, as it
+// does at a node of varying width. It also returns the fewest and most
+// bytes the hour takes; nil when a node is not understood or the hour
+// can start the match.
+func preHourSet(nodes []node) (sets [][256]bool, lo, hi int) {
 	h := -1
 	for k, n := range nodes {
 		if n.kind == nToken && (n.key == keyH || n.key == keyI) {
@@ -303,7 +307,11 @@ func preHourSet(nodes []node) (set *[256]bool, lo, hi int) {
 	if lo < 1 {
 		return nil, 0, 0
 	}
-	set = &[256]bool{}
+	var set *[256]bool
+	next := func() {
+		sets = append(sets, [256]bool{})
+		set = &sets[len(sets)-1]
+	}
 	add := func(chars string, ci bool) {
 		for i := 0; i < len(chars); i++ {
 			c := chars[i]
@@ -316,49 +324,122 @@ func preHourSet(nodes []node) (set *[256]bool, lo, hi int) {
 			}
 		}
 	}
-	for k := h - 1; k >= 0; k-- {
+	const most = 8  // bytes checked
+	merged := false // an optional node opened the first set: the next node ends the walk
+	for k := h - 1; k >= 0 && len(sets) < most; k-- {
 		n := nodes[k]
+		if !merged {
+			next()
+		}
+		fixed := !merged
 		switch n.kind {
-		case nOptLit:
-			add(string(n.c), n.ci)
-			continue
-		case nOptClass:
-			add(n.set, n.ci)
+		case nOptLit, nOptClass:
+			if merged || len(sets) > 1 {
+				// an optional node further back: what stands there varies
+				return sets[:len(sets)-1], lo, hi
+			}
+			if n.kind == nOptLit {
+				add(string(n.c), n.ci)
+			} else {
+				add(n.set, n.ci)
+			}
+			merged = true
 			continue
 		case nLit:
 			add(string(n.c), n.ci)
 		case nSep:
 			add(n.set, n.ci)
 		case nBackref:
-			for j := k - 1; j >= 0; j-- {
+			found := false
+			for j := k - 1; j >= 0 && !found; j-- {
 				if nodes[j].kind == nSep {
 					add(nodes[j].set, nodes[j].ci)
-					break
+					found = true
 				}
-				if j == 0 {
-					return nil, 0, 0
-				}
+			}
+			if !found {
+				return nil, 0, 0
 			}
 		case nTOrSpaces:
 			add("T ", n.ci)
-		case nYear, nY2, nYearOrY2:
+			fixed = false
+		case nYear, nY2:
+			w := 4
+			if n.kind == nY2 {
+				w = 2
+			}
 			add(digits, false)
+			for i := 1; i < w && fixed && len(sets) < most; i++ {
+				next()
+				add(digits, false)
+			}
+		case nYearOrY2:
+			add(digits, false)
+			fixed = false
 		case nToken:
+			w := len(n.alts[0])
 			for _, a := range n.alts {
 				for _, it := range a {
-					add(it.set, false)
+					if it.opt {
+						fixed = false
+					}
+				}
+				if len(a) != w {
+					fixed = false
+				}
+			}
+			if !fixed {
+				for _, a := range n.alts {
+					for _, it := range a {
+						add(it.set, false)
+					}
+				}
+				break
+			}
+			// the i-th byte from the token's end: each alternative's item w-1-i
+			for i := 0; i < w && len(sets) < most; i++ {
+				if i > 0 {
+					next()
+				}
+				for _, a := range n.alts {
+					add(a[w-1-i].set, false)
 				}
 			}
 		case nWord:
-			for _, w := range n.words {
-				add(w[len(w)-1:], n.ci)
+			w := len(n.words[0])
+			for _, x := range n.words {
+				if len(x) != w {
+					fixed = false
+				}
+			}
+			if !fixed {
+				for _, x := range n.words {
+					add(x[len(x)-1:], n.ci)
+				}
+				break
+			}
+			for i := 0; i < w && len(sets) < most; i++ {
+				if i > 0 {
+					next()
+				}
+				for _, x := range n.words {
+					add(x[w-1-i:w-i], n.ci)
+				}
 			}
 		default:
-			return nil, 0, 0
+			if merged || len(sets) == 1 {
+				return nil, 0, 0 // the hour (or the optional node) can start the match
+			}
+			return sets[:len(sets)-1], lo, hi
 		}
-		return set, lo, hi
+		if !fixed || merged {
+			return sets, lo, hi
+		}
 	}
-	return nil, 0, 0
+	if merged || len(sets) == 0 {
+		return nil, 0, 0
+	}
+	return sets, lo, hi
 }
 
 // excluded reports whether the template certainly has no match in the
@@ -455,16 +536,23 @@ func (st *fstate) firstRun(s string, n int) int {
 }
 
 // fitsClock reports whether the colon at j (of clocksOf) can be the
-// colon after this template's hour: one of preHour's bytes just before
-// an hour of hourMin to hourMax bytes ending at j.
+// colon after this template's hour: preHour's bytes in front of an hour
+// of hourMin to hourMax bytes ending at j.
 func (p *fastPattern) fitsClock(s string, j int) bool {
 	if p.preHour == nil {
 		return true
 	}
+hours:
 	for l := p.hourMin; l <= p.hourMax; l++ {
-		if k := j - l - 1; k >= 0 && p.preHour[s[k]] {
-			return true
+		if j-l-len(p.preHour) < 0 {
+			continue
 		}
+		for k := range p.preHour {
+			if !p.preHour[k][s[j-l-1-k]] {
+				continue hours
+			}
+		}
+		return true
 	}
 	return false
 }

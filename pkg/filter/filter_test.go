@@ -298,9 +298,10 @@ func TestPrefilterReplacementChar(t *testing.T) {
 	}
 }
 
-// TestReuseCaptures: with MatcherOptions.ReuseCaptures each Result's
-// failures carry their own line's captures (a reused map is cleared, a
-// failure without captures has none), as without the option.
+// TestReuseCaptures: with MatcherOptions.ReuseCaptures and ReuseStrings
+// each Result's failures carry their own line's captures, host and text (a
+// reused map is cleared, a failure without captures has none), as without
+// the options.
 func TestReuseCaptures(t *testing.T) {
 	def := Definition{
 		Name: "t",
@@ -327,7 +328,7 @@ func TestReuseCaptures(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, reuse := range []bool{false, true} {
-		m := NewMatcher(f, MatcherOptions{ReuseCaptures: reuse})
+		m := NewMatcher(f, MatcherOptions{ReuseCaptures: reuse, ReuseStrings: reuse, Matches: true})
 		var maps []map[string]string
 		for i, l := range lines {
 			res, err := m.LineAt([]byte(l), time.Unix(0, 0))
@@ -338,6 +339,12 @@ func TestReuseCaptures(t *testing.T) {
 				t.Fatalf("reuse %v: %q: %d failures", reuse, l, len(res.Failures))
 			}
 			c := res.Failures[0].Captures
+			if h, want := res.Failures[0].Host, l[strings.LastIndexByte(l, ' ')+1:]; h != want {
+				t.Errorf("reuse %v: %q: host %q, want %q", reuse, l, h, want)
+			}
+			if ls := res.Failures[0].Lines; len(ls) != 1 || ls[0] != l {
+				t.Errorf("reuse %v: %q: lines %q", reuse, l, ls)
+			}
 			if !reflect.DeepEqual(c, want[i]) {
 				t.Errorf("reuse %v: %q: captures %v, want %v", reuse, l, c, want[i])
 			}

@@ -45,6 +45,14 @@ type MatcherOptions struct {
 	// the Result, they are valid until the next call only (a map less per
 	// failure, for callers that consume each Result at once).
 	ReuseCaptures bool
+	// ReuseStrings lets the Matcher write the strings of a one-line
+	// failure (Host, Captures' values, Users, Lines) into one buffer it
+	// reuses: they are valid until the next call only, like the Result.
+	// It applies where nothing keeps them: a filter without an mlfid, of
+	// one line, outside Probe (a host name looked up is copied for the DNS
+	// cache). For callers that consume each Result at once (fresh memory
+	// costs a page fault per 4 KiB: a failure's strings are its line).
+	ReuseStrings bool
 }
 
 // Failure is one failure found in the input.
@@ -133,6 +141,10 @@ type Matcher struct {
 	// current Result
 	capMaps []map[string]string
 	capUsed int
+	// ReuseStrings, where it applies (reuseStr): the buffer of a failure's
+	// strings
+	reuseStr bool
+	strBuf   []byte
 	// the date span the last Line cut out (Probe)
 	probeS, probeE int
 	// probing: runFail hands a failregex match to hint (Probe) instead
@@ -178,6 +190,7 @@ func NewMatcher(f *Filter, opts MatcherOptions) *Matcher {
 	if m.dns == nil && (f.useDNS == "yes" || f.useDNS == "warn") {
 		m.dns = &DNSCache{Warn: opts.Warn}
 	}
+	m.reuseStr = opts.ReuseStrings && f.lines <= 1 && f.fastPref == nil && !f.hasMLFID()
 	return m
 }
 
@@ -585,7 +598,15 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string, t
 		if m.opts.Matches && !multi {
 			size += len(m.cur)
 		}
-		a := strArena{make([]byte, 0, size)}
+		var a strArena
+		if m.reuseStr && !m.probing {
+			if cap(m.strBuf) < size {
+				m.strBuf = make([]byte, 0, size)
+			}
+			a.b = m.strBuf[:0]
+		} else {
+			a.b = make([]byte, 0, size)
+		}
 		for _, sp := range m.pre {
 			if preBytes != nil {
 				fd.g[sp.name] = a.bytes(preBytes[sp.idx : sp.idx+sp.n])
@@ -1055,6 +1076,9 @@ func (m *Matcher) emit(idx int, fd *failData, t time.Time, hasMLFID bool) {
 		if m.f.useDNS != "yes" && m.f.useDNS != "warn" || m.dns == nil {
 			return // usedns=no: a host name gives no failure
 		}
+		if m.reuseStr {
+			ip = strings.Clone(ip) // the DNS cache keeps its keys
+		}
 		addrs, _ := m.dns.Lookup(ip)
 		if len(addrs) == 0 {
 			// dropped: said by the DNSCache once per look-up
@@ -1250,4 +1274,19 @@ func (m *Matcher) cached(mlfid string) bool {
 	}
 	_, ok := m.cache.m[mlfid]
 	return ok
+}
+
+// hasMLFID reports whether a failregex or the prefregex has an <F-MLFID>
+// (its failures are merged in the multi-line cache, which keeps their
+// strings).
+func (f *Filter) hasMLFID() bool {
+	if f.pref != nil && f.pref.gMLFID >= 0 {
+		return true
+	}
+	for _, r := range f.fail {
+		if r.gMLFID >= 0 {
+			return true
+		}
+	}
+	return false
 }

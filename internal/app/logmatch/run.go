@@ -197,7 +197,7 @@ func newRunner(ctx context.Context, o *options, js *jailSpec, w *event.Writer, s
 		met:        o.metrics.jail(js.name),
 	}
 	r.printMissed, r.printIgnored = o.printMissed, o.printIgn
-	mo := filter.MatcherOptions{Warn: func(msg string) { warnf(stderr, "%s", msg) }, NoGroups: true, Matches: true, ReuseCaptures: true}
+	mo := filter.MatcherOptions{Warn: func(msg string) { warnf(stderr, "%s", msg) }, NoGroups: true, Matches: true, ReuseCaptures: true, ReuseStrings: true}
 	if dd != nil {
 		mo.Dates = dd
 	}

@@ -58,3 +58,46 @@ func FuzzNextDigitRun(f *testing.F) {
 		}
 	})
 }
+
+// TestLongRuns: longRuns lists exactly the maximal runs of at least
+// longRun digits, in order.
+func TestLongRuns(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var st fstate
+	for range 100000 {
+		b := make([]byte, r.IntN(60))
+		for k := range b {
+			if r.IntN(9) == 0 {
+				b[k] = " :/-Tx"[r.IntN(6)]
+			} else {
+				b[k] = byte('0' + r.IntN(10))
+			}
+		}
+		s := string(b)
+		var want [][2]int
+		for a := 0; a < len(s); {
+			if !isDigit(s[a]) {
+				a++
+				continue
+			}
+			e := a
+			for e < len(s) && isDigit(s[e]) {
+				e++
+			}
+			if e-a >= longRun {
+				want = append(want, [2]int{a, e})
+			}
+			a = e
+		}
+		st.runValid = false
+		got := st.longRuns(s)
+		if len(got) != len(want) {
+			t.Fatalf("longRuns(%q) = %v, want %v", s, got, want)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("longRuns(%q) = %v, want %v", s, got, want)
+			}
+		}
+	}
+}

@@ -105,6 +105,10 @@ type fastPattern struct {
 	// at most digitLead bytes after its start (a compact date such as
 	// %ExY%Exm%Exd); search skips the starts with no such run in reach.
 	digitRun, digitLead int
+	// runNext (with digitRun): every match starts its digits at the start
+	// of a run of exactly digitRun digits, followed by one of these bytes
+	// (the compact date's "T" or space); nil: not known
+	runNext *[256]bool
 	// epochStart: every match starts where fail2ban's epoch start
 	// (?:^|(?<=^\[)|(?<=\baudit\()) holds; search tries those places only.
 	epochStart bool
@@ -168,6 +172,68 @@ func digitRun(nodes []node) (run, lead int) {
 		break
 	}
 	return run, lead
+}
+
+// runNextOf returns, for nodes whose match starts with fixed-width digit
+// nodes right after the start (^, \W{0,2} or (?=^|\b|\W), so the digits
+// start a run: what stands before them is no word character) followed by a
+// node that cannot start with a digit, the bytes that node can start
+// with: the run is then exactly those digits, and one of these bytes ends
+// it. nil otherwise.
+func runNextOf(nodes []node) *[256]bool {
+	k := 0
+	for ; k < len(nodes); k++ {
+		switch nodes[k].kind {
+		case nBOL, nStartLook, nGroupBeg, nNonWord02:
+			continue
+		}
+		break
+	}
+	digitsOnly := func(set string) bool {
+		for i := 0; i < len(set); i++ {
+			if !isDigit(set[i]) {
+				return false
+			}
+		}
+		return set != ""
+	}
+	run := 0
+	for ; k < len(nodes); k++ {
+		n := nodes[k]
+		if n.kind == nYear {
+			run += 4
+			continue
+		}
+		if n.kind != nToken {
+			break
+		}
+		w := len(n.alts[0])
+		for _, a := range n.alts {
+			if len(a) != w {
+				return nil
+			}
+			for _, it := range a {
+				if it.opt || !digitsOnly(it.set) {
+					return nil
+				}
+			}
+		}
+		run += w
+	}
+	if run == 0 || k == len(nodes) {
+		return nil
+	}
+	set := &[256]bool{}
+	switch n := nodes[k]; n.kind {
+	case nTOrSpaces:
+		set['T'], set[' '] = true, true
+		if n.ci {
+			set['t'] = true
+		}
+	default:
+		return nil
+	}
+	return set
 }
 
 // nextDigitRun returns the first j >= i with n digits at s[j:j+n], or -1.
@@ -459,12 +525,30 @@ func (p *fastPattern) excluded(s string, st *fstate) bool {
 			}
 		}
 		return true
+	case p.digitRun >= longRun:
+		// the line's maximal runs of longRun digits or more, found once
+		for _, r := range st.longRuns(s) {
+			if p.anchored && r[0] > p.digitLead {
+				return true
+			}
+			if r[1]-r[0] < p.digitRun {
+				continue
+			}
+			if p.runNext == nil {
+				return false
+			}
+			// a run of exactly digitRun digits and a byte of runNext after it
+			if r[1]-r[0] == p.digitRun && r[1] < len(s) && p.runNext[s[r[1]]] {
+				return false
+			}
+		}
+		return true
 	case p.digitRun > 0:
 		if p.anchored {
 			j := nextDigitRun(s[:min(len(s), p.digitLead+p.digitRun)], 0, p.digitRun)
 			return j < 0 || j > p.digitLead
 		}
-		return st.firstRun(s, p.digitRun) < 0
+		return nextDigitRun(s, 0, p.digitRun) < 0
 	case p.hex24 >= 0:
 		// TAI64N: "@" and 24 hex digits, the "@" within hex24 bytes of
 		// the start when anchored
@@ -516,23 +600,40 @@ func hex24Lead(nodes []node) int {
 	return -1
 }
 
-// firstRun is nextDigitRun(s, 0, n), kept for the templates that ask of
-// the same line within one Find (prepare drops it).
-func (st *fstate) firstRun(s string, n int) int {
-	if !st.runValid || st.runLine != s {
-		st.nruns, st.runLine, st.runValid = 0, s, true
+// longRun is the shortest digit run longRuns lists.
+const longRun = 8
+
+// longRuns lists the maximal runs of at least longRun digits of s, as
+// [start, end), in one pass that looks at every longRun-th byte (a run
+// that long holds one of them), kept for the templates that ask of the
+// same line within one Find (prepare drops it).
+func (st *fstate) longRuns(s string) [][2]int {
+	if st.runValid && st.runLine == s {
+		return st.runs
 	}
-	for _, r := range st.runs[:st.nruns] {
-		if r[0] == n {
-			return r[1]
+	st.runs = st.runs[:0]
+	from := 0
+	for j := longRun - 1; j < len(s); j += longRun {
+		if !isDigit(s[j]) {
+			continue
 		}
+		a := j
+		for a > from && isDigit(s[a-1]) {
+			a--
+		}
+		e := j + 1
+		for e < len(s) && isDigit(s[e]) {
+			e++
+		}
+		if e-a >= longRun {
+			st.runs = append(st.runs, [2]int{a, e})
+		}
+		// s[e] is no digit: the next run starts after it
+		from = e + 1
+		j = e
 	}
-	at := nextDigitRun(s, 0, n)
-	if st.nruns < len(st.runs) {
-		st.runs[st.nruns] = [2]int{n, at}
-		st.nruns++
-	}
-	return at
+	st.runLine, st.runValid = s, true
+	return st.runs
 }
 
 // fitsClock reports whether the colon at j (of clocksOf) can be the
@@ -731,9 +832,8 @@ type fstate struct {
 	clocks     []int // clocksOf(clockLine)
 	clockLine  string
 	clockValid bool
-	// firstRun's answers for runLine: n and nextDigitRun(runLine, 0, n)
-	runs     [4][2]int
-	nruns    int
+	// longRuns(runLine)
+	runs     [][2]int
 	runLine  string
 	runValid bool
 }
@@ -1041,6 +1141,9 @@ func fastFor(regex string) *fastPattern {
 		if run, lead := digitRun(nodes); run >= 6 {
 			p.digitRun, p.digitLead = run, lead
 		}
+	}
+	if p.digitRun > 0 {
+		p.runNext = runNextOf(nodes)
 	}
 	if !p.anchored {
 		for _, n := range nodes {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/banpipe/banpipe/internal/clirun"
 	"github.com/banpipe/banpipe/internal/metrics"
+	"github.com/banpipe/banpipe/pkg/filter"
 )
 
 // Main runs logmatch with args (args[0] is the program name) and returns its exit status.
@@ -70,6 +71,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "datepattern", Usage: "fail2ban datepattern `PATTERN` instead of the filter's", EnvVars: []string{"LOGMATCH_DATEPATTERN"}},
 			&cli.IntFlag{Name: "maxlines", Usage: "`N` lines buffered for multi-line failregexes, instead of the filter's", EnvVars: []string{"LOGMATCH_MAXLINES"}},
 			&cli.StringFlag{Name: "usedns", Usage: "`MODE` for host names: yes, warn, no or raw (default: the filter's, else warn)", EnvVars: []string{"LOGMATCH_USEDNS"}},
+			&cli.DurationFlag{Name: "dns-timeout", Value: filter.DefaultDNSTimeout, Usage: "deadline `DURATION` of one host name look-up (usedns yes and warn); a name without an answer in time gives no address", EnvVars: []string{"LOGMATCH_DNS_TIMEOUT"}},
 			&cli.StringFlag{Name: "now", Usage: "`TIME` (RFC 3339) taken as \"now\" for year-less dates and lines without one; default the clock", EnvVars: []string{"LOGMATCH_NOW"}},
 			&cli.StringFlag{Name: "logtimezone", Usage: "`ZONE` of timestamps that carry none (UTC, UTC+0200, Europe/Paris); default TZ", EnvVars: []string{"LOGMATCH_LOGTIMEZONE"}},
 			&cli.StringFlag{Name: "input", Value: "text", Usage: "input `FORMAT`: text, or journal-json (journalctl -o json)", EnvVars: []string{"LOGMATCH_INPUT"}},

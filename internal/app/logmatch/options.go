@@ -22,6 +22,7 @@ type options struct {
 	maxLines    int
 	maxLinesSet bool
 	useDNS      string
+	dnsTimeout  time.Duration
 	now         time.Time // zero: the clock
 	logTimeZone string
 	input       string // "text" or "journal-json"
@@ -57,6 +58,7 @@ func readOptions(c *cli.Context) (*options, error) {
 		maxLines:    c.Int("maxlines"),
 		maxLinesSet: c.IsSet("maxlines"),
 		useDNS:      c.String("usedns"),
+		dnsTimeout:  c.Duration("dns-timeout"),
 		logTimeZone: c.String("logtimezone"),
 		input:       c.String("input"),
 		timeout:     c.Duration("timeout"),

@@ -197,7 +197,11 @@ func newRunner(ctx context.Context, o *options, js *jailSpec, w *event.Writer, s
 		met:        o.metrics.jail(js.name),
 	}
 	r.printMissed, r.printIgnored = o.printMissed, o.printIgn
-	mo := filter.MatcherOptions{Warn: func(msg string) { warnf(stderr, "%s", msg) }, NoGroups: true, Matches: true, ReuseCaptures: true, ReuseStrings: true}
+	warn := func(msg string) { warnf(stderr, "%s", msg) }
+	mo := filter.MatcherOptions{Warn: warn, NoGroups: true, Matches: true, ReuseCaptures: true, ReuseStrings: true}
+	if u := f.UseDNS(); u == "yes" || u == "warn" {
+		mo.DNS = &filter.DNSCache{Timeout: o.dnsTimeout, Warn: warn}
+	}
 	if dd != nil {
 		mo.Dates = dd
 	}

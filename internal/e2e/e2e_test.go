@@ -151,6 +151,22 @@ func waitReading(t testing.TB, p *pipeline, log string) {
 	}
 }
 
+// groupPIDs returns the live processes of process group pgid.
+func groupPIDs(pgid int) []int {
+	var out []int
+	procs, _ := os.ReadDir("/proc")
+	for _, pr := range procs {
+		pid, err := strconv.Atoi(pr.Name())
+		if err != nil {
+			continue
+		}
+		if g, err := syscall.Getpgid(pid); err == nil && g == pgid {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
 // readingAtEnd reports whether a process of group pgid has log open at
 // offset == its size (from /proc/PID/fd and fdinfo).
 func readingAtEnd(pgid int, log string) bool {
@@ -158,16 +174,8 @@ func readingAtEnd(pgid int, log string) bool {
 	if err != nil {
 		return false
 	}
-	procs, _ := os.ReadDir("/proc")
-	for _, pr := range procs {
-		pid, err := strconv.Atoi(pr.Name())
-		if err != nil {
-			continue
-		}
-		if g, err := syscall.Getpgid(pid); err != nil || g != pgid {
-			continue
-		}
-		dir := filepath.Join("/proc", pr.Name())
+	for _, pid := range groupPIDs(pgid) {
+		dir := filepath.Join("/proc", strconv.Itoa(pid))
 		fds, _ := os.ReadDir(filepath.Join(dir, "fd"))
 		for _, fd := range fds {
 			if target, err := os.Readlink(filepath.Join(dir, "fd", fd.Name())); err != nil || target != log {
@@ -225,16 +233,8 @@ func (p *pipeline) read(r io.Reader) {
 func (p *pipeline) processes() string {
 	var b strings.Builder
 	pgid := p.cmd.Process.Pid
-	procs, _ := os.ReadDir("/proc")
-	for _, pr := range procs {
-		pid, err := strconv.Atoi(pr.Name())
-		if err != nil {
-			continue
-		}
-		if g, err := syscall.Getpgid(pid); err != nil || g != pgid {
-			continue
-		}
-		dir := filepath.Join("/proc", pr.Name())
+	for _, pid := range groupPIDs(pgid) {
+		dir := filepath.Join("/proc", strconv.Itoa(pid))
 		read := func(name string) string {
 			b, _ := os.ReadFile(filepath.Join(dir, name))
 			return strings.TrimSpace(string(b))

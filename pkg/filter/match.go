@@ -534,11 +534,7 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string, t
 		}
 		m.res.Regex = i
 		if preBytes != nil && fr.quick.ok && m.probing && m.forgetShape(fr, mt) {
-			// Probe: forgetOnly's answer needs the cache (LineHint)
-			a := m.arena
-			a.strs = append(a.strs, string(preBytes[:m.pre[0].n]))
-			m.hint.kind, m.hint.regex = hintForget, i
-			m.hint.groups = a.strs[len(a.strs)-1 : len(a.strs) : len(a.strs)]
+			m.handForget(i, preBytes[:m.pre[0].n])
 			return &m.res, nil
 		}
 		if preBytes != nil && fr.quick.ok && !m.probing && m.forgetOnly(fr, mt, preBytes) {
@@ -1252,10 +1248,7 @@ func (m *Matcher) sureForget(buf []byte, cs, mlfEnd int) bool {
 			}
 		}
 		if m.probing {
-			a := m.arena
-			a.strs = append(a.strs, string(buf[:mlfEnd]))
-			m.hint.kind, m.hint.regex = hintForget, k
-			m.hint.groups = a.strs[len(a.strs)-1 : len(a.strs) : len(a.strs)]
+			m.handForget(k, buf[:mlfEnd])
 			m.res.Regex = k
 			return true
 		}
@@ -1265,6 +1258,16 @@ func (m *Matcher) sureForget(buf []byte, cs, mlfEnd int) bool {
 		m.res.Regex = k
 		return true
 	}
+}
+
+// handForget hands a forget-only match of failregex i, whose session is
+// mlfid, over to LineHint (Probe): its answer needs the multi-line
+// failure cache, which only the ordered pass holds.
+func (m *Matcher) handForget(i int, mlfid []byte) {
+	a := m.arena
+	a.strs = append(a.strs, string(mlfid))
+	m.hint.kind, m.hint.regex = hintForget, i
+	m.hint.groups = a.strs[len(a.strs)-1 : len(a.strs) : len(a.strs)]
 }
 
 // cached reports whether the multi-line failure cache holds mlfid.

@@ -54,14 +54,39 @@ func (re *Regexp) ExactMatch(b []byte) (match, known bool) {
 		return false, false
 	}
 	var in pset
-	for p := 0; p <= len(b)+1; p++ {
-		in.set(p)
+	if re.sure.anchored() {
+		in.set(0) // ^ or \A first: no other start can match
+	} else {
+		in.setRange(0, len(b)+1)
 	}
 	out, ok := re.sure.exact(sureText(b), in)
 	if !ok {
 		return false, false
 	}
 	return !out.empty(), true
+}
+
+// setRange adds the positions lo to hi (both included, lo <= hi).
+func (s *pset) setRange(lo, hi int) {
+	for i := lo >> 6; i <= hi>>6; i++ {
+		w := ^uint64(0)
+		if i == lo>>6 {
+			w &^= 1<<(lo&63) - 1
+		}
+		if i == hi>>6 && hi&63 != 63 {
+			w &= 1<<(hi&63+1) - 1
+		}
+		s[i] |= w
+	}
+}
+
+// anchored reports whether s can only match at position 0: it is ^ (or
+// \A), or a sequence that starts with one.
+func (s *snode) anchored() bool {
+	if s.op == sConcat && len(s.subs) > 0 {
+		s = s.subs[0]
+	}
+	return s.op == sBOL
 }
 
 // next returns the first position in s from p on, -1 when there is none.
@@ -121,25 +146,38 @@ func (s *snode) exact(t sureText, in pset) (out pset, ok bool) {
 	case sRepeat:
 		body := s.subs[0]
 		if body.op == sSet {
-			// a run of one class: from each start, every end the counts allow
+			// a run of one class: from each start p, every end from p+min
+			// to the end of the run (at most p+max); starts inside one run
+			// share its end, found once
+			stop, stopKnown := -1, true
 			for p := in.next(0); p >= 0; p = in.next(p + 1) {
-				for q, n := p, 0; ; q, n = q+1, n+1 {
-					if n >= s.min {
-						out.set(q)
+				if stop < p {
+					// the run from p: the characters [p, stop) are in the
+					// class, the one at stop is not (or is outside ASCII:
+					// !stopKnown), or stop is past the text
+					stop, stopKnown = p, true
+					for {
+						c := t.at(stop)
+						if c < 0 || c < 0x80 && !body.set.has(rune(c)) {
+							break
+						}
+						if c >= 0x80 {
+							stopKnown = false
+							break
+						}
+						stop++
 					}
-					if s.max >= 0 && n >= s.max {
-						break
-					}
-					c := t.at(q)
-					if c < 0 {
-						break
-					}
-					if c >= 0x80 {
-						return out, false
-					}
-					if !body.set.has(rune(c)) {
-						break
-					}
+				}
+				hi := stop
+				if s.max >= 0 && p+s.max <= stop {
+					hi = p + s.max
+				} else if !stopKnown {
+					// the run would go on or end at a character it cannot
+					// classify
+					return out, false
+				}
+				if p+s.min <= hi {
+					out.setRange(p+s.min, hi)
 				}
 			}
 			return out, true

@@ -6,6 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 run() { echo; echo "== $*"; "$@"; }
 
+run bash scripts/bench-startup.sh
 run bash scripts/bench-logmatch.sh
 run bash scripts/bench-filters.sh
 run go test -run '^$' -bench . -benchmem ./pkg/lines ./pkg/event ./pkg/filter ./pkg/datedetect ./pkg/bans ./pkg/pyre

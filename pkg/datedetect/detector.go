@@ -2,6 +2,7 @@ package datedetect
 
 import (
 	"fmt"
+	"math/bits"
 	"regexp"
 	"strings"
 	"sync"
@@ -33,6 +34,7 @@ type ddTemplate struct {
 	rawHits  int64   // times its regex matched (DateTemplate.hits)
 	lastUsed float64 // wall clock, seconds
 	distance int     // start of the last winning match
+	id       int     // its place in the list at New (the order changes)
 }
 
 func (dt *ddTemplate) weight() float64 {
@@ -65,6 +67,10 @@ type Detector struct {
 	clock  func() float64
 	noFast bool // tests: regex path only
 	fst    fstate
+	// the templates' shared checks at once (built at the first search
+	// over all templates; nil when they do not fit it)
+	lscreen *lineScreen
+	lsBuilt bool
 
 	m       match // findLast's
 	today   nowCache
@@ -183,7 +189,7 @@ func (d *Detector) appendTemplate(t *template, ignoreDup bool) error {
 		return fmt.Errorf("datepattern %q: there is already a template with name %s", t.displayPattern(), t.name)
 	}
 	d.known[t.name] = true
-	d.templates = append(d.templates, &ddTemplate{t: t, distance: noIdx})
+	d.templates = append(d.templates, &ddTemplate{t: t, distance: noIdx, id: len(d.templates)})
 	return nil
 }
 
@@ -293,24 +299,32 @@ func (d *Detector) asciiTo(line string, n int) bool {
 	if n > len(line) {
 		n = len(line)
 	}
-	for d.pfx+8 <= n && !d.pfxEnd {
-		// eight bytes at a time while they are ASCII
-		i := d.pfx
-		w := uint64(line[i]) | uint64(line[i+1])<<8 | uint64(line[i+2])<<16 | uint64(line[i+3])<<24 |
-			uint64(line[i+4])<<32 | uint64(line[i+5])<<40 | uint64(line[i+6])<<48 | uint64(line[i+7])<<56
+	i := d.pfx
+	if i >= n {
+		return true
+	}
+	if d.pfxEnd {
+		return false
+	}
+	// sixteen, then eight bytes at a time while they are ASCII
+	for ; i+16 <= n; i += 16 {
+		b := line[i : i+16]
+		w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56 |
+			uint64(b[8]) | uint64(b[9])<<8 | uint64(b[10])<<16 | uint64(b[11])<<24 |
+			uint64(b[12])<<32 | uint64(b[13])<<40 | uint64(b[14])<<48 | uint64(b[15])<<56
 		if w&0x8080808080808080 != 0 {
 			break
 		}
-		d.pfx += 8
 	}
-	for d.pfx < n && !d.pfxEnd {
-		if line[d.pfx] >= utf8.RuneSelf {
-			d.pfxEnd = true
-			break
+	for ; i < n; i++ {
+		if line[i] >= utf8.RuneSelf {
+			d.pfx, d.pfxEnd = i, true
+			return false
 		}
-		d.pfx++
 	}
-	return d.pfx >= n
+	d.pfx = i
+	return true
 }
 
 func (d *Detector) ascii(line string) bool { return d.asciiTo(line, len(line)) }
@@ -471,15 +485,33 @@ func (d *Detector) matchTime(line string) (match, *ddTemplate, bool) {
 		// the fast matchers' shared checks rule most templates out
 		// without a search (an ASCII line: the fast path's domain)
 		screen := !d.noFast && d.ascii(line)
+		var places uint64 // with ls: the indexes the search tries
+		var ls *lineScreen
+		if screen {
+			if !d.lsBuilt {
+				d.lscreen, d.lsBuilt = newLineScreen(d.templates), true
+			}
+			if ls = d.lscreen; ls != nil {
+				places = ls.places(line, &d.fst)
+			}
+		}
 		i = 0
 		for i < len(d.templates) {
+			if ls != nil {
+				// skip to the next template the checks leave
+				rest := places >> uint(i)
+				if rest == 0 {
+					break
+				}
+				i += bits.TrailingZeros64(rest)
+			}
 			if i == ignoreBySearch {
 				i++
 				continue
 			}
 			dt = d.templates[i]
 			t := dt.t
-			if screen && t.fast != nil && t.fast.excluded(line, &d.fst) {
+			if ls == nil && screen && t.fast != nil && t.fast.excluded(line, &d.fst) {
 				matched = false
 				i++
 				continue
@@ -567,6 +599,11 @@ func (d *Detector) reorder(num int) int {
 	}
 	copy(ts[pos+1:num+1], ts[pos:num])
 	ts[pos] = dt
+	if d.lscreen != nil {
+		for k := pos; k <= num; k++ {
+			d.lscreen.place[ts[k].id] = uint8(k)
+		}
+	}
 	for d.firstUnused < len(ts) && ts[d.firstUnused].hits > 0 {
 		d.firstUnused++
 	}

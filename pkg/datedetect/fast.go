@@ -109,6 +109,10 @@ type fastPattern struct {
 	// of a run of exactly digitRun digits, followed by one of these bytes
 	// (the compact date's "T" or space); nil: not known
 	runNext *[256]bool
+	// runDigit (with runNext, the (?:T|  ?) after the run): a digit
+	// follows that T or those spaces in every match (the compact date's
+	// hour), so "Gecko/20100101 Firefox" is no candidate
+	runDigit bool
 	// epochStart: every match starts where fail2ban's epoch start
 	// (?:^|(?<=^\[)|(?<=\baudit\()) holds; search tries those places only.
 	epochStart bool
@@ -118,6 +122,12 @@ type fastPattern struct {
 	// hex24 >= 0: a TAI64N template, its "@" at most hex24 bytes after
 	// the match start (see excluded)
 	hex24 int
+	// second (unanchored templates whose match starts with a digit
+	// token): second[b] > 0 when a match starting with byte b has one of
+	// secondSets[second[b]] next ("[0 ]?[1-9]" after a space needs a
+	// digit 1-9), so search skips such a start without walking it
+	second     *[256]uint8
+	secondSets [][4]uint64
 }
 
 // digitRun returns the fewest digits in a row a match of nodes has from
@@ -234,6 +244,122 @@ func runNextOf(nodes []node) *[256]bool {
 		return nil
 	}
 	return set
+}
+
+// runDigitOf reports whether nodes (of runNextOf, with a set) have
+// (?:T|  ?) after their run followed by a node whose every way starts
+// with a digit.
+func runDigitOf(nodes []node) bool {
+	for k := 0; k+1 < len(nodes); k++ {
+		if nodes[k].kind != nTOrSpaces {
+			continue
+		}
+		n := nodes[k+1]
+		if n.kind != nToken || len(n.alts) == 0 {
+			return false
+		}
+		for _, a := range n.alts {
+			if len(a) == 0 || a[0].opt || a[0].set == "" {
+				return false
+			}
+			for i := 0; i < len(a[0].set); i++ {
+				if !isDigit(a[0].set[i]) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// digitAfterTOrSpaces reports whether (?:T|  ?) followed by a digit can
+// match at j of s (T in either case: a case-insensitive template's).
+func digitAfterTOrSpaces(s string, j int) bool {
+	switch {
+	case j+1 >= len(s):
+		return false
+	case s[j] == 'T' || s[j] == 't':
+		return isDigit(s[j+1])
+	case s[j] != ' ':
+		return false
+	case isDigit(s[j+1]):
+		return true
+	}
+	return s[j+1] == ' ' && j+2 < len(s) && isDigit(s[j+2])
+}
+
+// secondOf computes p.second from the first consuming node, when it is a
+// digit token none of whose ways is empty.
+func (p *fastPattern) secondOf() {
+	k := 0
+	for k < len(p.nodes) && (p.nodes[k].kind == nStartLook || p.nodes[k].kind == nGroupBeg) {
+		k++
+	}
+	if k == len(p.nodes) || p.nodes[k].kind != nToken || p.nodes[k].ci {
+		return
+	}
+	var next [256][4]uint64 // the bytes that may follow each first byte
+	var seen [256]bool
+	addSet := func(dst *[4]uint64, set string) {
+		for i := 0; i < len(set); i++ {
+			dst[set[i]>>6] |= 1 << (set[i] & 63)
+		}
+	}
+	anyByte := [4]uint64{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+	for _, a := range p.nodes[k].alts {
+		for k0 := 0; k0 < len(a); k0++ {
+			// the way starting at item k0 (items before it left out)
+			var after [4]uint64
+			for k1 := k0 + 1; k1 <= len(a); k1++ {
+				if k1 == len(a) {
+					after = anyByte // the token ends: any byte of the next node
+					break
+				}
+				addSet(&after, a[k1].set)
+				if !a[k1].opt {
+					break
+				}
+			}
+			for i := 0; i < len(a[k0].set); i++ {
+				c := a[k0].set[i]
+				seen[c] = true
+				for w := range after {
+					next[c][w] |= after[w]
+				}
+			}
+			if !a[k0].opt {
+				break
+			}
+			if k0 == len(a)-1 {
+				return // the way can be empty
+			}
+		}
+	}
+	var second [256]uint8
+	sets := [][4]uint64{anyByte}
+	for c := 0; c < 256; c++ {
+		if !seen[c] || next[c] == anyByte {
+			continue
+		}
+		j := 0
+		for j = range sets {
+			if sets[j] == next[c] {
+				break
+			}
+		}
+		if sets[j] != next[c] {
+			if len(sets) == 255 {
+				return
+			}
+			sets = append(sets, next[c])
+			j = len(sets) - 1
+		}
+		second[c] = uint8(j)
+	}
+	if len(sets) > 1 {
+		p.second, p.secondSets = &second, sets
+	}
 }
 
 // nextDigitRun returns the first j >= i with n digits at s[j:j+n], or -1.
@@ -538,7 +664,7 @@ func (p *fastPattern) excluded(s string, st *fstate) bool {
 				return false
 			}
 			// a run of exactly digitRun digits and a byte of runNext after it
-			if r[1]-r[0] == p.digitRun && r[1] < len(s) && p.runNext[s[r[1]]] {
+			if r[1]-r[0] == p.digitRun && r[1] < len(s) && p.runNext[s[r[1]]] && (!p.runDigit || digitAfterTOrSpaces(s, r[1])) {
 				return false
 			}
 		}
@@ -1131,6 +1257,9 @@ func fastFor(regex string) *fastPattern {
 		}
 	}
 	p.hex24 = hex24Lead(nodes)
+	if !p.anchored {
+		p.secondOf()
+	}
 	p.clockBound = clockBound(nodes)
 	p.clockMin = 1
 	if p.clockBound > 0 {
@@ -1144,6 +1273,7 @@ func fastFor(regex string) *fastPattern {
 	}
 	if p.digitRun > 0 {
 		p.runNext = runNextOf(nodes)
+		p.runDigit = p.runNext != nil && runDigitOf(nodes)
 	}
 	if !p.anchored {
 		for _, n := range nodes {
@@ -1331,6 +1461,11 @@ func (p *fastPattern) search(s string, pos int, st *fstate) (match, fastStatus) 
 		}
 		if i < len(s) && !p.first[s[i]] && !p.empty || i == len(s) && !p.empty {
 			continue
+		}
+		if p.second != nil && i+1 < len(s) {
+			if k := p.second[s[i]]; k > 0 && p.secondSets[k][s[i+1]>>6]&(1<<(s[i+1]&63)) == 0 {
+				continue
+			}
 		}
 		if p.happyAt != nil && i < len(s) && (i == 0 || !isWordByte(s[i]) || !isWordByte(s[i-1])) {
 			// (?=^|\b|\W) holds at i

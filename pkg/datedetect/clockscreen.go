@@ -1,0 +1,182 @@
+package datedetect
+
+import "math/bits"
+
+// clockScreen answers excluded's clock test for every template of a
+// Detector at once. Most templates need the colon after an hour (a
+// colon of clocksOf) with given bytes in front of the hour (preHour) at
+// a place their start can reach; excluded asks that of one template at
+// a time, for each of the line's clocks. The screen reads the bytes in
+// front of each clock once, through a table that holds, for each
+// distance back and each byte, the (template, hour width) pairs that
+// accept that byte there: a line whose date stands mid-line (no
+// datepattern, so every default template is searched) pays a few table
+// reads per clock instead of a fitsClock per template and clock.
+//
+// Its answer for a template is excluded's, exactly: a template (with
+// a fast matcher, not opaque, clockBound > 0) is excluded when no clock
+// c of the line fits it with c >= clockMin (and c <= clockBound when
+// anchored). TestClockScreen compares the two on every template and the
+// lines of every generated service log, and FuzzClockScreen on any line.
+type clockScreen struct {
+	ids    uint64    // the templates the screen decides (bit = ddTemplate.id)
+	always uint64    // of them, those without preHour: any clock fits
+	pairT  [64]uint8 // pair bit -> template id
+	// reach[n]: the pairs whose bytes all lie within n bytes before the
+	// colon (fitsClock skips an hour width that reaches before the line)
+	reach []uint64
+	// back[o-1][b]: the pairs that accept byte b o bytes before the colon
+	back [][256]uint64
+	// pos[c]: the templates a clock at c can serve (clockMin <= c, and
+	// c <= clockBound when anchored); pos[len(pos)-1] for c beyond
+	pos []uint64
+}
+
+// newClockScreen builds the screen of ts, or nil when they are too many
+// for its 64-bit sets (then excluded decides one template at a time).
+func newClockScreen(ts []*ddTemplate) *clockScreen {
+	if len(ts) > 64 {
+		return nil
+	}
+	cs := &clockScreen{}
+	type pair struct {
+		p    *fastPattern
+		hour int
+	}
+	var pairs []pair
+	maxOff, maxPos := 0, 0
+	for _, dt := range ts {
+		p := dt.t.fast
+		if p == nil || p.opaque || p.clockBound <= 0 {
+			continue
+		}
+		cs.ids |= 1 << dt.id
+		maxPos = max(maxPos, p.clockMin, p.clockBound+1)
+		if p.preHour == nil {
+			cs.always |= 1 << dt.id
+			continue
+		}
+		for l := p.hourMin; l <= p.hourMax; l++ {
+			if len(pairs) == 64 {
+				return nil
+			}
+			cs.pairT[len(pairs)] = uint8(dt.id)
+			pairs = append(pairs, pair{p, l})
+			maxOff = max(maxOff, l+len(p.preHour))
+		}
+	}
+	cs.reach = make([]uint64, maxOff+1)
+	for n := range cs.reach {
+		for b, pr := range pairs {
+			if pr.hour+len(pr.p.preHour) <= n {
+				cs.reach[n] |= 1 << b
+			}
+		}
+	}
+	cs.back = make([][256]uint64, maxOff)
+	for o := 1; o <= maxOff; o++ {
+		for b, pr := range pairs {
+			k := o - pr.hour - 1 // fitsClock's k: s[j-l-1-k]
+			for c := 0; c < 256; c++ {
+				if k < 0 || k >= len(pr.p.preHour) || pr.p.preHour[k][c] {
+					cs.back[o-1][c] |= 1 << b
+				}
+			}
+		}
+	}
+	cs.pos = make([]uint64, maxPos+1)
+	for c := range cs.pos {
+		for _, dt := range ts {
+			p := dt.t.fast
+			if cs.ids&(1<<dt.id) != 0 && c >= p.clockMin && (!p.anchored || c <= p.clockBound) {
+				cs.pos[c] |= 1 << dt.id
+			}
+		}
+	}
+	return cs
+}
+
+// fit returns the templates the clock (a colon of clocksOf) at j of s
+// can serve.
+func (cs *clockScreen) fit(s string, j int) uint64 {
+	n := min(j, len(cs.reach)-1)
+	pairs := cs.reach[n]
+	for o := 1; o <= n && pairs != 0; o++ {
+		pairs &= cs.back[o-1][s[j-o]]
+	}
+	t := cs.always
+	for pairs != 0 {
+		b := bits.TrailingZeros64(pairs)
+		pairs &= pairs - 1
+		t |= 1 << cs.pairT[b]
+	}
+	return t & cs.pos[min(j, len(cs.pos)-1)]
+}
+
+// possible returns, of the templates the screen decides, those that
+// excluded would not exclude on the ASCII line s.
+func (cs *clockScreen) possible(s string, st *fstate) uint64 {
+	if cs.ids == 0 {
+		return 0
+	}
+	var t uint64
+	for _, c := range st.clocksOf(s) {
+		t |= cs.fit(s, c)
+		if t == cs.ids {
+			break
+		}
+	}
+	return t
+}
+
+// lineScreen is the shared checks of every template of a Detector (at
+// most 64) on one line: clockScreen for the templates with a clock,
+// excluded for the other screened ones (digit runs, TAI64N's "@");
+// templates without a fast matcher, or opaque ones, are never ruled out.
+type lineScreen struct {
+	clock  *clockScreen
+	others []*ddTemplate // screened by excluded
+	always uint64        // never ruled out
+	// place[id] is the template's index in the Detector's current order
+	// (reorder keeps it)
+	place []uint8
+}
+
+func newLineScreen(ts []*ddTemplate) *lineScreen {
+	cs := newClockScreen(ts)
+	if cs == nil {
+		return nil
+	}
+	ls := &lineScreen{clock: cs, place: make([]uint8, len(ts))}
+	for i, dt := range ts {
+		ls.place[dt.id] = uint8(i)
+		p := dt.t.fast
+		switch {
+		case cs.ids&(1<<dt.id) != 0:
+		case p == nil || p.opaque:
+			ls.always |= 1 << dt.id
+		default:
+			ls.others = append(ls.others, dt)
+		}
+	}
+	return ls
+}
+
+// places returns the indexes (in the current order) of the templates
+// that the shared checks do not rule out on the ASCII line s: matchTime
+// searches those only.
+func (ls *lineScreen) places(s string, st *fstate) uint64 {
+	ids := ls.always | ls.clock.possible(s, st)
+	for _, dt := range ls.others {
+		if !dt.t.fast.excluded(s, st) {
+			ids |= 1 << dt.id
+		}
+	}
+	var at uint64
+	for ids != 0 {
+		id := bits.TrailingZeros64(ids)
+		ids &= ids - 1
+		at |= 1 << ls.place[id]
+	}
+	return at
+}

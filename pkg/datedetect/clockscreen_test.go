@@ -1,0 +1,129 @@
+package datedetect
+
+import (
+	"bufio"
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/banpipe/banpipe/internal/authgen"
+)
+
+// checkLineScreen compares, on one line, the shared checks matchTime
+// takes from lineScreen with excluded asked of each template alone, and
+// the second-byte check of search with a walk of the template at every
+// start it rules out. d has dated the lines before (its order moved).
+func checkLineScreen(t *testing.T, d *Detector, line string) {
+	t.Helper()
+	d.prepare(line)
+	if !d.ascii(line) {
+		return
+	}
+	if !d.lsBuilt {
+		d.lscreen, d.lsBuilt = newLineScreen(d.templates), true
+	}
+	ls := d.lscreen
+	if ls == nil {
+		t.Fatalf("%d templates: no screen", len(d.templates))
+	}
+	places := ls.places(line, &d.fst)
+	for i, dt := range d.templates {
+		if int(ls.place[dt.id]) != i {
+			t.Fatalf("template %s at %d, the screen has it at %d", dt.t.name, i, ls.place[dt.id])
+		}
+		p := dt.t.fast
+		want := p == nil || !p.excluded(line, &d.fst)
+		if got := places&(1<<i) != 0; got != want {
+			t.Fatalf("%q: template %s: screen says possible %v, excluded says %v", line, dt.t.name, got, want)
+		}
+		if p == nil || p.second == nil {
+			continue
+		}
+		for g := 0; g+1 < len(line); g++ {
+			k := p.second[line[g]]
+			if k == 0 || p.secondSets[k][line[g+1]>>6]&(1<<(line[g+1]&63)) != 0 {
+				continue
+			}
+			if m, st := p.at(line, g, &d.fst); st != fastNoMatch {
+				t.Fatalf("%q: template %s: start %d ruled out by its second byte, the walk says %v %+v", line, dt.t.name, g, st, m)
+			}
+		}
+	}
+	d.Find(line)
+}
+
+// secondLines start dates with one-digit days and months, after a space
+// and a zero, where the second-byte check must let every way through.
+var secondLines = []string{
+	"on 5-11-2026 10:00:12 x",
+	"x 5/Nov/2026:10:00:00 +0100 y",
+	"x  5/Nov/2026:10:00:00 y",
+	"x 05/Nov/2026:10:00:00 y",
+	"x 0 5/Nov/2026:10:00:00 y",
+	"at 7/21/2026:10:00:06 z",
+	"d 9-Nov-2026 10:00:00",
+	"d 9-Nov-2026 1:00:00 PM",
+	"e 7-21-2026 9:00:01.5",
+	"f 3/1/26 4:05:06",
+	"g 0 1/2/2026 0:00:00",
+}
+
+// screenPatterns are datepatterns whose templates the screen decides:
+// the default templates, and the ones built around {DATE}.
+var screenPatterns = []string{"", "{^LN-BEG}", `^[^\[]*\[({DATE})`, `^{DATE}`, "{DATE}"}
+
+// TestLineScreen: lineScreen's answer for every template equals
+// excluded's (and the second-byte check rules out only starts with no
+// match) on the screen lines and 1,000 lines of every generated service
+// log, also moved mid-line, with each datepattern of screenPatterns.
+func TestLineScreen(t *testing.T) {
+	now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	var logs [][]string
+	logs = append(logs, screenLines, fastEdgeLines, secondLines)
+	for _, svc := range authgen.Services() {
+		var b bytes.Buffer
+		if _, err := authgen.Generate(&b, authgen.Options{Lines: 1000, Seed: 5, Service: svc}); err != nil {
+			t.Fatal(err)
+		}
+		var lines, moved []string
+		sc := bufio.NewScanner(&b)
+		for sc.Scan() {
+			lines = append(lines, sc.Text())
+			moved = append(moved, strings.Repeat("7", len(lines)%5)+" "+sc.Text())
+		}
+		logs = append(logs, lines, moved)
+	}
+	for _, pattern := range screenPatterns {
+		d, err := New(Options{Now: now, Location: time.UTC, Pattern: pattern})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, lines := range logs {
+			for _, l := range lines {
+				checkLineScreen(t, d, l)
+			}
+		}
+	}
+}
+
+// FuzzLineScreen: as TestLineScreen on any line, after lines that set
+// the adaptive order.
+func FuzzLineScreen(f *testing.F) {
+	for _, l := range screenLines {
+		f.Add(l, uint8(0))
+	}
+	for i, l := range secondLines {
+		f.Add(l, uint8(i))
+	}
+	now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, line string, sel uint8) {
+		d, err := New(Options{Now: now, Location: time.UTC, Pattern: screenPatterns[int(sel)%len(screenPatterns)]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range []string{screenLines[int(sel)%len(screenLines)], line, screenLines[0], line} {
+			checkLineScreen(t, d, l)
+		}
+	})
+}

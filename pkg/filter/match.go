@@ -135,6 +135,7 @@ type Matcher struct {
 	pf      *prefState // f.pre's state, nil without
 	one     [1]string  // a one-line failure's text (runFail)
 	ascii   []byte     // see groupsOf; set on the fast prefix path
+	bts     pyre.Scratch
 	res     Result
 	free    *failData // see scratch
 	// ReuseCaptures: the Captures maps, capUsed of them taken by the
@@ -525,9 +526,18 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string, t
 			continue
 		}
 		mt := m.spans(fr)
-		found, err := fr.re.Find(text, fr.slots, mt)
-		if err != nil {
-			return &m.res, &TimeoutError{Filter: f.Def.Name, Regex: "failregex " + strconv.Itoa(i+1), Err: err}
+		found, known := false, false
+		if m.ascii != nil {
+			// the content is ASCII: pyre's byte backtracker, without
+			// regexp2 (the same match and groups where it knows)
+			found, known = fr.re.FindASCII(m.ascii, fr.slots, mt, &m.bts)
+		}
+		if !known {
+			var err error
+			found, err = fr.re.Find(text, fr.slots, mt)
+			if err != nil {
+				return &m.res, &TimeoutError{Filter: f.Def.Name, Regex: "failregex " + strconv.Itoa(i+1), Err: err}
+			}
 		}
 		if !found {
 			continue

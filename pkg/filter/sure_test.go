@@ -9,14 +9,17 @@ import (
 
 	"github.com/banpipe/banpipe/internal/authgen"
 	"github.com/banpipe/banpipe/pkg/filter/builtin"
+	"github.com/banpipe/banpipe/pkg/pyre"
 )
 
 // TestSureMatchOnServiceLogs: on every line of the generated log of every
 // service, for every built-in filter (sshd in every mode) and fail2ban's
 // file of the same name when installed, a failregex's sure-match walker
 // (pyre's SureMatch, the regex-free part of the forget-only shortcut)
-// says "matches" only where the regex matches, and pyre's ExactMatch,
-// where it knows, says what the regex says: on the whole line and on the
+// says "matches" only where the regex matches, pyre's ExactMatch, where
+// it knows, says what the regex says, and pyre's FindASCII (the byte
+// backtracker runFail uses on ASCII content), where it knows, finds the
+// regex's match with the same groups: on the whole line and on the
 // content the fast syslog prefix finds.
 func TestSureMatchOnServiceLogs(t *testing.T) {
 	n := 3000
@@ -28,7 +31,8 @@ func TestSureMatchOnServiceLogs(t *testing.T) {
 		args map[string]string
 		opts *LoadOptions
 	}
-	sure, sureForget, exact := 0, 0, 0
+	sure, sureForget, exact, bt := 0, 0, 0, 0
+	var sc pyre.Scratch
 	for _, svc := range authgen.Services() {
 		var buf bytes.Buffer
 		if _, err := authgen.Generate(&buf, authgen.Options{Lines: n, Seed: 3, Service: svc}); err != nil {
@@ -70,6 +74,20 @@ func TestSureMatchOnServiceLogs(t *testing.T) {
 				}
 				for _, text := range texts {
 					for k, r := range f.fail {
+						if isASCII(text) {
+							// the byte backtracker: regexp2's match and groups
+							got, want := make([]pyre.Span, len(r.slots)), make([]pyre.Span, len(r.slots))
+							if gf, known := r.re.FindASCII(text, r.slots, got, &sc); known {
+								bt++
+								wf, err := r.re.Find(append(appendRunes(nil, text), '\n'), r.slots, want)
+								if err != nil {
+									t.Fatal(err)
+								}
+								if gf != wf || wf && !sameSpans(got, want) {
+									t.Fatalf("%s %v, failregex %d, %s line %d %q: FindASCII %v %v, the regex %v %v", s.file, s.args, k+1, svc, i+1, text, gf, got, wf, want)
+								}
+							}
+						}
 						match, known := r.re.ExactMatch(text)
 						if known {
 							exact++
@@ -99,10 +117,21 @@ func TestSureMatchOnServiceLogs(t *testing.T) {
 			}
 		}
 	}
-	if sure == 0 || sureForget == 0 || exact == 0 {
-		t.Fatalf("%d sure matches, %d of forget-only regexes, %d exact answers: the test exercises nothing", sure, sureForget, exact)
+	if sure == 0 || sureForget == 0 || exact == 0 || bt == 0 {
+		t.Fatalf("%d sure matches, %d of forget-only regexes, %d exact answers, %d backtracker answers: the test exercises nothing", sure, sureForget, exact, bt)
 	}
-	t.Logf("%d sure matches (%d of forget-only regexes), each a regex match; %d exact answers, each the regex's", sure, sureForget, exact)
+	t.Logf("%d sure matches (%d of forget-only regexes), each a regex match; %d exact answers, each the regex's; %d byte backtracker answers, each the regex's match and groups", sure, sureForget, exact, bt)
+}
+
+// sameSpans compares the groups of two matches: the same groups took
+// part, at the same places.
+func sameSpans(a, b []pyre.Span) bool {
+	for i := range a {
+		if a[i].OK != b[i].OK || a[i].OK && (a[i].Index != b[i].Index || a[i].Length != b[i].Length) {
+			return false
+		}
+	}
+	return true
 }
 
 func fileExists(name string) bool {

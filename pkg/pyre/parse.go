@@ -823,9 +823,9 @@ func (p *parser) parseClass() (*node, error) {
 				p.pos = start
 				return nil, p.errf("bad character range")
 			}
-			writeClassRune(&b, lo)
+			writeRangeEnd(&b, lo)
 			b.WriteByte('-')
-			writeClassRune(&b, hi)
+			writeRangeEnd(&b, hi)
 			simple = false
 			items = append(items, classItem{lo: lo, hi: hi})
 			continue
@@ -840,6 +840,17 @@ func (p *parser) parseClass() (*node, error) {
 		n.chars = chars
 	}
 	return n, nil
+}
+
+// writeRangeEnd writes an end of a class range: as writeClassRune, but a
+// "-" as "\x2D" (regexp2 takes "\-" for no range end: "[\--A]" would not
+// hold "0", which Python's does).
+func writeRangeEnd(b *strings.Builder, r rune) {
+	if r == '-' {
+		b.WriteString(`\x2D`)
+		return
+	}
+	writeClassRune(b, r)
 }
 
 func writeClassRune(b *strings.Builder, r rune) {

@@ -91,7 +91,8 @@ type Regexp struct {
 	re2Once sync.Once
 	re2     *re2Form // nil: none
 	multi   bool
-	sure    *snode // the sure-match walker (sure.go), nil: none
+	sure    *snode  // the sure-match walker (sure.go), nil: none
+	bt      *btProg // the byte backtracker's program (bt.go), nil: none
 }
 
 // Translate returns the regexp2 form of the Python pattern expr.
@@ -153,6 +154,7 @@ func Compile(expr string, opts Options) (re *Regexp, err error) {
 	re = &Regexp{re: r2, expr: expr, translated: t, names: names, literals: literalsOf(n), prefixes: prefixesOf(n), required: requiredOf(n), textRequired: requiredOf(n, true)}
 	re.multi = opts.Multiline
 	re.sure = sureRoot(n)
+	re.bt = btOf(n, r2.GroupNumberFromName)
 	return re, nil
 }
 

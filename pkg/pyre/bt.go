@@ -1,0 +1,458 @@
+package pyre
+
+// The byte backtracker. FindASCII is Find on an ASCII text without regexp2
+// and without the []rune copy: the pattern's parse tree is compiled into a
+// small program for a backtracking machine that tries the ways through the
+// pattern in regexp2's (and Python's) order: alternatives left to right, a
+// greedy repeat's longest first, a lazy one's shortest first, the first
+// start that matches. A group's span is where it last matched on the way
+// that matched; a step the machine takes back undoes the groups set since.
+// That is the match regexp2 returns, with the same groups. The machine
+// knows what the sure-match walker knows (sure.go) plus negative
+// look-arounds and groups; it refuses (no program: FindASCII says "don't
+// know") inline flags, case-insensitive parts, back-references,
+// conditionals, atomic groups, possessive repeats, a group inside a
+// look-around, a repeat whose body can match the empty string (the engines'
+// empty-iteration rules differ), and patterns whose program would exceed
+// btMaxInst instructions. A match that takes more than btSteps(len) steps
+// is given up ("don't know": regexp2 then runs, with its timeout).
+// FuzzFindASCII and the filter package's service-log tests check it
+// against regexp2.
+
+type bop uint8
+
+const (
+	bSet    bop = iota // a character of set
+	bLit               // the bytes lit (no "\n")
+	bSplit             // try x first, then y
+	bJmp               // go to x
+	bSave              // slot n = the position
+	bBOL               // ^ \A
+	bEOL               // $
+	bEOZ               // \z
+	bWordB             // \b
+	bNWordB            // \B
+	bLook              // a look-around whose body starts at the next instruction; y follows it
+	bSubEnd            // the end of a look-around's body
+	bMatch
+)
+
+type binst struct {
+	op   bop
+	set  cset
+	lit  []byte
+	x, y int
+	n    int  // bSave: the slot; bLook: a look-behind's width, -1 for a look-ahead
+	neg  bool // bLook: negative
+}
+
+// btProg is a pattern's program.
+type btProg struct {
+	inst     []binst
+	ncap     int         // named groups: slots 2+2k and 3+2k hold group k
+	capOf    map[int]int // regexp2's group number -> k
+	anchored bool        // the pattern starts with ^ (or \A): only start 0 can match
+}
+
+// btMaxInst bounds a program (a repeat {m,n} is written out n times).
+const btMaxInst = 4000
+
+// btSteps is the step budget of a match on a text of n bytes.
+func btSteps(n int) int { return 2000 + 64*n }
+
+type btComp struct {
+	p     *btProg
+	ok    bool
+	names map[string]int // group name -> k
+}
+
+// btOf compiles the parsed pattern n; number gives regexp2's number of a
+// named group. It returns nil when the pattern has a part the machine does
+// not take.
+func btOf(n *node, number func(string) int) *btProg {
+	if hasFlags(n) {
+		return nil
+	}
+	c := &btComp{p: &btProg{capOf: map[int]int{}}, ok: true, names: map[string]int{}}
+	c.add(binst{op: bSave, n: 0})
+	c.emit(n, false)
+	c.add(binst{op: bSave, n: 1})
+	c.add(binst{op: bMatch})
+	if !c.ok || len(c.p.inst) > btMaxInst {
+		return nil
+	}
+	for name, k := range c.names {
+		num := number(name)
+		if num < 0 {
+			return nil
+		}
+		c.p.capOf[num] = k
+	}
+	c.p.ncap = len(c.names)
+	c.p.anchored = c.p.inst[1].op == bBOL
+	return c.p
+}
+
+func (c *btComp) add(i binst) int {
+	c.p.inst = append(c.p.inst, i)
+	if len(c.p.inst) > btMaxInst {
+		c.ok = false
+	}
+	return len(c.p.inst) - 1
+}
+
+// oneChar returns the character of a node that matches exactly one ASCII
+// character other than "\n" (a literal to join), ok false otherwise.
+func oneChar(n *node) (byte, bool) {
+	if n == nil || n.fold || n.kind != kLit && n.kind != kClass && n.kind != kEsc {
+		return 0, false
+	}
+	if n.kind == kLit && n.r >= 0x80 {
+		return 0, false
+	}
+	set, ok := charSet(n, false)
+	if !ok {
+		return 0, false
+	}
+	ch, one := set.one()
+	return ch, one && ch != '\n'
+}
+
+func (c *btComp) emit(n *node, inLook bool) {
+	if n == nil || !c.ok {
+		return
+	}
+	switch n.kind {
+	case kLit, kAny, kClass, kEsc:
+		if n.fold || n.kind == kLit && n.r >= 0x80 {
+			c.ok = false
+			return
+		}
+		set, ok := charSet(n, false)
+		if !ok {
+			c.ok = false
+			return
+		}
+		if n.kind == kAny {
+			// without DOTALL (no flags reach here), . is anything but \n
+			set = anyChar
+			set[0] &^= 1 << '\n'
+		}
+		c.add(binst{op: bSet, set: set})
+	case kAnchor:
+		switch n.text {
+		case "^", `\A`:
+			c.add(binst{op: bBOL})
+		case "$":
+			c.add(binst{op: bEOL})
+		case `\z`:
+			c.add(binst{op: bEOZ})
+		case `\b`:
+			c.add(binst{op: bWordB})
+		case `\B`:
+			c.add(binst{op: bNWordB})
+		default:
+			c.ok = false
+		}
+	case kGroup:
+		switch n.gk {
+		case gCapture:
+			if n.name == "" {
+				c.emit(n.subs[0], inLook) // only named groups are asked for
+				return
+			}
+			if inLook {
+				c.ok = false
+				return
+			}
+			k, seen := c.names[n.name]
+			if !seen {
+				k = len(c.names)
+				c.names[n.name] = k
+			}
+			c.add(binst{op: bSave, n: 2 + 2*k})
+			c.emit(n.subs[0], inLook)
+			c.add(binst{op: bSave, n: 3 + 2*k})
+		case gNonCapture:
+			c.emit(n.subs[0], inLook)
+		case gLookahead, gNegLookahead, gLookbehind, gNegLookbehind:
+			w := -1
+			if n.gk == gLookbehind || n.gk == gNegLookbehind {
+				lo, hi := width(n.subs[0])
+				if lo != hi || lo < 0 {
+					c.ok = false
+					return
+				}
+				w = lo
+			}
+			at := c.add(binst{op: bLook, n: w, neg: n.gk == gNegLookahead || n.gk == gNegLookbehind})
+			c.emit(n.subs[0], true)
+			c.add(binst{op: bSubEnd})
+			c.p.inst[at].y = len(c.p.inst)
+		default:
+			c.ok = false
+		}
+	case kRepeat:
+		if n.poss {
+			c.ok = false
+			return
+		}
+		body := n.subs[0]
+		if lo, _ := width(body); lo == 0 {
+			c.ok = false
+			return
+		}
+		for i := 0; i < n.min && c.ok; i++ {
+			c.emit(body, inLook)
+		}
+		if n.max < 0 {
+			// L: split(body, out); body; jmp L
+			l := c.add(binst{op: bSplit})
+			c.emit(body, inLook)
+			c.add(binst{op: bJmp, x: l})
+			c.branch(l, l+1, len(c.p.inst), n.lazy)
+			return
+		}
+		var splits []int
+		for i := n.min; i < n.max && c.ok; i++ {
+			splits = append(splits, c.add(binst{op: bSplit}))
+			c.emit(body, inLook)
+		}
+		for _, s := range splits {
+			c.branch(s, s+1, len(c.p.inst), n.lazy)
+		}
+	case kConcat:
+		subs := n.subs
+		for i := 0; i < len(subs) && c.ok; {
+			var lit []byte
+			for i < len(subs) {
+				ch, ok := oneChar(subs[i])
+				if !ok {
+					break
+				}
+				lit = append(lit, ch)
+				i++
+			}
+			switch {
+			case len(lit) > 1:
+				c.add(binst{op: bLit, lit: lit})
+			case len(lit) == 1:
+				c.emit(subs[i-1], inLook)
+			default:
+				c.emit(subs[i], inLook)
+				i++
+			}
+		}
+	case kAlt:
+		var jumps []int
+		for i, sub := range n.subs {
+			if i < len(n.subs)-1 {
+				s := c.add(binst{op: bSplit})
+				c.emit(sub, inLook)
+				jumps = append(jumps, c.add(binst{op: bJmp}))
+				c.p.inst[s].x, c.p.inst[s].y = s+1, len(c.p.inst)
+			} else {
+				c.emit(sub, inLook)
+			}
+		}
+		for _, j := range jumps {
+			c.p.inst[j].x = len(c.p.inst)
+		}
+	default: // kFlags, kBackref, kCond
+		c.ok = false
+	}
+}
+
+// branch sets split s to try in (the body) first, or out first when lazy.
+func (c *btComp) branch(s, in, out int, lazy bool) {
+	if !c.ok {
+		return
+	}
+	if lazy {
+		in, out = out, in
+	}
+	c.p.inst[s].x, c.p.inst[s].y = in, out
+}
+
+// btJob is a way to try later (pc, pos), or a group slot to restore
+// (restore: pc is the slot, pos its value before).
+type btJob struct {
+	pc, pos int32
+	restore bool
+}
+
+// Scratch is the memory FindASCII works in: one per goroutine, reused
+// from call to call (the zero value is ready).
+type Scratch struct {
+	jobs  []btJob
+	slots []int
+	steps int
+}
+
+// FindASCII is Find on the text b + "\n" where b is ASCII (a byte outside
+// it: known false), without regexp2: the same answer and the same group
+// spans (byte offsets, which are rune offsets on ASCII). known is false
+// when it cannot tell (see bt.go); the caller then runs Find. groups holds
+// regexp2's group numbers (0: the whole match), as for Find.
+func (re *Regexp) FindASCII(b []byte, groups []int, out []Span, sc *Scratch) (found, known bool) {
+	p := re.bt
+	if p == nil || re.multi {
+		return false, false
+	}
+	for _, c := range b {
+		if c >= 0x80 || c == '\n' {
+			return false, false
+		}
+	}
+	for _, g := range groups {
+		if _, ok := p.capOf[g]; g != 0 && !ok {
+			return false, false
+		}
+	}
+	n := 2 + 2*p.ncap
+	if cap(sc.slots) < n {
+		sc.slots = make([]int, n)
+	}
+	sc.slots = sc.slots[:n]
+	sc.steps = btSteps(len(b))
+	t := sureText(b)
+	for start := 0; start <= len(b)+1; start++ {
+		for i := range sc.slots {
+			sc.slots[i] = -1
+		}
+		sc.jobs = sc.jobs[:0]
+		_, ok, k := p.run(t, 0, start, -1, sc)
+		if !k {
+			return false, false
+		}
+		if ok {
+			for i, g := range groups {
+				s, e := sc.slots[0], sc.slots[1]
+				if g != 0 {
+					k := p.capOf[g]
+					s, e = sc.slots[2+2*k], sc.slots[3+2*k]
+				}
+				if s >= 0 && e >= s {
+					out[i] = Span{Index: s, Length: e - s, OK: true}
+				} else {
+					out[i] = Span{}
+				}
+			}
+			return true, true
+		}
+		if p.anchored {
+			break
+		}
+	}
+	return false, true
+}
+
+// run runs the program from pc at pos until bMatch or, in a look-around's
+// body, bSubEnd (at position target when target >= 0); it returns where
+// it ended and whether it matched; known is false when the step budget
+// ran out or a character outside ASCII was met.
+func (p *btProg) run(t sureText, pc, pos, target int, sc *Scratch) (end int, ok, known bool) {
+	base := len(sc.jobs)
+	for {
+		sc.steps--
+		if sc.steps < 0 {
+			return 0, false, false
+		}
+		in := &p.inst[pc]
+		fail := false
+		switch in.op {
+		case bSet:
+			c := t.at(pos)
+			switch {
+			case c < 0:
+				fail = true
+			case c >= 0x80:
+				return 0, false, false
+			case in.set.has(rune(c)):
+				pos++
+				pc++
+			default:
+				fail = true
+			}
+		case bLit:
+			if pos+len(in.lit) <= len(t) && string(t[pos:pos+len(in.lit)]) == string(in.lit) {
+				pos += len(in.lit)
+				pc++
+			} else {
+				fail = true
+			}
+		case bSplit:
+			sc.jobs = append(sc.jobs, btJob{pc: int32(in.y), pos: int32(pos)})
+			pc = in.x
+		case bJmp:
+			pc = in.x
+		case bSave:
+			sc.jobs = append(sc.jobs, btJob{pc: int32(in.n), pos: int32(sc.slots[in.n]), restore: true})
+			sc.slots[in.n] = pos
+			pc++
+		case bBOL:
+			fail = pos != 0
+			pc++
+		case bEOL:
+			fail = pos != len(t) && pos != len(t)+1
+			pc++
+		case bEOZ:
+			fail = pos != len(t)+1
+			pc++
+		case bWordB, bNWordB:
+			a, ka := t.word(pos - 1)
+			b, kb := t.word(pos)
+			if !ka || !kb {
+				return 0, false, false
+			}
+			fail = (a != b) != (in.op == bWordB)
+			pc++
+		case bLook:
+			has := false
+			if in.n < 0 {
+				_, m, k := p.run(t, pc+1, pos, -1, sc)
+				if !k {
+					return 0, false, false
+				}
+				has = m
+			} else if pos-in.n >= 0 {
+				_, m, k := p.run(t, pc+1, pos-in.n, pos, sc)
+				if !k {
+					return 0, false, false
+				}
+				has = m
+			}
+			if has == in.neg {
+				fail = true
+			} else {
+				pc = in.y
+			}
+		case bSubEnd:
+			if target >= 0 && pos != target {
+				fail = true
+				break
+			}
+			sc.jobs = sc.jobs[:base] // (a look-around's body sets no group)
+			return pos, true, true
+		case bMatch:
+			return pos, true, true
+		}
+		if !fail {
+			continue
+		}
+		// back to the last way left to try, undoing the groups set since
+		for {
+			if len(sc.jobs) == base {
+				return 0, false, true
+			}
+			j := sc.jobs[len(sc.jobs)-1]
+			sc.jobs = sc.jobs[:len(sc.jobs)-1]
+			if j.restore {
+				sc.slots[j.pc] = int(j.pos)
+				continue
+			}
+			pc, pos = int(j.pc), int(j.pos)
+			break
+		}
+	}
+}

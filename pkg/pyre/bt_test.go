@@ -1,0 +1,151 @@
+package pyre
+
+import (
+	"strings"
+	"testing"
+)
+
+// btTests are patterns and texts for FindASCII beside regexp2: its order
+// of ways (alternatives, greedy and lazy repeats, the first start), its
+// groups (the last iteration's, undone on a step back) and look-arounds.
+var btTests = []struct {
+	pattern, text string
+	known         bool // FindASCII answers
+}{
+	{`^Failed (?:(?P<nofail>publickey)|(?!publickey\b)\S+) for invalid user (?P<user>(?:(?! from \S+(?: (?:port [0-9]+|on \S+)){0,2}(?: ssh[0-9]*)?:).)*?) from ` + sureHost + `(?: (?:port [0-9]+|on \S+)){0,2}(?: ssh[0-9]*)?(?:: \S+ \S+)?\s*$`,
+		"Failed password for invalid user x from 198.51.100.7 port 22 ssh2: from 203.0.113.9 port 40001 ssh2", true},
+	{`^Failed (?:(?P<nofail>publickey)|(?!publickey\b)\S+) for invalid user (?P<user>(?:(?! from \S+(?: (?:port [0-9]+|on \S+)){0,2}(?: ssh[0-9]*)?:).)*?) from ` + sureHost + `(?: (?:port [0-9]+|on \S+)){0,2}(?: ssh[0-9]*)?(?:: \S+ \S+)?\s*$`,
+		"Failed publickey for invalid user a from b from 192.0.2.1 port 2 ssh2", true},
+	{sureTests[0].pattern, sureTests[0].text, true},
+	{sureTests[1].pattern, sureTests[1].text, true},
+	{sureTests[2].pattern, sureTests[2].text, true},
+	{disconnectedPattern, "Disconnected from user git 192.0.2.174 port 11242", true},
+	{disconnectedPattern, "Connection closed by invalid user a b 192.0.2.1 port 5 [preauth]", true},
+	{`^(?:(?P<a>x)|y)+z`, "xyz", true},
+	{`^(?:(?P<a>x)|(?P<b>y))+$`, "xyxy", true},
+	{`(?P<a>a+)(?P<b>a*?)b`, "caaab", true},
+	{`^a\S+b c$`, "axxb c", true},
+	{`^(?:a|ab)(?P<c>c|bc)`, "abc", true},
+	{`^.*x(?<=\dx)`, "12x", true},
+	{`^(?P<d>\d+)(?<=5)x\b`, "15x", true},
+	{`(?<!a)b`, "abcb", true},
+	{`x(?=(?P<g>y))`, "xy", false}, // a group in a look-around
+	{`^(?:a*)*b`, "aab", false},    // a repeat of the empty string
+	{`(?i)^a`, "A", false},
+	{`^\S+ x`, "é x", false},
+	{`^x\s$`, "x", true},
+	{`^x$\Z`, "x", true},
+	{`^(?P<x>a)(?P=x)`, "aa", false},
+	// a range that ends in "-" (regexp2 needs it written "\x2D")
+	{`[--A]`, "0", true},
+}
+
+func TestFindASCII(t *testing.T) {
+	var sc Scratch
+	for _, tt := range btTests {
+		re := MustCompile(tt.pattern, Options{})
+		found, known, diff := compareFindASCII(re, tt.text, &sc)
+		if known != tt.known {
+			t.Errorf("%q on %q: known %v, want %v", tt.pattern, tt.text, known, tt.known)
+		}
+		if diff != "" {
+			t.Errorf("%q on %q: %s", tt.pattern, tt.text, diff)
+		}
+		_ = found
+	}
+}
+
+// compareFindASCII runs FindASCII and regexp2's Find with every named
+// group on text and describes where they differ ("" when FindASCII does
+// not know or agrees).
+func compareFindASCII(re *Regexp, text string, sc *Scratch) (found, known bool, diff string) {
+	slots := []int{0}
+	for _, n := range re.Names() {
+		slots = append(slots, re.Group(n))
+	}
+	got := make([]Span, len(slots))
+	found, known = re.FindASCII([]byte(text), slots, got, sc)
+	if !known {
+		return found, known, ""
+	}
+	want := make([]Span, len(slots))
+	wf, err := re.Find([]rune(text+"\n"), slots, want)
+	if err != nil {
+		return found, false, ""
+	}
+	if wf != found {
+		return found, known, "FindASCII " + yes(found) + ", regexp2 " + yes(wf)
+	}
+	if !found {
+		return found, known, ""
+	}
+	var b strings.Builder
+	for i := range slots {
+		g, w := got[i], want[i]
+		if g.OK != w.OK || w.OK && (g.Index != w.Index || g.Length != w.Length) {
+			name := "match"
+			if i > 0 {
+				name = re.Names()[i-1]
+			}
+			b.WriteString(name + ": FindASCII " + spanText(text, g) + ", regexp2 " + spanText(text, w) + "; ")
+		}
+	}
+	return found, known, b.String()
+}
+
+func yes(b bool) string {
+	if b {
+		return "matches"
+	}
+	return "does not match"
+}
+
+func spanText(text string, s Span) string {
+	if !s.OK {
+		return "none"
+	}
+	t := text + "\n"
+	return "[" + itoa(s.Index) + "+" + itoa(s.Length) + "] " + `"` + t[s.Index:s.Index+s.Length] + `"`
+}
+
+func itoa(i int) string {
+	if i < 0 {
+		return "-" + itoa(-i)
+	}
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+// FuzzFindASCII: where FindASCII knows, it finds what regexp2 finds, with
+// the same span for the match and every named group.
+func FuzzFindASCII(f *testing.F) {
+	for _, tt := range btTests {
+		f.Add(tt.pattern, tt.text)
+	}
+	for _, tt := range sureTests {
+		f.Add(tt.pattern, tt.text)
+	}
+	for _, tt := range translateTests {
+		f.Add(tt.in, "Failed password for root from 192.0.2.1 port 22")
+	}
+	for _, c := range differentialCases {
+		for _, in := range c.inputs {
+			f.Add(c.pattern, strings.TrimSuffix(in, "\n"))
+		}
+	}
+	var sc Scratch
+	f.Fuzz(func(t *testing.T, pattern, input string) {
+		if len(pattern) > 300 || len(input) > 200 {
+			return
+		}
+		re, err := Compile(pattern, Options{})
+		if err != nil {
+			return
+		}
+		if _, _, diff := compareFindASCII(re, input, &sc); diff != "" {
+			t.Fatalf("%q on %q: %s", pattern, input, diff)
+		}
+	})
+}

@@ -503,16 +503,45 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 // prefregex's match found by the fast syslog prefix matcher (mlfid is
 // buf[:mlfEnd], ASCII).
 func (m *Matcher) failregexes(buf []byte, cs, mlfEnd int, t time.Time) (*Result, error) {
-	m.runes = append(appendRunes(m.runes[:0], buf[cs:]), '\n')
+	var text []rune
 	if isASCII(buf[cs:]) {
 		// (one rune per byte is not enough: a lone invalid byte is one
-		// U+FFFD)
+		// U+FFFD); the runes are made when needed (runeText)
 		m.ascii = buf[cs:]
+	} else {
+		m.runes = append(appendRunes(m.runes[:0], buf[cs:]), '\n')
+		text = m.runes
 	}
 	defer func() { m.ascii = nil }()
 	m.pre = append(m.pre[:0], span{"mlfid", 0, mlfEnd})
 	m.preAlts = m.preAlts[:0]
-	return m.runFail(m.runes, nil, buf, nil, t)
+	return m.runFail(text, nil, buf, nil, t)
+}
+
+// runeText returns text, or when it is nil (ASCII content, m.ascii, not
+// yet decoded) the content's runes and its "\n".
+func (m *Matcher) runeText(text []rune) []rune {
+	if text != nil {
+		return text
+	}
+	m.runes = append(appendRunes(m.runes[:0], m.ascii), '\n')
+	return m.runes
+}
+
+// spansPast reports whether a group of the match mt takes part and ends
+// past n (the ASCII content's "\n": its text comes from the runes).
+func spansPast(r *Regex, mt []pyre.Span, n int) bool {
+	for i := range r.groups {
+		if s := mt[1+i]; s.OK && s.Index+s.Length > n {
+			return true
+		}
+	}
+	for j := range r.alts {
+		if s := mt[r.altSlot+j]; s.OK && s.Index+s.Length > n {
+			return true
+		}
+	}
+	return false
 }
 
 // runFail runs the failregexes on text in order, the first match wins.
@@ -534,6 +563,7 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string, t
 		}
 		if !known {
 			var err error
+			text = m.runeText(text)
 			found, err = fr.re.Find(text, fr.slots, mt)
 			if err != nil {
 				return &m.res, &TimeoutError{Filter: f.Def.Name, Regex: "failregex " + strconv.Itoa(i+1), Err: err}
@@ -572,6 +602,7 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string, t
 				}
 			}
 		} else if len(f.ignore) > 0 {
+			text = m.runeText(text)
 			idx, err := m.ignored(text)
 			if err != nil {
 				return &m.res, err
@@ -599,6 +630,9 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string, t
 		}
 		for _, sp := range m.preAlts {
 			size += runesLen(preText[sp.idx : sp.idx+sp.n])
+		}
+		if text == nil && spansPast(fr, mt, len(m.ascii)) {
+			text = m.runeText(text)
 		}
 		size += groupsSize(fr, text, m.ascii, mt)
 		if m.opts.Matches && !multi {

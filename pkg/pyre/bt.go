@@ -24,6 +24,7 @@ type bop uint8
 const (
 	bSet    bop = iota // a character of set
 	bLit               // the bytes lit (no "\n")
+	bRun               // min to max (-1: any) characters of set, greedy or lazy
 	bSplit             // try x first, then y
 	bJmp               // go to x
 	bSave              // slot n = the position
@@ -44,6 +45,9 @@ type binst struct {
 	x, y int
 	n    int  // bSave: the slot; bLook: a look-behind's width, -1 for a look-ahead
 	neg  bool // bLook: negative
+	// bRun
+	min, max int
+	lazy     bool
 }
 
 // btProg is a pattern's program.
@@ -198,6 +202,12 @@ func (c *btComp) emit(n *node, inLook bool) {
 			return
 		}
 		body := n.subs[0]
+		if set, ok := runSet(body); ok {
+			// a repeat of one character: one instruction, which takes
+			// back (or adds) one character at a time
+			c.add(binst{op: bRun, set: set, min: n.min, max: n.max, lazy: n.lazy})
+			return
+		}
 		if lo, _ := width(body); lo == 0 {
 			c.ok = false
 			return
@@ -263,6 +273,23 @@ func (c *btComp) emit(n *node, inLook bool) {
 	}
 }
 
+// runSet returns the characters of a node that matches one ASCII
+// character (bRun's body), ok false for any other node.
+func runSet(n *node) (cset, bool) {
+	if n == nil || n.fold || n.kind != kLit && n.kind != kAny && n.kind != kClass && n.kind != kEsc {
+		return cset{}, false
+	}
+	if n.kind == kLit && n.r >= 0x80 {
+		return cset{}, false
+	}
+	set, ok := charSet(n, false)
+	if n.kind == kAny {
+		set = anyChar
+		set[0] &^= 1 << '\n'
+	}
+	return set, ok
+}
+
 // branch sets split s to try in (the body) first, or out first when lazy.
 func (c *btComp) branch(s, in, out int, lazy bool) {
 	if !c.ok {
@@ -275,11 +302,20 @@ func (c *btComp) branch(s, in, out int, lazy bool) {
 }
 
 // btJob is a way to try later (pc, pos), or a group slot to restore
-// (restore: pc is the slot, pos its value before).
+// (jRestore: pc is the slot, pos its value before), or the next way of a
+// bRun (jShorter: pos, then one character less down to lim; jLonger: pos,
+// then one more up to lim).
 type btJob struct {
-	pc, pos int32
-	restore bool
+	pc, pos, lim int32
+	kind         uint8
 }
+
+const (
+	jWay = iota
+	jRestore
+	jShorter
+	jLonger
+)
 
 // Scratch is the memory FindASCII works in: one per goroutine, reused
 // from call to call (the zero value is ready).
@@ -381,13 +417,36 @@ func (p *btProg) run(t sureText, pc, pos, target int, sc *Scratch) (end int, ok,
 			} else {
 				fail = true
 			}
+		case bRun:
+			// the characters of set from pos, up to max (the text is
+			// ASCII: FindASCII checked it)
+			n := 0
+			for (in.max < 0 || n < in.max) && in.set.has(rune(t.at(pos+n))) {
+				n++
+			}
+			switch {
+			case n < in.min:
+				fail = true
+			case in.lazy:
+				if n > in.min {
+					sc.jobs = append(sc.jobs, btJob{pc: int32(pc + 1), pos: int32(pos + in.min + 1), lim: int32(pos + n), kind: jLonger})
+				}
+				pos += in.min
+				pc++
+			default:
+				if n > in.min {
+					sc.jobs = append(sc.jobs, btJob{pc: int32(pc + 1), pos: int32(pos + n - 1), lim: int32(pos + in.min), kind: jShorter})
+				}
+				pos += n
+				pc++
+			}
 		case bSplit:
 			sc.jobs = append(sc.jobs, btJob{pc: int32(in.y), pos: int32(pos)})
 			pc = in.x
 		case bJmp:
 			pc = in.x
 		case bSave:
-			sc.jobs = append(sc.jobs, btJob{pc: int32(in.n), pos: int32(sc.slots[in.n]), restore: true})
+			sc.jobs = append(sc.jobs, btJob{pc: int32(in.n), pos: int32(sc.slots[in.n]), kind: jRestore})
 			sc.slots[in.n] = pos
 			pc++
 		case bBOL:
@@ -445,13 +504,20 @@ func (p *btProg) run(t sureText, pc, pos, target int, sc *Scratch) (end int, ok,
 			if len(sc.jobs) == base {
 				return 0, false, true
 			}
-			j := sc.jobs[len(sc.jobs)-1]
-			sc.jobs = sc.jobs[:len(sc.jobs)-1]
-			if j.restore {
-				sc.slots[j.pc] = int(j.pos)
-				continue
-			}
+			j := &sc.jobs[len(sc.jobs)-1]
 			pc, pos = int(j.pc), int(j.pos)
+			switch {
+			case j.kind == jRestore:
+				sc.slots[pc] = pos
+				sc.jobs = sc.jobs[:len(sc.jobs)-1]
+				continue
+			case j.kind == jShorter && j.pos > j.lim:
+				j.pos-- // the next way: one character less
+			case j.kind == jLonger && j.pos < j.lim:
+				j.pos++
+			default:
+				sc.jobs = sc.jobs[:len(sc.jobs)-1]
+			}
 			break
 		}
 	}

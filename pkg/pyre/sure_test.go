@@ -195,6 +195,19 @@ func BenchmarkSureMatch(b *testing.B) {
 				}
 			}
 		})
+		b.Run(c.name+"/bt", func(b *testing.B) {
+			slots := []int{0}
+			for _, n := range re.Names() {
+				slots = append(slots, re.Group(n))
+			}
+			out := make([]Span, len(slots))
+			var sc Scratch
+			for i := 0; i < b.N; i++ {
+				if ok, k := re.FindASCII(text, slots, out, &sc); ok != want || !k {
+					b.Fatal("FindASCII says otherwise")
+				}
+			}
+		})
 		b.Run(c.name+"/regexp2", func(b *testing.B) {
 			runes := []rune(c.text + "\n")
 			slots := []int{0}

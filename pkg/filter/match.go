@@ -1261,9 +1261,10 @@ func (m *Matcher) forgetShape(fr *Regex, mt []pyre.Span) bool {
 // sureForget is runFail's forgetOnly without regexp2, on the fast prefix
 // path (buf's content from cs, its mlfid buf[:mlfEnd]). It looks at the
 // first failregex the start sets left (m.cand) while that is a sureForget
-// regex: when pyre's ExactMatch shows that it cannot match the content,
-// it is dropped from m.cand and the next one is looked at; when pyre's
-// SureMatch (or ExactMatch) shows that it matches, that regex wins (no
+// regex: when pyre's FindASCII (or, where that does not know, ExactMatch)
+// shows that it cannot match the content, it is dropped from m.cand and
+// the next one is looked at; when pyre's SureMatch (or FindASCII or
+// ExactMatch) shows that it matches, that regex wins (no
 // earlier one can match) and its match only forgets the session; when
 // the cache does not hold the session, that is the whole effect: the hit
 // is counted (m.res.Regex) and it reports true. Probing, it hands the
@@ -1282,7 +1283,12 @@ func (m *Matcher) sureForget(buf []byte, cs, mlfEnd int) bool {
 			return false
 		}
 		if !fr.re.SureMatch(content) {
-			match, known := fr.re.ExactMatch(content)
+			// the one way failed: the byte backtracker (or ExactMatch)
+			// decides
+			match, known := fr.re.FindASCII(content, nil, nil, &m.bts)
+			if !known {
+				match, known = fr.re.ExactMatch(content)
+			}
 			if !known {
 				return false
 			}

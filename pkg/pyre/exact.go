@@ -49,17 +49,18 @@ func single(p int) pset {
 // text is too long or holds a "\n", the pattern is compiled MULTILINE, or a
 // character outside ASCII had to be classified.
 func (re *Regexp) ExactMatch(b []byte) (match, known bool) {
-	if re.sure == nil || len(b)+2 > psetBits || re.multi || bytes.IndexByte(b, '\n') >= 0 {
+	w := re.walker()
+	if w == nil || len(b)+2 > psetBits || re.multi || bytes.IndexByte(b, '\n') >= 0 {
 		// (^ and $ are those of a one-line text, without MULTILINE)
 		return false, false
 	}
 	var in pset
-	if re.sure.anchored() {
+	if w.anchored() {
 		in.set(0) // ^ or \A first: no other start can match
 	} else {
 		in.setRange(0, len(b)+1)
 	}
-	out, ok := re.sure.exact(sureText(b), in)
+	out, ok := w.exact(sureText(b), in)
 	if !ok {
 		return false, false
 	}

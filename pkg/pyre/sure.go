@@ -308,16 +308,27 @@ func (s *snode) walk(t sureText, pos int) (int, bool) {
 
 // HasSureMatch reports whether the pattern has a sure-match walker
 // (SureMatch can say yes).
-func (re *Regexp) HasSureMatch() bool { return re.sure != nil }
+func (re *Regexp) HasSureMatch() bool { return re.walker() != nil }
+
+// walker returns the sure-match walker, made on first use.
+func (re *Regexp) walker() *snode {
+	re.sureOnce.Do(func() {
+		if n, _, err := parse(re.expr); err == nil {
+			re.sure = sureRoot(n)
+		}
+	})
+	return re.sure
+}
 
 // SureMatch reports true only when the pattern matches (Python's search)
 // the text b + "\n", found without regexp2 by a walk from its start (see
 // sure.go); false means "don't know".
 func (re *Regexp) SureMatch(b []byte) bool {
-	if re.sure == nil {
+	w := re.walker()
+	if w == nil {
 		return false
 	}
-	_, ok := re.sure.walk(sureText(b), 0)
+	_, ok := w.walk(sureText(b), 0)
 	return ok
 }
 

@@ -246,6 +246,31 @@ func Compile(def Definition, opts Options) (*Filter, error) {
 	return f, nil
 }
 
+// Ready compiles every regex's regexp2 program now (each is otherwise
+// compiled on its first use: package pyre) and returns the first that
+// regexp2 refuses, at its place, as Compile reports a bad regex. Compile
+// refuses every pattern Python refuses; regexp2 refusing a translated
+// pattern would be a bug of the translation (pyre's FuzzProg looks for
+// one). logmatch --check calls it.
+func (f *Filter) Ready() error {
+	if f.pref != nil {
+		if err := f.pref.re.Ready(); err != nil {
+			return f.errAt("prefregex", fmt.Errorf("%q: %w", f.pref.Source, err))
+		}
+	}
+	for i, r := range f.fail {
+		if err := r.re.Ready(); err != nil {
+			return f.regexErrAt("failregex", r.Source, fmt.Errorf("regex %d: %q: %w", i+1, r.Source, err))
+		}
+	}
+	for i, r := range f.ignore {
+		if err := r.re.Ready(); err != nil {
+			return f.regexErrAt("ignoreregex", r.Source, fmt.Errorf("regex %d: %q: %w", i+1, r.Source, err))
+		}
+	}
+	return nil
+}
+
 func (f *Filter) errAt(option string, err error) error {
 	e := &ConfigError{File: f.Def.File, Option: option, Err: err}
 	if f.Def.Pos != nil {

@@ -77,7 +77,18 @@ type Options struct {
 
 // Regexp is a compiled Python pattern. It is safe for concurrent use.
 type Regexp struct {
-	re         *regexp2.Regexp
+	// regexp2's program, compiled on first use (prog): the byte
+	// backtracker and the sure-match walker answer most lines without it,
+	// and many failregexes of a filter never run at all (a literal they
+	// need never occurs); compiling every one at start was an eighth of
+	// a one-line run's CPU time with sshd's filter
+	reOnce sync.Once
+	re     *regexp2.Regexp
+	reErr  error
+	opts   Options
+	// nums is regexp2's number of each named group of the translated
+	// pattern (groupNumbers)
+	nums       map[string]int
 	expr       string
 	translated string
 	names      []string // Python's named groups, in order
@@ -127,39 +138,106 @@ func Literals(expr string) []string {
 	return literalsOf(n)
 }
 
-// Compile translates and compiles the Python pattern expr.
+// Compile translates and compiles the Python pattern expr. A pattern
+// Python refuses is refused here; regexp2's program is compiled on first
+// use (Prog: a regexp2 refusal of a translated pattern, which would be a
+// bug of the translation, is that use's error), or at once by Ready.
 func Compile(expr string, opts Options) (re *Regexp, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			re, err = nil, errors.New("regexp2 failed on the translated pattern")
-		}
-	}()
 	t, n, p, err := translate(expr)
-	if err != nil {
-		return nil, err
-	}
-	o := []regexp2.CompileOption{regexp2.OptionMaxBacktrackingStackSize(-1)}
-	if opts.Multiline {
-		o = append(o, regexp2.Multiline)
-	}
-	r2, err := regexp2.Compile(t, o...)
 	if err != nil {
 		return nil, err
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	r2.MatchTimeout = opts.Timeout
 	names := make([]string, 0, len(p.names))
 	for i := 1; i <= p.ncap; i++ {
 		if nm := p.numNames[i]; nm != "" {
 			names = append(names, nm)
 		}
 	}
-	re = &Regexp{re: r2, expr: expr, translated: t, names: names, literals: literalsOf(n), prefixes: prefixesOf(n), required: requiredOf(n), textRequired: requiredOf(n, true)}
+	re = &Regexp{opts: opts, nums: groupNumbers(n, p), expr: expr, translated: t, names: names, literals: literalsOf(n), prefixes: prefixesOf(n), required: requiredOf(n), textRequired: requiredOf(n, true)}
 	re.multi = opts.Multiline
-	re.bt = btOf(n, r2.GroupNumberFromName)
+	re.bt = btOf(n, re.number)
 	return re, nil
+}
+
+// Ready compiles regexp2's program now (it is otherwise compiled on first
+// use) and returns regexp2's error, if it refuses the translated pattern.
+func (re *Regexp) Ready() error {
+	_, err := re.prog()
+	return err
+}
+
+// prog returns regexp2's program, compiled on first use.
+func (re *Regexp) prog() (*regexp2.Regexp, error) {
+	re.reOnce.Do(func() { re.re, re.reErr = compileRegexp2(re.translated, re.opts) })
+	return re.re, re.reErr
+}
+
+func compileRegexp2(t string, opts Options) (r2 *regexp2.Regexp, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			r2, err = nil, errors.New("regexp2 failed on the translated pattern")
+		}
+	}()
+	o := []regexp2.CompileOption{regexp2.OptionMaxBacktrackingStackSize(-1)}
+	if opts.Multiline {
+		o = append(o, regexp2.Multiline)
+	}
+	r2, err = regexp2.Compile(t, o...)
+	if err != nil {
+		return nil, err
+	}
+	r2.MatchTimeout = opts.Timeout
+	return r2, nil
+}
+
+// groupNumbers returns regexp2's number of each named group of the
+// translated pattern (emit's output for n), without compiling it: regexp2
+// (.NET) numbers the unnamed groups first, from 1 in the order of their
+// opening parentheses, then the named ones in the same order. (Python's
+// names are identifiers and the synthetic ones start with "__py": no name
+// is a number, which .NET would take as the group's number.)
+func groupNumbers(n *node, p *parser) map[string]int {
+	unnamed := 0
+	var named []string
+	var walk func(n *node)
+	walk = func(n *node) {
+		if n == nil {
+			return
+		}
+		if n.kind == kGroup && n.gk == gCapture {
+			switch {
+			case n.name != "":
+				named = append(named, n.name)
+			case p.refsNum:
+				named = append(named, synthName(n.num))
+			default:
+				unnamed++
+			}
+		}
+		for _, s := range n.subs {
+			walk(s)
+		}
+	}
+	walk(n)
+	if len(named) == 0 {
+		return nil
+	}
+	nums := make(map[string]int, len(named))
+	for i, name := range named {
+		nums[name] = unnamed + 1 + i
+	}
+	return nums
+}
+
+// number is regexp2's number of the named group, -1 for none.
+func (re *Regexp) number(name string) int {
+	if k, ok := re.nums[name]; ok {
+		return k
+	}
+	return -1
 }
 
 // MustCompile is Compile that panics on error, for patterns in programs.
@@ -195,7 +273,7 @@ func (re *Regexp) Group(name string) int {
 	if !re.HasGroup(name) {
 		return -1
 	}
-	return re.re.GroupNumberFromName(name)
+	return re.number(name)
 }
 
 // Literals returns the prefilter set (see the package documentation); nil
@@ -206,7 +284,11 @@ func (re *Regexp) Literals() []string { return re.literals }
 // there is none. A match that outlives the timeout returns an error.
 // Captures index into text, in runes.
 func (re *Regexp) FindRunes(text []rune) (*regexp2.Match, error) {
-	return re.re.FindRunesMatch(text)
+	r2, err := re.prog()
+	if err != nil {
+		return nil, err
+	}
+	return r2.FindRunesMatch(text)
 }
 
 // Span is the place of a group in a match, in runes; OK is false when the
@@ -221,12 +303,16 @@ type Span struct {
 // Group; 0 is the whole match) and returns true. A match that outlives the
 // timeout returns an error.
 func (re *Regexp) Find(text []rune, groups []int, out []Span) (bool, error) {
+	r2, err := re.prog()
+	if err != nil {
+		return false, err
+	}
 	if len(groups) == 0 {
 		// no group wanted: regexp2's program without captures
-		return re.re.MatchRunes(text)
+		return r2.MatchRunes(text)
 	}
 	found := false
-	err := re.re.FindRunesMatches(text, 0, func(v regexp2.MatchView) bool {
+	err = r2.FindRunesMatches(text, 0, func(v regexp2.MatchView) bool {
 		found = true
 		for i, g := range groups {
 			idx, n, ok := v.GroupRange(g)
@@ -242,7 +328,11 @@ func (re *Regexp) Find(text []rune, groups []int, out []Span) (bool, error) {
 
 // MatchString reports whether s contains a match.
 func (re *Regexp) MatchString(s string) (bool, error) {
-	m, err := re.re.FindStringMatch(s)
+	r2, err := re.prog()
+	if err != nil {
+		return false, err
+	}
+	m, err := r2.FindStringMatch(s)
 	return m != nil, err
 }
 
@@ -250,7 +340,11 @@ func (re *Regexp) MatchString(s string) (bool, error) {
 // part in it (Python's groupdict without the None values), and whether s
 // matched.
 func (re *Regexp) FindString(s string) (map[string]string, bool, error) {
-	m, err := re.re.FindStringMatch(s)
+	r2, err := re.prog()
+	if err != nil {
+		return nil, false, err
+	}
+	m, err := r2.FindStringMatch(s)
 	if err != nil || m == nil {
 		return nil, false, err
 	}
@@ -264,5 +358,9 @@ func (re *Regexp) FindString(s string) (map[string]string, bool, error) {
 	return out, true, nil
 }
 
-// Regexp2 returns the underlying compiled regexp2 pattern.
-func (re *Regexp) Regexp2() *regexp2.Regexp { return re.re }
+// Regexp2 returns the underlying compiled regexp2 pattern, compiling it
+// now if it was not (nil when regexp2 refuses it: see Ready).
+func (re *Regexp) Regexp2() *regexp2.Regexp {
+	r2, _ := re.prog()
+	return r2
+}

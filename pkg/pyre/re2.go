@@ -499,7 +499,7 @@ func (re *Regexp) form() *re2Form {
 			if !re.HasGroup(name) {
 				return -1
 			}
-			return re.re.GroupNumberFromName(name)
+			return re.number(name)
 		})
 	})
 	return re.re2

@@ -42,7 +42,10 @@ func runJails(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	for _, n := range names {
 		js, err := loadJail(set, o, n)
 		if err == nil && o.check {
-			err = checkSources(js)
+			// regexp2's programs are otherwise compiled on first use
+			if err = js.f.Ready(); err == nil {
+				err = checkSources(js)
+			}
 		}
 		if err != nil {
 			broken++

@@ -64,6 +64,10 @@ func run(ctx context.Context, o *options, stdin io.Reader, stdout, stderr io.Wri
 		return dump(stdout, jail, js.f)
 	}
 	if o.check {
+		// regexp2's programs are otherwise compiled on first use
+		if err := js.f.Ready(); err != nil {
+			return clirun.Config(err)
+		}
 		fmt.Fprintf(stdout, "%s: ok: filter %s, %d failregex, %d ignoreregex, maxlines %d\n",
 			jail, nameOr(def.Name, "(regex)"), len(js.f.FailRegexes()), len(js.f.IgnoreRegexes()), js.f.MaxLines())
 		warnInjectable(stderr, jail, def, js.f)

@@ -9,9 +9,9 @@ package pyre
 // that matched; a step the machine takes back undoes the groups set since.
 // That is the match regexp2 returns, with the same groups. The machine
 // knows what the sure-match walker knows (sure.go) plus negative
-// look-arounds and groups; it refuses (no program: FindASCII says "don't
-// know") inline flags, case-insensitive parts, back-references,
-// conditionals, atomic groups, possessive repeats, a group inside a
+// look-arounds, groups and conditionals on a named group; it refuses (no
+// program: FindASCII says "don't know") inline flags, case-insensitive
+// parts, back-references, conditionals on a group number, atomic groups, possessive repeats, a group inside a
 // look-around, a repeat whose body can match the empty string (the engines'
 // empty-iteration rules differ), and patterns whose program would exceed
 // btMaxInst instructions. A match that takes more than btSteps(len) steps
@@ -34,6 +34,7 @@ const (
 	bWordB             // \b
 	bNWordB            // \B
 	bLook              // a look-around whose body starts at the next instruction; y follows it
+	bCond              // group n has matched: the next instruction, else x
 	bSubEnd            // the end of a look-around's body
 	bMatch
 )
@@ -43,7 +44,7 @@ type binst struct {
 	set  cset
 	lit  []byte
 	x, y int
-	n    int  // bSave: the slot; bLook: a look-behind's width, -1 for a look-ahead
+	n    int  // bSave: the slot; bLook: a look-behind's width, -1 for a look-ahead; bCond: the group
 	neg  bool // bLook: negative
 	// bRun
 	min, max int
@@ -268,7 +269,22 @@ func (c *btComp) emit(n *node, inLook bool) {
 		for _, j := range jumps {
 			c.p.inst[j].x = len(c.p.inst)
 		}
-	default: // kFlags, kBackref, kCond
+	case kCond:
+		// (?(name)yes|no) on a named group already met (Python's
+		// names are backward references): whether it has matched on the
+		// way so far (both its slots set: a step back undoes them)
+		k, seen := c.names[n.name]
+		if n.name == "" || !seen {
+			c.ok = false
+			return
+		}
+		at := c.add(binst{op: bCond, n: k})
+		c.emit(n.subs[0], inLook)
+		j := c.add(binst{op: bJmp})
+		c.p.inst[at].x = len(c.p.inst)
+		c.emit(n.subs[1], inLook)
+		c.p.inst[j].x = len(c.p.inst)
+	default: // kFlags, kBackref
 		c.ok = false
 	}
 }
@@ -485,6 +501,12 @@ func (p *btProg) run(t sureText, pc, pos, target int, sc *Scratch) (end int, ok,
 				fail = true
 			} else {
 				pc = in.y
+			}
+		case bCond:
+			if sc.slots[2+2*in.n] >= 0 && sc.slots[3+2*in.n] >= 0 {
+				pc++
+			} else {
+				pc = in.x
 			}
 		case bSubEnd:
 			if target >= 0 && pos != target {

@@ -36,6 +36,14 @@ var btTests = []struct {
 	{`^x\s$`, "x", true},
 	{`^x$\Z`, "x", true},
 	{`^(?P<x>a)(?P=x)`, "aa", false},
+	// conditionals on a named group (fail2ban's sshd.conf "Failed" lines)
+	{`^Failed (?:(?P<nofail>publickey)|\S+) for (?P<cond_inv>invalid user )?(?P<user>(?P<cond_user>\S+)|(?(cond_inv)(?:(?! from ).)*?|[^:]+)) from (?P<ip4>(?:\d{1,3}\.){3}\d{1,3})(?: (?:port \d+|on \S+)){0,2}(?: ssh\d*)?(?(cond_user): |(?:(?:(?! from ).)*)$)`,
+		"Failed password for invalid user a b from 192.0.2.1 port 22 ssh2", true},
+	{`^Failed (?:(?P<nofail>publickey)|\S+) for (?P<cond_inv>invalid user )?(?P<user>(?P<cond_user>\S+)|(?(cond_inv)(?:(?! from ).)*?|[^:]+)) from (?P<ip4>(?:\d{1,3}\.){3}\d{1,3})(?: (?:port \d+|on \S+)){0,2}(?: ssh\d*)?(?(cond_user): |(?:(?:(?! from ).)*)$)`,
+		"Failed password for root from 192.0.2.1 port 22 ssh2", true},
+	{`^(?:(?P<a>x)|y)+(?(a)z|w)$`, "yxyz", true},
+	{`^(?:(?P<a>x)y|xz)(?(a)1|2)`, "xz2", true},
+	{`^(?P<a>a)?(?(1)b|c)`, "ab", true}, // the number of a named group
 	// a range that ends in "-" (regexp2 needs it written "\x2D")
 	{`[--A]`, "0", true},
 }

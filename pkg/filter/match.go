@@ -134,7 +134,7 @@ type Matcher struct {
 	cand2   []bool
 	pf      *prefState // f.pre's state, nil without
 	one     [1]string  // a one-line failure's text (runFail)
-	ascii   []byte     // see groupsOf; set on the fast prefix path
+	ascii   []byte     // see groupsOf; set on an ASCII line (content) of one line
 	bts     pyre.Scratch
 	res     Result
 	free    *failData // see scratch
@@ -444,9 +444,21 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 				m.cand[i] = true
 			}
 		}
-		m.runes = append(appendRunes(m.runes[:0], buf), '\n')
+		if isASCII(buf) && !noASCII {
+			// pyre's byte backtracker runs the regexes on the bytes
+			// (findRe); without a prefregex or ignoreregexes first, the
+			// runes are made only when it does not know (runeText)
+			m.ascii = buf
+			defer func() { m.ascii = nil }()
+		}
 	}
-	text := m.runes
+	var text []rune
+	if m.ascii == nil || f.pref != nil || len(f.ignore) > 0 && len(f.ignore) < len(f.fail)-2 {
+		if !multi {
+			m.runes = append(appendRunes(m.runes[:0], buf), '\n')
+		}
+		text = m.runes
+	}
 
 	// fail2ban checks the ignoreregexes first when they are few.
 	if len(f.ignore) > 0 && len(f.ignore) < len(f.fail)-2 {
@@ -464,7 +476,14 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 	m.pre, m.preAlts = m.pre[:0], m.preAlts[:0]
 	if f.pref != nil {
 		sp := m.spans(f.pref)
-		found, err := f.pref.re.Find(text, f.pref.slots, sp)
+		found, known := false, false
+		if m.ascii != nil {
+			found, known = f.pref.re.FindASCII(m.ascii, f.pref.slots, sp, &m.bts)
+		}
+		var err error
+		if !known {
+			found, err = f.pref.re.Find(text, f.pref.slots, sp)
+		}
 		if err != nil {
 			return &m.res, &TimeoutError{Filter: f.Def.Name, Regex: "prefregex", Err: err}
 		}
@@ -490,6 +509,9 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 		if content.OK && content.Length > 0 {
 			m.content = append(append(m.content[:0], text[content.Index:content.Index+content.Length]...), '\n')
 			text = m.content
+			if m.ascii != nil {
+				m.ascii = m.ascii[content.Index : content.Index+content.Length]
+			}
 			if multi {
 				m.lineBuf = []string{string(text[:len(text)-1])}
 			}
@@ -498,6 +520,10 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 
 	return m.runFail(text, preText, nil, org, t)
 }
+
+// noASCII, set by tests, keeps the regexes of lines without the fast
+// syslog prefix on regexp2 (the answers FindASCII must give).
+var noASCII bool
 
 // failregexes runs the failregexes on the content of buf from cs, the
 // prefregex's match found by the fast syslog prefix matcher (mlfid is

@@ -123,12 +123,14 @@ func threadCPU() time.Duration {
 // that match and on the candidate calls that do not:
 //
 //   - regexp2-ns: pyre's Find (regexp2) on the text's runes;
-//   - engine-ns: what logmatch runs: FindBytes (the RE2 form) on the
-//     bytes where the regex has one, else Find on the runes;
+//   - engine-ns: what logmatch runs: FindASCII (pyre's byte
+//     backtracker) on the bytes where it answers, else Find on the runes;
 //   - runes-ns: a plain per-rune []rune conversion of the text alone
 //     (pkg/filter's own appendRunes, which widens ASCII eight bytes at a
 //     time, has BenchmarkAppendRunes);
-//   - re2-share: the share of the calls that have an RE2 form.
+//   - re2-share: the share of the calls that have an RE2 form (Go's
+//     regexp: kept for comparison, not run);
+//   - bt-share: the share of the calls the byte backtracker answers.
 func BenchmarkRegexEngines(b *testing.B) {
 	for _, svc := range authgen.Services() {
 		for _, name := range authgen.ServiceFilters(svc) {
@@ -160,10 +162,14 @@ func BenchmarkRegexEngines(b *testing.B) {
 						out := make([]pyre.Span, 64)
 						var buf []rune
 						var t2, te, tr time.Duration
-						fast := 0
+						var sc pyre.Scratch
+						fast, bt := 0, 0
 						for _, c := range cs {
 							if c.re.HasRE2() {
 								fast++
+							}
+							if _, ok := c.re.FindASCII(c.text[:len(c.text)-1], c.slots, out, &sc); ok {
+								bt++
 							}
 						}
 						const block = 256
@@ -179,7 +185,7 @@ func BenchmarkRegexEngines(b *testing.B) {
 							t1 := threadCPU()
 							for i := done; i < done+n; i++ {
 								c := &cs[i%len(cs)]
-								if _, ok := c.re.FindBytes(c.text, c.slots, out); !ok {
+								if _, ok := c.re.FindASCII(c.text[:len(c.text)-1], c.slots, out, &sc); !ok {
 									if _, err := c.re.Find(c.runes, c.slots, out); err != nil {
 										b.Fatal(err)
 									}
@@ -199,6 +205,7 @@ func BenchmarkRegexEngines(b *testing.B) {
 						b.ReportMetric(float64(te.Nanoseconds())/float64(b.N), "engine-ns")
 						b.ReportMetric(float64(tr.Nanoseconds())/float64(b.N), "runes-ns")
 						b.ReportMetric(float64(fast)/float64(len(cs)), "re2-share")
+						b.ReportMetric(float64(bt)/float64(len(cs)), "bt-share")
 					})
 				}
 			}

@@ -11,7 +11,8 @@ import (
 )
 
 // checkLineScreen compares, on one line, the shared checks matchTime
-// takes from lineScreen with excluded asked of each template alone, and
+// takes from lineScreen with excluded asked of each template alone (and
+// the regex of each template they rule out finds nothing there), and
 // the second-byte check of search with a walk of the template at every
 // start it rules out. d has dated the lines before (its order moved).
 func checkLineScreen(t *testing.T, d *Detector, line string) {
@@ -36,6 +37,16 @@ func checkLineScreen(t *testing.T, d *Detector, line string) {
 		want := p == nil || !p.excluded(line, &d.fst)
 		if got := places&(1<<i) != 0; got != want {
 			t.Fatalf("%q: template %s: screen says possible %v, excluded says %v", line, dt.t.name, got, want)
+		}
+		if !want {
+			// ruled out: the template's regex finds nothing in the line
+			rx, err := dt.t.regexp()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m, err := rx.re.FindRunesMatch([]rune(line)); err != nil || m != nil {
+				t.Fatalf("%q: template %s ruled out, its regex finds %v (%v)", line, dt.t.name, m, err)
+			}
 		}
 		if p == nil || p.second == nil {
 			continue
@@ -75,7 +86,7 @@ var screenPatterns = []string{"", "{^LN-BEG}", `^[^\[]*\[({DATE})`, `^{DATE}`, "
 
 // TestLineScreen: lineScreen's answer for every template equals
 // excluded's (and the second-byte check rules out only starts with no
-// match) on the screen lines and 1,000 lines of every generated service
+// match) on the screen lines and 300 lines of every generated service
 // log, also moved mid-line, with each datepattern of screenPatterns.
 func TestLineScreen(t *testing.T) {
 	now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
@@ -83,7 +94,7 @@ func TestLineScreen(t *testing.T) {
 	logs = append(logs, screenLines, fastEdgeLines, secondLines)
 	for _, svc := range authgen.Services() {
 		var b bytes.Buffer
-		if _, err := authgen.Generate(&b, authgen.Options{Lines: 1000, Seed: 5, Service: svc}); err != nil {
+		if _, err := authgen.Generate(&b, authgen.Options{Lines: 300, Seed: 5, Service: svc}); err != nil {
 			t.Fatal(err)
 		}
 		var lines, moved []string
@@ -126,4 +137,37 @@ func FuzzLineScreen(f *testing.F) {
 			checkLineScreen(t, d, l)
 		}
 	})
+}
+
+// TestNextEpochStart compares nextEpochStart with its definition on
+// strings of the letters that matter.
+func TestNextEpochStart(t *testing.T) {
+	ref := func(s string, i int) int {
+		for j := max(i, 0); j <= len(s); j++ {
+			if j == 0 || j == 1 && s[0] == '[' ||
+				j >= 6 && s[j-6:j] == "audit(" && (j == 6 || !isWordByte(s[j-7])) {
+				return j
+			}
+		}
+		return -1
+	}
+	const letters = "audit( [x1"
+	rnd := uint32(1)
+	for n := 0; n < 20000; n++ {
+		var b []byte
+		for k := 0; k < n%40; k++ {
+			rnd = rnd*1664525 + 1013904223
+			if rnd>>28 < 6 {
+				b = append(b, "audit("...)
+			} else {
+				b = append(b, letters[int(rnd>>8)%len(letters)])
+			}
+		}
+		s := string(b)
+		for i := 0; i <= len(s)+1; i++ {
+			if got, want := nextEpochStart(s, i), ref(s, i); got != want {
+				t.Fatalf("nextEpochStart(%q, %d) = %d, want %d", s, i, got, want)
+			}
+		}
+	}
 }

@@ -291,6 +291,7 @@ func (d *Detector) prepare(line string) {
 	// block reader): keep nothing from a line past its Find
 	d.fst.clockValid, d.fst.clockLine = false, ""
 	d.fst.runValid, d.fst.runLine = false, ""
+	d.fst.mapValid, d.fst.mapLine = false, ""
 }
 
 // asciiTo reports whether the first n bytes of line are ASCII (then byte
@@ -306,14 +307,9 @@ func (d *Detector) asciiTo(line string, n int) bool {
 	if d.pfxEnd {
 		return false
 	}
-	// sixteen, then eight bytes at a time while they are ASCII
+	// sixteen bytes at a time while they are ASCII, then byte by byte
 	for ; i+16 <= n; i += 16 {
-		b := line[i : i+16]
-		w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56 |
-			uint64(b[8]) | uint64(b[9])<<8 | uint64(b[10])<<16 | uint64(b[11])<<24 |
-			uint64(b[12])<<32 | uint64(b[13])<<40 | uint64(b[14])<<48 | uint64(b[15])<<56
-		if w&0x8080808080808080 != 0 {
+		if (le64(line[i:i+8])|le64(line[i+8:i+16]))&0x8080808080808080 != 0 {
 			break
 		}
 	}
@@ -327,7 +323,14 @@ func (d *Detector) asciiTo(line string, n int) bool {
 	return true
 }
 
-func (d *Detector) ascii(line string) bool { return d.asciiTo(line, len(line)) }
+// le64 is the first eight bytes of b as a little-endian word (one load).
+func le64(b string) uint64 {
+	_ = b[7]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+func (d *Detector) ascii(line string) bool { return d.pfx >= len(line) || d.asciiTo(line, len(line)) }
 
 func (d *Detector) lineRunes(line string) []rune {
 	if !d.rvalid {
@@ -352,7 +355,7 @@ func (d *Detector) at(line string, i int) rune {
 	if i < 0 {
 		return -1
 	}
-	if d.asciiTo(line, i+1) {
+	if i < d.pfx || d.asciiTo(line, i+1) {
 		if i >= len(line) {
 			return -1
 		}

@@ -2,6 +2,7 @@ package datedetect
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -98,6 +99,55 @@ func TestLongRuns(t *testing.T) {
 			if got[i] != want[i] {
 				t.Fatalf("longRuns(%q) = %v, want %v", s, got, want)
 			}
+		}
+	}
+}
+
+// TestLineMap: clocksOf and longRuns (from mapOf's bits) agree with
+// their definitions on random lines of digits, colons, other ASCII and
+// bytes from 0x80 up (whose low seven bits look like digits or colons).
+func TestLineMap(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const other = " :/-Tx\xb0\xb9\xba\x80\xff"
+	var st fstate
+	for range 100000 {
+		b := make([]byte, r.IntN(200))
+		for k := range b {
+			if r.IntN(3) == 0 {
+				b[k] = other[r.IntN(len(other))]
+			} else {
+				b[k] = byte('0' + r.IntN(10))
+			}
+		}
+		s := string(b)
+		var clocks []int
+		for j := 0; j < len(s); j++ {
+			if s[j] == ':' && j > 0 && isDigit(s[j-1]) && j+2 < len(s) && isDigit(s[j+1]) &&
+				(s[j+2] == ':' || j+3 < len(s) && isDigit(s[j+2]) && s[j+3] == ':') {
+				clocks = append(clocks, j)
+			}
+		}
+		var runs [][2]int
+		for a := 0; a < len(s); {
+			if !isDigit(s[a]) {
+				a++
+				continue
+			}
+			e := a
+			for e < len(s) && isDigit(s[e]) {
+				e++
+			}
+			if e-a >= longRun {
+				runs = append(runs, [2]int{a, e})
+			}
+			a = e
+		}
+		st.clockValid, st.runValid, st.mapValid = false, false, false
+		if got := st.clocksOf(s); !slices.Equal(got, clocks) {
+			t.Fatalf("clocksOf(%q) = %v, want %v", s, got, clocks)
+		}
+		if got := st.longRuns(s); !slices.Equal(got, runs) {
+			t.Fatalf("longRuns(%q) = %v, want %v", s, got, runs)
 		}
 	}
 }

@@ -296,8 +296,21 @@ func (p *fastPattern) secondOf() {
 	for k < len(p.nodes) && (p.nodes[k].kind == nStartLook || p.nodes[k].kind == nGroupBeg) {
 		k++
 	}
-	if k == len(p.nodes) || p.nodes[k].kind != nToken || p.nodes[k].ci {
+	if k == len(p.nodes) || p.nodes[k].kind != nToken {
 		return
+	}
+	if p.nodes[k].ci {
+		// (?i) changes nothing for digits and blanks; a letter would need
+		// its other case
+		for _, a := range p.nodes[k].alts {
+			for _, it := range a {
+				for i := 0; i < len(it.set); i++ {
+					if c := lower(it.set[i]); c >= 'a' && c <= 'z' {
+						return
+					}
+				}
+			}
+		}
 	}
 	var next [256][4]uint64 // the bytes that may follow each first byte
 	var seen [256]bool
@@ -401,18 +414,20 @@ func nextEpochStart(s string, i int) int {
 	if i == 1 && len(s) > 0 && s[0] == '[' {
 		return 1
 	}
-	from := max(i-6, 0)
-	for {
-		k := strings.Index(s[from:], "audit(")
+	// the "(" of "audit(" before j >= i stands at j-1 >= i-1 (and after
+	// "audit"): look for the rarer "(" first
+	for from := max(i-1, 5); from < len(s); {
+		k := strings.IndexByte(s[from:], '(')
 		if k < 0 {
 			return -1
 		}
-		j := from + k + 6
-		if j >= i && (j == 6 || !isWordByte(s[j-7])) {
-			return j
+		p := from + k
+		if s[p-5:p] == "audit" && (p == 5 || !isWordByte(s[p-6])) {
+			return p + 1
 		}
-		from += k + 1
+		from = p + 1
 	}
+	return -1
 }
 
 // clockBound returns the longest a match of nodes can be from its start
@@ -651,20 +666,40 @@ func (p *fastPattern) excluded(s string, st *fstate) bool {
 			}
 		}
 		return true
+	case p.digitRun >= longRun && p.anchored:
+		// the first run of longRun digits or more decides: it must start
+		// in reach (the runs of longRuns, looked for in reach only)
+		for j := 0; j <= p.digitLead && j < len(s); {
+			if !isDigit(s[j]) {
+				j++
+				continue
+			}
+			e := j + 1
+			for e < len(s) && isDigit(s[e]) {
+				e++
+			}
+			if e-j >= longRun {
+				return !p.runFits(s, j, e)
+			}
+			j = e
+		}
+		return true
+	case p.digitRun >= longRun && p.epochStart:
+		// a match starts its run where search tries it: at an epoch start
+		for j := nextEpochStart(s, 0); j >= 0 && j < len(s); j = nextEpochStart(s, j+1) {
+			e := j
+			for e < len(s) && isDigit(s[e]) {
+				e++
+			}
+			if e > j && (j == 0 || !isDigit(s[j-1])) && p.runFits(s, j, e) {
+				return false
+			}
+		}
+		return true
 	case p.digitRun >= longRun:
 		// the line's maximal runs of longRun digits or more, found once
 		for _, r := range st.longRuns(s) {
-			if p.anchored && r[0] > p.digitLead {
-				return true
-			}
-			if r[1]-r[0] < p.digitRun {
-				continue
-			}
-			if p.runNext == nil {
-				return false
-			}
-			// a run of exactly digitRun digits and a byte of runNext after it
-			if r[1]-r[0] == p.digitRun && r[1] < len(s) && p.runNext[s[r[1]]] && (!p.runDigit || digitAfterTOrSpaces(s, r[1])) {
+			if p.runFits(s, r[0], r[1]) {
 				return false
 			}
 		}
@@ -678,9 +713,13 @@ func (p *fastPattern) excluded(s string, st *fstate) bool {
 	case p.hex24 >= 0:
 		// TAI64N: "@" and 24 hex digits, the "@" within hex24 bytes of
 		// the start when anchored
-		for i := 0; i < len(s); i++ {
-			k := strings.IndexByte(s[i:], '@')
-			if k < 0 || p.anchored && i+k > p.hex24 {
+		end := len(s)
+		if p.anchored {
+			end = min(end, p.hex24+1)
+		}
+		for i := 0; i < end; i++ {
+			k := strings.IndexByte(s[i:end], '@')
+			if k < 0 {
 				return true
 			}
 			i += k
@@ -693,6 +732,19 @@ func (p *fastPattern) excluded(s string, st *fstate) bool {
 		return strings.IndexByte(s, byte(p.firstOnly)) < 0
 	}
 	return false
+}
+
+// runFits reports whether the maximal run of digits s[a:e] can hold a
+// match's digit run (digitRun digits, and with runNext exactly that many
+// and a byte of runNext after them).
+func (p *fastPattern) runFits(s string, a, e int) bool {
+	if e-a < p.digitRun {
+		return false
+	}
+	if p.runNext == nil {
+		return true
+	}
+	return e-a == p.digitRun && e < len(s) && p.runNext[s[e]] && (!p.runDigit || digitAfterTOrSpaces(s, e))
 }
 
 // hex24At reports whether s has "@" and 24 lower-case hex digits at i.
@@ -724,42 +776,6 @@ func hex24Lead(nodes []node) int {
 		}
 	}
 	return -1
-}
-
-// longRun is the shortest digit run longRuns lists.
-const longRun = 8
-
-// longRuns lists the maximal runs of at least longRun digits of s, as
-// [start, end), in one pass that looks at every longRun-th byte (a run
-// that long holds one of them), kept for the templates that ask of the
-// same line within one Find (prepare drops it).
-func (st *fstate) longRuns(s string) [][2]int {
-	if st.runValid && st.runLine == s {
-		return st.runs
-	}
-	st.runs = st.runs[:0]
-	from := 0
-	for j := longRun - 1; j < len(s); j += longRun {
-		if !isDigit(s[j]) {
-			continue
-		}
-		a := j
-		for a > from && isDigit(s[a-1]) {
-			a--
-		}
-		e := j + 1
-		for e < len(s) && isDigit(s[e]) {
-			e++
-		}
-		if e-a >= longRun {
-			st.runs = append(st.runs, [2]int{a, e})
-		}
-		// s[e] is no digit: the next run starts after it
-		from = e + 1
-		j = e
-	}
-	st.runLine, st.runValid = s, true
-	return st.runs
 }
 
 // fitsClock reports whether the colon at j (of clocksOf) can be the
@@ -825,31 +841,6 @@ func clockMin(nodes []node) int {
 		}
 	}
 	return 1
-}
-
-// clocksOf lists the colons of s that can follow an hour: a digit
-// before, then a digit and a colon or two digits and a colon after.
-// The list is kept for the templates that search the same line within
-// one Find (prepare drops it: a caller may reuse the line's memory).
-func (st *fstate) clocksOf(s string) []int {
-	if st.clockValid && st.clockLine == s {
-		return st.clocks
-	}
-	st.clocks = st.clocks[:0]
-	for j := 0; j < len(s); {
-		k := strings.IndexByte(s[j:], ':')
-		if k < 0 {
-			break
-		}
-		j += k
-		if j > 0 && isDigit(s[j-1]) && j+2 < len(s) && isDigit(s[j+1]) &&
-			(s[j+2] == ':' || j+3 < len(s) && isDigit(s[j+2]) && s[j+3] == ':') {
-			st.clocks = append(st.clocks, j)
-		}
-		j++
-	}
-	st.clockLine, st.clockValid = s, true
-	return st.clocks
 }
 
 // firstBytes computes p.first and p.empty from the nodes.
@@ -962,6 +953,10 @@ type fstate struct {
 	runs     [][2]int
 	runLine  string
 	runValid bool
+	// mapOf(mapLine): a bit a byte, its digits and colons
+	dig, col []uint64
+	mapLine  string
+	mapValid bool
 }
 
 const maxNodes = 32

@@ -341,14 +341,27 @@ type Scratch struct {
 	steps int
 }
 
+// backtracker returns the pattern's program, made on first use.
+func (re *Regexp) backtracker() *btProg {
+	re.btOnce.Do(func() {
+		if n, _, err := parse(re.expr); err == nil {
+			re.bt = btOf(n, re.number)
+		}
+	})
+	return re.bt
+}
+
 // FindASCII is Find on the text b + "\n" where b is ASCII (a byte outside
 // it: known false), without regexp2: the same answer and the same group
 // spans (byte offsets, which are rune offsets on ASCII). known is false
 // when it cannot tell (see bt.go); the caller then runs Find. groups holds
 // regexp2's group numbers (0: the whole match), as for Find.
 func (re *Regexp) FindASCII(b []byte, groups []int, out []Span, sc *Scratch) (found, known bool) {
-	p := re.bt
-	if p == nil || re.multi {
+	if re.multi {
+		return false, false
+	}
+	p := re.backtracker()
+	if p == nil {
 		return false, false
 	}
 	for _, c := range b {

@@ -102,7 +102,12 @@ type Regexp struct {
 	re2Once sync.Once
 	re2     *re2Form // nil: none
 	multi   bool
-	bt      *btProg // the byte backtracker's program (bt.go), nil: none
+	// the byte backtracker's program (bt.go), nil: none; made on first
+	// use (the pattern is parsed again), as the walker: most failregexes
+	// of a filter never reach it, and making every one at start was a
+	// quarter of what compiling sshd's filter allocated
+	btOnce sync.Once
+	bt     *btProg
 	// the sure-match walker (sure.go), nil: none; made on first use (the
 	// pattern is parsed again): package filter asks only for its
 	// forget-only failregexes, and making one for every pattern was a
@@ -158,7 +163,6 @@ func Compile(expr string, opts Options) (re *Regexp, err error) {
 	}
 	re = &Regexp{opts: opts, nums: groupNumbers(n, p), expr: expr, translated: t, names: names, literals: literalsOf(n), prefixes: prefixesOf(n), required: requiredOf(n), textRequired: requiredOf(n, true)}
 	re.multi = opts.Multiline
-	re.bt = btOf(n, re.number)
 	return re, nil
 }
 

@@ -46,24 +46,26 @@ const (
 	gFlags // (?flags-flags:...) with text = the flags part
 )
 
+// (The small fields come first: a node is 152 bytes, not 176; a filter's
+// patterns make thousands, all fresh memory at start-up.)
 type node struct {
-	kind  kind
-	r     rune
-	fold  bool // literal or class under case-insensitive matching
-	text  string
-	name  string // group name (capture), backref or conditional reference
-	num   int    // Python group number of a capture
-	gk    gkind
-	subs  []*node
-	min   int
-	max   int
-	lazy  bool
-	poss  bool
-	chars []rune // kClass: the members of a simple (non-negated, no ranges) class
-	// kClass: negated, and its members in order (for the RE2 form)
-	neg   bool
-	items []classItem
-	an    *info // analyze's result, once computed
+	kind kind
+	gk   gkind
+	fold bool // literal or class under case-insensitive matching
+	lazy bool
+	poss bool
+	neg  bool // kClass: negated (with items, for the RE2 form)
+	r    rune
+	text string
+	name string // group name (capture), backref or conditional reference
+	num  int    // Python group number of a capture
+	subs []*node
+	min  int
+	max  int
+	// kClass: the members of a simple (non-negated, no ranges) class
+	chars []rune
+	items []classItem // kClass: its members in order (for the RE2 form)
+	an    *info       // analyze's result, once computed
 }
 
 // classItem is a member of a class: the range lo..hi, or the class escape

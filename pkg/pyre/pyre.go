@@ -114,6 +114,9 @@ type Regexp struct {
 	// sixth of what compiling sshd's filter allocated at start-up
 	sureOnce sync.Once
 	sure     *snode
+	// AlwaysNonEmpty's answers (true only), found on its first call
+	nonEmptyOnce sync.Once
+	nonEmpty     map[string]bool
 }
 
 // Translate returns the regexp2 form of the Python pattern expr.

@@ -336,12 +336,24 @@ func (re *Regexp) SureMatch(b []byte) bool {
 // in every match of the pattern: it lies on the pattern's one mandatory
 // path (sequences, groups, repeats of at least one) and matches at least
 // one character.
+// The answers for every named group are found on the first call, with
+// one parse of the pattern.
 func (re *Regexp) AlwaysNonEmpty(name string) bool {
-	n, _, err := parse(re.expr)
-	if err != nil {
-		return false
-	}
-	return mandatory(n, name)
+	re.nonEmptyOnce.Do(func() {
+		n, _, err := parse(re.expr)
+		if err != nil {
+			return
+		}
+		for _, nm := range re.names {
+			if mandatory(n, nm) {
+				if re.nonEmpty == nil {
+					re.nonEmpty = map[string]bool{}
+				}
+				re.nonEmpty[nm] = true
+			}
+		}
+	})
+	return re.nonEmpty[name]
 }
 
 func mandatory(n *node, name string) bool {

@@ -2,6 +2,7 @@ package filter
 
 import (
 	"bytes"
+	"encoding/binary"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -435,6 +436,22 @@ func hasReplacement(lits []string) bool {
 type litEntry struct {
 	lit   []byte
 	owner int // failregex index
+	// head and mask: lit's first (up to) 8 bytes as a little-endian word,
+	// a quick check before the compare (see word8)
+	head, mask uint64
+}
+
+// word8 returns b's first (up to) 8 bytes as a little-endian word, the
+// missing bytes 0, and the mask of the bytes b has.
+func word8(b []byte) (w, mask uint64) {
+	if len(b) >= 8 {
+		return binary.LittleEndian.Uint64(b), ^uint64(0)
+	}
+	for i := len(b) - 1; i >= 0; i-- {
+		w = w<<8 | uint64(b[i])
+		mask = mask<<8 | 0xff
+	}
+	return w, mask
 }
 
 // startIndex holds the start sets of the failregexes (pyre's Prefixes):
@@ -474,7 +491,8 @@ func newStartIndex(fail []*Regex) *startIndex {
 			continue
 		}
 		for _, l := range p {
-			s.byFirst[l[0]] = append(s.byFirst[l[0]], litEntry{lit: []byte(l), owner: i})
+			head, mask := word8([]byte(l))
+			s.byFirst[l[0]] = append(s.byFirst[l[0]], litEntry{lit: []byte(l), owner: i, head: head, mask: mask})
 		}
 	}
 	return s
@@ -486,8 +504,11 @@ func (s *startIndex) mark(content []byte, cand []bool) bool {
 	copy(cand, s.noSet)
 	found := !s.complete
 	if len(content) > 0 {
+		// (a content of fewer bytes than an entry's head cannot start
+		// with it: its missing bytes are 0 in w, and HasPrefix decides)
+		w, _ := word8(content)
 		for _, e := range s.byFirst[content[0]] {
-			if !cand[e.owner] && bytes.HasPrefix(content, e.lit) && containsAll(content, s.lits[e.owner]) {
+			if !cand[e.owner] && w&e.mask == e.head && bytes.HasPrefix(content, e.lit) && containsAll(content, s.lits[e.owner]) {
 				cand[e.owner], found = true, true
 			}
 		}

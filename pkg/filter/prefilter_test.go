@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"reflect"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -190,4 +191,24 @@ func FuzzPrefilterFilters(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestWord8 checks startIndex's quick check: a content that starts with a
+// literal always passes it (whatever the lengths, 0 bytes included), and
+// it rejects a content whose first bytes differ.
+func TestWord8(t *testing.T) {
+	lits := []string{"a", "Ab", "Accepted ", "Connection closed by", "x\x00y", "\x00", "12345678", "1234567"}
+	for _, l := range lits {
+		head, mask := word8([]byte(l))
+		for _, content := range []string{l, l + " rest", l + "\x00", l[:len(l)-1], "", "B" + l, strings.ToUpper(l) + "z"} {
+			w, _ := word8([]byte(content))
+			quick := w&mask == head
+			if strings.HasPrefix(content, l) && !quick {
+				t.Errorf("%q starts with %q but the quick check rejects it", content, l)
+			}
+			if len(content) >= 8 && len(l) >= 8 && content[:8] != l[:8] && quick {
+				t.Errorf("%q and %q differ in their first 8 bytes but the quick check passes", content, l)
+			}
+		}
+	}
 }

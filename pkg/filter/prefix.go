@@ -38,7 +38,7 @@ func (p *syslogPrefix) optionalAt(b []byte) bool {
 		return false
 	}
 	for _, s := range p.starts {
-		if len(b) >= len(s) && string(b[:len(s)]) == s {
+		if s[0] == b[0] && len(b) >= len(s) && string(b[:len(s)]) == s {
 			return true
 		}
 	}
@@ -205,10 +205,12 @@ func (p *syslogPrefix) match(buf []byte) (mlfEnd, content int, ok bool) {
 	}
 	mlfEnd = i
 	rest := buf[i:]
-	if bytes.HasPrefix(rest, []byte("[ID ")) {
+	// (the first byte first: most messages start with none of these)
+	if len(rest) > 0 && rest[0] == '[' && bytes.HasPrefix(rest, []byte("[ID ")) {
 		return 0, 0, false
 	}
-	if bytes.HasPrefix(rest, []byte("fatal: ")) || bytes.HasPrefix(rest, []byte("error: ")) {
+	if len(rest) > 0 && (rest[0] == 'f' || rest[0] == 'e') &&
+		(bytes.HasPrefix(rest, []byte("fatal: ")) || bytes.HasPrefix(rest, []byte("error: "))) {
 		i += 7
 		if bytes.HasPrefix(buf[i:], []byte("PAM: ")) {
 			i += 5

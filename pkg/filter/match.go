@@ -41,9 +41,10 @@ type MatcherOptions struct {
 	// Matches fills Failure.Lines with the log text of each failure (the
 	// cost is paid on lines that match a failregex only).
 	Matches bool
-	// ReuseCaptures lets the Matcher reuse the Failure.Captures maps: like
-	// the Result, they are valid until the next call only (a map less per
-	// failure, for callers that consume each Result at once).
+	// ReuseCaptures lets the Matcher reuse the Failure.Captures maps and
+	// the Users and Lines slices: like the Result, they are valid until
+	// the next call only (a map and two slices less per failure, for
+	// callers that consume each Result at once).
 	ReuseCaptures bool
 	// ReuseStrings lets the Matcher write the strings of a one-line
 	// failure (Host, Captures' values, Users, Lines) into one buffer it
@@ -142,6 +143,9 @@ type Matcher struct {
 	// current Result
 	capMaps []map[string]string
 	capUsed int
+	// ReuseCaptures: the Users and Lines of the current Result's failures
+	// (one emit per line: its failures share them)
+	usersBuf, linesBuf []string
 	// ReuseStrings, where it applies (reuseStr): the buffer of a failure's
 	// strings
 	reuseStr bool
@@ -1112,11 +1116,21 @@ func (m *Matcher) emit(idx int, fd *failData, t time.Time, hasMLFID bool) {
 	base.Host = fid
 	base.Captures = m.captures(g)
 	if len(fd.users) > 0 {
-		base.Users = append([]string(nil), fd.users...)
+		if m.opts.ReuseCaptures {
+			m.usersBuf = append(m.usersBuf[:0], fd.users...)
+			base.Users = m.usersBuf[:len(m.usersBuf):len(m.usersBuf)]
+		} else {
+			base.Users = append([]string(nil), fd.users...)
+		}
 	}
 	if len(fd.lines) > 0 {
 		ls := lastLines(fd.lines)
-		base.Lines = make([]string, len(ls))
+		if m.opts.ReuseCaptures {
+			m.linesBuf = slices.Grow(m.linesBuf[:0], len(ls))[:len(ls)]
+			base.Lines = m.linesBuf[:len(ls):len(ls)]
+		} else {
+			base.Lines = make([]string, len(ls))
+		}
 		for i, l := range ls {
 			base.Lines[i] = event.CutMatch(l)
 		}

@@ -52,3 +52,39 @@ func TestMatchesCostNothingOnOtherLines(t *testing.T) {
 		t.Errorf("failure lines: %v %+v", err, res)
 	}
 }
+
+// TestReuseCapturesSlices: with ReuseCaptures a failure's Users and Lines
+// come from buffers the Matcher reuses (two allocations less per failure)
+// and still hold the failure's user and line.
+func TestReuseCapturesSlices(t *testing.T) {
+	if testenv.Race {
+		t.Skip("allocation counts differ under -race")
+	}
+	def, err := Load("filter.d/sshd.conf", nil, &LoadOptions{FS: os.DirFS("builtin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Compile(*def, Options{UseDNS: "no"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 21, 10, 4, 5, 0, time.UTC)
+	line := "web01 sshd[1202]: Failed password for root from 192.0.2.7 port 50022 ssh2"
+	allocs := func(reuse bool) float64 {
+		m := NewMatcher(f, MatcherOptions{NoGroups: true, Matches: true, ReuseCaptures: reuse})
+		return testing.AllocsPerRun(200, func() {
+			res, err := m.LineAt([]byte(line), at)
+			if err != nil || len(res.Failures) != 1 {
+				t.Fatalf("%v %+v", err, res)
+			}
+			fl := res.Failures[0]
+			if len(fl.Lines) != 1 || fl.Lines[0] != line || len(fl.Users) != 1 || fl.Users[0] != "root" {
+				t.Fatalf("reuse %v: lines %q, users %q", reuse, fl.Lines, fl.Users)
+			}
+		})
+	}
+	without, with := allocs(false), allocs(true)
+	if with > without-2 {
+		t.Errorf("%v allocations per failure with ReuseCaptures, %v without: want two less", with, without)
+	}
+}

@@ -171,3 +171,48 @@ func TestNextEpochStart(t *testing.T) {
 		}
 	}
 }
+
+// TestAsciiTo: any sequence of asciiTo calls on a line, after ascii or
+// not, answers whether its first n bytes are ASCII, as the definition
+// does.
+func TestAsciiTo(t *testing.T) {
+	rnd := uint32(7)
+	next := func(n int) int {
+		rnd = rnd*1664525 + 1013904223
+		return int(rnd>>8) % n
+	}
+	for range 20000 {
+		b := make([]byte, next(80))
+		for k := range b {
+			b[k] = byte('a' + next(26))
+			if next(40) == 0 {
+				b[k] = 0x80 + byte(next(128))
+			}
+		}
+		line := string(b)
+		d := &Detector{}
+		d.prepare(line)
+		if next(2) == 0 {
+			// the whole line first (ascii, by the map), then prefixes
+			want := true
+			for k := 0; k < len(line); k++ {
+				want = want && line[k] < 0x80
+			}
+			if got := d.ascii(line); got != want {
+				t.Fatalf("ascii(%q) = %v, want %v", line, got, want)
+			}
+		}
+		for range 6 {
+			n := next(len(line) + 3)
+			want := true
+			for k := 0; k < n && k < len(line); k++ {
+				if line[k] >= 0x80 {
+					want = false
+				}
+			}
+			if got := d.asciiTo(line, n); got != want {
+				t.Fatalf("asciiTo(%q, %d) = %v, want %v", line, n, got, want)
+			}
+		}
+	}
+}

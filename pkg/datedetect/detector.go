@@ -307,8 +307,10 @@ func (d *Detector) asciiTo(line string, n int) bool {
 	if d.pfxEnd {
 		return false
 	}
-	// sixteen bytes at a time while they are ASCII, then byte by byte
-	for ; i+16 <= n; i += 16 {
+	// sixteen bytes at a time while they are ASCII (up to 15 past n: a
+	// caller asking byte by byte, as at does, gets blocks), then byte by
+	// byte
+	for ; i < n && i+16 <= len(line); i += 16 {
 		if (le64(line[i:i+8])|le64(line[i+8:i+16]))&0x8080808080808080 != 0 {
 			break
 		}
@@ -330,7 +332,22 @@ func le64(b string) uint64 {
 		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
-func (d *Detector) ascii(line string) bool { return d.pfx >= len(line) || d.asciiTo(line, len(line)) }
+// ascii reports whether the whole line is ASCII. The line's digit and
+// colon map (mapOf), which the searches of most templates need next,
+// tells it in the same pass.
+func (d *Detector) ascii(line string) bool {
+	if d.pfx >= len(line) {
+		return true
+	}
+	if d.pfxEnd {
+		return false
+	}
+	if d.fst.mapOf(line); d.fst.mapASCII {
+		d.pfx = len(line)
+		return true
+	}
+	return d.asciiTo(line, len(line))
+}
 
 func (d *Detector) lineRunes(line string) []rune {
 	if !d.rvalid {

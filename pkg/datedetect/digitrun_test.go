@@ -103,7 +103,8 @@ func TestLongRuns(t *testing.T) {
 	}
 }
 
-// TestLineMap: clocksOf and longRuns (from mapOf's bits) agree with
+// TestLineMap: clocksOf and longRuns (from mapOf's bits), and mapOf's
+// ASCII answer, agree with
 // their definitions on random lines of digits, colons, other ASCII and
 // bytes from 0x80 up (whose low seven bits look like digits or colons).
 func TestLineMap(t *testing.T) {
@@ -148,6 +149,13 @@ func TestLineMap(t *testing.T) {
 		}
 		if got := st.longRuns(s); !slices.Equal(got, runs) {
 			t.Fatalf("longRuns(%q) = %v, want %v", s, got, runs)
+		}
+		ascii := true
+		for k := 0; k < len(s); k++ {
+			ascii = ascii && s[k] < 0x80
+		}
+		if st.mapASCII != ascii {
+			t.Fatalf("mapOf(%q): ASCII %v, want %v", s, st.mapASCII, ascii)
 		}
 	}
 }

@@ -957,6 +957,7 @@ type fstate struct {
 	dig, col []uint64
 	mapLine  string
 	mapValid bool
+	mapASCII bool
 }
 
 const maxNodes = 32

@@ -34,7 +34,8 @@ func gather8(m uint64) uint64 { return (m >> 7) * 0x0102040810204080 >> 56 }
 
 // mapOf marks the digits (st.dig) and colons (st.col) of s, bit i%64 of
 // word i/64 for byte i, with three zero words after the line's (the
-// shifts below read past its end).
+// shifts below read past its end), and notes whether s is ASCII
+// (st.mapASCII).
 func (st *fstate) mapOf(s string) {
 	if st.mapValid && st.mapLine == s {
 		return
@@ -44,13 +45,16 @@ func (st *fstate) mapOf(s string) {
 		st.dig, st.col = make([]uint64, n), make([]uint64, n)
 	}
 	dig, col := st.dig[:n], st.col[:n]
+	var hi uint64 // the high bits of every byte: zero for ASCII
 	w := 0
 	for ; (w+1)*64 <= len(s); w++ {
 		// a whole word: eight times eight bytes
 		b := s[w*64 : w*64+64]
 		var dw, cw uint64
 		for k := 0; k < 64; k += 8 {
-			d, c := classify8(le64(b[k : k+8]))
+			x := le64(b[k : k+8])
+			hi |= x
+			d, c := classify8(x)
 			dw |= d << k
 			cw |= c << k
 		}
@@ -59,7 +63,9 @@ func (st *fstate) mapOf(s string) {
 	var dw, cw uint64
 	i := w * 64
 	for ; i+8 <= len(s); i += 8 {
-		d, c := classify8(le64(s[i : i+8]))
+		x := le64(s[i : i+8])
+		hi |= x
+		d, c := classify8(x)
 		dw |= d << (i & 63)
 		cw |= c << (i & 63)
 	}
@@ -68,11 +74,13 @@ func (st *fstate) mapOf(s string) {
 		for k := len(s) - 1; k >= i; k-- {
 			x = x<<8 | uint64(s[k])
 		}
+		hi |= x
 		// the missing bytes are zeros: neither digits nor colons
 		d, c := classify8(x)
 		dw |= d << (i & 63)
 		cw |= c << (i & 63)
 	}
+	st.mapASCII = hi&high8 == 0
 	for ; w < n; w++ {
 		dig[w], col[w] = dw, cw
 		dw, cw = 0, 0

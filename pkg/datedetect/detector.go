@@ -231,6 +231,8 @@ func (d *Detector) addDefaults(exY string, filter func(*template) bool, preMatch
 				checked = true
 			}
 			t = t2
+		} else if err := t.compileShared(); err != nil {
+			return err
 		}
 		if err := d.appendTemplate(t, ignoreDup); err != nil {
 			return err

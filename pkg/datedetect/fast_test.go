@@ -15,6 +15,10 @@ func fastTemplates(t testing.TB, now time.Time) []*template {
 	}
 	var out []*template
 	for _, tp := range ds.all {
+		// (a Detector that appends a default template compiles it)
+		if err := tp.compileShared(); err != nil {
+			t.Fatal(err)
+		}
 		if tp.fast != nil {
 			out = append(out, tp)
 		}

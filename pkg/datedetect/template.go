@@ -91,6 +91,10 @@ type template struct {
 	rxOnce sync.Once
 	rx     *templateRE
 	rxErr  error
+
+	// a default template is compiled by compileShared
+	sharedOnce sync.Once
+	sharedErr  error
 }
 
 // templateRE is a template's compiled regex and its group numbers.
@@ -360,9 +364,6 @@ func defaults(exY string) (*defaultSet, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := t.compile(); err != nil {
-			return nil, err
-		}
 		ds.plain = append(ds.plain, t)
 		if !strings.HasPrefix(t.name, "{^LN-BEG}") && !strings.HasPrefix(t.name, "^") {
 			t2, err := anchoredTemplate(t, func(s string) string { return "{^LN-BEG}" + s }, exY)
@@ -371,9 +372,6 @@ func defaults(exY string) (*defaultSet, error) {
 			}
 			if t2.name != t.name {
 				t2.weight = 100
-				if err := t2.compile(); err != nil {
-					return nil, err
-				}
 				anchored = append(anchored, t2)
 			}
 		}
@@ -404,6 +402,15 @@ func (t *template) compile() error {
 	t.expr, t.groups = tr.expr, tr.groups
 	t.fast = fastFor(t.regex)
 	return nil
+}
+
+// compileShared is compile for a shared default template, done once, by
+// the first Detector that appends it (addDefaults): a datepattern such as
+// {^LN-BEG} keeps 17 of the 31, and compiling every one (translation and
+// fast matcher) was a third of a first datedetect.New.
+func (t *template) compileShared() error {
+	t.sharedOnce.Do(func() { t.sharedErr = t.compile() })
+	return t.sharedErr
 }
 
 // compileNow compiles the regexp2 program at once: for the templates of

@@ -109,7 +109,7 @@ func (c *btComp) add(i binst) int {
 // oneChar returns the character of a node that matches exactly one ASCII
 // character other than "\n" (a literal to join), ok false otherwise.
 func oneChar(n *node) (byte, bool) {
-	if n == nil || n.fold || n.kind != kLit && n.kind != kClass && n.kind != kEsc {
+	if n == nil || n.fold || n.kind != kLit && n.kind != kClass && n.kind != kEsc || !sameClass(n) {
 		return 0, false
 	}
 	if n.kind == kLit && n.r >= 0x80 {
@@ -129,7 +129,7 @@ func (c *btComp) emit(n *node, inLook bool) {
 	}
 	switch n.kind {
 	case kLit, kAny, kClass, kEsc:
-		if n.fold || n.kind == kLit && n.r >= 0x80 {
+		if n.fold || n.kind == kLit && n.r >= 0x80 || !sameClass(n) {
 			c.ok = false
 			return
 		}
@@ -292,7 +292,7 @@ func (c *btComp) emit(n *node, inLook bool) {
 // runSet returns the characters of a node that matches one ASCII
 // character (bRun's body), ok false for any other node.
 func runSet(n *node) (cset, bool) {
-	if n == nil || n.fold || n.kind != kLit && n.kind != kAny && n.kind != kClass && n.kind != kEsc {
+	if n == nil || n.fold || n.kind != kLit && n.kind != kAny && n.kind != kClass && n.kind != kEsc || !sameClass(n) {
 		return cset{}, false
 	}
 	if n.kind == kLit && n.r >= 0x80 {

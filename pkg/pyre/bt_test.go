@@ -46,6 +46,11 @@ var btTests = []struct {
 	{`^(?P<a>a)?(?(1)b|c)`, "ab", true}, // the number of a named group
 	// a range that ends in "-" (regexp2 needs it written "\x2D")
 	{`[--A]`, "0", true},
+	// two different negated class escapes: regexp2 reads them otherwise
+	// than Python, the machine has no program
+	{`[\W\D]`, "A", false},
+	{`^[^\W\D]`, "1", false},
+	{`[\W\Wa]`, "a", true},
 }
 
 func TestFindASCII(t *testing.T) {

@@ -84,6 +84,27 @@ func (s *snode) joinLits() {
 	s.subs = out
 }
 
+// sameClass reports whether regexp2 reads the character node n as Python
+// does. It does not for a class with two different negated class escapes
+// ("[\W\D]" does not hold "A" in regexp2, as it does in Python; found by
+// FuzzFindASCII): the walkers then have no answer, so that they never
+// differ from regexp2, the engine whose answers they stand in for.
+func sameClass(n *node) bool {
+	if n.kind != kClass {
+		return true
+	}
+	var neg byte
+	for _, it := range n.items {
+		if it.esc >= 'A' && it.esc <= 'Z' {
+			if neg != 0 && neg != it.esc {
+				return false
+			}
+			neg = it.esc
+		}
+	}
+	return true
+}
+
 // sureOf returns the walker of n, nil when n has a part it does not know.
 func sureOf(n *node) *snode {
 	if n == nil {
@@ -91,7 +112,7 @@ func sureOf(n *node) *snode {
 	}
 	switch n.kind {
 	case kLit, kAny, kClass, kEsc:
-		if n.fold || n.kind == kLit && n.r >= 0x80 {
+		if n.fold || n.kind == kLit && n.r >= 0x80 || !sameClass(n) {
 			return nil
 		}
 		c, ok := charSet(n, false)

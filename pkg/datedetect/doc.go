@@ -59,7 +59,12 @@
 // matcher that walks the regex as a backtracking engine does, alternatives
 // in the same order, so it finds the same match and groups without a regex
 // and without allocation; unanchored ones skip the line starts with no
-// hour colon in reach. The common shapes take a shorter "happy" path that
+// hour colon in reach. When the default templates are searched over a
+// line (fail2ban's collision search, as for a date mid-line), one pass
+// marks the line's digits and colons a bit a byte, and a table of the
+// bytes each template accepts before its hour rules out at once every
+// template that cannot match; only the others are searched. The common
+// shapes take a shorter "happy" path that
 // accepts a line only when every alternative the regex tries first fails
 // at once: syslog (also bracketed, with day name, fraction, year), ISO 8601
 // (also before spaces), Apache's date behind ^[^\[]*\[, and these

@@ -58,9 +58,12 @@
 // "Received disconnect ...: 11:", "Connection closed by ..." of sshd);
 // where the walker cannot tell, pyre's exact matcher (every way at once,
 // as sets of positions) decides, and a regex it shows cannot match is
-// dropped from the candidates ("Disconnected from user ...").
-// TestSureMatchOnServiceLogs, FuzzSureMatch and FuzzSureForget check them
-// against the regexes.
+// dropped from the candidates ("Disconnected from user ..."; pyre's byte
+// backtracker, FindASCII, is asked first). On ASCII content the
+// failregexes then run with FindASCII (the same match and groups as
+// regexp2, without decoding the line to runes); regexp2 runs where it does
+// not know. TestSureMatchOnServiceLogs, FuzzSureMatch, FuzzFindASCII and
+// FuzzSureForget check them against the regexes.
 // Lines are decoded to runes once, invalid UTF-8 as Python decodes it (one
 // U+FFFD per maximal invalid sequence), and matched without allocation
 // (regexp2 v2 match views); strings are made only for a failregex match.

@@ -49,6 +49,10 @@
 // match; ExactMatch answers yes, no or "don't know" by following every
 // way at once as sets of positions (exact.go). Package filter uses them to
 // count matches that need no groups and to skip regexes that cannot match.
+// FindASCII is Find on an ASCII text without regexp2: a backtracking
+// machine over the pattern's tree that tries the ways in regexp2's order
+// and keeps the groups as regexp2 does (bt.go); package filter runs the
+// failregexes with it where it knows, regexp2 where it does not.
 //
 // Known deviations from Python, all outside ASCII: \d, \w and \s use Go's
 // Unicode tables (\w also matches combining marks, Python's \s also matches

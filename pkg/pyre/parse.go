@@ -774,6 +774,11 @@ func (p *parser) parseClass() (*node, error) {
 	simple := !neg
 	var chars []rune
 	var items []classItem
+	// the class less its category escapes, and those escapes' texts: see
+	// splitCategories
+	var rest strings.Builder
+	var cats []string
+	negCat := false
 	first := true
 	for {
 		if p.eof() {
@@ -795,7 +800,10 @@ func (p *parser) parseClass() (*node, error) {
 			if e.kind == kEsc {
 				b.WriteString(e.text)
 				simple = false
-				items = append(items, classItem{esc: e.text[len(e.text)-1]})
+				c := e.text[len(e.text)-1]
+				items = append(items, classItem{esc: c})
+				cats = append(cats, e.text)
+				negCat = negCat || c >= 'A' && c <= 'Z'
 				continue
 			}
 			lo = e.r
@@ -825,23 +833,58 @@ func (p *parser) parseClass() (*node, error) {
 				p.pos = start
 				return nil, p.errf("bad character range")
 			}
-			writeRangeEnd(&b, lo)
-			b.WriteByte('-')
-			writeRangeEnd(&b, hi)
+			for _, w := range []*strings.Builder{&b, &rest} {
+				writeRangeEnd(w, lo)
+				w.WriteByte('-')
+				writeRangeEnd(w, hi)
+			}
 			simple = false
 			items = append(items, classItem{lo: lo, hi: hi})
 			continue
 		}
 		writeClassRune(&b, lo)
+		writeClassRune(&rest, lo)
 		chars = append(chars, lo)
 		items = append(items, classItem{lo: lo, hi: lo})
 	}
 	b.WriteByte(']')
-	n := &node{kind: kClass, text: b.String(), fold: p.flagI, neg: neg, items: items}
+	text := b.String()
+	if negCat && len(cats) > 1 {
+		text = splitCategories(neg, rest.String(), cats)
+	}
+	n := &node{kind: kClass, text: text, fold: p.flagI, neg: neg, items: items}
 	if simple && len(chars) > 0 {
 		n.chars = chars
 	}
 	return n, nil
+}
+
+// splitCategories writes a class that holds a negated category escape
+// (\W, \D, \S) and another category escape as look-aheads, one per part,
+// before a character: regexp2 loses the second of such a pair in one class
+// ("[\W\d]" does not hold "1", "[\W\D]" not "A", "[a\D\w]" not "1"), and
+// in an alternation of one-character parts too (it merges them into one
+// class), where Python takes the union of the members. A class is "not
+// none of its parts", a negated one "none of its parts". rest is the
+// class's other members (class syntax, without brackets), cats the
+// escapes' texts.
+func splitCategories(neg bool, rest string, cats []string) string {
+	var b strings.Builder
+	b.WriteString("(?:")
+	if !neg {
+		b.WriteString("(?!")
+	}
+	if rest != "" {
+		b.WriteString("(?![" + rest + "])")
+	}
+	for _, c := range cats {
+		b.WriteString("(?![" + c + "])")
+	}
+	if !neg {
+		b.WriteByte(')')
+	}
+	b.WriteString(`[\s\S])`)
+	return b.String()
 }
 
 // writeRangeEnd writes an end of a class range: as writeClassRune, but a

@@ -84,11 +84,11 @@ func (s *snode) joinLits() {
 	s.subs = out
 }
 
-// sameClass reports whether regexp2 reads the character node n as Python
-// does. It does not for a class with two different negated class escapes
-// ("[\W\D]" does not hold "A" in regexp2, as it does in Python; found by
-// FuzzFindASCII): the walkers then have no answer, so that they never
-// differ from regexp2, the engine whose answers they stand in for.
+// sameClass reports whether the walkers take the character node n: not a
+// class with two different negated class escapes ("[\W\D]", found by
+// FuzzFindASCII when regexp2 read it wrongly; the translation now writes
+// such classes as look-aheads, splitCategories), whose sets the walkers
+// do not build; they then have no answer and regexp2 decides.
 func sameClass(n *node) bool {
 	if n.kind != kClass {
 		return true

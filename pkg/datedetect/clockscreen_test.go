@@ -56,7 +56,8 @@ func checkLineScreen(t *testing.T, d *Detector, line string) {
 			if k == 0 || p.secondSets[k][line[g+1]>>6]&(1<<(line[g+1]&63)) != 0 {
 				continue
 			}
-			if m, st := p.at(line, g, &d.fst); st != fastNoMatch {
+			var m match
+			if st := p.at(line, g, &d.fst, &m); st != fastNoMatch {
 				t.Fatalf("%q: template %s: start %d ruled out by its second byte, the walk says %v %+v", line, dt.t.name, g, st, m)
 			}
 		}

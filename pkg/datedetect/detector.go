@@ -72,7 +72,8 @@ type Detector struct {
 	lscreen *lineScreen
 	lsBuilt bool
 
-	m       match // findLast's
+	m       match    // findLast's
+	mt      [2]match // matchTime's: the current template's and the best so far
 	today   nowCache
 	aheadOf time.Time // dayAhead's now
 	ahead   time.Time
@@ -284,6 +285,7 @@ func (d *Detector) release() {
 	if cap(d.runes) > 1<<16 {
 		d.runes = nil
 	}
+	d.mt[0].rm, d.mt[1].rm = nil, nil
 }
 
 func (d *Detector) prepare(line string) {
@@ -389,26 +391,22 @@ func (d *Detector) at(line string, i int) rune {
 
 // matchDate searches t in line between rune positions pos and endpos (as
 // Python's pattern.search(line, pos, endpos)).
-func (d *Detector) matchDate(dt *ddTemplate, line string, pos, endpos int) (match, bool) {
+func (d *Detector) matchDate(dt *ddTemplate, line string, pos, endpos int, m *match) bool {
 	t := dt.t
 	if t.fast != nil && !d.noFast && pos == 0 && endpos == noIdx && t.fast.happy != nil {
 		// the common case: an anchored template on the whole line
-		m := &d.fst.hm
 		if t.fast.happy(t.fast, line, m) && d.asciiTo(line, m.end+1) {
 			dt.rawHits++
-			return *m, true
+			return true
 		}
 	}
 	if t.fast != nil && !d.noFast && t.fast.opaque && pos == 0 && endpos < noIdx {
 		// an opaque matcher answers only at 0: it needs the line ASCII up
 		// to endpos (the regex sees no further), not the whole line
 		e := min(endpos, len(line))
-		if d.asciiTo(line, e) {
-			m := &d.fst.hm
-			if t.fast.happy(t.fast, line[:e], m) {
-				dt.rawHits++
-				return *m, true
-			}
+		if d.asciiTo(line, e) && t.fast.happy(t.fast, line[:e], m) {
+			dt.rawHits++
+			return true
 		}
 	}
 	n := d.lineLen(line)
@@ -416,36 +414,35 @@ func (d *Detector) matchDate(dt *ddTemplate, line string, pos, endpos int) (matc
 		endpos = n
 	}
 	if pos > endpos {
-		return match{}, false
+		return false
 	}
 	if t.fast != nil && !d.noFast && d.ascii(line) {
-		m, st := t.fast.search(line[:endpos], pos, &d.fst)
-		switch st {
+		switch t.fast.search(line[:endpos], pos, &d.fst, m) {
 		case fastMatch:
 			dt.rawHits++
-			return m, true
+			return true
 		case fastNoMatch:
-			return match{}, false
+			return false
 		}
 	}
 	rx, err := t.regexp()
 	if err != nil {
-		return match{}, false
+		return false
 	}
 	r := d.lineRunes(line)
 	rm, err := rx.re.FindRunesMatchStartingAt(r[:endpos], pos)
 	if err != nil || rm == nil {
-		return match{}, false
+		return false
 	}
 	g := rm.GroupByNumber(rx.spanNum)
-	m := match{start: rm.RuneIndex, end: rm.RuneIndex + rm.RuneLength, rm: rm, rx: rx}
+	*m = match{start: rm.RuneIndex, end: rm.RuneIndex + rm.RuneLength, rm: rm, rx: rx}
 	if g != nil && len(g.Captures) > 0 {
 		m.gstart, m.gend = g.RuneIndex, g.RuneIndex+g.RuneLength
 	} else {
 		m.gstart, m.gend = -1, -1
 	}
 	dt.rawHits++
-	return m, true
+	return true
 }
 
 func isAlnum(r rune) bool {
@@ -456,17 +453,27 @@ func isAlnum(r rune) bool {
 // winning template (in the same place when it is not anchored), then a
 // search over all templates with its "distance collision" rules, then the
 // winner's bookkeeping and bubble-up.
-func (d *Detector) matchTime(line string) (match, *ddTemplate, bool) {
-	var m match
+//
+// The match it returns is one of d.mt, good until the next Find: a
+// template's match goes to d.mt[cur], and a candidate kept as the best
+// so far stays in its buffer while cur moves to the other one.
+func (d *Detector) matchTime(line string) (*match, *ddTemplate, bool) {
+	cur := 0
+	m := &d.mt[cur]
 	matched := false
 	type found struct {
-		m     match
+		buf   int // the d.mt holding the match
 		dist  int
 		end   int
 		i     int
 		valid bool
 	}
 	best := found{dist: noIdx, end: noIdx, i: -1}
+	keep := func(distance, endpos, i int) {
+		best = found{buf: cur, dist: distance, end: endpos, i: i, valid: true}
+		cur ^= 1
+		m = &d.mt[cur]
+	}
 	ignoreBySearch := noIdx
 	i := d.lastTempl
 	var dt *ddTemplate
@@ -475,7 +482,7 @@ func (d *Detector) matchTime(line string) (match, *ddTemplate, bool) {
 		dt = d.templates[i]
 		t := dt.t
 		if t.flags&(flagLineBegin|flagLineEnd) != 0 {
-			m, matched = d.matchDate(dt, line, 0, noIdx)
+			matched = d.matchDate(dt, line, 0, noIdx, m)
 			ignoreBySearch = i
 		} else {
 			distance, endpos = d.lastPos, d.lastEnd
@@ -488,9 +495,9 @@ func (d *Detector) matchTime(line string) (match, *ddTemplate, bool) {
 			}
 			if (before == d.lastPosB || (cur == d.lastPosA && !isAlnum(d.lastPosA))) &&
 				(after == d.lastEndA || (endBefore == d.lastEndB && !isAlnum(d.lastEndB))) {
-				m, matched = d.matchDate(dt, line, distance, endpos)
+				matched = d.matchDate(dt, line, distance, endpos, m)
 			} else {
-				m, matched = d.matchDate(dt, line, 0, noIdx)
+				matched = d.matchDate(dt, line, 0, noIdx, m)
 				ignoreBySearch = i
 			}
 		}
@@ -498,7 +505,7 @@ func (d *Detector) matchTime(line string) (match, *ddTemplate, bool) {
 			distance, endpos = m.start, m.end
 			if !(len(d.templates) == 1 || t.flags&(flagLineBegin|flagLineEnd) != 0 ||
 				(distance == d.lastPos && endpos == d.lastEnd)) {
-				best = found{m: m, dist: distance, end: endpos, i: i, valid: true}
+				keep(distance, endpos, i)
 				matched = false
 			}
 		}
@@ -538,7 +545,7 @@ func (d *Detector) matchTime(line string) (match, *ddTemplate, bool) {
 				i++
 				continue
 			}
-			m, matched = d.matchDate(dt, line, 0, noIdx)
+			matched = d.matchDate(dt, line, 0, noIdx, m)
 			if matched {
 				distance, endpos = m.start, m.end
 				if i+1 >= len(d.templates) {
@@ -552,7 +559,7 @@ func (d *Detector) matchTime(line string) (match, *ddTemplate, bool) {
 				}
 				if distance > dt.distance || distance > d.lastPos {
 					if distance < best.dist {
-						best = found{m: m, dist: distance, end: endpos, i: i, valid: true}
+						keep(distance, endpos, i)
 					}
 					matched = false
 					i++
@@ -563,13 +570,13 @@ func (d *Detector) matchTime(line string) (match, *ddTemplate, bool) {
 			i++
 		}
 		if !matched && best.valid {
-			m, distance, endpos, i = best.m, best.dist, best.end, best.i
+			m, distance, endpos, i = &d.mt[best.buf], best.dist, best.end, best.i
 			dt = d.templates[i]
 			matched = true
 		}
 	}
 	if !matched {
-		return match{}, nil, false
+		return nil, nil, false
 	}
 	dt.hits++
 	dt.lastUsed = d.clock()
@@ -660,7 +667,7 @@ func (d *Detector) Find(line string) (t time.Time, start, end int, ok bool) {
 	if start == end {
 		return d.nowTime(), start, end, true
 	}
-	t, ok = d.date(dt.t, line, &m)
+	t, ok = d.date(dt.t, line, m)
 	return t, start, end, ok
 }
 

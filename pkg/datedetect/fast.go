@@ -945,7 +945,6 @@ type fstate struct {
 	sep        byte
 	spans      [keyp + 1][2]int
 	cands      [maxNodes][maxCand]cand
-	hm         match // a happy path's match (a local one would escape to the heap)
 	clocks     []int // clocksOf(clockLine)
 	clockLine  string
 	clockValid bool
@@ -1366,22 +1365,22 @@ func eqFold(s string, i int, w string, ci bool) bool {
 }
 
 // search finds the leftmost match in s (already cut at endpos) starting at
-// pos or later, as pattern.search(s, pos).
-func (p *fastPattern) search(s string, pos int, st *fstate) (match, fastStatus) {
+// pos or later, as pattern.search(s, pos). The match goes to *m (on
+// fastMatch only; otherwise *m may hold anything).
+func (p *fastPattern) search(s string, pos int, st *fstate, m *match) fastStatus {
 	if p.opaque {
-		m := &st.hm
 		if p.anchored && pos != 0 {
-			return match{}, fastNoMatch
+			return fastNoMatch
 		}
 		// a match at 0 is the leftmost
 		if pos == 0 && p.happy(p, s, m) {
-			return *m, fastMatch
+			return fastMatch
 		}
-		return match{}, fastUnknown
+		return fastUnknown
 	}
 	if p.anchored {
 		if pos != 0 {
-			return match{}, fastNoMatch
+			return fastNoMatch
 		}
 		// the hour's colon or the digit run must be in reach of 0
 		if p.clockBound > 0 {
@@ -1391,22 +1390,19 @@ func (p *fastPattern) search(s string, pos int, st *fstate) (match, fastStatus) 
 				ci++
 			}
 			if ci == len(clocks) || clocks[ci] > p.clockBound {
-				return match{}, fastNoMatch
+				return fastNoMatch
 			}
 		}
 		if p.digitRun > 0 {
 			// a run starting at digitLead at the latest lies in reach
 			if j := nextDigitRun(s[:min(len(s), p.digitLead+p.digitRun)], 0, p.digitRun); j < 0 || j > p.digitLead {
-				return match{}, fastNoMatch
+				return fastNoMatch
 			}
 		}
-		if p.happy != nil {
-			m := &st.hm
-			if p.happy(p, s, m) {
-				return *m, fastMatch
-			}
+		if p.happy != nil && p.happy(p, s, m) {
+			return fastMatch
 		}
-		return p.at(s, 0, st)
+		return p.at(s, 0, st, m)
 	}
 	var clocks []int
 	ci := 0
@@ -1465,27 +1461,28 @@ func (p *fastPattern) search(s string, pos int, st *fstate) (match, fastStatus) 
 		}
 		if p.happyAt != nil && i < len(s) && (i == 0 || !isWordByte(s[i]) || !isWordByte(s[i-1])) {
 			// (?=^|\b|\W) holds at i
-			if m := &st.hm; p.happyAt(p, s, i, m) {
-				return *m, fastMatch
+			if p.happyAt(p, s, i, m) {
+				return fastMatch
 			}
 		}
-		m, r := p.at(s, i, st)
-		if r != fastNoMatch {
-			return m, r
+		if r := p.at(s, i, st, m); r != fastNoMatch {
+			return r
 		}
 	}
-	return match{}, fastNoMatch
+	return fastNoMatch
 }
 
-func (p *fastPattern) at(s string, i int, st *fstate) (match, fastStatus) {
+// at is the walk of the template at i; the match goes to *m (on
+// fastMatch only).
+func (p *fastPattern) at(s string, i int, st *fstate, m *match) fastStatus {
 	for _, k := range p.keys {
 		st.spans[k] = [2]int{-1, -1}
 	}
 	end, r := p.dfs(s, 0, i, st)
 	if r != fastMatch {
-		return match{}, r
+		return r
 	}
-	m := match{start: i, end: end, gstart: st.gbeg, gend: st.gend, fast: true}
+	*m = match{start: i, end: end, gstart: st.gbeg, gend: st.gend, fast: true}
 	for _, n := range p.nodes {
 		switch {
 		case n.key != keyNone:
@@ -1500,7 +1497,7 @@ func (p *fastPattern) at(s string, i int, st *fstate) (match, fastStatus) {
 			}
 		}
 	}
-	return m, fastMatch
+	return fastMatch
 }
 
 func (p *fastPattern) dfs(s string, k, i int, st *fstate) (int, fastStatus) {

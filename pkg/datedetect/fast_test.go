@@ -48,13 +48,14 @@ func checkFastEqualsRegex(t testing.TB, d *Detector, tp *template, line string) 
 			}
 			d.prepare(line)
 			d.noFast = false
-			fm, fs := tp.fast.search(line[:endpos], pos, &d.fst)
+			var fm, rm match
+			fs := tp.fast.search(line[:endpos], pos, &d.fst, &fm)
 			if fs == fastUnknown {
 				continue
 			}
 			d.prepare(line)
 			d.noFast = true
-			rm, rok := d.matchDate(dt, line, pos, endpos)
+			rok := d.matchDate(dt, line, pos, endpos, &rm)
 			if (fs == fastMatch) != rok {
 				t.Errorf("%s on %q [%d:%d]: fast %v, regex %v", tp.name, line, pos, endpos, fs == fastMatch, rok)
 				return true

@@ -28,6 +28,15 @@ func classify8(x uint64) (dig, col uint64) {
 	return gather8(d &^ hi & high8), gather8(c &^ hi & high8)
 }
 
+// classifyASCII is classify8 for a word of ASCII bytes (all below
+// 0x80), where no masking of high bytes is needed.
+func classifyASCII(x uint64) (dig, col uint64) {
+	d := (x + 0x50*ones8) &^ (x + 0x46*ones8) // high bit: '0' <= byte < ':'
+	z := x ^ ':'*ones8
+	c := ^((z + 0x7f*ones8) | z) // high bit: z == 0
+	return gather8(d & high8), gather8(c & high8)
+}
+
 // gather8 packs the high bits of the eight bytes of m (only they may be
 // set) into its low eight bits, byte k to bit k.
 func gather8(m uint64) uint64 { return (m >> 7) * 0x0102040810204080 >> 56 }
@@ -36,6 +45,10 @@ func gather8(m uint64) uint64 { return (m >> 7) * 0x0102040810204080 >> 56 }
 // word i/64 for byte i, with three zero words after the line's (the
 // shifts below read past its end), and notes whether s is ASCII
 // (st.mapASCII).
+//
+// Its pass assumes s is ASCII (most lines are), which spares classify8's
+// masking of the high bytes (classifyASCII); a line that turns out not
+// to be is mapped again by mapExact.
 func (st *fstate) mapOf(s string) {
 	if st.mapValid && st.mapLine == s {
 		return
@@ -44,6 +57,56 @@ func (st *fstate) mapOf(s string) {
 	if cap(st.dig) < n {
 		st.dig, st.col = make([]uint64, n), make([]uint64, n)
 	}
+	dig, col := st.dig[:n], st.col[:n]
+	var hi uint64 // the high bits of every byte: zero for ASCII
+	w := 0
+	for ; (w+1)*64 <= len(s); w++ {
+		b := s[w*64 : w*64+64]
+		var dw, cw uint64
+		for k := 0; k < 64; k += 8 {
+			x := le64(b[k : k+8])
+			hi |= x
+			d, c := classifyASCII(x)
+			dw |= d << k
+			cw |= c << k
+		}
+		dig[w], col[w] = dw, cw
+	}
+	var dw, cw uint64
+	i := w * 64
+	for ; i+8 <= len(s); i += 8 {
+		x := le64(s[i : i+8])
+		hi |= x
+		d, c := classifyASCII(x)
+		dw |= d << (i & 63)
+		cw |= c << (i & 63)
+	}
+	if i < len(s) {
+		var x uint64
+		for k := len(s) - 1; k >= i; k-- {
+			x = x<<8 | uint64(s[k])
+		}
+		hi |= x
+		d, c := classifyASCII(x)
+		dw |= d << (i & 63)
+		cw |= c << (i & 63)
+	}
+	if hi&high8 != 0 {
+		st.mapExact(s, n)
+		return
+	}
+	st.mapASCII = true
+	for ; w < n; w++ {
+		dig[w], col[w] = dw, cw
+		dw, cw = 0, 0
+	}
+	st.dig, st.col = dig, col
+	st.mapLine, st.mapValid = s, true
+}
+
+// mapExact is mapOf for any line (classify8 leaves bytes from 0x80 up
+// out); mapOf's ASCII pass hands a line with such bytes to it.
+func (st *fstate) mapExact(s string, n int) {
 	dig, col := st.dig[:n], st.col[:n]
 	var hi uint64 // the high bits of every byte: zero for ASCII
 	w := 0

@@ -7,7 +7,9 @@ package pyre
 // greedy repeat's longest first, a lazy one's shortest first, the first
 // start that matches. A group's span is where it last matched on the way
 // that matched; a step the machine takes back undoes the groups set since.
-// That is the match regexp2 returns, with the same groups. The machine
+// A split skips a branch whose first character cannot be the next one
+// (firstOf): that way would fail at once. That is the match regexp2
+// returns, with the same groups. The machine
 // knows what the sure-match walker knows (sure.go) plus negative
 // look-arounds, groups and conditionals on a named group; it refuses (no
 // program: FindASCII says "don't know") inline flags, case-insensitive
@@ -57,6 +59,12 @@ type btProg struct {
 	ncap     int         // named groups: slots 2+2k and 3+2k hold group k
 	capOf    map[int]int // regexp2's group number -> k
 	anchored bool        // the pattern starts with ^ (or \A): only start 0 can match
+	// first[pc] holds the characters a way from pc can take first, unless
+	// open[pc] (it may get past an assertion or end without one): a split
+	// skips a branch that cannot take the character at the position (see
+	// firstOf)
+	first []cset
+	open  []bool
 }
 
 // btMaxInst bounds a program (a repeat {m,n} is written out n times).
@@ -95,7 +103,59 @@ func btOf(n *node, number func(string) int) *btProg {
 	}
 	c.p.ncap = len(c.names)
 	c.p.anchored = c.p.inst[1].op == bBOL
+	c.p.firstOf()
 	return c.p
+}
+
+// firstOf fills first and open. A way from pc that cannot take the
+// character at the position (first[pc] lacks it and open[pc] is false)
+// fails at its first character without setting a group for good (a step
+// back undoes them), so a split that skips it has the same outcome, in
+// fewer steps.
+func (p *btProg) firstOf() {
+	p.first = make([]cset, len(p.inst))
+	p.open = make([]bool, len(p.inst))
+	state := make([]uint8, len(p.inst)) // 0 not yet, 1 under way, 2 done
+	var of func(pc int) (cset, bool)
+	of = func(pc int) (cset, bool) {
+		switch state[pc] {
+		case 1:
+			return cset{}, true // a cycle: know nothing
+		case 2:
+			return p.first[pc], p.open[pc]
+		}
+		state[pc] = 1
+		var f cset
+		open := false
+		in := &p.inst[pc]
+		switch in.op {
+		case bSet:
+			f = in.set
+		case bLit:
+			f.add(rune(in.lit[0]))
+		case bRun:
+			f = in.set
+			if in.min == 0 {
+				g, o := of(pc + 1)
+				f, open = f.union(g), o
+			}
+		case bSplit:
+			fx, ox := of(in.x)
+			fy, oy := of(in.y)
+			f, open = fx.union(fy), ox || oy
+		case bJmp:
+			f, open = of(in.x)
+		case bSave:
+			f, open = of(pc + 1)
+		default: // assertions, look-arounds, conditionals, the ends
+			open = true
+		}
+		p.first[pc], p.open[pc], state[pc] = f, open, 2
+		return f, open
+	}
+	for pc := range p.inst {
+		of(pc)
+	}
 }
 
 func (c *btComp) add(i binst) int {
@@ -470,8 +530,21 @@ func (p *btProg) run(t sureText, pc, pos, target int, sc *Scratch) (end int, ok,
 				pc++
 			}
 		case bSplit:
-			sc.jobs = append(sc.jobs, btJob{pc: int32(in.y), pos: int32(pos)})
-			pc = in.x
+			// a branch that cannot take the next character is skipped
+			c := rune(t.at(pos))
+			canX := p.open[in.x] || p.first[in.x].has(c)
+			canY := p.open[in.y] || p.first[in.y].has(c)
+			switch {
+			case canX && canY:
+				sc.jobs = append(sc.jobs, btJob{pc: int32(in.y), pos: int32(pos)})
+				pc = in.x
+			case canX:
+				pc = in.x
+			case canY:
+				pc = in.y
+			default:
+				fail = true
+			}
 		case bJmp:
 			pc = in.x
 		case bSave:

@@ -51,6 +51,23 @@ var btTests = []struct {
 	{`[\W\D]`, "A", false},
 	{`^[^\W\D]`, "1", false},
 	{`[\W\Wa]`, "a", true},
+	// a split skips a branch that cannot take the next character
+	// (firstOf): optional parts, the text's end ("\n", then nothing),
+	// runs that may be empty, assertions and look-arounds first in a
+	// branch, lazy repeats, alternatives that share a first character
+	{`^(?:x\s+)?(?:\[\d+\])?:?\s*(?:ab|ac|(?P<d>a)d)$`, "x  [12]: ad", true},
+	{`^(?:x\s+)?(?:\[\d+\])?:?\s*(?:ab|ac|(?P<d>a)d)$`, "ac", true},
+	{`^a(?:b|\s)?$`, "a", true},
+	{`^a(?:b|\s*)$`, "a", true},
+	{`^a(?:b|$)`, "a", true},
+	{`^a(?:\b|c)`, "a", true},
+	{`^a(?:(?=b)|c)b`, "ab", true},
+	{`^a(?:(?!c)|c)d`, "ad", true},
+	{`^(?P<a>x*?)(?:y|z*)(?P<b>q)?$`, "xxzz", true},
+	{`(?:a|b)*?c`, "zzabbac", true},
+	{`(?:\d+\.)?\d+x`, "1.2.3x", true},
+	{`^(?:a|ab)(?:c|bcd)(?P<e>d*)$`, "abcd", true},
+	{`^(?:\s+|x)*y`, "x x  xz", true},
 }
 
 func TestFindASCII(t *testing.T) {

@@ -48,7 +48,7 @@ func gather8(m uint64) uint64 { return (m >> 7) * 0x0102040810204080 >> 56 }
 //
 // Its pass assumes s is ASCII (most lines are), which spares classify8's
 // masking of the high bytes (classifyASCII); a line that turns out not
-// to be is mapped again by mapExact.
+// to be is mapped again with classify8.
 func (st *fstate) mapOf(s string) {
 	if st.mapValid && st.mapLine == s {
 		return
@@ -57,57 +57,25 @@ func (st *fstate) mapOf(s string) {
 	if cap(st.dig) < n {
 		st.dig, st.col = make([]uint64, n), make([]uint64, n)
 	}
-	dig, col := st.dig[:n], st.col[:n]
-	var hi uint64 // the high bits of every byte: zero for ASCII
-	w := 0
-	for ; (w+1)*64 <= len(s); w++ {
-		b := s[w*64 : w*64+64]
-		var dw, cw uint64
-		for k := 0; k < 64; k += 8 {
-			x := le64(b[k : k+8])
-			hi |= x
-			d, c := classifyASCII(x)
-			dw |= d << k
-			cw |= c << k
-		}
-		dig[w], col[w] = dw, cw
+	st.dig, st.col = st.dig[:n], st.col[:n]
+	st.mapASCII = st.mapWords(s, false)
+	if !st.mapASCII {
+		st.mapWords(s, true)
 	}
-	var dw, cw uint64
-	i := w * 64
-	for ; i+8 <= len(s); i += 8 {
-		x := le64(s[i : i+8])
-		hi |= x
-		d, c := classifyASCII(x)
-		dw |= d << (i & 63)
-		cw |= c << (i & 63)
-	}
-	if i < len(s) {
-		var x uint64
-		for k := len(s) - 1; k >= i; k-- {
-			x = x<<8 | uint64(s[k])
-		}
-		hi |= x
-		d, c := classifyASCII(x)
-		dw |= d << (i & 63)
-		cw |= c << (i & 63)
-	}
-	if hi&high8 != 0 {
-		st.mapExact(s, n)
-		return
-	}
-	st.mapASCII = true
-	for ; w < n; w++ {
-		dig[w], col[w] = dw, cw
-		dw, cw = 0, 0
-	}
-	st.dig, st.col = dig, col
 	st.mapLine, st.mapValid = s, true
 }
 
-// mapExact is mapOf for any line (classify8 leaves bytes from 0x80 up
-// out); mapOf's ASCII pass hands a line with such bytes to it.
-func (st *fstate) mapExact(s string, n int) {
-	dig, col := st.dig[:n], st.col[:n]
+// mapWords fills st.dig and st.col for s, with classify8 when exact, else
+// with classifyASCII (right only for ASCII), and reports whether s is
+// ASCII.
+func (st *fstate) mapWords(s string, exact bool) bool {
+	dig, col := st.dig, st.col
+	classify := func(x uint64) (uint64, uint64) {
+		if exact {
+			return classify8(x)
+		}
+		return classifyASCII(x)
+	}
 	var hi uint64 // the high bits of every byte: zero for ASCII
 	w := 0
 	for ; (w+1)*64 <= len(s); w++ {
@@ -117,7 +85,7 @@ func (st *fstate) mapExact(s string, n int) {
 		for k := 0; k < 64; k += 8 {
 			x := le64(b[k : k+8])
 			hi |= x
-			d, c := classify8(x)
+			d, c := classify(x)
 			dw |= d << k
 			cw |= c << k
 		}
@@ -128,7 +96,7 @@ func (st *fstate) mapExact(s string, n int) {
 	for ; i+8 <= len(s); i += 8 {
 		x := le64(s[i : i+8])
 		hi |= x
-		d, c := classify8(x)
+		d, c := classify(x)
 		dw |= d << (i & 63)
 		cw |= c << (i & 63)
 	}
@@ -139,17 +107,15 @@ func (st *fstate) mapExact(s string, n int) {
 		}
 		hi |= x
 		// the missing bytes are zeros: neither digits nor colons
-		d, c := classify8(x)
+		d, c := classify(x)
 		dw |= d << (i & 63)
 		cw |= c << (i & 63)
 	}
-	st.mapASCII = hi&high8 == 0
-	for ; w < n; w++ {
+	for ; w < len(dig); w++ {
 		dig[w], col[w] = dw, cw
 		dw, cw = 0, 0
 	}
-	st.dig, st.col = dig, col
-	st.mapLine, st.mapValid = s, true
+	return hi&high8 == 0
 }
 
 // clocksOf lists the colons of s that can follow an hour: a digit

@@ -175,7 +175,7 @@ func loadJail(set *jailconf.Set, o *options, name string) (*jailSpec, error) {
 		return nil, err
 	}
 	js.source = j.Source
-	js.dd = nil // sources make each runner's detector when it starts
+	js.dd.Store(nil) // sources make each runner's detector when it starts
 	js.findTime = j.FindTime
 	js.backend, js.backendArgs = bname, bargs
 	js.latin1 = latin1

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -81,7 +82,7 @@ func run(ctx context.Context, o *options, stdin io.Reader, stdout, stderr io.Wri
 		}
 		js.logPaths = o.files
 		js.backend = "auto"
-		js.dd = nil
+		js.dd.Store(nil)
 		return runSources(ctx, o, []*jailSpec{js}, w, stderr)
 	}
 	r, err := newRunner(ctx, o, js, w, stderr)
@@ -147,8 +148,9 @@ type jailSpec struct {
 	// dd is the detector compileJail made to check the datepattern, unused:
 	// the batch run's runner takes it (a second datedetect.New costs up to
 	// 2 ms and 200 KB of fresh memory at start-up). Sources (--follow,
-	// --config) clear it and make each runner's own when it starts.
-	dd *datedetect.Detector
+	// --config) clear it and make each runner's own when it starts. It is
+	// taken atomically: the runners of a jail's sources start at once.
+	dd atomic.Pointer[datedetect.Detector]
 }
 
 // compileJail compiles def for jail with the zone rule of the options
@@ -179,7 +181,9 @@ func compileJail(o *options, def *filter.Definition, jail, jailZone string) (*ja
 			return nil, clirun.Config(fmt.Errorf("%s: datepattern: %w", def.Name, err))
 		}
 	}
-	return &jailSpec{name: jail, def: def, f: f, loc: loc, dd: dd}, nil
+	js := &jailSpec{name: jail, def: def, f: f, loc: loc}
+	js.dd.Store(dd)
+	return js, nil
 }
 
 // newRunner returns a runner of js's filter writing to w: each source
@@ -191,7 +195,7 @@ func newRunner(ctx context.Context, o *options, js *jailSpec, w *event.Writer, s
 	if !f.Journal() {
 		// As in fail2ban, the year pattern (ExYear) follows the clock; --now
 		// is the reference of year-less dates.
-		if dd, js.dd = js.dd, nil; dd == nil {
+		if dd = js.dd.Swap(nil); dd == nil {
 			var err error
 			dd, err = datedetect.New(datedetect.Options{Location: js.loc, Pattern: js.def.DatePattern})
 			if err != nil {

@@ -44,7 +44,7 @@ fmt-check:
 # internal/testsummary runs go test and ends with one line naming the skipped
 # tests; under CI=true a test whose tool is missing fails instead of skipping
 # (internal/testenv). The allocation tests skip under -race: they run again
-# without it.
+# without it (make test selects them by name: Allocs or CostNothing).
 GOTEST := $(GO) run ./internal/testsummary
 test: vet fmt-check lint build
 	$(GOTEST) -race -count=1 -timeout 15m $$($(GO) list ./... | grep -v /internal/e2e$$)

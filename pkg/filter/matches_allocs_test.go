@@ -53,10 +53,10 @@ func TestMatchesCostNothingOnOtherLines(t *testing.T) {
 	}
 }
 
-// TestReuseCapturesSlices: with ReuseCaptures a failure's Users and Lines
+// TestReuseCapturesSlicesAllocs: with ReuseCaptures a failure's Users and Lines
 // come from buffers the Matcher reuses (two allocations less per failure)
 // and still hold the failure's user and line.
-func TestReuseCapturesSlices(t *testing.T) {
+func TestReuseCapturesSlicesAllocs(t *testing.T) {
 	if testenv.Race {
 		t.Skip("allocation counts differ under -race")
 	}

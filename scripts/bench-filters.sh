@@ -25,15 +25,10 @@ cd "$(dirname "$0")/.."
 
 lines=${1:-${BENCH_LINES:-100000}}
 now=2026-11-22T00:00:00Z
-logmatch=${LOGMATCH:-bin/logmatch}
 f2bdir=/etc/fail2ban/filter.d
 export TZ=UTC
 
-if [ ! -x "$logmatch" ]; then
-	echo "bench: building $logmatch" >&2
-	mkdir -p "$(dirname "$logmatch")"
-	CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -o "$logmatch" ./cmd/logmatch
-fi
+. scripts/logmatch-bin.sh
 f2b=1
 if [ -n "${BENCH_NO_F2B:-}" ] || ! command -v fail2ban-regex >/dev/null || [ ! -d $f2bdir ]; then
 	f2b=

@@ -24,14 +24,9 @@ cd "$(dirname "$0")/.."
 
 lines=${1:-${BENCH_LINES:-1000000}}
 now=2026-11-22T00:00:00Z
-logmatch=${LOGMATCH:-bin/logmatch}
 export TZ=UTC
 
-if [ ! -x "$logmatch" ]; then
-	echo "bench: building $logmatch" >&2
-	mkdir -p "$(dirname "$logmatch")"
-	CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -o "$logmatch" ./cmd/logmatch
-fi
+. scripts/logmatch-bin.sh
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

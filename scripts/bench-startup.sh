@@ -19,14 +19,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=${1:-${BENCH_RUNS:-21}}
-logmatch=${LOGMATCH:-bin/logmatch}
 export TZ=UTC
 
-if [ ! -x "$logmatch" ]; then
-	echo "bench: building $logmatch" >&2
-	mkdir -p "$(dirname "$logmatch")"
-	CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -o "$logmatch" ./cmd/logmatch
-fi
+. scripts/logmatch-bin.sh
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

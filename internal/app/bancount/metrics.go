@@ -1,7 +1,7 @@
 package bancount
 
 import (
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/banpipe/banpipe/internal/metrics"
 )
 
 // collector reads bancount's metrics from the engine and the state at
@@ -10,29 +10,26 @@ import (
 type collector struct{ s *server }
 
 var (
-	descFailures = prometheus.NewDesc("banpipe_failures_total", "Failures counted into windows.", []string{"jail"}, nil)
-	descIgnored  = prometheus.NewDesc("banpipe_failures_ignored_total", "Failures of ignored addresses or ids.", []string{"jail"}, nil)
-	descBans     = prometheus.NewDesc("banpipe_bans_total", "Bans made (extensions of a running ban not included).", []string{"jail"}, nil)
-	descExtended = prometheus.NewDesc("banpipe_bans_extended_total", "Running bans extended.", []string{"jail"}, nil)
-	descUnbans   = prometheus.NewDesc("banpipe_unbans_total", "Bans ended.", []string{"jail"}, nil)
-	descRefused  = prometheus.NewDesc("banpipe_bans_refused_total", "Bans refused by the guard (loopback, ignoreip, own addresses, the admin).", []string{"jail"}, nil)
-	descBanned   = prometheus.NewDesc("banpipe_banned", "Bans running now.", []string{"jail"}, nil)
-	descTracked  = prometheus.NewDesc("banpipe_tracked_windows", "Failure windows held (every jail).", nil, nil)
-	descEvicted  = prometheus.NewDesc("banpipe_tracked_windows_evicted_total", "Failure windows evicted by --max-tracked.", nil, nil)
-	descBad      = prometheus.NewDesc("banpipe_bancount_bad_events_total", "Input lines that were not failure events.", nil, nil)
-	descRecords  = prometheus.NewDesc("banpipe_state_journal_records_total", "Records appended to the state journal.", nil, nil)
-	descWrites   = prometheus.NewDesc("banpipe_state_journal_writes_total", "Writes to the state journal file.", nil, nil)
-	descErrors   = prometheus.NewDesc("banpipe_state_journal_errors_total", "Failed writes to the state journal (the first stops bancount).", nil, nil)
+	descFailures = metrics.CounterDesc("banpipe_failures_total", "Failures counted into windows.", "jail")
+	descIgnored  = metrics.CounterDesc("banpipe_failures_ignored_total", "Failures of ignored addresses or ids.", "jail")
+	descBans     = metrics.CounterDesc("banpipe_bans_total", "Bans made (extensions of a running ban not included).", "jail")
+	descExtended = metrics.CounterDesc("banpipe_bans_extended_total", "Running bans extended.", "jail")
+	descUnbans   = metrics.CounterDesc("banpipe_unbans_total", "Bans ended.", "jail")
+	descRefused  = metrics.CounterDesc("banpipe_bans_refused_total", "Bans refused by the guard (loopback, ignoreip, own addresses, the admin).", "jail")
+	descBanned   = metrics.GaugeDesc("banpipe_banned", "Bans running now.", "jail")
+	descTracked  = metrics.GaugeDesc("banpipe_tracked_windows", "Failure windows held (every jail).")
+	descEvicted  = metrics.CounterDesc("banpipe_tracked_windows_evicted_total", "Failure windows evicted by --max-tracked.")
+	descBad      = metrics.CounterDesc("banpipe_bancount_bad_events_total", "Input lines that were not failure events.")
+	descRecords  = metrics.CounterDesc("banpipe_state_journal_records_total", "Records appended to the state journal.")
+	descWrites   = metrics.CounterDesc("banpipe_state_journal_writes_total", "Writes to the state journal file.")
+	descErrors   = metrics.CounterDesc("banpipe_state_journal_errors_total", "Failed writes to the state journal (the first stops bancount).")
 )
 
-func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descFailures, descIgnored, descBans, descExtended, descUnbans, descRefused, descBanned,
-		descTracked, descEvicted, descBad, descRecords, descWrites, descErrors} {
-		ch <- d
-	}
-}
+// descs are the families collect reports.
+var descs = []*metrics.Desc{descFailures, descIgnored, descBans, descExtended, descUnbans, descRefused, descBanned,
+	descTracked, descEvicted, descBad, descRecords, descWrites, descErrors}
 
-func (c collector) Collect(ch chan<- prometheus.Metric) {
+func (c collector) collect(emit metrics.Emit) {
 	s := c.s
 	s.mu.Lock()
 	if s.en == nil {
@@ -42,9 +39,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	totals := s.en.Totals()
 	tracked, evicted, bad := s.en.Tracked(), s.en.Evictions(), s.bad
 	s.mu.Unlock()
-	counter := func(d *prometheus.Desc, v int64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
-	}
+	counter := func(d *metrics.Desc, v int64, labels ...string) { emit(d, float64(v), labels...) }
 	for _, t := range totals {
 		counter(descFailures, t.Stats.Failures, t.Name)
 		counter(descIgnored, t.Stats.Ignored, t.Name)
@@ -52,9 +47,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descExtended, t.Stats.Extended, t.Name)
 		counter(descUnbans, t.Stats.Unbans, t.Name)
 		counter(descRefused, t.Stats.Refused, t.Name)
-		ch <- prometheus.MustNewConstMetric(descBanned, prometheus.GaugeValue, float64(t.Banned), t.Name)
+		counter(descBanned, int64(t.Banned), t.Name)
 	}
-	ch <- prometheus.MustNewConstMetric(descTracked, prometheus.GaugeValue, float64(tracked))
+	counter(descTracked, int64(tracked))
 	counter(descEvicted, evicted)
 	counter(descBad, bad)
 	if s.st != nil {

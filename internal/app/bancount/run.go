@@ -79,7 +79,7 @@ func run(ctx context.Context, c *cli.Context, cfg *config, stdin io.Reader, stdo
 	defer s.Close()
 	s.cancel = cancel
 	if reg := exp.Registry(); reg != nil {
-		reg.MustRegister(collector{s})
+		reg.Collect(descs, collector{s}.collect)
 	}
 	exp.Announce(stderr, "bancount")
 	err = s.shutdown(s.serve(ctx, stdin))

@@ -3,12 +3,12 @@ package logmatch
 import (
 	"sync"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/banpipe/banpipe/internal/metrics"
 )
 
 // lmMetrics are logmatch's Prometheus metrics (--metrics, --metrics-file).
 type lmMetrics struct {
-	lines, matched, ignored, missed, failures, timeouts *prometheus.CounterVec
+	lines, matched, ignored, missed, failures, timeouts *metrics.CounterVec
 
 	mu     sync.Mutex
 	byJail map[string]*jailMetrics
@@ -17,17 +17,15 @@ type lmMetrics struct {
 // jailMetrics are one jail's counters, resolved once: a runner counts a
 // line with one atomic add, no label look-up.
 type jailMetrics struct {
-	lines, matched, ignored, missed, failures, timeouts prometheus.Counter
+	lines, matched, ignored, missed, failures, timeouts *metrics.Counter
 }
 
-func newMetrics(reg *prometheus.Registry) *lmMetrics {
+func newMetrics(reg *metrics.Registry) *lmMetrics {
 	if reg == nil {
 		return nil
 	}
-	vec := func(name, help string) *prometheus.CounterVec {
-		v := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "banpipe_logmatch_" + name, Help: help}, []string{"jail"})
-		reg.MustRegister(v)
-		return v
+	vec := func(name, help string) *metrics.CounterVec {
+		return reg.CounterVec("banpipe_logmatch_"+name, help, "jail")
 	}
 	return &lmMetrics{
 		lines:    vec("lines_read_total", "Log lines read (journal records included)."),
@@ -51,9 +49,9 @@ func (m *lmMetrics) jail(name string) *jailMetrics {
 		return j
 	}
 	j := &jailMetrics{
-		lines: m.lines.WithLabelValues(name), matched: m.matched.WithLabelValues(name),
-		ignored: m.ignored.WithLabelValues(name), missed: m.missed.WithLabelValues(name),
-		failures: m.failures.WithLabelValues(name), timeouts: m.timeouts.WithLabelValues(name),
+		lines: m.lines.With(name), matched: m.matched.With(name),
+		ignored: m.ignored.With(name), missed: m.missed.With(name),
+		failures: m.failures.With(name), timeouts: m.timeouts.With(name),
 	}
 	m.byJail[name] = j
 	return j

@@ -231,7 +231,7 @@ func (r *runner) readFileParallel(o *options, js *jailSpec, name string, jobs in
 	for b := range order {
 		<-b.done
 		for i := range b.ends {
-			if err := r.ctx.Err(); err != nil {
+			if i%checkEvery == 0 && r.ctx.Err() != nil {
 				return nil
 			}
 			r.lineno++

@@ -369,9 +369,16 @@ func (r *runner) readFile(name string, stdin io.Reader) error {
 		r.source = name
 	}
 	lr := lines.NewReader(in, maxLine)
-	lr.OnIdle = func() { _ = r.w.Flush() }
-	for {
-		if err := r.ctx.Err(); err != nil {
+	if !isRegular(in) {
+		// a pipe or a terminal may pause: what was found goes out
+		// before a read that may wait (a regular file never waits; its
+		// events are written when the output buffer fills)
+		lr.OnIdle = func() { _ = r.w.Flush() }
+	}
+	for n := 0; ; n++ {
+		// cancellation is seen within checkEvery lines (a few
+		// microseconds of matching)
+		if n%checkEvery == 0 && r.ctx.Err() != nil {
 			return nil
 		}
 		line, truncated, err := lr.Next()
@@ -391,6 +398,20 @@ func (r *runner) readFile(name string, stdin io.Reader) error {
 			r.showProgress()
 		}
 	}
+}
+
+// checkEvery is how many lines a batch run matches between two looks at
+// its context.
+const checkEvery = 64
+
+// isRegular reports whether in is a regular file.
+func isRegular(in io.Reader) bool {
+	fh, ok := in.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := fh.Stat()
+	return err == nil && st.Mode().IsRegular()
 }
 
 func (r *runner) process(line []byte, fileLine int64) {

@@ -176,6 +176,10 @@ type prefState struct {
 	// that pass last found literal l in
 	pass   bool
 	litGen []uint32
+	// screen, when the plan found it cheaper, decides most lines without
+	// a prefregex at once: it searches one set of every failregex
+	// together, a byte shared by several literals searched once
+	screen *litScreen
 }
 
 // A prefState measures (checks every set on) its first sampleFirst lines,
@@ -222,6 +226,9 @@ func (s *prefState) scan(buf []byte, cand []bool) bool {
 	}
 	if s.gen <= sampleFirst || s.gen%sampleEvery == 0 {
 		s.sample(buf)
+	} else if s.screen != nil && !s.screen.any(s, buf) {
+		clear(cand)
+		return false
 	}
 	for _, k := range s.pref {
 		if !s.met(buf, k) {
@@ -330,10 +337,147 @@ func (s *prefState) plan() {
 	if forcePass != nil && s.p.all != nil {
 		s.pass = *forcePass
 	}
+	s.screen = nil
+	if !s.pass {
+		s.screen = s.planScreen(cost, search)
+	}
 }
 
-// forcePass, when set (tests), decides the plans' pass mode.
-var forcePass *bool
+// forcePass, when set (tests), decides the plans' pass mode; forceScreen
+// whether a plan takes a screen where one can be made.
+var forcePass, forceScreen *bool
+
+// litScreen answers the first set of every failregex's check order (no
+// prefregex, every failregex with a set) for a line at once: a line that
+// meets none of them is no candidate for any failregex. It searches bytes
+// chosen so that each of those sets' literals holds one (a byte shared by
+// several literals is searched once) and compares the literals anchored
+// on it where it occurs.
+type litScreen struct {
+	bytes []screenByte
+	sets  []int32 // the screened sets
+}
+
+// screenByte is a byte the screen searches, with the literals anchored
+// on it.
+type screenByte struct {
+	b    byte
+	lits []screenLit
+}
+
+// screenLit is a literal of screened set k, whose byte off is the
+// screenByte's.
+type screenLit struct {
+	lit []byte
+	off int
+	k   int32
+}
+
+// planScreen returns the screen of the current check order, or nil when
+// none can be made or it would cost more than the searches (cost[k]: set
+// k's searches; search: their expected cost per line).
+func (s *prefState) planScreen(cost []float64, search float64) *litScreen {
+	if len(s.pref) > 0 || len(s.fail) < 2 {
+		return nil
+	}
+	var sets []int32
+	for _, f := range s.fail {
+		if len(f) == 0 || s.p.multi[f[0]] != nil {
+			return nil
+		}
+		if !slices.Contains(sets, f[0]) {
+			sets = append(sets, f[0])
+		}
+	}
+	type pending struct {
+		l int32
+		k int32
+	}
+	var left []pending
+	quiet := 0.0 // the searches of a line that meets none of the sets
+	for _, k := range sets {
+		quiet += cost[k]
+		for _, l := range s.p.sets[k] {
+			left = append(left, pending{l, k})
+		}
+	}
+	// a greedy cover: the byte that anchors the most remaining literals
+	// for its cost (a search, and a compare per literal per occurrence)
+	lines := float64(max(s.sampled, 1))
+	sc := &litScreen{sets: sets}
+	total := 0.0
+	for len(left) > 0 {
+		best, bestN, bestCost := -1, 0, 0.0
+		for c := range 256 {
+			n := 0
+			for _, e := range left {
+				if bytes.IndexByte(s.p.lits[e.l], byte(c)) >= 0 {
+					n++
+				}
+			}
+			if n == 0 {
+				continue
+			}
+			cc := 1 + float64(s.hist[c])/lines*float64(n)/4
+			if best < 0 || float64(n)/cc > float64(bestN)/bestCost {
+				best, bestN, bestCost = c, n, cc
+			}
+		}
+		sb := screenByte{b: byte(best)}
+		rest := left[:0]
+		for _, e := range left {
+			lit := s.p.lits[e.l]
+			if off := bytes.IndexByte(lit, byte(best)); off >= 0 {
+				sb.lits = append(sb.lits, screenLit{lit: lit, off: off, k: e.k})
+			} else {
+				rest = append(rest, e)
+			}
+		}
+		left = rest
+		sc.bytes = append(sc.bytes, sb)
+		total += bestCost
+	}
+	use := total < quiet && total < search
+	if forceScreen != nil {
+		use = *forceScreen
+	}
+	if !use {
+		return nil
+	}
+	return sc
+}
+
+// any answers the screened sets on buf (their memo set for the line) and
+// reports whether buf meets one of them.
+func (sc *litScreen) any(s *prefState, buf []byte) bool {
+	found := false
+	for _, sb := range sc.bytes {
+		for i := 0; i < len(buf); {
+			j := bytes.IndexByte(buf[i:], sb.b)
+			if j < 0 {
+				break
+			}
+			p := i + j
+			for _, e := range sb.lits {
+				if s.setGen[e.k] == s.gen {
+					continue // met already
+				}
+				start := p - e.off
+				if start >= 0 && start+len(e.lit) <= len(buf) && string(buf[start:start+len(e.lit)]) == string(e.lit) {
+					s.setGen[e.k], s.setOK[e.k] = s.gen, true
+					found = true
+				}
+			}
+			i = p + 1
+		}
+	}
+	for _, k := range sc.sets {
+		if s.setGen[k] != s.gen {
+			s.setGen[k], s.setOK[k] = s.gen, false
+		}
+	}
+	return found
+}
 
 // markAll marks in litGen the literals buf contains.
 func (s *prefState) markAll(buf []byte) {

@@ -3,7 +3,9 @@ package filter
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -102,18 +104,145 @@ func cpuNow() int64 {
 // fast machinery) and without (every regex runs on every line): every line
 // must give the same hit and the same failures, past the prefilter's first
 // plan and its first replan; with the plan's choice, and with the searches
-// and the one pass forced.
+// (with and without the screen) and the one pass forced.
 func TestPrefilterOnServiceLogs(t *testing.T) {
-	for _, mode := range []string{"auto", "search", "pass"} {
+	for _, mode := range []string{"auto", "search", "screen", "pass"} {
 		t.Run(mode, func(t *testing.T) {
 			if mode != "auto" {
-				pass := mode == "pass"
-				forcePass = &pass
-				defer func() { forcePass = nil }()
+				pass, screen := mode == "pass", mode == "screen"
+				forcePass, forceScreen = &pass, &screen
+				defer func() { forcePass, forceScreen = nil, nil }()
 			}
 			prefilterOnServiceLogs(t)
 		})
 	}
+}
+
+// screenStates returns a prefState of every built-in filter and fail2ban's
+// stock file of the same name (when installed) that can have a screen,
+// planned on the first lines of its service's log with the screen forced.
+func screenStates(tb testing.TB) (names []string, states []*prefState, lines [][]byte) {
+	tb.Helper()
+	on := true
+	forceScreen = &on
+	defer func() { forceScreen = nil }()
+	for _, svc := range authgen.Services() {
+		for i, name := range authgen.ServiceFilters(svc) {
+			f, ls := cutLines(tb, svc, name, 1000)
+			if i == 0 {
+				lines = append(lines, ls...)
+			}
+			flts := []*Filter{f}
+			if def, err := Load("/etc/fail2ban/filter.d/"+name+".conf", nil, nil); err == nil {
+				if g, err := Compile(*def, Options{UseDNS: "no"}); err == nil {
+					flts = append(flts, g)
+				}
+			}
+			for j, f := range flts {
+				if f.pre == nil {
+					continue
+				}
+				st := f.pre.newState()
+				cand := make([]bool, len(f.fail))
+				for _, l := range ls[:sampleFirst] {
+					st.scan(l, cand)
+				}
+				if st.pass {
+					// a pass leaves no room for the screen: plan
+					// without it
+					off := false
+					forcePass = &off
+					st.plan()
+					forcePass = nil
+				}
+				if st.screen == nil {
+					continue
+				}
+				names = append(names, fmt.Sprintf("%s (%s) on %s", name, []string{"built-in", "fail2ban's"}[j], svc))
+				states = append(states, st)
+			}
+		}
+	}
+	return names, states, lines
+}
+
+// checkScreen checks the screen's answer on buf against the definition:
+// each screened set is met when buf contains one of its literals, and the
+// screen passes buf when one of them is (its answer).
+func checkScreen(t *testing.T, name string, st *prefState, buf []byte) bool {
+	st.gen++
+	if st.gen == 0 {
+		clear(st.setGen)
+		st.gen = 1
+	}
+	got := st.screen.any(st, buf)
+	want := false
+	for _, k := range st.screen.sets {
+		met := slices.ContainsFunc(st.p.sets[k], func(l int32) bool { return bytes.Contains(buf, st.p.lits[l]) })
+		if st.setGen[k] != st.gen || st.setOK[k] != met {
+			t.Fatalf("%s: %q: set %d (%q): screen says %v, its literals %v", name, buf, k, st.p.sets[k], st.setOK[k], met)
+		}
+		want = want || met
+	}
+	if got != want {
+		t.Fatalf("%s: %q: the screen passes it %v, its sets %v", name, buf, got, want)
+	}
+	return got
+}
+
+// TestPrefilterScreen checks the screen of every filter that can have one
+// (built-in and fail2ban's stock files), planned on its own log, on every
+// service log's lines and on variants that carry the screened literals
+// (at the line's edges, twice, overlapping their anchor bytes).
+func TestPrefilterScreen(t *testing.T) {
+	names, states, lines := screenStates(t)
+	if len(states) < 2 {
+		t.Fatalf("only %d filters with a screen: the test exercises little", len(states))
+	}
+	met := 0
+	for i, st := range states {
+		var lits [][]byte
+		for _, k := range st.screen.sets {
+			for _, l := range st.p.sets[k] {
+				lits = append(lits, st.p.lits[l])
+			}
+		}
+		for j, l := range lines {
+			checkScreen(t, names[i], st, l)
+			lit := lits[j%len(lits)]
+			for _, v := range [][]byte{
+				lit, lit[1:], lit[:len(lit)-1],
+				append(append(slices.Clone(lit), l...), lit...),
+				append(slices.Clone(l[:len(l)/2]), append(slices.Clone(lit), l[len(l)/2:]...)...),
+				append(slices.Clone(lit[:len(lit)-1]), lit...),
+			} {
+				if checkScreen(t, names[i], st, v) {
+					met++
+				}
+			}
+		}
+	}
+	if met == 0 {
+		t.Fatal("no line met a screened set: the test exercises nothing")
+	}
+	t.Logf("%d filters with a screen: %s", len(names), strings.Join(names, ", "))
+}
+
+// FuzzPrefilterScreen checks the screens of TestPrefilterScreen on fuzzed
+// lines.
+func FuzzPrefilterScreen(f *testing.F) {
+	names, states, lines := screenStates(f)
+	for i, l := range lines {
+		if i%500 == 0 {
+			f.Add(l)
+		}
+	}
+	f.Add([]byte("rejected RCPT rejected RCPT"))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		for i, st := range states {
+			checkScreen(t, names[i], st, line)
+		}
+	})
 }
 
 func prefilterOnServiceLogs(t *testing.T) {

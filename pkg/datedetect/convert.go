@@ -196,16 +196,60 @@ func julianFromWeek(year, week, weekday int, startsMon bool) int {
 }
 
 // assemble turns fields into a time as reGroupDictStrptime does, keeping
-// fractional seconds; ok is false where fail2ban fails to convert.
-func (d *Detector) assemble(f *dateFields) (time.Time, bool) {
+// fractional seconds, with now as the reference of what the fields lack;
+// ok is false where fail2ban fails to convert. The result depends on
+// f, now and the Detector's Location only (the Detector's caches make
+// it cheaper, never different), so a Date may call it lines later.
+func (d *Detector) assemble(f *dateFields, now time.Time) (time.Time, bool) {
 	if f.bad {
 		return time.Time{}, false
 	}
 	f.fixAMPM()
-	now := d.nowTime()
 	if t, ok := d.minute.lookup(d, f, now); ok {
 		return t, true
 	}
+	r, ok := d.resolve(f, now)
+	if !ok {
+		return time.Time{}, false
+	}
+	year, month, day := r.year, r.month, r.day
+	loc := d.loc
+	if f.hasZone {
+		loc = fixedZone(f.zone)
+	}
+	t, even := d.mkTime(year, month, day, f, loc)
+	if r.assumeToday && t.After(now) {
+		t = time.Date(year, time.Month(month), day-1, f.hour, f.minute, f.second, f.nsec, loc)
+	}
+	if r.assumeYear && t.After(d.dayAhead(now)) {
+		if day > daysIn(year-1, month) {
+			return time.Time{}, false // 29 Feb of a common year
+		}
+		t, _ = d.mkTime(year-1, month, day, f, loc)
+		even = false // not cached: the year depends on the second
+	}
+	if even && r.cacheable {
+		d.minute.store(d, f, year, t, loc)
+	}
+	return t, true
+}
+
+// resolved is the calendar day of a date's fields, as assemble takes it.
+type resolved struct {
+	year, month, day int
+	assumeYear       bool // the year is now's
+	assumeToday      bool // the day is now's
+	// year-less dates (syslog) are not cached: their year follows "now"
+	// and the hit would cost what mkTime costs
+	cacheable bool
+}
+
+// resolve is assemble's first half: the day of f (the year, or the day,
+// taken from now where f lacks them; a Julian day or a week converted)
+// and the fields' ranges checked. ok is false for a date that assemble
+// refuses, except 29 Feb of a year-less date, which only the time can
+// tell (see valid). f has had fixAMPM.
+func (d *Detector) resolve(f *dateFields, now time.Time) (r resolved, ok bool) {
 	year, month, day := f.year, f.month, f.day
 	hasMonth, hasDay := f.is(keym), f.is(keyd)
 	assumeYear := false
@@ -213,8 +257,6 @@ func (d *Detector) assemble(f *dateFields) (time.Time, bool) {
 		year, _, _ = d.nowDate(now)
 		assumeYear = true
 	}
-	// year-less dates (syslog) are not cached: their year follows "now"
-	// and the hit would cost what mkTime costs
 	cacheable := hasMonth && hasDay && !assumeYear
 	if !hasMonth || !hasDay {
 		julian, hasJulian := f.julian, f.is(keyj)
@@ -233,31 +275,25 @@ func (d *Detector) assemble(f *dateFields) (time.Time, bool) {
 		_, month, day = d.nowDate(now)
 		assumeToday = true
 	} else if !hasMonth || !hasDay {
-		return time.Time{}, false // fail2ban: datetime() with a missing field
+		return r, false // fail2ban: datetime() with a missing field
 	}
 	if year < 1 || year > 9999 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) ||
 		f.hour > 23 || f.minute > 59 || f.second > 59 {
-		return time.Time{}, false
+		return r, false
 	}
-	loc := d.loc
-	if f.hasZone {
-		loc = fixedZone(f.zone)
+	return resolved{year: year, month: month, day: day, assumeYear: assumeYear, assumeToday: assumeToday, cacheable: cacheable}, true
+}
+
+// valid reports whether assemble(f, now) is ok, without building the
+// time where it can: sure is false where only assemble can tell (29 Feb
+// of a year-less date, valid this year, not in the year before).
+func (d *Detector) valid(f *dateFields, now time.Time) (ok, sure bool) {
+	if f.bad {
+		return false, true
 	}
-	t, even := d.mkTime(year, month, day, f, loc)
-	if assumeToday && t.After(now) {
-		t = time.Date(year, time.Month(month), day-1, f.hour, f.minute, f.second, f.nsec, loc)
-	}
-	if assumeYear && t.After(d.dayAhead(now)) {
-		if day > daysIn(year-1, month) {
-			return time.Time{}, false // 29 Feb of a common year
-		}
-		t, _ = d.mkTime(year-1, month, day, f, loc)
-		even = false // not cached: the year depends on the second
-	}
-	if even && cacheable {
-		d.minute.store(d, f, year, t, loc)
-	}
-	return t, true
+	f.fixAMPM()
+	r, ok := d.resolve(f, now)
+	return ok, !ok || !r.assumeYear || r.month != 2 || r.day != 29
 }
 
 // minuteCache is the minute of the last date assemble converted, for
@@ -399,25 +435,31 @@ func fixedZone(off int) *time.Location {
 	return z
 }
 
-// date converts the winning match to a time.
-func (d *Detector) date(t *template, line string, m *match) (time.Time, bool) {
+// dateOf makes dst the date of the winning match m of template t and
+// reports whether it is valid: an epoch or TAI64N value is converted at
+// once, fields are left to [Date.Time] (see pend).
+func (d *Detector) dateOf(t *template, line string, m *match, dst *Date) bool {
 	switch t.kind {
 	case kindEpoch:
-		return d.epoch(t, d.groupText(line, m, func(rx *templateRE) int { return rx.valNum }))
+		tm, ok := d.epoch(t, d.groupText(line, m, func(rx *templateRE) int { return rx.valNum }))
+		*dst = Date{t: tm}
+		return ok
 	case kindTAI64N:
+		*dst = Date{}
 		v := d.groupText(line, m, func(rx *templateRE) int { return rx.spanNum })
 		if len(v) < 25 {
-			return time.Time{}, false
+			return false
 		}
 		sec, ok1 := hexval(v[2:17])
 		ns, ok2 := hexval(v[17:25])
 		if !ok1 || !ok2 {
-			return time.Time{}, false
+			return false
 		}
-		return time.Unix(int64(sec), int64(ns)%1e9).In(d.loc), true
+		dst.t = time.Unix(int64(sec), int64(ns)%1e9).In(d.loc)
+		return true
 	}
 	if m.fast {
-		return d.assemble(&m.f)
+		return d.pend(dst, &m.f)
 	}
 	var f dateFields
 	for _, fg := range m.rx.fields {
@@ -436,7 +478,7 @@ func (d *Detector) date(t *template, line string, m *match) (time.Time, bool) {
 		}
 		f.set(fg.key, g.String())
 	}
-	return d.assemble(&f)
+	return d.pend(dst, &f)
 }
 
 // groupText is the text of a group of m: num picks its number in the

@@ -651,50 +651,36 @@ func (d *Detector) reorder(num int) int {
 // then takes the last date when it is under a minute old, as package
 // filter does).
 func (d *Detector) Find(line string) (t time.Time, start, end int, ok bool) {
-	d.prepare(line)
-	if t, start, end, ok, done := d.findLast(line); done {
-		return t, start, end, ok
-	}
-	defer d.release()
-	m, dt, found := d.matchTime(line)
-	if !found || m.gstart < 0 {
-		return time.Time{}, 0, 0, false
-	}
-	start, end = m.gstart, m.gend
-	if !d.asciiTo(line, end) {
-		start, end = d.byteOffset(line, start), d.byteOffset(line, end)
-	}
-	if start == end {
-		return d.nowTime(), start, end, true
-	}
-	t, ok = d.date(dt.t, line, m)
-	return t, start, end, ok
+	var dt Date
+	start, end, ok = d.FindDate(line, &dt)
+	return dt.Time(), start, end, ok
 }
 
-// findLast is matchTime and Find for the common case, without their
-// copies: the last winning template is anchored at the line start and
-// its happy path accepts the line (the date text may start later, as
-// the access-log date after "^[^\[]*\["). done is false when the general path
-// must decide. The bookkeeping is matchTime's for an anchored template
-// that wins again (no reorder: it is already the last template).
-func (d *Detector) findLast(line string) (t time.Time, start, end int, ok, done bool) {
+// findLast is matchTime for the common case, without its copies: the
+// last winning template is anchored at the line start and its happy path
+// accepts the line (the date text may start later, as the access-log
+// date after "^[^\[]*\["). It returns the match (d.m), or nil when the
+// general path must decide. The bookkeeping is matchTime's for an
+// anchored template that wins again (no reorder: it is already the last
+// template).
+func (d *Detector) findLast(line string) *match {
 	i := d.lastTempl
 	if d.noFast || i >= len(d.templates) {
-		return time.Time{}, 0, 0, false, false
+		return nil
 	}
 	dt := d.templates[i]
 	tp := dt.t
 	if tp.fast == nil || tp.fast.happy == nil || tp.kind != kindPattern || tp.flags&(flagLineBegin|flagLineEnd) == 0 {
-		return time.Time{}, 0, 0, false, false
+		return nil
 	}
 	m := &d.m
 	if !tp.fast.happy(tp.fast, line, m) || m.start != 0 || m.gstart < 0 || m.gend <= m.gstart || m.end <= 0 {
-		return time.Time{}, 0, 0, false, false
+		return nil
 	}
 	// a happy path accepts ASCII bytes only, so [0,end) is ASCII
 	d.pfx = m.end
 	if m.end < len(line) && line[m.end] >= utf8.RuneSelf {
-		return time.Time{}, 0, 0, false, false
+		return nil
 	}
 	dt.rawHits++
 	dt.hits++
@@ -706,8 +692,7 @@ func (d *Detector) findLast(line string) (t time.Time, start, end int, ok, done 
 	d.lastPos, d.lastPosB, d.lastPosA = 0, -1, rune(line[0])
 	d.lastEnd, d.lastEndB, d.lastEndA = m.end, rune(line[m.end-1]), d.at(line, m.end)
 	d.lastTempl = i
-	t, ok = d.assemble(&m.f)
-	return t, m.gstart, m.gend, ok, true
+	return m
 }
 
 func (d *Detector) byteOffset(line string, runeIdx int) int {

@@ -40,6 +40,20 @@
 // otherwise the Detector's Location applies. Fractional seconds are kept
 // (fail2ban drops them). Epoch and TAI64N values are exact (no float).
 //
+// # Dates and their time
+//
+// [Detector.Find] returns a line's time. [Detector.FindDate] finds the
+// same date (the same span, the same validity, the same template
+// bookkeeping: fail2ban's adaptive order and the hits of --stats) into a
+// [Date], whose time is built only when [Date.Time] asks: most lines of
+// a log are no failure, and nothing reads their time. A Date keeps what
+// the line gave and the "now" of the moment it was read, so its time is
+// the one Find would have given, asked at once or lines later (package
+// filter keeps the last date so for the dateless lines after it).
+// Validity is decided at once, without the time where the fields tell
+// (a day the month has, an hour under 24 ...), with it where they do not
+// (29 February of a year-less date).
+//
 // # Deviations from fail2ban
 //
 // Year rollover compares instants (fail2ban compares a UTC wall clock with

@@ -68,8 +68,9 @@ func checkFastEqualsRegex(t testing.TB, d *Detector, tp *template, line string) 
 					tp.name, line, pos, endpos, fm.start, fm.end, fm.gstart, fm.gend, rm.start, rm.end, rm.gstart, rm.gend)
 				return true
 			}
-			ft, fok := d.date(tp, line, &fm)
-			rt, rok2 := d.date(tp, line, &rm)
+			var fd, rd Date
+			fok, rok2 := d.dateOf(tp, line, &fm, &fd), d.dateOf(tp, line, &rm, &rd)
+			ft, rt := fd.Time(), rd.Time()
 			if fok != rok2 || !ft.Equal(rt) {
 				t.Errorf("%s on %q: fast time %v %v, regex %v %v", tp.name, line, ft, fok, rt, rok2)
 			}

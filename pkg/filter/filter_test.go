@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/banpipe/banpipe/pkg/datedetect"
 	"github.com/banpipe/banpipe/pkg/filter/builtin"
 )
 
@@ -264,11 +265,12 @@ func TestLongLine(t *testing.T) {
 
 type panicky struct{}
 
-func (panicky) Find(line string) (time.Time, int, int, bool) {
+func (panicky) FindDate(line string, dst *datedetect.Date) (int, int, bool) {
 	if strings.Contains(line, "boom") {
 		panic("date detector exploded")
 	}
-	return time.Time{}, 0, 0, false
+	*dst = datedetect.Date{}
+	return 0, 0, false
 }
 
 // TestPanicRecovered checks that a panic while processing a line is

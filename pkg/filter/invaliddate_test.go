@@ -33,8 +33,8 @@ func TestInvalidDateCut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Failures) != 1 || res.HasDate || !res.Time.Equal(now) {
-		t.Fatalf("invalid date, no last date: %d failures, HasDate %v, time %v; want 1, false, %v", len(res.Failures), res.HasDate, res.Time, now)
+	if len(res.Failures) != 1 || res.HasDate || !res.Time().Equal(now) {
+		t.Fatalf("invalid date, no last date: %d failures, HasDate %v, time %v; want 1, false, %v", len(res.Failures), res.HasDate, res.Time(), now)
 	}
 
 	// a valid date 30 s before now, then the invalid one: not cut
@@ -47,8 +47,8 @@ func TestInvalidDateCut(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := time.Date(2026, 3, 10, 11, 59, 30, 0, time.UTC)
-	if len(res.Failures) != 0 || !res.Time.Equal(want) {
-		t.Fatalf("invalid date after a recent one: %d failures, time %v; want 0, %v", len(res.Failures), res.Time, want)
+	if len(res.Failures) != 0 || !res.Time().Equal(want) {
+		t.Fatalf("invalid date after a recent one: %d failures, time %v; want 0, %v", len(res.Failures), res.Time(), want)
 	}
 }
 
@@ -83,7 +83,7 @@ func TestEmptyDateTakesLastDate(t *testing.T) {
 				t.Fatal(err)
 			}
 			if len(res.Failures) != 1 || !res.Failures[0].Time.Equal(tt.want) {
-				t.Fatalf("after %q: %d failures, time %v; want 1 at %v", tt.first, len(res.Failures), res.Time, tt.want)
+				t.Fatalf("after %q: %d failures, time %v; want 1 at %v", tt.first, len(res.Failures), res.Time(), tt.want)
 			}
 		}
 	}

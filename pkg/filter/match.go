@@ -10,14 +10,18 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/banpipe/banpipe/pkg/datedetect"
 	"github.com/banpipe/banpipe/pkg/event"
 	"github.com/banpipe/banpipe/pkg/pyre"
 )
 
-// DateFinder finds the timestamp of a log line (package datedetect).
+// DateFinder finds the timestamp of a log line: a [datedetect.Detector].
 type DateFinder interface {
-	// Find returns the time of the line and the byte span of its date text.
-	Find(line string) (t time.Time, start, end int, ok bool)
+	// FindDate returns the byte span of the line's date text and whether
+	// it is a valid date, and makes dst that date, its time built when
+	// asked ([datedetect.Detector.FindDate]; a finder that knows the
+	// time at once sets dst to [datedetect.At] of it).
+	FindDate(line string, dst *datedetect.Date) (start, end int, ok bool)
 }
 
 // MatcherOptions configure a Matcher.
@@ -84,13 +88,26 @@ type Failure struct {
 // Result is what one line gave.
 type Result struct {
 	Failures []Failure
-	Regex    int       // the failregex that matched (also without failure), or -1
-	Ignore   int       // the ignoreregex that matched, or -1
-	Time     time.Time // the line's time
-	HasDate  bool      // the time was found in the line (or given)
+	Regex    int  // the failregex that matched (also without failure), or -1
+	Ignore   int  // the ignoreregex that matched, or -1
+	HasDate  bool // the time was found in the line (or given)
 	// DNSDropped counts the failures of the line dropped because their
 	// host name gave no address (usedns yes or warn; see [DNSCache]).
 	DNSDropped int
+
+	date *datedetect.Date // the line's time, when not nil (the Matcher's)
+	t    time.Time        // else the line's time
+}
+
+// Time returns the line's time: the time of its date, or the last date
+// or "now" as fail2ban takes them for a line without one. It is built
+// at the first call (a line that is no failure seldom needs it): like
+// the Result, it holds until the Matcher's next call.
+func (r *Result) Time() time.Time {
+	if r.date != nil {
+		return r.date.Time()
+	}
+	return r.t
 }
 
 // TimeoutError reports a regex that outlived its match timeout on a line.
@@ -119,10 +136,12 @@ type Matcher struct {
 	dns   *DNSCache
 	cache *ttlCache[*failData]
 
-	lastDate time.Time
-	hasLast  bool
-	lineBuf  []string
-	cur      []byte // the line being processed, as given (for Failure.Lines)
+	// dates[last] is fail2ban's last date (last < 0: none yet); the
+	// current line's date is found into the other one
+	dates   [2]datedetect.Date
+	last    int
+	lineBuf []string
+	cur     []byte // the line being processed, as given (for Failure.Lines)
 
 	bbuf    []byte
 	psp     []pyre.Span // the prefregex's match
@@ -182,7 +201,7 @@ type failData struct {
 
 // NewMatcher returns a Matcher of f.
 func NewMatcher(f *Filter, opts MatcherOptions) *Matcher {
-	m := &Matcher{f: f, opts: opts, dns: opts.DNS, cand: make([]bool, len(f.fail))}
+	m := &Matcher{f: f, opts: opts, dns: opts.DNS, cand: make([]bool, len(f.fail)), last: -1}
 	if f.pre != nil {
 		m.pf = f.pre.newState()
 	}
@@ -314,20 +333,21 @@ func (m *Matcher) LineHint(line []byte, h Hint) (res *Result, err error) {
 	defer m.recoverLine(&res, &err)
 	m.cur = line
 	var s, e int
-	t, start, end, ok := m.opts.Dates.Find(unsafeString(line))
+	cur := &m.dates[m.spare()]
+	var date *datedetect.Date // the line's time, when not nil
+	var t time.Time           // else the line's time
+	start, end, ok := m.opts.Dates.FindDate(unsafeString(line), cur)
 	if ok && start >= 0 && end >= start && end <= len(line) {
 		s, e = start, end
 		if end > start {
-			m.lastDate, m.hasLast = t, true
+			m.last, date = m.spare(), cur
 		} else {
 			// A template matched empty text (a datepattern such as
 			// `^WARNING:()**` marks lines that carry no date): fail2ban
 			// takes the last date when it is under a minute old, else
 			// "now", and keeps the last date as it is.
 			now := m.opts.Now()
-			if m.hasLast && m.lastDate.After(now.Add(-time.Minute)) {
-				t = m.lastDate
-			} else {
+			if date = m.recent(now); date == nil {
 				t = now
 			}
 		}
@@ -338,9 +358,7 @@ func (m *Matcher) LineHint(line []byte, h Hint) (res *Result, err error) {
 		// matched when that text was not a valid date (30 Feb, hour 29).
 		ok = false
 		now := m.opts.Now()
-		if m.hasLast && m.lastDate.After(now.Add(-time.Minute)) {
-			t = m.lastDate
-		} else {
+		if date = m.recent(now); date == nil {
 			t = now
 			if start >= 0 && end > start && end <= len(line) {
 				s, e = start, end
@@ -350,7 +368,7 @@ func (m *Matcher) LineHint(line []byte, h Hint) (res *Result, err error) {
 	m.probeS, m.probeE = s, e
 	if h.kind != hintNone && h.s == s && h.e == e && m.f.Parallel() && !m.probing &&
 		(h.kind != hintForget || !m.cached(h.groups[0])) {
-		m.res = Result{Failures: m.res.Failures[:0], Regex: -1, Ignore: -1, Time: t, HasDate: ok}
+		m.res = Result{Failures: m.res.Failures[:0], Regex: -1, Ignore: -1, HasDate: ok, date: date, t: t}
 		m.capUsed = 0
 		switch h.kind {
 		case hintIgnored:
@@ -363,7 +381,7 @@ func (m *Matcher) LineHint(line []byte, h Hint) (res *Result, err error) {
 			for i := 0; i+1 < len(h.groups); i += 2 {
 				fd.g[h.groups[i]] = h.groups[i+1]
 			}
-			return m.finish(h.regex, fd, 1, h.lines, t)
+			return m.finish(h.regex, fd, 1, h.lines)
 		}
 		return &m.res, nil
 	}
@@ -373,10 +391,32 @@ func (m *Matcher) LineHint(line []byte, h Hint) (res *Result, err error) {
 	if s == 0 {
 		// the date starts the line: the rest is the message, no copy
 		// (find reads its buffer only, as LineAt's callers rely on)
-		return m.find(line[e:], t, ok)
+		return m.find(line[e:], date, t, ok)
 	}
 	m.bbuf = append(append(m.bbuf[:0], line[:s]...), line[e:]...)
-	return m.find(m.bbuf, t, ok)
+	return m.find(m.bbuf, date, t, ok)
+}
+
+// spare is the index in m.dates that does not hold the last date.
+func (m *Matcher) spare() int {
+	if m.last == 0 {
+		return 1
+	}
+	return 0
+}
+
+// recent returns the last date when it is under a minute old at now
+// (fail2ban's processLine takes it then for a line without a date), or
+// nil.
+func (m *Matcher) recent(now time.Time) *datedetect.Date {
+	if m.last < 0 {
+		return nil
+	}
+	d := &m.dates[m.last]
+	if !d.Time().After(now.Add(-time.Minute)) {
+		return nil
+	}
+	return d
 }
 
 // Rematched returns the number of lines LineHint matched again because
@@ -390,8 +430,9 @@ func (m *Matcher) Rematched() int64 { return m.rematched }
 func (m *Matcher) LineAt(line []byte, t time.Time) (res *Result, err error) {
 	defer m.recoverLine(&res, &err)
 	m.cur = line
-	m.lastDate, m.hasLast = t, true
-	return m.find(line, t, true)
+	w := m.spare()
+	m.dates[w], m.last = datedetect.At(t), w
+	return m.find(line, nil, t, true)
 }
 
 func (m *Matcher) recoverLine(res **Result, err *error) {
@@ -402,8 +443,10 @@ func (m *Matcher) recoverLine(res **Result, err *error) {
 	}
 }
 
-func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
-	m.res = Result{Failures: m.res.Failures[:0], Regex: -1, Ignore: -1, Time: t, HasDate: hasDate}
+// find matches the message buf of a line whose time is date's, or t
+// when date is nil.
+func (m *Matcher) find(buf []byte, date *datedetect.Date, t time.Time, hasDate bool) (*Result, error) {
+	m.res = Result{Failures: m.res.Failures[:0], Regex: -1, Ignore: -1, HasDate: hasDate, date: date, t: t}
 	m.capUsed = 0
 	f := m.f
 	multi := f.lines > 1
@@ -437,7 +480,7 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 				if m.sureForget(buf, cs, mlfEnd) {
 					return &m.res, nil
 				}
-				return m.failregexes(buf, cs, mlfEnd, t)
+				return m.failregexes(buf, cs, mlfEnd)
 			}
 		}
 		if m.pf != nil && !m.pf.scan(buf, m.cand) {
@@ -522,7 +565,7 @@ func (m *Matcher) find(buf []byte, t time.Time, hasDate bool) (*Result, error) {
 		}
 	}
 
-	return m.runFail(text, preText, nil, org, t)
+	return m.runFail(text, preText, nil, org)
 }
 
 // noASCII, set by tests, keeps the regexes of lines without the fast
@@ -532,7 +575,7 @@ var noASCII bool
 // failregexes runs the failregexes on the content of buf from cs, the
 // prefregex's match found by the fast syslog prefix matcher (mlfid is
 // buf[:mlfEnd], ASCII).
-func (m *Matcher) failregexes(buf []byte, cs, mlfEnd int, t time.Time) (*Result, error) {
+func (m *Matcher) failregexes(buf []byte, cs, mlfEnd int) (*Result, error) {
 	var text []rune
 	if isASCII(buf[cs:]) {
 		// (one rune per byte is not enough: a lone invalid byte is one
@@ -545,7 +588,7 @@ func (m *Matcher) failregexes(buf []byte, cs, mlfEnd int, t time.Time) (*Result,
 	defer func() { m.ascii = nil }()
 	m.pre = append(m.pre[:0], span{"mlfid", 0, mlfEnd})
 	m.preAlts = m.preAlts[:0]
-	return m.runFail(text, nil, buf, nil, t)
+	return m.runFail(text, nil, buf, nil)
 }
 
 // runeText returns text, or when it is nil (ASCII content, m.ascii, not
@@ -577,7 +620,7 @@ func spansPast(r *Regex, mt []pyre.Span, n int) bool {
 // runFail runs the failregexes on text in order, the first match wins.
 // The prefregex's groups (m.pre, m.preAlts) index preText, or preBytes
 // when that is not nil.
-func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string, t time.Time) (*Result, error) {
+func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string) (*Result, error) {
 	f := m.f
 	multi := f.lines > 1
 	for i, fr := range f.fail {
@@ -714,7 +757,7 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string, t
 			m.hint.groups = a.strs[n:len(a.strs):len(a.strs)]
 			return &m.res, nil
 		}
-		return m.finish(i, fd, matched, lines, t)
+		return m.finish(i, fd, matched, lines)
 	}
 	return &m.res, nil
 }
@@ -722,7 +765,7 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string, t
 // finish is the end of failregex i's match (its failure dict fd, of
 // matched lines): what depends on the lines before, the multi-line
 // failure cache, then the failure emitted.
-func (m *Matcher) finish(i int, fd *failData, matched int, lines []string, t time.Time) (*Result, error) {
+func (m *Matcher) finish(i int, fd *failData, matched int, lines []string) (*Result, error) {
 	mlfid, hasMLFID := fd.g["mlfid"]
 	if hasMLFID {
 		fd = m.merge(mlfid, fd, matched, lines)
@@ -733,7 +776,7 @@ func (m *Matcher) finish(i int, fd *failData, matched int, lines []string, t tim
 		fd.matches += matched
 		fd.lines = append(fd.lines, lines...)
 	}
-	m.emit(i, fd, t, hasMLFID)
+	m.emit(i, fd, hasMLFID)
 	return &m.res, nil
 }
 
@@ -1082,7 +1125,7 @@ func updateUsers(fail *failData, user string, has bool) []string {
 
 // emit turns a matched failure into Failures, as the end of fail2ban's
 // findFailure does.
-func (m *Matcher) emit(idx int, fd *failData, t time.Time, hasMLFID bool) {
+func (m *Matcher) emit(idx int, fd *failData, hasMLFID bool) {
 	g := fd.g
 	fid, hasFid := g["fid"]
 	ip, hasIP := g["ip4"]
@@ -1109,7 +1152,7 @@ func (m *Matcher) emit(idx int, fd *failData, t time.Time, hasMLFID bool) {
 		// do not count it)
 		return
 	}
-	base := Failure{Regex: idx, Time: t, Attempts: fd.matches}
+	base := Failure{Regex: idx, Time: m.res.Time(), Attempts: fd.matches}
 	if !hasFid {
 		fid = ip
 	}

@@ -9,7 +9,8 @@ import (
 
 // Append appends e as one JSON object, without a newline, to b. Field order is
 // fixed: action, time, jail, filter, host, ip, lineno, attempts, the captures in
-// name order, users, matches, then the ban fields and the result fields.
+// name order (or Fields in their order), users, matches, then the ban fields
+// and the result fields.
 //
 // When e was read from a line (Raw is set) and only result fields were added,
 // use [AppendResult] to keep the line as it was.
@@ -63,7 +64,14 @@ func Append(b []byte, e *Event) []byte {
 		key("attempts")
 		b = strconv.AppendInt(b, int64(e.Attempts), 10)
 	}
-	if len(e.Captures) > 0 {
+	if len(e.Fields) > 0 {
+		for _, f := range e.Fields {
+			if f.Value != "" && !isKnownField(f.Name) {
+				key(f.Name)
+				b = AppendString(b, f.Value)
+			}
+		}
+	} else if len(e.Captures) > 0 {
 		var names [8]string
 		ks := names[:0]
 		for k, v := range e.Captures {

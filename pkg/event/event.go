@@ -123,6 +123,13 @@ type Event struct {
 	// Captures holds the <F-NAME> captures of a failure (lower-cased names),
 	// and any other unknown string field of an event.
 	Captures map[string]string
+	// Fields, when not empty, are written in place of Captures, in their
+	// order: a producer that knows its capture names (logmatch: a filter's
+	// are fixed) keeps them sorted by name and saves a map and a sort per
+	// event. Names are lower-cased and distinct; an empty value or the name
+	// of a known field is skipped, as in Captures. Readers fill Captures,
+	// never Fields.
+	Fields []Field
 
 	Failures int
 	Bantime  int64     // seconds; -1 permanent
@@ -140,6 +147,11 @@ type Event struct {
 	// Raw is the line the event was read from, without its newline; nil for
 	// events made in the program.
 	Raw []byte
+}
+
+// Field is one string field of an event: an <F-NAME> capture.
+type Field struct {
+	Name, Value string
 }
 
 // IsFailure reports whether e is a failure event.

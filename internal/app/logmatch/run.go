@@ -1,6 +1,7 @@
 package logmatch
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -233,7 +234,7 @@ func newRunner(ctx context.Context, o *options, js *jailSpec, w *event.Writer, s
 	r.w = w
 	r.ev.Jail = js.name
 	r.ev.Filter = js.def.Name
-	r.capNames = captureNames(f)
+	r.capOrder = captureOrder(f)
 	return r, nil
 }
 
@@ -300,21 +301,36 @@ func definition(o *options) (*filter.Definition, string, string, error) {
 	return def, jail, zone, nil
 }
 
-// captureNames lists the groups that are <F-NAME> captures of the filter.
-func captureNames(f *filter.Filter) map[string]bool {
-	out := map[string]bool{}
+// capture is an <F-NAME> capture of a filter: its group name in a
+// failure's Captures and the event field it is written as.
+type capture struct {
+	group, field string
+}
+
+// captureOrder lists the <F-NAME> captures of the filter's regexes in the
+// order of their fields in an event (by name; groups whose names differ in
+// case only, one field, in group name order: the first non-empty wins).
+func captureOrder(f *filter.Filter) []capture {
+	seen := map[string]bool{}
+	var out []capture
 	add := func(r *filter.Regex) {
 		if r == nil {
 			return
 		}
 		for _, n := range r.Captures() {
-			out[n] = true
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, capture{group: n, field: strings.ToLower(n)})
+			}
 		}
 	}
 	add(f.PrefRegex())
 	for _, r := range f.FailRegexes() {
 		add(r)
 	}
+	slices.SortFunc(out, func(a, b capture) int {
+		return cmp.Or(strings.Compare(a.field, b.field), strings.Compare(a.group, b.group))
+	})
 	return out
 }
 
@@ -329,9 +345,8 @@ type runner struct {
 	input    string
 	stderr   io.Writer
 	nowFn    func() time.Time
-	capNames map[string]bool
-	caps     map[string]string // the event's captures, reused
-	met      *jailMetrics      // nil: metrics off
+	capOrder []capture
+	met      *jailMetrics // nil: metrics off
 
 	lineno                              int64
 	matched, ignored, missed, failures  int64
@@ -519,20 +534,15 @@ func (r *runner) processHint(line []byte, fileLine int64, hint filter.Hint) {
 			e.Users = fl.Users
 		}
 		e.Matches = fl.Lines
-		// one map for every event: the writer encodes it at once
-		clear(r.caps)
-		for k, v := range fl.Captures {
-			if v == "" || !r.capNames[k] {
+		// the captures in field order, in one slice for every event: the
+		// writer encodes them at once
+		e.Fields = e.Fields[:0]
+		for _, c := range r.capOrder {
+			v := fl.Captures[c.group]
+			if v == "" || len(e.Fields) > 0 && e.Fields[len(e.Fields)-1].Name == c.field {
 				continue
 			}
-			if r.caps == nil {
-				r.caps = map[string]string{}
-			}
-			r.caps[strings.ToLower(k)] = v
-		}
-		e.Captures = nil
-		if len(r.caps) > 0 {
-			e.Captures = r.caps
+			e.Fields = append(e.Fields, event.Field{Name: c.field, Value: v})
 		}
 		r.failures++
 		if r.met != nil {

@@ -1058,9 +1058,12 @@ var (
 
 func seq(parts ...part) []part { return parts }
 
-// shapes builds the fast matchers of fail2ban's default templates, keyed
-// by the template regex with %ExY written as <Y>.
-func shapes() map[string][]node {
+// shapes lists the fast matchers of fail2ban's default templates, keyed
+// by the template regex with %ExY written as <Y>: the recipe of each, whose
+// nodes are built when a template asks for them (a process uses a few of
+// the ~60 shapes; building the nodes of every one was 200 KB of logmatch's
+// start-up, where a page fault costs about 20 us on a virtual machine).
+func shapes() map[string]shape {
 	iso := seq(pY, pSep3, pMo, pBack, pD, pTS, pH, pColon, pMi, pColon, pS, pFc, pZs)
 	syslog := seq(pA, pB, pSpace, pD, pSpace, pK, pColon, pMi, pColon, pS, pF, pOptY)
 	bodies := []struct {
@@ -1087,38 +1090,64 @@ func shapes() map[string][]node {
 		{false, seq(pt(`(?:^|(?P<square>(?<=^\[))|(?P<selinux>(?<=\baudit\()))\d{10,11}\b(?:\.\d{3,6})?)(?:(?(selinux)(?=:\d+\)))|(?(square)(?=\])))(?=\b|\W|$)`, append([]node{{kind: nEpochStart}}, epochNodes...)...)), []part{pOpen}},
 		{false, seq(pt(`@[0-9a-f]{24}`, node{kind: nHex24})), []part{pLineBg, pOpen}},
 	}
-	out := map[string][]node{}
+	out := make(map[string]shape, 64)
+	var rb strings.Builder
 	for i, b := range bodies {
 		if i < 15 && b.anchors[0].re != pCaret.re {
 			b.anchors = append(b.anchors, pCaret, pBrack)
 		}
-		size := len(pEnd.nodes)
-		for _, p := range b.parts {
-			size += len(p.nodes)
-		}
+		last := b.parts[len(b.parts)-1].nodes
+		end := last[len(last)-1].kind != nEndLook
 		for _, a := range b.anchors {
-			// one allocation of the final size (logmatch's start-up
-			// touches every byte it allocates: a page fault costs
-			// about 20 us on a virtual machine)
-			re, nodes := a.re, append(make([]node, 0, len(a.nodes)+size), a.nodes...)
-			for _, p := range b.parts {
-				re += p.re
-				nodes = append(nodes, p.nodes...)
-			}
-			if nodes[len(nodes)-1].kind != nEndLook {
-				re += pEnd.re
-				nodes = append(nodes, pEnd.nodes...)
-			}
+			rb.Reset()
 			if b.ci {
-				re = `(?iu)` + re
-				for i := range nodes {
-					nodes[i].ci = true
-				}
+				rb.WriteString(`(?iu)`)
 			}
-			out[re] = nodes
+			rb.WriteString(a.re)
+			for _, p := range b.parts {
+				rb.WriteString(p.re)
+			}
+			if end {
+				rb.WriteString(pEnd.re)
+			}
+			out[rb.String()] = shape{anchor: a, parts: b.parts, end: end, ci: b.ci}
 		}
 	}
 	return out
+}
+
+// shape is one default template's fast matcher as shapes lists it: the
+// anchor's nodes, the body's, pEnd's unless the body ends with its own
+// end look-ahead, all case-insensitive when the template has (?i).
+type shape struct {
+	anchor part
+	parts  []part
+	end    bool
+	ci     bool
+}
+
+// nodes builds the shape's nodes, in one allocation of the final size.
+func (sh shape) nodes() []node {
+	size := len(sh.anchor.nodes)
+	for _, p := range sh.parts {
+		size += len(p.nodes)
+	}
+	if sh.end {
+		size += len(pEnd.nodes)
+	}
+	nodes := append(make([]node, 0, size), sh.anchor.nodes...)
+	for _, p := range sh.parts {
+		nodes = append(nodes, p.nodes...)
+	}
+	if sh.end {
+		nodes = append(nodes, pEnd.nodes...)
+	}
+	if sh.ci {
+		for i := range nodes {
+			nodes[i].ci = true
+		}
+	}
+	return nodes
 }
 
 // epochNodes match \d{10,11}\b(?:\.\d{3,6})? and close group 1; the
@@ -1205,16 +1234,41 @@ var opaqueHappy = map[string]struct {
 	reGrafana:     {false, (*fastPattern).happyGrafana},
 }
 
-var exYShape = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\(\?P<Y>[0-9\[\]\(\)\?:|]+\\d\)`) })
+// exYAt returns the first year expression in regex: the leftmost match
+// of \(\?P<Y>[0-9\[\]\(\)\?:|]+\\d\) (start -1 for none). The class
+// has no backslash, so its run ends where the \d) must start: no
+// backtracking (FuzzExYAt compares it with the regular expression, whose
+// backtracking state was 70 KB of a start-up).
+func exYAt(regex string) (start, end int) {
+	for off := 0; ; {
+		i := strings.Index(regex[off:], "(?P<Y>")
+		if i < 0 {
+			return -1, -1
+		}
+		i += off
+		j := i + len("(?P<Y>")
+		for j < len(regex) && strings.IndexByte("0123456789[]()?:|", regex[j]) >= 0 {
+			j++
+		}
+		if j > i+len("(?P<Y>") && strings.HasPrefix(regex[j:], `\d)`) {
+			return i, j + len(`\d)`)
+		}
+		off = i + 1
+	}
+}
 
 // fastFor returns the fast matcher of a template regex, or nil.
 func fastFor(regex string) *fastPattern {
 	shape, exY := regex, ""
-	if loc := exYShape().FindStringIndex(regex); loc != nil {
-		exY = regex[loc[0]:loc[1]]
-		shape = regex[:loc[0]] + "<Y>" + regex[loc[1]:]
+	if i, j := exYAt(regex); i >= 0 {
+		exY = regex[i:j]
+		shape = regex[:i] + "<Y>" + regex[j:]
 	}
-	nodes, ok := fastShapes()[shape]
+	sh, ok := fastShapes()[shape]
+	var nodes []node
+	if ok {
+		nodes = sh.nodes()
+	}
 	if !ok {
 		o, ok := opaqueHappy[shape]
 		if !ok {

@@ -1,6 +1,7 @@
 package datedetect
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -242,4 +243,27 @@ func TestHappyPathsHaveShapes(t *testing.T) {
 			t.Errorf("happy path without a shape: %s", re)
 		}
 	}
+}
+
+// exYShapeRE is the regular expression exYAt stands for.
+var exYShapeRE = regexp.MustCompile(`\(\?P<Y>[0-9\[\]\(\)\?:|]+\\d\)`)
+
+// FuzzExYAt compares exYAt with the regular expression it stands for.
+func FuzzExYAt(f *testing.F) {
+	for _, y := range []int{1, 1999, 2001, 2026, 2100, 9999} {
+		f.Add("^(?:\\W{0,2})?(" + yearRE(y) + "(?P<_sep>[-/.])")
+	}
+	f.Add(`(?P<Y>(?P<Y>1\d)`)
+	f.Add(`(?P<Y>\d)(?P<Y>1|2\d)`)
+	f.Add(`(?P<Y>12\x(?P<Y>3\d)`)
+	f.Fuzz(func(t *testing.T, s string) {
+		i, j := exYAt(s)
+		loc := exYShapeRE.FindStringIndex(s)
+		if loc == nil {
+			loc = []int{-1, -1}
+		}
+		if i != loc[0] || j != loc[1] {
+			t.Fatalf("exYAt(%q) = %d, %d; the regexp: %v", s, i, j, loc)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"math/bits"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -57,18 +58,35 @@ func appendStringBytewise(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// TestPlain8EveryByte puts every byte value at every position of an
-// eight-byte word of plain text: plain8 accepts the word exactly when the
-// byte is plain ASCII.
-func TestPlain8EveryByte(t *testing.T) {
+// TestSpecial8 puts every byte value at every position of an
+// eight-byte word of plain text, and a second special byte after it:
+// special8's lowest set bit is the high bit of the first special byte.
+func TestSpecial8(t *testing.T) {
+	special := func(c int) bool { return c < 0x20 || c >= 0x80 || c == '"' || c == '\\' }
 	for c := 0; c < 256; c++ {
-		want := c >= 0x20 && c < 0x80 && c != '"' && c != '\\'
 		for pos := 0; pos < 8; pos++ {
 			for _, fill := range []byte{' ', '~', 'a', '!', '#', '[', ']'} {
-				w := []byte(strings.Repeat(string(fill), 8))
-				w[pos] = byte(c)
-				if got := plain8(word(string(w))); got != want {
-					t.Fatalf("plain8(%q) = %v, want %v", w, got, want)
+				for _, after := range []int{-1, 0, 0x1f, '"', '\\', 0x80, 0xff} {
+					w := []byte(strings.Repeat(string(fill), 8))
+					w[pos] = byte(c)
+					first := pos
+					if after >= 0 && pos < 7 {
+						w[7] = byte(after)
+					}
+					if !special(c) {
+						first = 8
+						if after >= 0 && pos < 7 {
+							first = 7
+						}
+					}
+					m := special8(word(string(w)))
+					got := 8
+					if m != 0 {
+						got = bits.TrailingZeros64(m) >> 3
+					}
+					if got != first {
+						t.Fatalf("special8(%q): first special byte at %d, want %d", w, got, first)
+					}
 				}
 			}
 		}

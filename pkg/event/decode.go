@@ -675,7 +675,7 @@ func (d *decoder) strBytes() ([]byte, error) {
 	var high byte
 	for i < len(b) {
 		// Eight plain ASCII bytes at a time.
-		for i+8 <= len(b) && !special8(binary.LittleEndian.Uint64(b[i:])) {
+		for i+8 <= len(b) && special8(binary.LittleEndian.Uint64(b[i:])) == 0 {
 			i += 8
 		}
 		if i >= len(b) {
@@ -763,14 +763,18 @@ func (d *decoder) strBytes() ([]byte, error) {
 	return nil, d.syntax("unterminated string")
 }
 
-// special8 reports whether any of the eight bytes of x is a quote, a
-// backslash, a control character or not ASCII (SWAR: a byte-wise "has
-// zero" test, exact on whether any byte matches).
-func special8(x uint64) bool {
+// special8 returns a word whose lowest set bit is the high bit of the
+// first of the eight bytes of x (the first in the low byte) that is a
+// quote, a backslash, a control character or not ASCII; 0 when there is
+// none. (SWAR: x - 0x01.. sets the high bit of the lowest zero byte of x
+// (&^ x leaves out bytes >= 0x80), x - 0x20.. that of the lowest byte below
+// 0x20, and x itself those of bytes >= 0x80. A bit a borrow sets above the
+// first such byte does not matter: only the lowest counts.)
+func special8(x uint64) uint64 {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	q := x ^ (lo * '"')
 	bs := x ^ (lo * '\\')
-	return ((x-lo*0x20)&^x|(q-lo)&^q|(bs-lo)&^bs|x)&hi != 0
+	return ((x-lo*0x20)&^x | (q-lo)&^q | (bs-lo)&^bs | x) & hi
 }
 
 func (d *decoder) hex4() (rune, bool) {

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"math/bits"
 	"slices"
 	"strconv"
 	"time"
@@ -197,13 +198,15 @@ func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		// eight bytes at a time while none needs care: a log line is
-		// mostly plain ASCII
-		for i+8 <= len(s) && plain8(word(s[i:i+8])) {
-			i += 8
-		}
-		if i >= len(s) {
-			break
+		// eight bytes at a time up to the first that needs care: a log
+		// line is mostly plain ASCII
+		if i+8 <= len(s) {
+			m := special8(word(s[i : i+8]))
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
 		}
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -254,18 +257,6 @@ func word(s string) uint64 {
 	s = s[:8]
 	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
-// plain8 reports whether the eight bytes of w are all ASCII that
-// AppendString copies as is: none >= 0x80, < 0x20, '"' or '\\'. (The
-// byte tests are the classic word tricks: (x - 0x01..) &^ x has a high bit
-// set exactly when some byte of x is zero, and w - 0x20.. when some byte
-// is below 0x20, the bytes >= 0x80 being caught by w itself.)
-func plain8(w uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	q := w ^ ('"' * ones)   // a zero byte where w has '"'
-	bs := w ^ ('\\' * ones) // a zero byte where w has '\\'
-	return (w|(w-0x20*ones)|(q-ones)&^q|(bs-ones)&^bs)&highs == 0
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }

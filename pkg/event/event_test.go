@@ -2,7 +2,6 @@ package event
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
@@ -320,21 +319,6 @@ func TestKeyID(t *testing.T) {
 		for _, miss := range []string{name + "x", name[:len(name)-1], "x" + name[1:], name[:len(name)-1] + "x"} {
 			if got := keyID([]byte(miss)); got != fUnknown {
 				t.Errorf("keyID(%q) = %d, want unknown", miss, got)
-			}
-		}
-	}
-}
-
-// TestSpecial8 checks the word-at-a-time string scan against the byte test
-// for every byte value at every position.
-func TestSpecial8(t *testing.T) {
-	for pos := 0; pos < 8; pos++ {
-		for c := 0; c < 256; c++ {
-			w := []byte("abcdefgh")
-			w[pos] = byte(c)
-			want := c == '"' || c == '\\' || c < 0x20 || c >= 0x80
-			if got := special8(binary.LittleEndian.Uint64(w)); got != want {
-				t.Errorf("special8 with %#x at %d = %v, want %v", c, pos, got, want)
 			}
 		}
 	}

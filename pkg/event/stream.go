@@ -119,9 +119,10 @@ func NewWriter(w io.Writer) *Writer {
 // Write writes e.
 func (w *Writer) Write(e *Event) error {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	w.buf = append(Append(w.buf[:0], e), '\n')
-	return w.put()
+	err := w.put()
+	w.mu.Unlock()
+	return err
 }
 
 // WriteResult writes fwban's result for e (see [AppendResult]).

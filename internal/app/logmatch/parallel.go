@@ -239,7 +239,7 @@ func (r *runner) readFileParallel(o *options, js *jailSpec, name string, jobs in
 			if b.cut[i] {
 				r.longLine(r.source, fileLine)
 			} else {
-				r.processHint(b.line(i), fileLine, b.hints[i])
+				r.processHint(b.line(i), fileLine, &b.hints[i])
 			}
 			if r.progress && r.lineno&0xffff == 0 {
 				r.showProgress()

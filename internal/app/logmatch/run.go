@@ -430,11 +430,12 @@ func isRegular(in io.Reader) bool {
 }
 
 func (r *runner) process(line []byte, fileLine int64) {
-	r.processHint(line, fileLine, filter.Hint{})
+	r.processHint(line, fileLine, nil)
 }
 
-// processHint is process with a Probe's hint (see parallel.go).
-func (r *runner) processHint(line []byte, fileLine int64, hint filter.Hint) {
+// processHint is process with a Probe's hint (see parallel.go); nil: none.
+// (A pointer: a Hint passed on by value was copied on every line.)
+func (r *runner) processHint(line []byte, fileLine int64, hint *filter.Hint) {
 	var res *filter.Result
 	var err error
 	if r.met != nil {
@@ -467,8 +468,10 @@ func (r *runner) processHint(line []byte, fileLine int64, hint filter.Hint) {
 			t = r.nowFn()
 		}
 		res, err = r.m.LineAt(msg, t)
+	} else if hint == nil {
+		res, err = r.m.Line(line)
 	} else {
-		res, err = r.m.LineHint(line, hint)
+		res, err = r.m.LineHint(line, *hint)
 	}
 	if err != nil {
 		var te *filter.TimeoutError

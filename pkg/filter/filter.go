@@ -318,7 +318,7 @@ func compileRegex(src, useDNS string, multiline bool, timeout time.Duration) (*R
 	r := &Regex{Source: src, Expanded: exp, re: re}
 	for _, n := range custom {
 		switch {
-		case internalGroups[n], strings.HasPrefix(n, "alt_"), strings.HasPrefix(n, "tuple_"):
+		case internalGroup(n), strings.HasPrefix(n, "alt_"), strings.HasPrefix(n, "tuple_"):
 			if strings.HasPrefix(n, "alt_") {
 				r.captures = append(r.captures, altTarget(n))
 			}

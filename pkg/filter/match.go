@@ -188,7 +188,7 @@ type span struct {
 // failData is fail2ban's failure dict: the groups that took part in the
 // match (a group that did not is absent) and the bookkeeping keys.
 type failData struct {
-	g             map[string]string
+	g             dict
 	users         []string
 	matches       int
 	nofailMatches int
@@ -379,7 +379,7 @@ func (m *Matcher) LineHint(line []byte, h Hint) (res *Result, err error) {
 			m.res.Regex = h.regex
 			fd := m.scratch()
 			for i := 0; i+1 < len(h.groups); i += 2 {
-				fd.g[h.groups[i]] = h.groups[i+1]
+				fd.g.set(h.groups[i], h.groups[i+1])
 			}
 			return m.finish(h.regex, fd, 1, h.lines)
 		}
@@ -722,17 +722,17 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string) (
 		}
 		for _, sp := range m.pre {
 			if preBytes != nil {
-				fd.g[sp.name] = a.bytes(preBytes[sp.idx : sp.idx+sp.n])
+				fd.g.set(sp.name, a.bytes(preBytes[sp.idx:sp.idx+sp.n]))
 			} else {
-				fd.g[sp.name] = a.runes(preText[sp.idx : sp.idx+sp.n])
+				fd.g.set(sp.name, a.runes(preText[sp.idx:sp.idx+sp.n]))
 			}
 		}
 		for _, sp := range m.preAlts {
-			if fd.g[sp.name] == "" {
-				fd.g[sp.name] = a.runes(preText[sp.idx : sp.idx+sp.n])
+			if !fd.g.truthy(sp.name) {
+				fd.g.set(sp.name, a.runes(preText[sp.idx:sp.idx+sp.n]))
 			}
 		}
-		groupsOf(fr, text, m.ascii, mt, fd.g, &a)
+		groupsOf(fr, text, m.ascii, mt, &fd.g, &a)
 		var lines []string
 		if m.opts.Matches {
 			switch {
@@ -750,8 +750,8 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string) (
 			// Probe: the rest depends on the lines before (LineHint)
 			a := m.arena
 			n := len(a.strs)
-			for k, v := range fd.g {
-				a.strs = append(a.strs, k, v)
+			for _, e := range fd.g.e {
+				a.strs = append(a.strs, e.k, e.v)
 			}
 			m.hint.kind, m.hint.regex, m.hint.lines = hintFailure, i, lines
 			m.hint.groups = a.strs[n:len(a.strs):len(a.strs)]
@@ -766,10 +766,10 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string) (
 // matched lines): what depends on the lines before, the multi-line
 // failure cache, then the failure emitted.
 func (m *Matcher) finish(i int, fd *failData, matched int, lines []string) (*Result, error) {
-	mlfid, hasMLFID := fd.g["mlfid"]
+	mlfid, hasMLFID := fd.g.get("mlfid")
 	if hasMLFID {
 		fd = m.merge(mlfid, fd, matched, lines)
-		if truthy(fd.g, "nofail") {
+		if fd.g.truthy("nofail") {
 			return &m.res, nil
 		}
 	} else {
@@ -786,16 +786,14 @@ func (m *Matcher) finish(i int, fd *failData, matched int, lines []string) (*Res
 func (m *Matcher) scratch() *failData {
 	fd := m.free
 	if fd == nil {
-		fd = &failData{g: make(map[string]string, 8)}
+		fd = &failData{g: newDict()}
 		m.free = fd
 		return fd
 	}
-	clear(fd.g)
+	fd.g.reset()
 	*fd = failData{g: fd.g, lines: fd.lines[:0]}
 	return fd
 }
-
-func truthy(g map[string]string, k string) bool { return g[k] != "" }
 
 // groupsOf writes the groups of a failregex match over g: a group that
 // took part sets its value, one that did not removes the name; then alt_
@@ -804,7 +802,7 @@ func truthy(g map[string]string, k string) bool { return g[k] != "" }
 //
 // ascii, when not nil, is text as bytes (text without its last rune, all
 // ASCII): a group inside it is copied from there rather than encoded.
-func groupsOf(r *Regex, text []rune, ascii []byte, sp []pyre.Span, g map[string]string, a *strArena) {
+func groupsOf(r *Regex, text []rune, ascii []byte, sp []pyre.Span, g *dict, a *strArena) {
 	str := func(s pyre.Span) string {
 		if s.Index+s.Length <= len(ascii) {
 			return a.bytes(ascii[s.Index : s.Index+s.Length])
@@ -813,9 +811,9 @@ func groupsOf(r *Regex, text []rune, ascii []byte, sp []pyre.Span, g map[string]
 	}
 	for i, gr := range r.groups {
 		if s := sp[1+i]; s.OK {
-			g[gr.name] = str(s)
+			g.set(gr.name, str(s))
 		} else {
-			delete(g, gr.name)
+			g.del(gr.name)
 		}
 	}
 	var filled []string
@@ -832,7 +830,7 @@ func groupsOf(r *Regex, text []rune, ascii []byte, sp []pyre.Span, g map[string]
 		if slices.Contains(filled, a.name) {
 			continue
 		}
-		g[a.name] = str(s)
+		g.set(a.name, str(s))
 		filled = append(filled, a.name)
 	}
 }
@@ -1018,32 +1016,32 @@ func (m *Matcher) merge(mlfid string, fail *failData, matched int, lines []strin
 	}
 	var users []string
 	nf := 0
-	if truthy(fail.g, "mlfgained") {
+	if fail.g.truthy("mlfgained") {
 		nf |= 8 | 1
-		if !truthy(fail.g, "nofail") {
-			fail.g["nofail"] = fail.g["mlfgained"]
+		if !fail.g.truthy("nofail") {
+			fail.g.set("nofail", fail.g.val("mlfgained"))
 		}
-	} else if truthy(fail.g, "nofail") {
+	} else if fail.g.truthy("nofail") {
 		nf |= 1
 	}
-	if v, ok := fail.g["mlfforget"]; ok {
-		delete(fail.g, "mlfforget")
+	if v, ok := fail.g.get("mlfforget"); ok {
+		fail.g.del("mlfforget")
 		if v != "" {
 			nf |= 2
 		}
 	}
-	user, hasUser := fail.g["user"]
+	user, hasUser := fail.g.get("user")
 	if cached != nil {
 		cg := cached
 		users = updateUsers(cg, user, hasUser)
-		if v, ok := cg.g["nofail"]; ok {
-			delete(cg.g, "nofail")
+		if v, ok := cg.g.get("nofail"); ok {
+			cg.g.del("nofail")
 			if v != "" {
 				nf |= 4
 			}
 		}
-		if v, ok := cg.g["mlfgained"]; ok {
-			delete(cg.g, "mlfgained")
+		if v, ok := cg.g.get("mlfgained"); ok {
+			cg.g.del("mlfgained")
 			if v != "" {
 				nf |= 4
 			}
@@ -1055,8 +1053,8 @@ func (m *Matcher) merge(mlfid string, fail *failData, matched int, lines []strin
 			cg.matches = 0
 			cg.lines = nil
 		}
-		for k, v := range fail.g {
-			cg.g[k] = v
+		for _, e := range fail.g.e {
+			cg.g.set(e.k, e.v)
 		}
 		fail = cg
 		if nf&2 != 0 {
@@ -1075,8 +1073,8 @@ func (m *Matcher) merge(mlfid string, fail *failData, matched int, lines []strin
 	pending := fail.pending
 	fail.pending = false
 	if pending || len(users) > 1 {
-		delete(fail.g, "nofail")
-		delete(fail.g, "mlfgained")
+		fail.g.del("nofail")
+		fail.g.del("mlfgained")
 		nf &^= 8 | 1
 	}
 	if nf&1 == 0 {
@@ -1126,17 +1124,17 @@ func updateUsers(fail *failData, user string, has bool) []string {
 // emit turns a matched failure into Failures, as the end of fail2ban's
 // findFailure does.
 func (m *Matcher) emit(idx int, fd *failData, hasMLFID bool) {
-	g := fd.g
-	fid, hasFid := g["fid"]
-	ip, hasIP := g["ip4"]
+	g := &fd.g
+	fid, hasFid := g.get("fid")
+	ip, hasIP := g.get("ip4")
 	isAddr := hasIP
 	if !hasIP {
-		ip, hasIP = g["ip6"]
+		ip, hasIP = g.get("ip6")
 		isAddr = hasIP
 	}
 	dnsName := false
 	if !hasIP {
-		ip, hasIP = g["dns"]
+		ip, hasIP = g.get("dns")
 		dnsName = hasIP
 		if !hasIP && hasFid {
 			ip, hasIP = fid, true
@@ -1147,7 +1145,7 @@ func (m *Matcher) emit(idx int, fd *failData, hasMLFID bool) {
 		fd.pending = true
 		return
 	}
-	if !hasMLFID && truthy(g, "nofail") {
+	if !hasMLFID && g.truthy("nofail") {
 		// a no-failure match (fail2ban-regex and fail2ban's sample test
 		// do not count it)
 		return
@@ -1179,15 +1177,15 @@ func (m *Matcher) emit(idx int, fd *failData, hasMLFID bool) {
 		}
 	}
 	if !m.opts.NoGroups {
-		base.Groups = make(map[string]string, len(g))
-		for k, v := range g {
-			base.Groups[k] = v
+		base.Groups = make(map[string]string, len(g.e))
+		for _, e := range g.e {
+			base.Groups[e.k] = e.v
 		}
 	}
 	raw := m.f.useDNS == "raw"
 	switch {
 	case isAddr:
-		base.IP = parseAddr(ip, g["cidr"])
+		base.IP = parseAddr(ip, g.val("cidr"))
 		m.res.Failures = append(m.res.Failures, base)
 	case dnsName && !raw:
 		if a, err := event.ParseIP(strings.Trim(ip, "[]")); err == nil && ipLiteral(ip) {
@@ -1245,17 +1243,20 @@ func parseAddr(ip, cidr string) netip.Prefix {
 	return p
 }
 
-// internalGroups are fail2ban's own groups, not user captures.
-var internalGroups = map[string]bool{
-	"fid": true, "ip4": true, "ip6": true, "dns": true, "cidr": true,
-	"mlfid": true, "nofail": true, "mlfforget": true, "mlfgained": true,
-	"content": true,
+// internalGroup reports fail2ban's own groups, not user captures.
+func internalGroup(k string) bool {
+	switch k {
+	case "fid", "ip4", "ip6", "dns", "cidr", "mlfid", "nofail", "mlfforget", "mlfgained", "content":
+		return true
+	}
+	return false
 }
 
-func (m *Matcher) captures(g map[string]string) map[string]string {
+func (m *Matcher) captures(g *dict) map[string]string {
 	var out map[string]string
-	for k, v := range g {
-		if v == "" || internalGroups[k] || strings.HasPrefix(k, "skiplines") || strings.HasPrefix(k, "alt_") || strings.HasPrefix(k, "tuple_") || strings.HasPrefix(k, "__") {
+	for _, e := range g.e {
+		k, v := e.k, e.v
+		if v == "" || internalGroup(k) || strings.HasPrefix(k, "skiplines") || strings.HasPrefix(k, "alt_") || strings.HasPrefix(k, "tuple_") || strings.HasPrefix(k, "__") {
 			continue
 		}
 		if out == nil {

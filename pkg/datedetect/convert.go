@@ -288,12 +288,50 @@ func (d *Detector) resolve(f *dateFields, now time.Time) (r resolved, ok bool) {
 // time where it can: sure is false where only assemble can tell (29 Feb
 // of a year-less date, valid this year, not in the year before).
 func (d *Detector) valid(f *dateFields, now time.Time) (ok, sure bool) {
+	if ok, known := plainValid(f, now); known {
+		return ok, true
+	}
 	if f.bad {
 		return false, true
 	}
 	f.fixAMPM()
 	r, ok := d.resolve(f, now)
 	return ok, !ok || !r.assumeYear || r.month != 2 || r.day != 29
+}
+
+// plainFields are the fields of the common dates: a month (a number or a
+// name) and a day, maybe a year, a weekday name, %H:%M:%S, a fraction, a
+// zone.
+const plainFields = 1<<keyy | 1<<keyY | 1<<keym | 1<<keyB | 1<<keyb | 1<<keyd | 1<<keyH | 1<<keyM |
+	1<<keyS | 1<<keyf | 1<<keyA | 1<<keya | 1<<keyz | 1<<keyZ
+
+// Unix seconds of 0002-01-01 and 9998-01-01 UTC: a now between them has a
+// year of 1 to 9999 in every zone.
+const saneFrom, saneTo = -62104060800, 253339228800
+
+// plainValid is valid for the common dates (plainFields with a month
+// and a day) without resolve: known is false for the others, and for 29
+// February without a year. A date without a year is valid when its
+// month has its day in every year and now's year is one of 1 to 9999
+// (resolve takes now's year; assemble moves no date but 29 February to
+// the year before).
+func plainValid(f *dateFields, now time.Time) (ok, known bool) {
+	if f.has&^plainFields != 0 || !f.is(keym) || !f.is(keyd) {
+		return false, false
+	}
+	if f.bad || f.month < 1 || f.month > 12 || f.day < 1 || f.hour > 23 || f.minute > 59 || f.second > 59 {
+		return false, true
+	}
+	if f.is(keyY) {
+		return f.year >= 1 && f.year <= 9999 && f.day <= daysIn(f.year, f.month), true
+	}
+	if f.month == 2 && f.day == 29 {
+		return false, false
+	}
+	if u := now.Unix(); u < saneFrom || u >= saneTo {
+		return false, false
+	}
+	return f.day <= daysIn(2001, f.month), true
 }
 
 // minuteCache is the minute of the last date assemble converted, for

@@ -117,3 +117,61 @@ func TestFeb29Sure(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainValid: where plainValid answers, it is assemble's ok, over
+// months, days, years, clocks and nows at the edges; and it answers for
+// the common dates.
+func TestPlainValid(t *testing.T) {
+	d, err := New(Options{Location: time.UTC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if from, to := time.Date(2, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), time.Date(9998, 1, 1, 0, 0, 0, 0, time.UTC).Unix(); from != saneFrom || to != saneTo {
+		t.Fatalf("saneFrom, saneTo = %d, %d; want %d, %d", saneFrom, saneTo, from, to)
+	}
+	nows := []time.Time{
+		time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC),
+		time.Date(2028, 1, 10, 0, 0, 0, 0, time.UTC),
+		time.Date(2028, 3, 10, 0, 0, 0, 0, time.UTC),
+		time.Date(1, 6, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9997, 12, 31, 23, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 0, 0, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+	known := 0
+	for _, now := range nows {
+		for _, year := range []int{-1, 0, 1, 2000, 2027, 2028, 9999, 10000} {
+			for month := 0; month <= 13; month++ {
+				for day := 0; day <= 32; day++ {
+					for _, hour := range []int{0, 23, 24} {
+						for _, extra := range []uint32{0, 1 << keya, 1 << keyf, 1 << keyj, 1 << keyI} {
+							f := dateFields{has: 1<<keym | 1<<keyd | 1<<keyH | 1<<keyM | 1<<keyS | extra,
+								month: month, day: day, hour: hour, hour12: hour, minute: 59, second: 59, julian: 40}
+							if year >= 0 {
+								f.has |= 1 << keyY
+								f.year = year
+							}
+							ok, k := plainValid(&f, now)
+							g := f
+							_, want := d.assemble(&g, now)
+							if k {
+								known++
+								if ok != want {
+									t.Errorf("now %v, %+v: plainValid %v, assemble %v", now, f, ok, want)
+								}
+							}
+							g = f
+							if vok, sure := d.valid(&g, now); sure && vok != want {
+								t.Errorf("now %v, %+v: valid %v (sure), assemble %v", now, f, vok, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if known < 10000 {
+		t.Errorf("plainValid answered %d times: want more", known)
+	}
+}

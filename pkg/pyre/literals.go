@@ -113,11 +113,11 @@ func analyzeNode(n *node) info {
 		}
 		return info{exact: []string{string(n.r)}}
 	case kClass:
-		if n.chars == nil || len(n.chars) > 4 {
+		if n.classChars() == nil || len(n.classChars()) > 4 {
 			return info{}
 		}
 		var s []string
-		for _, r := range n.chars {
+		for _, r := range n.classChars() {
 			if n.fold && !foldFree(r) {
 				return info{}
 			}

@@ -130,7 +130,7 @@ func charSet(n *node, fold bool) (cset, bool) {
 	case kClass:
 		for r := rune(0); r < utf8.RuneSelf; r++ {
 			in := false
-			for _, it := range n.items {
+			for _, it := range n.classItems() {
 				if it.esc != 0 && escHas(it.esc, r) || it.esc == 0 && (it.lo <= r && r <= it.hi ||
 					fold && (it.lo <= swapCase(r) && swapCase(r) <= it.hi)) {
 					in = true
@@ -219,11 +219,11 @@ func (e *re2Emitter) emit(n *node, multi, fold bool, before cset) cset {
 		if n.neg {
 			b.WriteByte('^')
 		}
-		if len(n.items) == 0 {
+		if len(n.classItems()) == 0 {
 			e.ok = false
 			return before
 		}
-		for _, it := range n.items {
+		for _, it := range n.classItems() {
 			if it.esc != 0 {
 				b.WriteString(escClassMembers(it.esc))
 				continue

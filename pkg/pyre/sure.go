@@ -94,7 +94,7 @@ func sameClass(n *node) bool {
 		return true
 	}
 	var neg byte
-	for _, it := range n.items {
+	for _, it := range n.classItems() {
 		if it.esc >= 'A' && it.esc <= 'Z' {
 			if neg != 0 && neg != it.esc {
 				return false

@@ -30,6 +30,19 @@ type clockScreen struct {
 	// pos[c]: the templates a clock at c can serve (clockMin <= c, and
 	// c <= clockBound when anchored); pos[len(pos)-1] for c beyond
 	pos []uint64
+	// fit's answers for clocks at memoFrom or beyond (0: none), where
+	// it reads the same number of bytes, at most 16, and uses the same
+	// pos: keyed by those bytes (the words before the colon, masked)
+	memoFrom     int
+	mask0, mask1 uint64
+	memo         [4]fitMemo
+}
+
+// fitMemo is one answer of fit: the bytes before the colon (w0, the
+// earlier word, and w1) and the templates.
+type fitMemo struct {
+	w0, w1, t uint64
+	ok        bool
 }
 
 // newClockScreen builds the screen of ts, or nil when they are too many
@@ -93,7 +106,33 @@ func newClockScreen(ts []*ddTemplate) *clockScreen {
 			}
 		}
 	}
+	if n := len(cs.reach) - 1; n <= 16 {
+		cs.memoFrom = max(16, n, len(cs.pos)-1)
+		// s[j-8:j] is w1, s[j-16:j-8] w0: fit reads their top n bytes
+		if n <= 8 {
+			cs.mask1 = ^uint64(0) << (8 * (8 - n))
+		} else {
+			cs.mask0, cs.mask1 = ^uint64(0)<<(8*(16-n)), ^uint64(0)
+		}
+		if n == 0 {
+			cs.mask1 = 0
+		}
+	}
 	return cs
+}
+
+// fitAt is fit, from the memo when the clock lies far enough from the
+// line's start.
+func (cs *clockScreen) fitAt(s string, j int) uint64 {
+	if cs.memoFrom == 0 || j < cs.memoFrom {
+		return cs.fit(s, j)
+	}
+	w0, w1 := le64(s[j-16:j-8])&cs.mask0, le64(s[j-8:j])&cs.mask1
+	e := &cs.memo[(w1^w0)*0x9e3779b97f4a7c15>>62]
+	if !e.ok || e.w0 != w0 || e.w1 != w1 {
+		*e = fitMemo{w0: w0, w1: w1, t: cs.fit(s, j), ok: true}
+	}
+	return e.t
 }
 
 // fit returns the templates the clock (a colon of clocksOf) at j of s
@@ -121,7 +160,7 @@ func (cs *clockScreen) possible(s string, st *fstate) uint64 {
 	}
 	var t uint64
 	for _, c := range st.clocksOf(s) {
-		t |= cs.fit(s, c)
+		t |= cs.fitAt(s, c)
 		if t == cs.ids {
 			break
 		}

@@ -217,3 +217,109 @@ func TestAsciiTo(t *testing.T) {
 		}
 	}
 }
+
+// checkFitMemo compares fitAt (the memo) with fit on every clock of
+// line, for the screen of each datepattern of screenPatterns.
+func checkFitMemo(t *testing.T, screens []*clockScreen, line string) {
+	t.Helper()
+	var st fstate
+	for _, cs := range screens {
+		for _, c := range st.clocksOf(line) {
+			if got, want := cs.fitAt(line, c), cs.fit(line, c); got != want {
+				t.Fatalf("%q: clock at %d: the memo gives templates %#x, fit %#x", line, c, got, want)
+			}
+		}
+	}
+}
+
+// fitScreens returns the clock screens of the datepatterns of
+// screenPatterns that keep a memo of fit.
+func fitScreens(tb testing.TB) []*clockScreen {
+	var screens []*clockScreen
+	for _, pattern := range screenPatterns {
+		d, err := New(Options{Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), Location: time.UTC, Pattern: pattern})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if ls := newLineScreen(d.templates); ls != nil && ls.clock.memoFrom > 0 {
+			screens = append(screens, ls.clock)
+		}
+	}
+	if len(screens) == 0 {
+		tb.Fatal("no screen keeps a memo: the test exercises nothing")
+	}
+	return screens
+}
+
+// TestFitMemo: fit's memo gives fit's answer on every clock of 1,000
+// lines of every generated service log (also moved mid-line) and of the
+// screen lines (also after 30 spaces), and of copies of every tenth such
+// line where one byte before a colon changes
+// (each byte fit reads, and the one before), one line after the other so
+// that the memo holds the answer for the line before.
+func TestFitMemo(t *testing.T) {
+	screens := fitScreens(t)
+	var logs [][]string
+	for _, ls := range [][]string{screenLines, fastEdgeLines, secondLines} {
+		// also far from the line's start, where the memo answers
+		far := make([]string, len(ls))
+		for i, l := range ls {
+			far[i] = strings.Repeat(" ", 30) + l
+		}
+		logs = append(logs, ls, far)
+	}
+	for _, svc := range authgen.Services() {
+		var b bytes.Buffer
+		if _, err := authgen.Generate(&b, authgen.Options{Lines: 1000, Seed: 5, Service: svc}); err != nil {
+			t.Fatal(err)
+		}
+		var lines, moved []string
+		sc := bufio.NewScanner(&b)
+		for sc.Scan() {
+			lines = append(lines, sc.Text())
+			moved = append(moved, strings.Repeat("7", len(lines)%23)+" "+sc.Text())
+		}
+		logs = append(logs, lines, moved)
+	}
+	hits := 0
+	var st fstate
+	for _, lines := range logs {
+		for i, l := range lines {
+			checkFitMemo(t, screens, l)
+			if i%10 != 0 && len(lines) > 100 {
+				continue
+			}
+			for _, c := range st.clocksOf(l) {
+				if c < screens[0].memoFrom {
+					continue
+				}
+				hits++
+				for o := 1; o <= 17 && o <= c; o++ {
+					b := []byte(l)
+					for _, x := range []byte{'0', '/', ' ', 'a', 'T', ':', 0x80} {
+						b[c-o] = x
+						checkFitMemo(t, screens, string(b))
+						checkFitMemo(t, screens, l)
+					}
+				}
+			}
+		}
+	}
+	if hits == 0 {
+		t.Fatal("no clock far enough from a line's start: the test exercises nothing")
+	}
+}
+
+// FuzzFitMemo: as TestFitMemo on any line, the memo kept from the lines
+// before.
+func FuzzFitMemo(f *testing.F) {
+	for _, l := range screenLines {
+		f.Add(l)
+	}
+	f.Add(`192.0.2.64 - - [21/Nov/2026:00:00:00 +0000] "GET /about/ HTTP/2.0" 200 52547 "-" "x" 863 "web@docker" "http://172.18.0.4:80" 366ms`)
+	screens := fitScreens(f)
+	f.Fuzz(func(t *testing.T, line string) {
+		checkFitMemo(t, screens, line)
+		checkFitMemo(t, screens, "         "+line)
+	})
+}

@@ -293,8 +293,6 @@ func (d *Detector) prepare(line string) {
 	d.pfx, d.pfxEnd = 0, false
 	// a caller may reuse a line's memory for the next one (logmatch's
 	// block reader): keep nothing from a line past its Find
-	d.fst.clockValid, d.fst.clockLine = false, ""
-	d.fst.runValid, d.fst.runLine = false, ""
 	d.fst.mapValid, d.fst.mapLine = false, ""
 }
 

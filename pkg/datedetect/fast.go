@@ -945,15 +945,9 @@ type fstate struct {
 	sep        byte
 	spans      [keyp + 1][2]int
 	cands      [maxNodes][maxCand]cand
-	clocks     []int // clocksOf(clockLine)
-	clockLine  string
-	clockValid bool
-	// longRuns(runLine)
+	// mapOf(mapLine): its clocks, its long digit runs, whether ASCII
+	clocks   []int
 	runs     [][2]int
-	runLine  string
-	runValid bool
-	// mapOf(mapLine): a bit a byte, its digits and colons
-	dig, col []uint64
 	mapLine  string
 	mapValid bool
 	mapASCII bool

@@ -117,7 +117,7 @@ func TestLongLinesAsBufio(t *testing.T) {
 			lens = append(lens, base+d)
 		}
 	}
-	for _, max := range []int{bufSize - 1, bufSize, bufSize + 1, 100000, 3*bufSize + 1, 1 << 20} {
+	for _, max := range []int{bufSize, bufSize + 1, 3*bufSize + 1, 1 << 20} {
 		for _, cr := range []string{"", "\r"} {
 			var in strings.Builder
 			for i, n := range lens {
@@ -126,8 +126,8 @@ func TestLongLinesAsBufio(t *testing.T) {
 			}
 			in.WriteString(strings.Repeat("z", max+1)) // a long last line, no newline
 			for name, wrap := range readerWraps {
-				if name == "one byte" {
-					continue // millions of reads
+				if name == "one byte" || name == "half" {
+					continue // many reads of megabytes (slow under -race); FuzzNextAsBufio has them
 				}
 				got, want := readAll(t, in.String(), max, wrap)
 				sameLines(t, fmt.Sprintf("max %d cr %q %s", max, cr, name), got, want)

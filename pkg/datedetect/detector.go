@@ -213,7 +213,8 @@ func (d *Detector) addDefaults(exY string, filter func(*template) bool, preMatch
 		if preMatch != "" {
 			wrap := func(s string) string {
 				u := unboundPattern(s)
-				return msub(reDatePrematch, preMatch, -1, func(string) string { return u })
+				r, _ := replaceTokens(preMatch, dateTokens, u)
+				return r
 			}
 			t2, err := anchoredTemplate(t, wrap, exY)
 			if err != nil {

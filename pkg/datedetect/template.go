@@ -110,18 +110,12 @@ var (
 	reGrouped        = meta(`(?<!(?:\(\?))(?<!\\)\((?!\?)`, 0)
 	reGroup          = meta(`^((?:\(\?\w+\))?\^?(?:\(\?\w+\))?)(.*?)(\$?)$`, 0)
 	reGlobalFlags    = meta(`((?:^|(?!<\\))\(\?[a-z]+\))`, 0)
-	reExlineNoBnds   = meta(`^\{UNB\}`, 0)
-	reExlineBndBeg   = meta(`^\{\^LN-BEG\}`, 0)
-	reExsancBndBeg   = meta(`^\((?:\?:)?\^\|\\b\|\\W\)`, 0)
-	reExeancBndBeg   = meta(`\(\?=\\b\|\\W\|\$\)$`, 0)
 	reNoWrdBndBeg    = meta(`^\(*(?:\(\?\w+\))?(?:\^|\(*\*\*|\((?:\?:)?\^)`, 0)
 	reNoWrdBndEnd    = meta(`(?<!\\)(?:\$\)?|\\b|\\s|\*\*\)*)$`, 0)
 	reDelWrdBounds   = meta(`^\(*(?:\(\?\w+\))?\(*\*\*|(?<!\\)\*\*\)*$`, 0)
 	reLineBoundBeg   = meta(`^(?:\(\?\w+\))?(?:\^|\((?:\?:)?\^(?!\|))`, 0)
 	reLineBoundEnd   = meta(`(?<![\\\|])(?:\$\)?)$`, 0)
 	reAlphaPattern   = meta(`(?<!\%)\%[aAbBpc]`, 0)
-	reEpochPattern   = meta(`(?<!\\)\{L?EPOCH\}`, regexp2.IgnoreCase)
-	reDatePrematch   = meta(`(?<!\\)\{DATE\}`, regexp2.IgnoreCase)
 	epochRE          = `\d{10,11}\b(?:\.\d{3,6})?`
 	longEpochRE      = `\d{10,11}(?:\d{3}(?:\.\d{1,6}|\d{3})?)?`
 	metaMatchTimeout = time.Second
@@ -163,6 +157,95 @@ func msub(l *lazyRE, s string, count int, f func(string) string) string {
 		return s
 	}
 	return out
+}
+
+// Five of fail2ban's meta regexes are plain text searches, written as
+// such (compiling their regexp2 programs and searching with them was most
+// of a start-up's meta-regex cost for a datepattern holding {DATE}, whose
+// every default template goes through them). FuzzMetaTexts compares each
+// with fail2ban's regex run by regexp2:
+//   - RE_EXLINE_NO_BOUNDS ^\{UNB\} and RE_EXLINE_BOUND_BEG ^\{\^LN-BEG\}:
+//     strings.CutPrefix;
+//   - RE_EXSANC_BOUND_BEG ^\((?:\?:)?\^\|\\b\|\\W\): cutSancBeg;
+//   - RE_EXEANC_BOUND_BEG \(\?=\\b\|\\W\|\$\)$: cutEancEnd;
+//   - (?<!\\)\{L?EPOCH\} and (?<!\\)\{DATE\}, case-insensitive:
+//     replaceTokens.
+
+// cutSancBeg removes a leading (^|\b|\W) or (?:^|\b|\W).
+func cutSancBeg(p string) string {
+	if r, ok := strings.CutPrefix(p, `(^|\b|\W)`); ok {
+		return r
+	}
+	return strings.TrimPrefix(p, `(?:^|\b|\W)`)
+}
+
+// cutEancEnd removes a trailing (?=\b|\W|$), also before a final newline
+// (where the regex's $ matches too).
+func cutEancEnd(p string) string {
+	const end = `(?=\b|\W|$)`
+	if r, ok := strings.CutSuffix(p, end); ok {
+		return r
+	}
+	if r, ok := strings.CutSuffix(p, end+"\n"); ok {
+		return r + "\n"
+	}
+	return p
+}
+
+// Tokens of replaceTokens.
+var (
+	epochTokens = []string{"{EPOCH}", "{LEPOCH}"}
+	dateTokens  = []string{"{DATE}"}
+)
+
+// replaceTokens replaces each of tokens (ASCII letters in braces, matched
+// in any case) that no backslash precedes by repl, left to right; found
+// says whether there was one.
+func replaceTokens(s string, tokens []string, repl string) (out string, found bool) {
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != '{' || i > 0 && s[i-1] == '\\' {
+			continue
+		}
+		for _, tok := range tokens {
+			if len(s)-i >= len(tok) && asciiEqualFold(s[i:i+len(tok)], tok) {
+				b.WriteString(s[last:i])
+				b.WriteString(repl)
+				last = i + len(tok)
+				i = last - 1
+				found = true
+				break
+			}
+		}
+	}
+	if !found {
+		return s, false
+	}
+	b.WriteString(s[last:])
+	return b.String(), true
+}
+
+// hasTokens reports whether s holds one of tokens as replaceTokens finds
+// them.
+func hasTokens(s string, tokens []string) bool {
+	_, found := replaceTokens(s, tokens, "")
+	return found
+}
+
+// asciiEqualFold compares s with upper, an upper-case ASCII text, in any
+// case (the letters of the tokens have no other case folding).
+func asciiEqualFold(s, upper string) bool {
+	for i := 0; i < len(upper); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != upper[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // setRegex is fail2ban's DateTemplate.setRegex: it adds the word or line
@@ -213,12 +296,12 @@ func newPatternTemplate(pattern, exY string) (*template, error) {
 	t := &template{weight: 1, kind: kindPattern, pattern: pattern, hasPattern: true}
 	wordBegin, wordEnd := beginWord, true
 	p := pattern
-	if msearch(reExlineNoBnds, p) {
-		p = msub(reExlineNoBnds, p, -1, func(string) string { return "" })
+	if r, ok := strings.CutPrefix(p, "{UNB}"); ok {
+		p = r
 		wordBegin, wordEnd = beginNone, false
 	}
-	if wordBegin != beginNone && msearch(reExlineBndBeg, p) {
-		p = msub(reExlineBndBeg, p, -1, func(string) string { return "" })
+	if r, ok := strings.CutPrefix(p, "{^LN-BEG}"); ok && wordBegin != beginNone {
+		p = r
 		wordBegin = beginLine
 	}
 	name, regex, err := expandPattern(p, exY)
@@ -244,7 +327,8 @@ func newEpoch(lineBeginOnly bool, pattern string, longFrm bool) *template {
 	if pattern != "" {
 		t.name = pattern
 		t.grpIdx = 2
-		regex := "(" + msub(reEpochPattern, pattern, -1, func(string) string { return "(" + ere + ")" }) + ")"
+		r, _ := replaceTokens(pattern, epochTokens, "("+ere+")")
+		regex := "(" + r + ")"
 		t.setRegex(regex, beginWord, true)
 		return t
 	}
@@ -273,7 +357,7 @@ func patternTemplate(pattern, key, exY string) (*template, error) {
 	}
 	if strings.Contains(key, "EPOCH") {
 		switch {
-		case msearch(reEpochPattern, pattern):
+		case hasTokens(pattern, epochTokens):
 			return newEpoch(false, pattern, strings.Contains(key, "LEPOCH")), nil
 		case key == "EPOCH" || key == "{^LN-BEG}EPOCH" || key == "^EPOCH":
 			return newEpoch(key != "EPOCH", "", false), nil
@@ -301,10 +385,9 @@ func anchoredTemplate(t *template, wrap func(string) string, exY string) (*templ
 
 // unboundPattern is DateTemplate.unboundPattern.
 func unboundPattern(p string) string {
-	p = msub(reExlineNoBnds, p, -1, func(string) string { return "" })
-	p = msub(reExlineBndBeg, p, -1, func(string) string { return "" })
-	p = msub(reExsancBndBeg, p, -1, func(string) string { return "" })
-	return msub(reExeancBndBeg, p, -1, func(string) string { return "" })
+	p = strings.TrimPrefix(p, "{UNB}")
+	p = strings.TrimPrefix(p, "{^LN-BEG}")
+	return cutEancEnd(cutSancBeg(p))
 }
 
 // defaultPatterns are fail2ban's DEFAULT_TEMPLATES, in its order.

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -43,5 +45,33 @@ func TestFlushWhenInputPauses(t *testing.T) {
 	inW.Close()
 	if code := <-done; code != 0 {
 		t.Errorf("exit status %d", code)
+	}
+}
+
+// TestLongLineWarningInOrder reads a failure, a line over the 1 MiB maximum
+// and another failure with standard output and standard error on one
+// stream (2>&1): the warning, with its file and line, comes between the two
+// events, on one core and on two.
+func TestLongLineWarningInOrder(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "auth.log")
+	fail := func(ip string) string {
+		return "Nov 21 10:04:05 web01 sshd[1]: Failed password for root from " + ip + " port 22 ssh2\n"
+	}
+	in := fail("192.0.2.7") + strings.Repeat("x", 1<<20+1) + "\n" + fail("192.0.2.8")
+	if err := os.WriteFile(name, []byte(in), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, jobs := range []string{"1", "2"} {
+		var out strings.Builder
+		code := logmatch.Main(context.Background(), []string{"logmatch", "-j", jobs, "-f", "sshd", "--now", "2026-11-22T00:00:00Z", name},
+			strings.NewReader(""), &out, &out)
+		if code != 0 {
+			t.Fatalf("-j %s: exit status %d: %s", jobs, code, out.String())
+		}
+		got := strings.Split(strings.TrimSpace(out.String()), "\n")
+		if len(got) != 3 || !strings.Contains(got[0], `"ip":"192.0.2.7"`) ||
+			!strings.Contains(got[1], name+":2: line longer than 1048576 bytes") || !strings.Contains(got[2], `"ip":"192.0.2.8"`) {
+			t.Errorf("-j %s: output\n%s\nwant the event of line 1, the warning of line 2, the event of line 3", jobs, out.String())
+		}
 	}
 }

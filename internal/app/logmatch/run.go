@@ -33,7 +33,15 @@ const maxLine = 1 << 20
 // it, while the real end of the line (the client's address) is lost.
 func (r *runner) longLine(source string, line int64) {
 	r.cut++
-	warnf(r.stderr, "%s:%d: line longer than %d bytes, skipped (a cut line is never matched)", source, line, maxLine)
+	r.lineWarn("%s:%d: line longer than %d bytes, skipped (a cut line is never matched)", source, line, maxLine)
+}
+
+// lineWarn warns about a line after writing the events of the lines before
+// it: read together (2>&1), the warning comes after them. (The output is
+// otherwise written when its buffer fills or the input pauses.)
+func (r *runner) lineWarn(format string, args ...any) {
+	_ = r.w.Flush()
+	warnf(r.stderr, format, args...)
 }
 
 func run(ctx context.Context, o *options, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -453,7 +461,7 @@ func (r *runner) processHint(line []byte, fileLine int64, hint *filter.Hint) {
 		msg, t, cur, jerr := journalEntry(line, r.msgBuf[:0])
 		if jerr != nil {
 			r.bad++
-			warnf(r.stderr, "%s:%d: %v", r.source, fileLine, jerr)
+			r.lineWarn("%s:%d: %v", r.source, fileLine, jerr)
 			return
 		}
 		r.msgBuf = msg
@@ -480,10 +488,10 @@ func (r *runner) processHint(line []byte, fileLine int64, hint *filter.Hint) {
 			if r.met != nil {
 				r.met.timeouts.Inc()
 			}
-			warnf(r.stderr, "%s:%d: %v; line skipped: %s", r.source, fileLine, err, oneLine(string(line)))
+			r.lineWarn("%s:%d: %v; line skipped: %s", r.source, fileLine, err, oneLine(string(line)))
 		} else {
 			r.bad++
-			warnf(r.stderr, "%s:%d: %v", r.source, fileLine, err)
+			r.lineWarn("%s:%d: %v", r.source, fileLine, err)
 		}
 		return
 	}

@@ -103,8 +103,8 @@ func TestLongRuns(t *testing.T) {
 	}
 }
 
-// TestLineMap: clocksOf and longRuns (from mapOf's pass), and mapOf's
-// ASCII answer, agree with
+// TestLineMap: clocksOf and longRuns (from mapOf's pass, and for starts
+// of the line from the line's), and mapOf's ASCII answer, agree with
 // their definitions on random lines of digits, colons, other ASCII and
 // bytes from 0x80 up (whose low seven bits look like digits or colons).
 func TestLineMap(t *testing.T) {
@@ -140,7 +140,8 @@ func TestLineMap(t *testing.T) {
 		for k := range b {
 			low[k] = b[k] & 0x7f
 		}
-		for _, s := range []string{string(b), string(low)} {
+		check := func(s string) {
+			t.Helper()
 			var clocks []int
 			for j := 0; j < len(s); j++ {
 				if s[j] == ':' && j > 0 && isDigit(s[j-1]) && j+2 < len(s) && isDigit(s[j+1]) &&
@@ -163,7 +164,6 @@ func TestLineMap(t *testing.T) {
 				}
 				a = e
 			}
-			st.mapValid = false
 			if got := st.clocksOf(s); !slices.Equal(got, clocks) {
 				t.Fatalf("clocksOf(%q) = %v, want %v", s, got, clocks)
 			}
@@ -176,6 +176,16 @@ func TestLineMap(t *testing.T) {
 			}
 			if st.mapASCII != ascii {
 				t.Fatalf("mapOf(%q): ASCII %v, want %v", s, st.mapASCII, ascii)
+			}
+		}
+		for _, s := range []string{string(b), string(low)} {
+			// the line, then starts of it (as line[:endpos]: mapOf
+			// takes them from the line's map), shorter and shorter
+			st.mapValid = false
+			check(s)
+			for k := len(s); k > 0; {
+				k = r.IntN(k)
+				check(s[:k])
 			}
 		}
 	}

@@ -3,12 +3,11 @@ package datedetect
 import "strings"
 
 // The line's clocks (clocksOf) and long digit runs (longRuns), which the
-// shared checks ask of every line searched by the templates, come from
-// one pass over it (mapOf), eight bytes at a time: a word without a
-// colon and without four digits in a row at an offset divisible by four
-// holds no clock's colon and no part of a run's first four-digit block
-// (a run of longRun digits or more holds one), so only the few words
-// that have either are looked at byte by byte.
+// shared checks ask of every line searched by the templates, are found
+// once per line (mapOf): the colons with bytes.IndexByte, the runs from
+// every eighth byte. A search of the line's start (line[:endpos], as
+// matchDate's search from a known place) takes them from the whole
+// line's when mapOf has them.
 
 // longRun is the shortest digit run longRuns lists.
 const longRun = 8
@@ -26,6 +25,10 @@ const high8 = 0x8080808080808080
 // are measured.
 func (st *fstate) mapOf(s string) {
 	if st.mapValid && st.mapLine == s {
+		return
+	}
+	if st.mapValid && st.mapASCII && len(s) < len(st.mapLine) && st.mapLine[:len(s)] == s {
+		st.clip(s)
 		return
 	}
 	st.clocks, st.runs = st.clocks[:0], st.runs[:0]
@@ -63,6 +66,27 @@ func (st *fstate) mapOf(s string) {
 	}
 	st.mapASCII = hi&high8 == 0
 	st.mapLine, st.mapValid = s, true
+}
+
+// clip makes the map of the line mapOf holds that of s, its start (an
+// ASCII start of an ASCII line): the clocks and runs that begin in s,
+// each clock checked again on s (its bytes after the colon may lie past
+// s's end), each run cut at s's end and kept if still long.
+func (st *fstate) clip(s string) {
+	n := len(s)
+	cs := st.clocks[:0]
+	for _, j := range st.clocks {
+		if j < n && isClock(s, j) {
+			cs = append(cs, j)
+		}
+	}
+	rs := st.runs[:0]
+	for _, r := range st.runs {
+		if r[0] < n && min(r[1], n)-r[0] >= longRun {
+			rs = append(rs, [2]int{r[0], min(r[1], n)})
+		}
+	}
+	st.clocks, st.runs, st.mapLine = cs, rs, s
 }
 
 // isClock reports whether the colon at j of s can follow an hour.

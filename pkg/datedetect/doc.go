@@ -74,9 +74,10 @@
 // in the same order, so it finds the same match and groups without a regex
 // and without allocation; unanchored ones skip the line starts with no
 // hour colon in reach. When the default templates are searched over a
-// line (fail2ban's collision search, as for a date mid-line), one pass
-// marks the line's digits and colons a bit a byte, and a table of the
-// bytes each template accepts before its hour rules out at once every
+// line (fail2ban's collision search, as for a date mid-line), the line's
+// clocks (colons after an hour) and long digit runs are found once, and a
+// table of the bytes each template accepts before its hour (its answers
+// kept per clock, keyed by the bytes it reads) rules out at once every
 // template that cannot match; only the others are searched. The common
 // shapes take a shorter "happy" path that
 // accepts a line only when every alternative the regex tries first fails

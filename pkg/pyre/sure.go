@@ -50,7 +50,55 @@ type snode struct {
 	lazy     bool
 	w        int    // sBehind: the body's width
 	lit      []byte // sLit
+	// must: every way through the node starts by taking one character,
+	// one of first (no assertion and no empty way before it): at a
+	// position whose character is not in first the node fails (see
+	// setFirst)
+	must  bool
+	first cset
 }
+
+// setFirst fills must and first of s and the nodes under it.
+func (s *snode) setFirst() {
+	for _, sub := range s.subs {
+		sub.setFirst()
+	}
+	switch s.op {
+	case sSet:
+		s.must, s.first = true, s.set
+	case sLit:
+		s.must = len(s.lit) > 0
+		if s.must {
+			s.first.add(rune(s.lit[0]))
+		}
+	case sConcat:
+		if len(s.subs) > 0 && s.subs[0].must {
+			s.must, s.first = true, s.subs[0].first
+		}
+	case sAlt:
+		s.must = len(s.subs) > 0
+		for _, sub := range s.subs {
+			s.must = s.must && sub.must
+			s.first = s.first.union(sub.first)
+		}
+	case sRepeat:
+		s.must, s.first = s.min >= 1 && s.subs[0].must, s.subs[0].first
+	}
+	if !s.must {
+		s.first = cset{}
+	}
+}
+
+// cannot reports whether s fails at pos because it must take a character
+// there that is not one of its first: the walk of s would fail at its
+// first character, so skipping it gives the same answer, sooner.
+func (s *snode) cannot(t sureText, pos int) bool {
+	return s.must && !noFirst && !s.first.has(rune(t.at(pos)))
+}
+
+// noFirst, set by tests, walks every part (the answers cannot must not
+// change).
+var noFirst bool
 
 // one returns the character of a one-character set, ok false for any
 // other set.
@@ -239,16 +287,34 @@ func (s *snode) walk(t sureText, pos int) (int, bool) {
 		}
 		return pos + len(s.lit), true
 	case sConcat:
+		// (the literals and runs of one class of a sequence, most of its
+		// parts, are walked here: a call less each)
 		for _, sub := range s.subs {
-			p, ok := sub.walk(t, pos)
+			var ok bool
+			switch {
+			case sub.op == sLit:
+				if len(t)-pos < len(sub.lit) || pos < 0 || string(t[pos:pos+len(sub.lit)]) != string(sub.lit) {
+					return 0, false
+				}
+				pos += len(sub.lit)
+				continue
+			case sub.op == sRepeat && sub.subs[0].op == sSet && !sub.lazy:
+				pos, ok = sub.setRun(t, pos)
+			case sub.cannot(t, pos):
+				return 0, false
+			default:
+				pos, ok = sub.walk(t, pos)
+			}
 			if !ok {
 				return 0, false
 			}
-			pos = p
 		}
 		return pos, true
 	case sAlt:
 		for _, sub := range s.subs {
+			if sub.cannot(t, pos) {
+				continue
+			}
 			if p, ok := sub.walk(t, pos); ok {
 				return p, true
 			}
@@ -258,26 +324,10 @@ func (s *snode) walk(t sureText, pos int) (int, bool) {
 		body := s.subs[0]
 		n := 0
 		if body.op == sSet && !s.lazy {
-			// a run of one class (\S+, [\w/-]+, \d{1,3}), stopped by a
-			// character outside it; a byte outside ASCII: don't know
-			for (s.max < 0 || n < s.max) && pos < len(t) && t[pos] < 0x80 && body.set.has(rune(t[pos])) {
-				pos++
-				n++
-			}
-			if pos < len(t) && t[pos] >= 0x80 && (s.max < 0 || n < s.max) {
-				return 0, false
-			}
-			if pos == len(t) && (s.max < 0 || n < s.max) && body.set.has('\n') {
-				pos++
-				n++
-			}
-			if n < s.min {
-				return 0, false
-			}
-			return pos, true
+			return s.setRun(t, pos)
 		}
 		for s.max < 0 || n < s.max {
-			if s.lazy && n >= s.min {
+			if s.lazy && n >= s.min || body.cannot(t, pos) {
 				break
 			}
 			p, ok := body.walk(t, pos)
@@ -325,6 +375,29 @@ func (s *snode) walk(t sureText, pos int) (int, bool) {
 		return pos, (a != b) == (s.op == sWordB)
 	}
 	return 0, false
+}
+
+// setRun walks a greedy repeat s of a set: a run of one class (\S+,
+// [\w/-]+, \d{1,3}), stopped by a character outside it; a byte outside
+// ASCII: don't know.
+func (s *snode) setRun(t sureText, pos int) (int, bool) {
+	set := &s.subs[0].set
+	n := 0
+	for (s.max < 0 || n < s.max) && pos < len(t) && t[pos] < 0x80 && set.has(rune(t[pos])) {
+		pos++
+		n++
+	}
+	if pos < len(t) && t[pos] >= 0x80 && (s.max < 0 || n < s.max) {
+		return 0, false
+	}
+	if pos == len(t) && (s.max < 0 || n < s.max) && set.has('\n') {
+		pos++
+		n++
+	}
+	if n < s.min {
+		return 0, false
+	}
+	return pos, true
 }
 
 // HasSureMatch reports whether the pattern has a sure-match walker
@@ -411,7 +484,11 @@ func sureRoot(n *node) *snode {
 	if hasFlags(n) {
 		return nil
 	}
-	return sureOf(n)
+	s := sureOf(n)
+	if s != nil {
+		s.setFirst()
+	}
+	return s
 }
 
 func hasFlags(n *node) bool {

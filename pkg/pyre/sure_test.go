@@ -152,7 +152,11 @@ func FuzzSureMatch(f *testing.F) {
 			if match, known := re.ExactMatch([]byte(input)); known && match != (m != nil) {
 				t.Fatalf("%q (multiline %v) on %q: ExactMatch says %v, regexp2 %v", pattern, multi, input, match, m != nil)
 			}
-			if !re.SureMatch([]byte(input)) {
+			sure := re.SureMatch([]byte(input))
+			if plain := sureMatchNoFirst(re, []byte(input)); plain != sure {
+				t.Fatalf("%q (multiline %v) on %q: SureMatch says %v, without its first-character checks %v", pattern, multi, input, sure, plain)
+			}
+			if !sure {
 				continue
 			}
 			if m == nil {

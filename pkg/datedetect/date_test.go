@@ -1,6 +1,7 @@
 package datedetect
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -173,5 +174,22 @@ func TestPlainValid(t *testing.T) {
 	}
 	if known < 10000 {
 		t.Errorf("plainValid answered %d times: want more", known)
+	}
+}
+
+// TestASCIIOnly: asciiOnly is a byte-by-byte check, for every length up
+// to 40 with a non-ASCII byte at every place (or none).
+func TestASCIIOnly(t *testing.T) {
+	for n := 0; n <= 40; n++ {
+		for at := -1; at < n; at++ {
+			b := []byte(strings.Repeat("a", n))
+			if at >= 0 {
+				b[at] = 0x80 | byte(at)
+			}
+			want := at < 0
+			if got := asciiOnly(string(b)); got != want {
+				t.Errorf("asciiOnly(%q) = %v, want %v", b, got, want)
+			}
+		}
 	}
 }

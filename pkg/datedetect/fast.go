@@ -2321,22 +2321,23 @@ func numZoneMinutes(s string, i, end int) int {
 	return off
 }
 
-// asciiOnly reports whether s has only ASCII bytes, eight at a time.
+// asciiOnly reports whether s has only ASCII bytes, eight at a time: the
+// last eight bytes as one word too (overlapping the words before), so no
+// byte goes one at a time unless s is shorter than eight.
 func asciiOnly(s string) bool {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if w&0x8080808080808080 != 0 {
-			return false
+	if len(s) < 8 {
+		for i := 0; i < len(s); i++ {
+			if s[i] >= utf8.RuneSelf {
+				return false
+			}
 		}
+		return true
 	}
-	for ; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
+	var w uint64
+	for i := 0; i+8 <= len(s); i += 8 {
+		w |= le64(s[i:])
 	}
-	return true
+	return (w|le64(s[len(s)-8:]))&0x8080808080808080 == 0
 }
 
 // happyYMDSlash: "YYYY/MM/DD HH:MM:SS" at line start (nginx's error log),

@@ -57,7 +57,7 @@ type binst struct {
 type btProg struct {
 	inst     []binst
 	ncap     int         // named groups: slots 2+2k and 3+2k hold group k
-	capOf    map[int]int // regexp2's group number -> k
+	capOf    []int // regexp2's group number -> k, -1 for a number of no named group
 	anchored bool        // the pattern starts with ^ (or \A): only start 0 can match
 	// first[pc] holds the characters a way from pc can take first, unless
 	// open[pc] (it may get past an assertion or end without one): a split
@@ -86,7 +86,7 @@ func btOf(n *node, number func(string) int) *btProg {
 	if hasFlags(n) {
 		return nil
 	}
-	c := &btComp{p: &btProg{capOf: map[int]int{}}, ok: true, names: map[string]int{}}
+	c := &btComp{p: &btProg{}, ok: true, names: map[string]int{}}
 	c.add(binst{op: bSave, n: 0})
 	c.emit(n, false)
 	c.add(binst{op: bSave, n: 1})
@@ -98,6 +98,9 @@ func btOf(n *node, number func(string) int) *btProg {
 		num := number(name)
 		if num < 0 {
 			return nil
+		}
+		for len(c.p.capOf) <= num {
+			c.p.capOf = append(c.p.capOf, -1)
 		}
 		c.p.capOf[num] = k
 	}
@@ -430,7 +433,7 @@ func (re *Regexp) FindASCII(b []byte, groups []int, out []Span, sc *Scratch) (fo
 		}
 	}
 	for _, g := range groups {
-		if _, ok := p.capOf[g]; g != 0 && !ok {
+		if g != 0 && (g < 0 || g >= len(p.capOf) || p.capOf[g] < 0) {
 			return false, false
 		}
 	}

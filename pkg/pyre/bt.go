@@ -56,9 +56,9 @@ type binst struct {
 // btProg is a pattern's program.
 type btProg struct {
 	inst     []binst
-	ncap     int         // named groups: slots 2+2k and 3+2k hold group k
+	ncap     int   // named groups: slots 2+2k and 3+2k hold group k
 	capOf    []int // regexp2's group number -> k, -1 for a number of no named group
-	anchored bool        // the pattern starts with ^ (or \A): only start 0 can match
+	anchored bool  // the pattern starts with ^ (or \A): only start 0 can match
 	// first[pc] holds the characters a way from pc can take first, unless
 	// open[pc] (it may get past an assertion or end without one): a split
 	// skips a branch that cannot take the character at the position (see

@@ -1,9 +1,11 @@
 # logmatch-bin.sh, sourced by the bench scripts: sets logmatch to
-# $LOGMATCH (default bin/logmatch) and builds it as `make build` does when
-# it is not there.
-logmatch=${LOGMATCH:-bin/logmatch}
-if [ ! -x "$logmatch" ]; then
-	echo "bench: building $logmatch" >&2
-	mkdir -p "$(dirname "$logmatch")"
-	CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -o "$logmatch" ./cmd/logmatch
+# $LOGMATCH when given, else to bin/logmatch, which it builds from this
+# tree with `make build` every time (that does little when it is current):
+# a bin/logmatch left from an earlier commit would measure the old code.
+if [ -n "${LOGMATCH:-}" ]; then
+	logmatch=$LOGMATCH
+else
+	logmatch=bin/logmatch
+	echo "bench: building $logmatch from this tree" >&2
+	make -s build >&2
 fi

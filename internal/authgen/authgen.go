@@ -14,6 +14,11 @@
 // Zipf distribution): documentation ranges (192.0.2.0/24, 198.51.100.0/24,
 // 203.0.113.0/24, 2001:db8::/32) and random public IPv4 addresses. Lines
 // are in time order, one host, syslog dates ("Nov  2 10:04:05").
+//
+// With Options.Service, Generate writes the log of another server program
+// (Services); FilterCases and Cases list, for tests, the built-in filters
+// that read each log (sshd in its modes) and fail2ban's filter files of
+// the same names.
 package authgen
 
 import (

@@ -5,11 +5,15 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"io"
+	"io/fs"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/banpipe/banpipe/pkg/filter/builtin"
 )
 
 func generate(t *testing.T, n int, seed uint64) ([]byte, Stats) {
@@ -127,4 +131,58 @@ func TestServices(t *testing.T) {
 	if _, err := Generate(io.Discard, Options{Lines: 1, Service: "nope"}); err == nil {
 		t.Error("an unknown service gave no error")
 	}
+}
+
+// TestFilterCases: every built-in filter is listed on a log, each case's
+// built-in file is in its FS, each built-in case has fail2ban's twin, and
+// Cases yields each case with its log's lines.
+func TestFilterCases(t *testing.T) {
+	seen := map[string]bool{}
+	cases := FilterCases(Options{Lines: 10, Seed: 1})
+	for i, c := range cases {
+		if c.Log.Lines != 10 || c.Log.Seed != 1 || !slices.Contains(ServiceFilters(c.Log.Service), c.Filter) {
+			t.Errorf("%s: %+v: not the caller's options, or not a filter of the service", c.Name(), c.Log)
+		}
+		if c.Fail2ban() {
+			if b := cases[i-1]; b.Fail2ban() || b.Filter != c.Filter || b.Mode != c.Mode || c.Path != Fail2banFilterDir+"/"+c.Filter+".conf" {
+				t.Errorf("%s after %s (%s)", c.Name(), b.Name(), c.Path)
+			}
+			continue
+		}
+		if _, err := fs.Stat(c.FS, c.Path); err != nil {
+			t.Errorf("%s: %v", c.Name(), err)
+		}
+		seen[c.Filter] = true
+	}
+	for _, name := range builtin.Names() {
+		if !seen[name] {
+			t.Errorf("built-in filter %s has no case", name)
+		}
+	}
+	var auth []string
+	for _, c := range FilterCases(Options{Service: "auth"}) {
+		auth = append(auth, c.Name())
+	}
+	if len(auth) != 8 {
+		t.Errorf("the auth log's cases: %q, want sshd's 4 modes, built-in and fail2ban's", auth)
+	}
+	i := 0
+	seq, first := Cases(Options{Lines: 10, Seed: 1}), 0
+	for range seq {
+		first++
+	}
+	for c, lines := range seq { // a second walk of the same sequence
+		want, err := Lines(c.Log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c != cases[i] || !slices.EqualFunc(lines, want, bytes.Equal) || len(lines) != 10 {
+			t.Fatalf("Cases: case %d is %s with %d lines, want %s", i, c.Name(), len(lines), cases[i].Name())
+		}
+		i++
+	}
+	if first != len(cases) || i != len(cases) {
+		t.Errorf("Cases yields %d cases, then %d, FilterCases lists %d", first, i, len(cases))
+	}
+	t.Logf("%d cases", len(cases))
 }

@@ -1,70 +1,37 @@
 package filter
 
 import (
-	"bytes"
 	"os"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/banpipe/banpipe/internal/authgen"
+	"github.com/banpipe/banpipe/internal/testenv"
 	"github.com/banpipe/banpipe/pkg/filter/builtin"
 	"github.com/banpipe/banpipe/pkg/pyre"
 )
 
 // TestSureMatchOnServiceLogs: on every line of the generated log of every
 // service, for every built-in filter (sshd in every mode) and fail2ban's
-// file of the same name when installed, a failregex's sure-match walker
-// (pyre's SureMatch, the regex-free part of the forget-only shortcut)
-// says "matches" only where the regex matches, pyre's ExactMatch, where
-// it knows, says what the regex says, and pyre's FindASCII (the byte
-// backtracker runFail uses on ASCII content), where it knows, finds the
-// regex's match with the same groups: on the whole line and on the
-// content the fast syslog prefix finds.
+// file of the same name (authgen.Cases, a subtest each; a missing
+// fail2ban file skips its subtest, or fails it under CI), a failregex's
+// sure-match walker (pyre's SureMatch, the regex-free part of the
+// forget-only shortcut) says "matches" only where the regex matches,
+// pyre's ExactMatch, where it knows, says what the regex says, and pyre's
+// FindASCII (the byte backtracker runFail uses on ASCII content), where it
+// knows, finds the regex's match with the same groups: on the whole line
+// and on the content the fast syslog prefix finds.
 func TestSureMatchOnServiceLogs(t *testing.T) {
 	n := 3000
 	if testing.Short() {
 		n = 500
 	}
-	type spec struct {
-		file string
-		args map[string]string
-		opts *LoadOptions
-	}
 	sure, sureForget, exact, bt := 0, 0, 0, 0
 	var sc pyre.Scratch
-	for _, svc := range authgen.Services() {
-		var buf bytes.Buffer
-		if _, err := authgen.Generate(&buf, authgen.Options{Lines: n, Seed: 3, Service: svc}); err != nil {
-			t.Fatal(err)
-		}
-		lines := bytes.Split(bytes.TrimRight(buf.Bytes(), "\n"), []byte("\n"))
-		var specs []spec
-		for _, name := range authgen.ServiceFilters(svc) {
-			modes := []string{""}
-			if name == "sshd" {
-				modes = []string{"normal", "ddos", "extra", "aggressive"}
-			}
-			for _, mode := range modes {
-				var args map[string]string
-				if mode != "" {
-					args = map[string]string{"mode": mode}
-				}
-				specs = append(specs, spec{"filter.d/" + name + ".conf", args, &LoadOptions{FS: builtin.FS, Name: name}})
-				if f := "/etc/fail2ban/filter.d/" + name + ".conf"; fileExists(f) {
-					specs = append(specs, spec{f, args, nil})
-				}
-			}
-		}
-		for _, s := range specs {
-			def, err := Load(s.file, s.args, s.opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f, err := Compile(*def, Options{UseDNS: "no"})
-			if err != nil {
-				t.Fatal(err)
-			}
+	for c, lines := range authgen.Cases(authgen.Options{Lines: n, Seed: 3}) {
+		t.Run(c.Name(), func(t *testing.T) {
+			f := loadCase(t, c)
 			for i, l := range lines {
 				texts := [][]byte{l}
 				if f.fastPref != nil && len(l) > 15 {
@@ -84,7 +51,7 @@ func TestSureMatchOnServiceLogs(t *testing.T) {
 									t.Fatal(err)
 								}
 								if gf != wf || wf && !sameSpans(got, want) {
-									t.Fatalf("%s %v, failregex %d, %s line %d %q: FindASCII %v %v, the regex %v %v", s.file, s.args, k+1, svc, i+1, text, gf, got, wf, want)
+									t.Fatalf("failregex %d, line %d %q: FindASCII %v %v, the regex %v %v", k+1, i+1, text, gf, got, wf, want)
 								}
 							}
 						}
@@ -100,7 +67,7 @@ func TestSureMatchOnServiceLogs(t *testing.T) {
 							t.Fatal(err)
 						}
 						if known && match != found {
-							t.Fatalf("%s %v, failregex %d, %s line %d %q: ExactMatch %v, the regex %v", s.file, s.args, k+1, svc, i+1, text, match, found)
+							t.Fatalf("failregex %d, line %d %q: ExactMatch %v, the regex %v", k+1, i+1, text, match, found)
 						}
 						if !r.re.SureMatch(text) {
 							continue
@@ -110,17 +77,35 @@ func TestSureMatchOnServiceLogs(t *testing.T) {
 							sureForget++
 						}
 						if !found {
-							t.Fatalf("%s %v, failregex %d, %s line %d %q: sure match, the regex says no", s.file, s.args, k+1, svc, i+1, text)
+							t.Fatalf("failregex %d, line %d %q: sure match, the regex says no", k+1, i+1, text)
 						}
 					}
 				}
 			}
-		}
+		})
 	}
 	if sure == 0 || sureForget == 0 || exact == 0 || bt == 0 {
 		t.Fatalf("%d sure matches, %d of forget-only regexes, %d exact answers, %d backtracker answers: the test exercises nothing", sure, sureForget, exact, bt)
 	}
 	t.Logf("%d sure matches (%d of forget-only regexes), each a regex match; %d exact answers, each the regex's; %d byte backtracker answers, each the regex's match and groups", sure, sureForget, exact, bt)
+}
+
+// loadCase compiles the filter file of c; fail2ban's is required
+// (testenv.RequireFile: fails under CI, skips elsewhere).
+func loadCase(t *testing.T, c authgen.FilterCase) *Filter {
+	t.Helper()
+	if c.Fail2ban() {
+		testenv.RequireFile(t, c.Path, "fail2ban")
+	}
+	def, err := Load(c.Path, c.Args(), &LoadOptions{FS: c.FS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Compile(*def, Options{UseDNS: "no"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
 
 // sameSpans compares the groups of two matches: the same groups took

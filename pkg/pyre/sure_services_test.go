@@ -2,12 +2,11 @@ package pyre_test
 
 import (
 	"bytes"
-	"os"
 	"testing"
 
 	"github.com/banpipe/banpipe/internal/authgen"
+	"github.com/banpipe/banpipe/internal/testenv"
 	"github.com/banpipe/banpipe/pkg/filter"
-	"github.com/banpipe/banpipe/pkg/filter/builtin"
 	"github.com/banpipe/banpipe/pkg/pyre"
 )
 
@@ -15,51 +14,19 @@ import (
 // service, on each line's text after its first 16 bytes (the date) and
 // after the first ": " past them (a syslog message), the sure-match walker of every
 // failregex of every built-in filter (sshd in every mode) and of
-// fail2ban's file of the same name says what it says when it walks every
-// part (its skips of the parts that cannot take the next character
-// change no answer).
+// fail2ban's file of the same name (authgen.Cases, a subtest each; a
+// missing fail2ban file skips its subtest, or fails it under CI) says
+// what it says when it walks every part (its skips of the parts that
+// cannot take the next character change no answer).
 func TestSureFirstOnServiceLogs(t *testing.T) {
 	n := 3000
 	if testing.Short() {
 		n = 500
 	}
 	checked, yes := 0, 0
-	for _, svc := range authgen.Services() {
-		var buf bytes.Buffer
-		if _, err := authgen.Generate(&buf, authgen.Options{Lines: n, Seed: 5, Service: svc}); err != nil {
-			t.Fatal(err)
-		}
-		lines := bytes.Split(bytes.TrimRight(buf.Bytes(), "\n"), []byte("\n"))
-		var defs []*filter.Definition
-		for _, name := range authgen.ServiceFilters(svc) {
-			modes := []string{""}
-			if name == "sshd" {
-				modes = []string{"normal", "ddos", "extra", "aggressive"}
-			}
-			for _, mode := range modes {
-				var args map[string]string
-				if mode != "" {
-					args = map[string]string{"mode": mode}
-				}
-				def, err := filter.Load("filter.d/"+name+".conf", args, &filter.LoadOptions{FS: builtin.FS, Name: name})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defs = append(defs, def)
-				if f := "/etc/fail2ban/filter.d/" + name + ".conf"; fileExists(f) {
-					def, err := filter.Load(f, args, nil)
-					if err != nil {
-						t.Fatal(err)
-					}
-					defs = append(defs, def)
-				}
-			}
-		}
-		for _, def := range defs {
-			f, err := filter.Compile(*def, filter.Options{UseDNS: "no"})
-			if err != nil {
-				t.Fatal(err)
-			}
+	for c, lines := range authgen.Cases(authgen.Options{Lines: n, Seed: 5}) {
+		t.Run(c.Name(), func(t *testing.T) {
+			f := loadCase(t, c)
 			var res []*pyre.Regexp
 			for _, r := range f.FailRegexes() {
 				res = append(res, pyre.MustCompile(r.Expanded, pyre.Options{}))
@@ -76,7 +43,7 @@ func TestSureFirstOnServiceLogs(t *testing.T) {
 					for k, re := range res {
 						got, want := re.SureMatch(text), pyre.SureMatchNoFirst(re, text)
 						if got != want {
-							t.Fatalf("%s %s, failregex %d, %s line %d %q: SureMatch %v, walking every part %v", def.File, def.Name, k+1, svc, i+1, text, got, want)
+							t.Fatalf("failregex %d, line %d %q: SureMatch %v, walking every part %v", k+1, i+1, text, got, want)
 						}
 						checked++
 						if got {
@@ -85,7 +52,7 @@ func TestSureFirstOnServiceLogs(t *testing.T) {
 					}
 				}
 			}
-		}
+		})
 	}
 	t.Logf("%d walks compared, %d matches", checked, yes)
 	if yes == 0 {
@@ -93,7 +60,20 @@ func TestSureFirstOnServiceLogs(t *testing.T) {
 	}
 }
 
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
+// loadCase compiles the filter file of c; fail2ban's is required
+// (testenv.RequireFile: fails under CI, skips elsewhere).
+func loadCase(t *testing.T, c authgen.FilterCase) *filter.Filter {
+	t.Helper()
+	if c.Fail2ban() {
+		testenv.RequireFile(t, c.Path, "fail2ban")
+	}
+	def, err := filter.Load(c.Path, c.Args(), &filter.LoadOptions{FS: c.FS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := filter.Compile(*def, filter.Options{UseDNS: "no"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

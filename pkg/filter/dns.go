@@ -133,11 +133,17 @@ func (d *DNSCache) Lookup(host string) ([]netip.Addr, error) {
 // ttlCache is fail2ban's Utils.Cache: insertion-ordered, at most max
 // entries (the oldest go first), each valid for ttl.
 type ttlCache[V any] struct {
-	max  int
-	ttl  time.Duration
-	now  func() time.Time
+	max int
+	ttl time.Duration
+	now func() time.Time
+	// keys[head:] are the keys in insertion order (the slots before head
+	// are free: append moves the keys down rather than growing)
 	keys []string
+	head int
 	m    map[string]ttlEntry[V]
+	// drop, when not nil, is given each value that leaves the cache
+	// (expired, pushed out or unset), once it has left
+	drop func(V)
 }
 
 type ttlEntry[V any] struct {
@@ -164,31 +170,46 @@ func (c *ttlCache[V]) get(k string) (V, bool) {
 func (c *ttlCache[V]) set(k string, v V) {
 	t := c.now()
 	if len(c.m) >= c.max {
-		for len(c.keys) > 0 {
-			ck := c.keys[0]
-			c.keys = c.keys[1:]
-			ce := c.m[ck]
+		for c.head < len(c.keys) {
+			ck := c.keys[c.head]
+			c.keys[c.head] = ""
+			c.head++
+			ce, ok := c.m[ck]
 			delete(c.m, ck)
+			if ok && c.drop != nil {
+				c.drop(ce.v)
+			}
 			if ce.exp.After(t) && len(c.m) < c.max {
 				break
 			}
 		}
 	}
 	if _, ok := c.m[k]; !ok {
+		if len(c.keys) == cap(c.keys) && c.head > 0 {
+			n := copy(c.keys, c.keys[c.head:])
+			clear(c.keys[n:])
+			c.keys, c.head = c.keys[:n], 0
+		}
 		c.keys = append(c.keys, k)
 	}
 	c.m[k] = ttlEntry[V]{v, t.Add(c.ttl)}
 }
 
 func (c *ttlCache[V]) unset(k string) {
-	if _, ok := c.m[k]; !ok {
+	e, ok := c.m[k]
+	if !ok {
 		return
 	}
 	delete(c.m, k)
-	for i, x := range c.keys {
-		if x == k {
-			c.keys = append(c.keys[:i], c.keys[i+1:]...)
+	for i := c.head; i < len(c.keys); i++ {
+		if c.keys[i] == k {
+			copy(c.keys[i:], c.keys[i+1:])
+			c.keys[len(c.keys)-1] = ""
+			c.keys = c.keys[:len(c.keys)-1]
 			break
 		}
+	}
+	if c.drop != nil {
+		c.drop(e.v)
 	}
 }

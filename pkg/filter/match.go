@@ -53,10 +53,12 @@ type MatcherOptions struct {
 	// ReuseStrings lets the Matcher write the strings of a one-line
 	// failure (Host, Captures' values, Users, Lines) into one buffer it
 	// reuses: they are valid until the next call only, like the Result.
-	// It applies where nothing keeps them: a filter without an mlfid, of
-	// one line, outside Probe (a host name looked up is copied for the DNS
-	// cache). For callers that consume each Result at once (fresh memory
-	// costs a page fault per 4 KiB: a failure's strings are its line).
+	// It applies to filters of one line, outside Probe (a host name looked
+	// up is copied for the DNS cache). With an mlfid, what the multi-line
+	// cache keeps of a line is copied into buffers of the cache's own,
+	// which it reuses once the session has left it. For callers that
+	// consume each Result at once (fresh memory costs a page fault per
+	// 4 KiB, and garbage collections: a failure's strings are its line).
 	ReuseStrings bool
 }
 
@@ -169,6 +171,14 @@ type Matcher struct {
 	// strings
 	reuseStr bool
 	strBuf   []byte
+	// ReuseStrings on a filter with an mlfid (of one line): a line's
+	// strings are written into strBuf too, and what the multi-line cache
+	// keeps of them is copied into the failData's own buffers (own)
+	reuseMLF bool
+	// failure dicts the multi-line cache let go, for scratch
+	pool []*failData
+	// merge's lines of a failure
+	tmpLines []string
 	// the date span the last Line cut out (Probe)
 	probeS, probeE int
 	// probing: runFail hands a failregex match to hint (Probe) instead
@@ -197,6 +207,101 @@ type failData struct {
 	// nofailMatches (with MatcherOptions.Matches only).
 	lines       []string
 	nofailLines []string
+	// With Matcher.reuseMLF, a failData the multi-line cache holds owns
+	// its strings: they are in buf, and key is its cache key (see own).
+	buf, spare []byte
+	key        []byte
+}
+
+// reset empties fd for another failure, keeping its room.
+func (fd *failData) reset() {
+	fd.g.reset()
+	clear(fd.users)
+	clear(fd.lines)
+	clear(fd.nofailLines)
+	*fd = failData{g: fd.g, users: fd.users[:0], lines: fd.lines[:0], nofailLines: fd.nofailLines[:0],
+		buf: fd.buf[:0], spare: fd.spare, key: fd.key}
+}
+
+// own copies the strings fd keeps (its groups' values, its users and
+// lines) that are not yet in its buffer into it: with ReuseStrings a
+// failure the multi-line cache keeps outlives the buffer of the line's
+// strings. The buffer is only appended to, so the strings of the
+// Result before stay as they were; when it is full, every string is
+// copied into the spare buffer, which becomes the buffer (the old one
+// holds no string fd keeps any longer: it is the spare of the next
+// compaction).
+func (fd *failData) own() {
+	need := 0
+	for i := range fd.g.e {
+		need += fd.outside(fd.g.e[i].v)
+	}
+	for _, s := range fd.users {
+		need += fd.outside(s)
+	}
+	for _, s := range fd.lines {
+		need += fd.outside(s)
+	}
+	for _, s := range fd.nofailLines {
+		need += fd.outside(s)
+	}
+	if need == 0 {
+		return
+	}
+	all := len(fd.buf)+need > cap(fd.buf)
+	if all {
+		live := 0
+		for i := range fd.g.e {
+			live += len(fd.g.e[i].v)
+		}
+		for _, l := range [...][]string{fd.users, fd.lines, fd.nofailLines} {
+			for _, s := range l {
+				live += len(s)
+			}
+		}
+		b := fd.spare[:0]
+		if cap(b) < live {
+			b = make([]byte, 0, max(2*live, 1024))
+		}
+		fd.spare, fd.buf = fd.buf, b
+	}
+	for i := range fd.g.e {
+		fd.put(&fd.g.e[i].v, all)
+	}
+	for _, l := range [...][]string{fd.users, fd.lines, fd.nofailLines} {
+		for i := range l {
+			fd.put(&l[i], all)
+		}
+	}
+}
+
+// outside is len(s) when s is not in fd.buf, else 0.
+func (fd *failData) outside(s string) int {
+	if s == "" || inBytes(s, fd.buf) {
+		return 0
+	}
+	return len(s)
+}
+
+// put copies *s into fd.buf, which has room for it, when all or when it
+// is not there yet.
+func (fd *failData) put(s *string, all bool) {
+	if *s == "" || !all && inBytes(*s, fd.buf) {
+		return
+	}
+	at := len(fd.buf)
+	fd.buf = append(fd.buf, *s...)
+	*s = unsafe.String(&fd.buf[at], len(*s))
+}
+
+// inBytes reports whether the bytes of s (not empty) are in b[:len(b)].
+func inBytes(s string, b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	at := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return p >= at && p < at+uintptr(len(b))
 }
 
 // NewMatcher returns a Matcher of f.
@@ -215,6 +320,7 @@ func NewMatcher(f *Filter, opts MatcherOptions) *Matcher {
 		m.dns = &DNSCache{Warn: opts.Warn}
 	}
 	m.reuseStr = opts.ReuseStrings && f.lines <= 1 && f.fastPref == nil && !f.hasMLFID()
+	m.reuseMLF = opts.ReuseStrings && f.lines <= 1 && f.hasMLFID()
 	return m
 }
 
@@ -712,7 +818,7 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string) (
 			size += len(m.cur)
 		}
 		var a strArena
-		if m.reuseStr && !m.probing {
+		if (m.reuseStr || m.reuseMLF) && !m.probing {
 			if cap(m.strBuf) < size {
 				m.strBuf = make([]byte, 0, size)
 			}
@@ -783,16 +889,28 @@ func (m *Matcher) finish(i int, fd *failData, matched int, lines []string) (*Res
 // scratch returns the matcher's reusable failure dict, emptied. It stays
 // the matcher's until the multi-line cache keeps it (merge then drops it
 // from m.free); every other use of a failure dict ends with the line.
+// A new one is one the cache let go (m.pool), else a new one.
 func (m *Matcher) scratch() *failData {
 	fd := m.free
 	if fd == nil {
-		fd = &failData{g: newDict()}
+		if n := len(m.pool); n > 0 {
+			fd = m.pool[n-1]
+			m.pool[n-1] = nil
+			m.pool = m.pool[:n-1]
+		} else {
+			fd = &failData{g: newDict(), users: make([]string, 0, 2), lines: make([]string, 0, 4)}
+		}
 		m.free = fd
-		return fd
 	}
-	fd.g.reset()
-	*fd = failData{g: fd.g, lines: fd.lines[:0]}
+	fd.reset()
 	return fd
+}
+
+// recycle takes a failure dict the multi-line cache let go: scratch
+// gives it again from the next line on (nothing that outlives a Result
+// holds its slices; its strings are the Result's until the next call).
+func (m *Matcher) recycle(fd *failData) {
+	m.pool = append(m.pool, fd)
 }
 
 // groupsOf writes the groups of a failregex match over g: a group that
@@ -1051,7 +1169,8 @@ func (m *Matcher) merge(mlfid string, fail *failData, matched int, lines []strin
 		}
 		if nf&4 == 0 && !cg.pending {
 			cg.matches = 0
-			cg.lines = nil
+			clear(cg.lines)
+			cg.lines = cg.lines[:0]
 		}
 		for _, e := range fail.g.e {
 			cg.g.set(e.k, e.v)
@@ -1064,9 +1183,15 @@ func (m *Matcher) merge(mlfid string, fail *failData, matched int, lines []strin
 		users = updateUsers(fail, user, hasUser)
 		if m.cache == nil {
 			m.cache = newTTLCache[*failData](100, 5*time.Minute, m.opts.Clock)
+			m.cache.drop = m.recycle
 		}
 		if fail == m.free {
 			m.free = nil // the cache keeps it
+		}
+		if m.reuseMLF {
+			// the key outlives the line's buffer
+			fail.key = append(fail.key[:0], mlfid...)
+			mlfid = unsafeString(fail.key)
 		}
 		m.cache.set(mlfid, fail)
 	}
@@ -1085,20 +1210,36 @@ func (m *Matcher) merge(mlfid string, fail *failData, matched int, lines []strin
 		}
 		fail.matches = n
 		if m.opts.Matches {
-			l := append(fail.nofailLines[:len(fail.nofailLines):len(fail.nofailLines)], fail.lines...)
+			l := append(append(m.tmpLines[:0], fail.nofailLines...), fail.lines...)
 			if nf&8 == 0 {
 				l = append(l, lines...)
 			}
-			fail.lines = lastLines(l)
-			fail.nofailLines = nil
+			fail.lines = append(fail.lines[:0], lastLines(l)...)
+			clear(l)
+			m.tmpLines = l[:0]
+			clear(fail.nofailLines)
+			fail.nofailLines = fail.nofailLines[:0]
 		}
 	} else if nf&3 == 1 {
 		fail.nofailMatches += matched
 		if m.opts.Matches {
-			fail.nofailLines = lastLines(append(fail.nofailLines, lines...))
+			fail.nofailLines = keepLast(append(fail.nofailLines, lines...))
 		}
 	}
+	if m.reuseMLF && nf&2 == 0 {
+		fail.own() // the cache holds it
+	}
 	return fail
+}
+
+// keepLast keeps the last event.MaxMatchLines of l, in place.
+func keepLast(l []string) []string {
+	if n := len(l) - event.MaxMatchLines; n > 0 {
+		copy(l, l[n:])
+		clear(l[event.MaxMatchLines:])
+		l = l[:event.MaxMatchLines]
+	}
+	return l
 }
 
 // lastLines keeps the last event.MaxMatchLines of l.
@@ -1197,7 +1338,7 @@ func (m *Matcher) emit(idx int, fd *failData, hasMLFID bool) {
 		if m.f.useDNS != "yes" && m.f.useDNS != "warn" || m.dns == nil {
 			return // usedns=no: a host name gives no failure
 		}
-		if m.reuseStr {
+		if m.reuseStr || m.reuseMLF {
 			ip = strings.Clone(ip) // the DNS cache keeps its keys
 		}
 		addrs, _ := m.dns.Lookup(ip)

@@ -1,7 +1,6 @@
 package filter_test
 
 import (
-	"bytes"
 	"testing"
 	"time"
 
@@ -15,13 +14,13 @@ import (
 // 1) on which a failregex of the built-in sshd filter matches, in order.
 func sshdFailureLines(tb testing.TB, n int) [][]byte {
 	tb.Helper()
-	var log bytes.Buffer
-	if _, err := authgen.Generate(&log, authgen.Options{Lines: n, Seed: 1}); err != nil {
+	log, err := authgen.Lines(authgen.Options{Lines: n, Seed: 1})
+	if err != nil {
 		tb.Fatal(err)
 	}
 	m := sshdLogMatcher(tb)
 	var out [][]byte
-	for _, l := range bytes.Split(bytes.TrimSuffix(log.Bytes(), []byte("\n")), []byte("\n")) {
+	for _, l := range log {
 		res, err := m.Line(l)
 		if err != nil {
 			tb.Fatal(err)

@@ -1,10 +1,7 @@
 package filter
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
-	"io/fs"
 	"strings"
 	"testing"
 	"time"
@@ -15,24 +12,10 @@ import (
 	"github.com/banpipe/banpipe/pkg/filter/builtin"
 )
 
-// reuseMatcher is a Matcher of a filter file (builtin: the built-in one
-// of that name, else fail2ban's) with Matches and Groups, and with
-// logmatch's -j 1 options (ReuseCaptures, ReuseStrings) when reuse; the
-// multi-line cache's clock is *clock.
-func reuseMatcher(tb testing.TB, name string, args map[string]string, builtinFS, reuse bool, clock *time.Time) *Matcher {
+// sshdFilter compiles the built-in sshd filter with args.
+func sshdFilter(tb testing.TB, args map[string]string) *Filter {
 	tb.Helper()
-	f := reuseFilter(tb, name, args, builtinFS)
-	return newReuseMatcher(f, reuseDates(tb, f), reuse, clock)
-}
-
-// reuseFilter compiles a filter file for reuseMatcher.
-func reuseFilter(tb testing.TB, name string, args map[string]string, builtinFS bool) *Filter {
-	tb.Helper()
-	path, lo := "/etc/fail2ban/filter.d/"+name+".conf", (*LoadOptions)(nil)
-	if builtinFS {
-		path, lo = "filter.d/"+name+".conf", &LoadOptions{FS: builtin.FS, Name: name}
-	}
-	def, err := Load(path, args, lo)
+	def, err := Load("filter.d/sshd.conf", args, &LoadOptions{FS: builtin.FS})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -54,79 +37,64 @@ func reuseDates(tb testing.TB, f *Filter) *datedetect.Detector {
 	return dd
 }
 
-// newReuseMatcher is reuseMatcher's Matcher of f.
+// newReuseMatcher is a Matcher of f with Matches and Groups, and with
+// logmatch's -j 1 options (ReuseCaptures, ReuseStrings) when reuse; the
+// multi-line cache's clock is *clock.
 func newReuseMatcher(f *Filter, dd *datedetect.Detector, reuse bool, clock *time.Time) *Matcher {
 	return NewMatcher(f, MatcherOptions{Dates: dd, Now: func() time.Time { return reuseNow }, Clock: func() time.Time { return *clock },
 		Matches: true, ReuseCaptures: reuse, ReuseStrings: reuse})
 }
 
 // TestReuseStringsOnServiceLogs: on the generated log of its service,
-// every built-in filter (each of its modes) and fail2ban's filter.d file
-// of the same name give, line by line, the same Result (failures with
-// every group, users and lines) with ReuseCaptures and ReuseStrings as
-// without: a line's strings are then written into a buffer reused from
-// line to line, the multi-line cache copies what it keeps into the
-// buffers of its failure dicts, and the dicts it lets go are used again.
-// The cache's clock moves a second a line, so sessions expire (after five
-// minutes) as well as being forgotten (mlfforget) and pushed out (more
-// than 100).
+// every built-in filter (sshd in each of its modes) and fail2ban's
+// filter.d file of the same name (authgen.Cases, a subtest each) give,
+// line by line, the same Result (failures with every group, users and
+// lines) with ReuseCaptures and ReuseStrings as without: a line's strings
+// are then written into a buffer reused from line to line, the
+// multi-line cache copies what it keeps into the buffers of its failure
+// dicts, and the dicts it lets go are used again. The cache's clock moves
+// a second a line, so sessions expire (after five minutes) as well as
+// being forgotten (mlfforget) and pushed out (more than 100).
 func TestReuseStringsOnServiceLogs(t *testing.T) {
-	testenv.RequireFile(t, "/etc/fail2ban/filter.d/sshd.conf", "fail2ban")
 	n := 30000
 	if testing.Short() {
 		n = 3000
 	}
-	failures, recycled := 0, 0
-	for _, svc := range authgen.Services() {
-		var log bytes.Buffer
-		if _, err := authgen.Generate(&log, authgen.Options{Lines: n, Seed: 1, Service: svc}); err != nil {
-			t.Fatal(err)
-		}
-		for _, name := range authgen.ServiceFilters(svc) {
-			conf, err := fs.ReadFile(builtin.FS, "filter.d/"+name+".conf")
-			if err != nil {
-				t.Fatal(err)
-			}
-			type variant struct {
-				args    map[string]string
-				builtin bool
-			}
-			vs := []variant{{nil, true}, {nil, false}}
-			for _, mode := range []string{"aggressive", "ddos", "extra", "fallback"} {
-				if strings.Contains(string(conf), "mdre-"+mode) {
-					vs = append(vs, variant{map[string]string{"mode": mode}, true})
-					if name == "sshd" {
-						vs = append(vs, variant{map[string]string{"mode": mode}, false})
-					}
+	recycled := 0
+	for c, log := range authgen.Cases(authgen.Options{Lines: n, Seed: 1}) {
+		t.Run(c.Name(), func(t *testing.T) {
+			f := loadCase(t, c)
+			clock := reuseNow
+			reuse := newReuseMatcher(f, reuseDates(t, f), true, &clock)
+			plain := newReuseMatcher(f, reuseDates(t, f), false, &clock)
+			hits := 0
+			for _, line := range log {
+				clock = clock.Add(time.Second)
+				want, err := plain.Line(line)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := reuse.Line(line)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !sameResult(got, want) {
+					t.Fatalf("on %q:\nreused strings %+v\nwithout %+v", line, got, want)
+				}
+				if got.Regex >= 0 {
+					hits++
 				}
 			}
-			for _, v := range vs {
-				clock := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
-				reuse := reuseMatcher(t, name, v.args, v.builtin, true, &clock)
-				plain := reuseMatcher(t, name, v.args, v.builtin, false, &clock)
-				sc := bufio.NewScanner(bytes.NewReader(log.Bytes()))
-				for sc.Scan() {
-					clock = clock.Add(time.Second)
-					line := sc.Bytes()
-					want, err := plain.Line(line)
-					if err != nil {
-						t.Fatal(err)
-					}
-					got, err := reuse.Line(line)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if !sameResult(got, want) {
-						t.Fatalf("%s %v (built-in %v) on %q:\nreused strings %+v\nwithout %+v", name, v.args, v.builtin, line, got, want)
-					}
-					failures += len(got.Failures)
-				}
+			if hits == 0 {
+				t.Fatal("no failregex matched: the test exercises nothing")
+			}
+			if c.Filter == "sshd" {
 				recycled += len(reuse.pool)
 			}
-		}
+		})
 	}
-	if failures < n/2 || recycled == 0 {
-		t.Errorf("%d failures, %d failure dicts let go by the cache at the end: the test did not test", failures, recycled)
+	if recycled == 0 {
+		t.Error("the multi-line cache let no failure dict go: its reuse was not tested")
 	}
 }
 
@@ -139,16 +107,17 @@ func TestSSHDFailureLinesAllocs(t *testing.T) {
 	if testenv.Race {
 		t.Skip("allocation counts differ under -race")
 	}
-	var log bytes.Buffer
-	if _, err := authgen.Generate(&log, authgen.Options{Lines: 100000, Seed: 1}); err != nil {
+	log, err := authgen.Lines(authgen.Options{Lines: 100000, Seed: 1})
+	if err != nil {
 		t.Fatal(err)
 	}
-	clock := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
-	m := reuseMatcher(t, "sshd", nil, true, true, &clock)
+	clock := reuseNow
+	f := sshdFilter(t, nil)
+	m := newReuseMatcher(f, reuseDates(t, f), true, &clock)
 	m.opts.NoGroups = true
 	var lines [][]byte
 	failures := 0
-	for _, l := range bytes.Split(bytes.TrimSuffix(log.Bytes(), []byte("\n")), []byte("\n")) {
+	for _, l := range log {
 		res, err := m.Line(l)
 		if err != nil {
 			t.Fatal(err)
@@ -191,7 +160,7 @@ func FuzzReuseStrings(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	fl := reuseFilter(f, "sshd", map[string]string{"mode": "aggressive"}, true)
+	fl := sshdFilter(f, map[string]string{"mode": "aggressive"})
 	// (a date detector for each: the two see the same lines)
 	dd1, dd2 := reuseDates(f, fl), reuseDates(f, fl)
 	var clock time.Time

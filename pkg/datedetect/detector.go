@@ -73,6 +73,7 @@ type Detector struct {
 	lsBuilt bool
 
 	m       match    // findLast's
+	same    sameDate // what findLast's m was read from
 	mt      [2]match // matchTime's: the current template's and the best so far
 	today   nowCache
 	aheadOf time.Time // dayAhead's now
@@ -673,8 +674,12 @@ func (d *Detector) findLast(line string) *match {
 		return nil
 	}
 	m := &d.m
-	if !tp.fast.happy(tp.fast, line, m) || m.start != 0 || m.gstart < 0 || m.gend <= m.gstart || m.end <= 0 {
-		return nil
+	if !d.same.hit(dt, line) {
+		d.same.dt = nil
+		if !tp.fast.happy(tp.fast, line, m) || m.start != 0 || m.gstart < 0 || m.gend <= m.gstart || m.end <= 0 {
+			return nil
+		}
+		d.same.keep(dt, line, m)
 	}
 	// a happy path accepts ASCII bytes only, so [0,end) is ASCII
 	d.pfx = m.end
@@ -692,6 +697,42 @@ func (d *Detector) findLast(line string) *match {
 	d.lastEnd, d.lastEndB, d.lastEndA = m.end, rune(line[m.end-1]), d.at(line, m.end)
 	d.lastTempl = i
 	return m
+}
+
+// sameDate is the start of the last line whose date findLast read with
+// the syslog happy path (happySyslog), for the next line that starts
+// with the same bytes: most lines of a busy log share their second with
+// the line before. happySyslog reads no byte past its match's end plus
+// one, and only the bytes it reads decide its answer (and whether the
+// line is longer than what it reads); without a year it reads no other
+// state (the years table decides only a year). So a line whose first
+// end+2 bytes are those (or that is the same line, when the line was
+// shorter) gets the same match, which d.m still holds: findLast is the
+// only writer of d.m, and drops sameDate before any other happy path
+// writes it.
+type sameDate struct {
+	dt  *ddTemplate // nil: none
+	n   int         // the bytes kept
+	all bool        // the line was shorter than its end plus two: key is all of it
+	key [sameMax]byte
+}
+
+// sameMax bounds the bytes sameDate keeps.
+const sameMax = 40
+
+// keep remembers line, whose date m the happy path of dt found.
+func (s *sameDate) keep(dt *ddTemplate, line string, m *match) {
+	if !dt.t.fast.syslog || m.f.is(keyY) || m.end+2 > sameMax {
+		return
+	}
+	s.n, s.all = min(len(line), m.end+2), len(line) < m.end+2
+	copy(s.key[:], line[:s.n])
+	s.dt = dt
+}
+
+// hit reports whether line starts as the line keep kept for dt.
+func (s *sameDate) hit(dt *ddTemplate, line string) bool {
+	return s.dt == dt && len(line) >= s.n && (!s.all || len(line) == s.n) && line[:s.n] == string(s.key[:s.n])
 }
 
 func (d *Detector) byteOffset(line string, runeIdx int) int {

@@ -79,6 +79,7 @@ type fastPattern struct {
 	anchored bool
 	years    *[10000]bool
 	happy    func(p *fastPattern, s string, m *match) bool
+	syslog   bool // happy is happySyslog (see sameDate)
 	// happyAt, for a template searched mid-line, is its happy path at a
 	// place search tries (the start look-ahead already holds there)
 	happyAt func(p *fastPattern, s string, g int, m *match) bool
@@ -1278,7 +1279,7 @@ func fastFor(regex string) *fastPattern {
 		}
 		return p
 	}
-	p := &fastPattern{nodes: nodes, anchored: nodes[0].kind == nBOL, happy: happyPaths[shape]}
+	p := &fastPattern{nodes: nodes, anchored: nodes[0].kind == nBOL, happy: happyPaths[shape], syslog: shape == reSyslogLB}
 	if shape == reWordApache() {
 		p.happyAt = (*fastPattern).apacheAt
 	}

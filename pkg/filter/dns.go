@@ -136,9 +136,10 @@ type ttlCache[V any] struct {
 	max int
 	ttl time.Duration
 	now func() time.Time
-	// keys[head:] are the keys in insertion order (the slots before head
-	// are free: append moves the keys down rather than growing)
-	keys []string
+	// keys[head:] are the entries in insertion order, as in m (the slots
+	// before head are free: add moves the entries down rather than
+	// growing)
+	keys []ttlSlot[V]
 	head int
 	m    map[string]ttlEntry[V]
 	// drop, when not nil, is given each value that leaves the cache
@@ -151,14 +152,22 @@ type ttlEntry[V any] struct {
 	exp time.Time
 }
 
+type ttlSlot[V any] struct {
+	k string
+	ttlEntry[V]
+}
+
 func newTTLCache[V any](max int, ttl time.Duration, now func() time.Time) *ttlCache[V] {
 	return &ttlCache[V]{max: max, ttl: ttl, now: now, m: map[string]ttlEntry[V]{}}
 }
 
-func (c *ttlCache[V]) get(k string) (V, bool) {
+func (c *ttlCache[V]) get(k string) (V, bool) { return c.getAt(k, c.now()) }
+
+// getAt is get at the time t.
+func (c *ttlCache[V]) getAt(k string, t time.Time) (V, bool) {
 	e, ok := c.m[k]
 	if ok {
-		if e.exp.After(c.now()) {
+		if e.exp.After(t) {
 			return e.v, true
 		}
 		c.unset(k)
@@ -169,30 +178,61 @@ func (c *ttlCache[V]) get(k string) (V, bool) {
 
 func (c *ttlCache[V]) set(k string, v V) {
 	t := c.now()
-	if len(c.m) >= c.max {
-		for c.head < len(c.keys) {
-			ck := c.keys[c.head]
-			c.keys[c.head] = ""
-			c.head++
-			ce, ok := c.m[ck]
-			delete(c.m, ck)
-			if ok && c.drop != nil {
-				c.drop(ce.v)
+	if _, ok := c.m[k]; ok {
+		c.pushOut(t)
+		e := ttlEntry[V]{v, t.Add(c.ttl)}
+		if _, ok := c.m[k]; ok {
+			for i := c.head; i < len(c.keys); i++ {
+				if c.keys[i].k == k {
+					c.keys[i].ttlEntry = e
+					break
+				}
 			}
-			if ce.exp.After(t) && len(c.m) < c.max {
-				break
-			}
+			c.m[k] = e
+			return
+		}
+		c.add(k, v, t)
+		return
+	}
+	c.addAt(k, v, t)
+}
+
+// addAt is set at the time t of a key the cache does not hold.
+func (c *ttlCache[V]) addAt(k string, v V, t time.Time) {
+	c.pushOut(t)
+	c.add(k, v, t)
+}
+
+// pushOut makes room for an entry at the time t when the cache is full:
+// the oldest entries go, up to and with the first that has not expired.
+func (c *ttlCache[V]) pushOut(t time.Time) {
+	if len(c.m) < c.max {
+		return
+	}
+	for c.head < len(c.keys) {
+		s := c.keys[c.head]
+		c.keys[c.head] = ttlSlot[V]{}
+		c.head++
+		delete(c.m, s.k)
+		if c.drop != nil {
+			c.drop(s.v)
+		}
+		if s.exp.After(t) && len(c.m) < c.max {
+			break
 		}
 	}
-	if _, ok := c.m[k]; !ok {
-		if len(c.keys) == cap(c.keys) && c.head > 0 {
-			n := copy(c.keys, c.keys[c.head:])
-			clear(c.keys[n:])
-			c.keys, c.head = c.keys[:n], 0
-		}
-		c.keys = append(c.keys, k)
+}
+
+// add adds the entry k, which the cache does not hold, last.
+func (c *ttlCache[V]) add(k string, v V, t time.Time) {
+	if len(c.keys) == cap(c.keys) && c.head > 0 {
+		n := copy(c.keys, c.keys[c.head:])
+		clear(c.keys[n:])
+		c.keys, c.head = c.keys[:n], 0
 	}
-	c.m[k] = ttlEntry[V]{v, t.Add(c.ttl)}
+	e := ttlEntry[V]{v, t.Add(c.ttl)}
+	c.keys = append(c.keys, ttlSlot[V]{k, e})
+	c.m[k] = e
 }
 
 func (c *ttlCache[V]) unset(k string) {
@@ -202,9 +242,9 @@ func (c *ttlCache[V]) unset(k string) {
 	}
 	delete(c.m, k)
 	for i := c.head; i < len(c.keys); i++ {
-		if c.keys[i] == k {
+		if c.keys[i].k == k {
 			copy(c.keys[i:], c.keys[i+1:])
-			c.keys[len(c.keys)-1] = ""
+			c.keys[len(c.keys)-1] = ttlSlot[V]{}
 			c.keys = c.keys[:len(c.keys)-1]
 			break
 		}

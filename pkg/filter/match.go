@@ -213,14 +213,15 @@ type failData struct {
 	key        []byte
 }
 
-// reset empties fd for another failure, keeping its room.
+// reset empties fd for another failure, keeping its room (every field:
+// one added must be reset here).
 func (fd *failData) reset() {
 	fd.g.reset()
 	clear(fd.users)
 	clear(fd.lines)
 	clear(fd.nofailLines)
-	*fd = failData{g: fd.g, users: fd.users[:0], lines: fd.lines[:0], nofailLines: fd.nofailLines[:0],
-		buf: fd.buf[:0], spare: fd.spare, key: fd.key}
+	fd.users, fd.lines, fd.nofailLines, fd.buf = fd.users[:0], fd.lines[:0], fd.nofailLines[:0], fd.buf[:0]
+	fd.matches, fd.nofailMatches, fd.pending = 0, 0, false
 }
 
 // own copies the strings fd keeps (its groups' values, its users and
@@ -1129,8 +1130,10 @@ func splitLines(s string) []string {
 // merge is fail2ban's Filter._mergeFailure.
 func (m *Matcher) merge(mlfid string, fail *failData, matched int, lines []string) *failData {
 	var cached *failData
+	var now time.Time // the cache's clock, read once
 	if m.cache != nil {
-		cached, _ = m.cache.get(mlfid)
+		now = m.opts.Clock()
+		cached, _ = m.cache.getAt(mlfid, now)
 	}
 	var users []string
 	nf := 0
@@ -1184,6 +1187,7 @@ func (m *Matcher) merge(mlfid string, fail *failData, matched int, lines []strin
 		if m.cache == nil {
 			m.cache = newTTLCache[*failData](100, 5*time.Minute, m.opts.Clock)
 			m.cache.drop = m.recycle
+			now = m.opts.Clock()
 		}
 		if fail == m.free {
 			m.free = nil // the cache keeps it
@@ -1193,7 +1197,7 @@ func (m *Matcher) merge(mlfid string, fail *failData, matched int, lines []strin
 			fail.key = append(fail.key[:0], mlfid...)
 			mlfid = unsafeString(fail.key)
 		}
-		m.cache.set(mlfid, fail)
+		m.cache.addAt(mlfid, fail, now) // (get did not find it)
 	}
 	pending := fail.pending
 	fail.pending = false

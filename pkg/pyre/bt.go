@@ -427,10 +427,8 @@ func (re *Regexp) FindASCII(b []byte, groups []int, out []Span, sc *Scratch) (fo
 	if p == nil {
 		return false, false
 	}
-	for _, c := range b {
-		if c >= 0x80 || c == '\n' {
-			return false, false
-		}
+	if !asciiLine(b) {
+		return false, false
 	}
 	for _, g := range groups {
 		if g != 0 && (g < 0 || g >= len(p.capOf) || p.capOf[g] < 0) {
@@ -511,10 +509,20 @@ func (p *btProg) run(t sureText, pc, pos, target int, sc *Scratch) (end int, ok,
 			}
 		case bRun:
 			// the characters of set from pos, up to max (the text is
-			// ASCII: FindASCII checked it)
+			// ASCII: FindASCII checked it), then the "\n" after it
 			n := 0
-			for (in.max < 0 || n < in.max) && in.set.has(rune(t.at(pos+n))) {
-				n++
+			if pos <= len(t) {
+				s := t[pos:]
+				if in.max >= 0 && in.max < len(s) {
+					s = s[:in.max]
+				}
+				set := &in.set
+				for n < len(s) && set[s[n]>>6&1]&(1<<(s[n]&63)) != 0 {
+					n++
+				}
+				if pos+n == len(t) && (in.max < 0 || n < in.max) && set.has('\n') {
+					n++
+				}
 			}
 			switch {
 			case n < in.min:

@@ -179,3 +179,33 @@ func FuzzFindASCII(f *testing.F) {
 		}
 	})
 }
+
+// TestASCIILine: asciiLine (eight bytes at a time) answers as a loop over
+// the bytes, for every byte value at every place of texts up to 24 bytes
+// long, alone and after another such byte.
+func TestASCIILine(t *testing.T) {
+	slow := func(b []byte) bool {
+		for _, c := range b {
+			if c >= 0x80 || c == '\n' {
+				return false
+			}
+		}
+		return true
+	}
+	for n := 0; n <= 24; n++ {
+		for at := 0; at < n; at++ {
+			for v := 0; v < 256; v++ {
+				for _, before := range []int{-1, '\n' - 1, '\n' + 1, 0x7f} {
+					b := []byte(strings.Repeat("a", n))
+					b[at] = byte(v)
+					if before >= 0 && at > 0 {
+						b[at-1] = byte(before)
+					}
+					if got, want := asciiLine(b), slow(b); got != want {
+						t.Fatalf("asciiLine(%q) = %v, want %v", b, got, want)
+					}
+				}
+			}
+		}
+	}
+}

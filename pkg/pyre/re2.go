@@ -516,6 +516,26 @@ func (re *Regexp) RE2() string {
 	return ""
 }
 
+// asciiLine reports whether b is all ASCII without "\n" (FindASCII's
+// text), eight bytes at a time.
+func asciiLine(b []byte) bool {
+	const lo, hi, nl = 0x0101010101010101, 0x8080808080808080, 0x0a0a0a0a0a0a0a0a
+	for len(b) >= 8 {
+		w := binary.LittleEndian.Uint64(b)
+		x := w ^ nl // a zero byte where w has "\n"
+		if (w|(x-lo)&^x)&hi != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c >= utf8.RuneSelf || c == '\n' {
+			return false
+		}
+	}
+	return true
+}
+
 // isASCII reports whether b is all ASCII, eight bytes at a time.
 func isASCII(b []byte) bool {
 	for len(b) >= 8 {

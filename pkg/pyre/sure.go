@@ -383,9 +383,19 @@ func (s *snode) walk(t sureText, pos int) (int, bool) {
 func (s *snode) setRun(t sureText, pos int) (int, bool) {
 	set := &s.subs[0].set
 	n := 0
-	for (s.max < 0 || n < s.max) && pos < len(t) && t[pos] < 0x80 && set.has(rune(t[pos])) {
-		pos++
-		n++
+	if pos >= 0 && pos <= len(t) {
+		r := t[pos:]
+		if s.max >= 0 && s.max < len(r) {
+			r = r[:s.max]
+		}
+		for n < len(r) {
+			c := r[n]
+			if c >= 0x80 || set[c>>6&1]&(1<<(c&63)) == 0 {
+				break
+			}
+			n++
+		}
+		pos += n
 	}
 	if pos < len(t) && t[pos] >= 0x80 && (s.max < 0 || n < s.max) {
 		return 0, false

@@ -16,8 +16,11 @@ import "math/bits"
 // Its answer for a template is excluded's, exactly: a template (with
 // a fast matcher, not opaque, clockBound > 0) is excluded when no clock
 // c of the line fits it with c >= clockMin (and c <= clockBound when
-// anchored). TestClockScreen compares the two on every template and the
-// lines of every generated service log, and FuzzClockScreen on any line.
+// anchored); with a bound (possibleBefore), also when every clock that
+// fits lies past the bound's last start plus clockBound, as
+// excludedBefore. TestClockScreen compares the two on every template and
+// the lines of every generated service log, and FuzzClockScreen on any
+// line; TestLineScreen and FuzzLineScreen the bounded ones (checkBounds).
 type clockScreen struct {
 	ids    uint64    // the templates the screen decides (bit = ddTemplate.id)
 	always uint64    // of them, those without preHour: any clock fits
@@ -36,6 +39,14 @@ type clockScreen struct {
 	memoFrom     int
 	mask0, mask1 uint64
 	memo         [4]fitMemo
+	// for a search of the matches starting by a place last (see
+	// possibleBefore): reachOf[r] holds the templates a clock r bytes
+	// past last can still serve (every anchored one, the others with
+	// clockBound >= r); reachOf[len-1] for r beyond. anchorTo and
+	// floatTo: the largest clockBound of the anchored ones and of the
+	// others.
+	reachOf           []uint64
+	anchorTo, floatTo int
 }
 
 // fitMemo is one answer of fit: the bytes before the colon (w0, the
@@ -97,6 +108,23 @@ func newClockScreen(ts []*ddTemplate) *clockScreen {
 			}
 		}
 	}
+	for _, dt := range ts {
+		if p := dt.t.fast; cs.ids&(1<<dt.id) != 0 {
+			if p.anchored {
+				cs.anchorTo = max(cs.anchorTo, p.clockBound)
+			} else {
+				cs.floatTo = max(cs.floatTo, p.clockBound)
+			}
+		}
+	}
+	cs.reachOf = make([]uint64, cs.floatTo+2)
+	for r := range cs.reachOf {
+		for _, dt := range ts {
+			if p := dt.t.fast; cs.ids&(1<<dt.id) != 0 && (p.anchored || p.clockBound >= r) {
+				cs.reachOf[r] |= 1 << dt.id
+			}
+		}
+	}
 	cs.pos = make([]uint64, maxPos+1)
 	for c := range cs.pos {
 		for _, dt := range ts {
@@ -152,16 +180,30 @@ func (cs *clockScreen) fit(s string, j int) uint64 {
 	return t & cs.pos[min(j, len(cs.pos)-1)]
 }
 
-// possible returns, of the templates the screen decides, those that
-// excluded would not exclude on the ASCII line s.
-func (cs *clockScreen) possible(s string, st *fstate) uint64 {
-	if cs.ids == 0 {
+// possibleBefore returns, of the templates the screen decides, those
+// that excludedBefore(s, lim) would not exclude on the ASCII line s
+// (excluded's with lim noIdx). It reads the clocks only as far as a
+// match starting before lim can have its hour's colon.
+func (cs *clockScreen) possibleBefore(s string, lim int, st *fstate) uint64 {
+	if cs.ids == 0 || lim <= 0 {
 		return 0
 	}
+	last := min(len(s), lim-1)
+	upto := len(s)
+	if lim < noIdx {
+		upto = min(upto, max(last+cs.floatTo, cs.anchorTo)+1)
+	}
 	var t uint64
-	for _, c := range st.clocksOf(s) {
-		t |= cs.fitAt(s, c)
-		if t == cs.ids {
+	for k := 0; ; k++ {
+		c := st.clockAt(s, k, upto)
+		if c < 0 {
+			break
+		}
+		f := cs.fitAt(s, c)
+		if r := c - last; r > 0 {
+			f &= cs.reachOf[min(r, len(cs.reachOf)-1)]
+		}
+		if t |= f; t == cs.ids {
 			break
 		}
 	}
@@ -205,9 +247,15 @@ func newLineScreen(ts []*ddTemplate) *lineScreen {
 // that the shared checks do not rule out on the ASCII line s: matchTime
 // searches those only.
 func (ls *lineScreen) places(s string, st *fstate) uint64 {
-	ids := ls.always | ls.clock.possible(s, st)
+	return ls.placesBefore(s, noIdx, st)
+}
+
+// placesBefore is places for the matches starting before lim (as
+// excludedBefore).
+func (ls *lineScreen) placesBefore(s string, lim int, st *fstate) uint64 {
+	ids := ls.always | ls.clock.possibleBefore(s, lim, st)
 	for _, dt := range ls.others {
-		if !dt.t.fast.excluded(s, st) {
+		if !dt.t.fast.excludedBefore(s, lim, st) {
 			ids |= 1 << dt.id
 		}
 	}

@@ -88,11 +88,12 @@ var screenPatterns = []string{"", "{^LN-BEG}", `^[^\[]*\[({DATE})`, `^{DATE}`, "
 // TestLineScreen: lineScreen's answer for every template equals
 // excluded's (and the second-byte check rules out only starts with no
 // match) on the screen lines and 300 lines of every generated service
-// log, also moved mid-line, with each datepattern of screenPatterns.
+// log, also moved mid-line, with each datepattern of screenPatterns;
+// and so do the bounded checks (checkBounds).
 func TestLineScreen(t *testing.T) {
 	now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
 	var logs [][]string
-	logs = append(logs, screenLines, fastEdgeLines, secondLines)
+	logs = append(logs, screenLines, fastEdgeLines, secondLines, boundLines, boundOffsetLines())
 	for _, svc := range authgen.Services() {
 		var b bytes.Buffer
 		if _, err := authgen.Generate(&b, authgen.Options{Lines: 300, Seed: 5, Service: svc}); err != nil {
@@ -111,8 +112,13 @@ func TestLineScreen(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, lines := range logs {
-			for _, l := range lines {
+		for k, lines := range logs {
+			for j, l := range lines {
+				if k < 5 || j%3 == 0 {
+					// the bounded checks (slow: many bounds): the
+					// hand-written lines, a third of the logs'
+					checkBounds(t, d, l)
+				}
 				checkLineScreen(t, d, l)
 			}
 		}
@@ -135,6 +141,7 @@ func FuzzLineScreen(f *testing.F) {
 			t.Fatal(err)
 		}
 		for _, l := range []string{screenLines[int(sel)%len(screenLines)], line, screenLines[0], line} {
+			checkBounds(t, d, l)
 			checkLineScreen(t, d, l)
 		}
 	})

@@ -66,7 +66,10 @@ type Detector struct {
 
 	clock  func() float64
 	noFast bool // tests: regex path only
-	fst    fstate
+	// tests: every template of matchTime's search looks for its match
+	// anywhere in the line (no bound)
+	noBound bool
+	fst     fstate
 	// the templates' shared checks at once (built at the first search
 	// over all templates; nil when they do not fit it)
 	lscreen *lineScreen
@@ -336,9 +339,7 @@ func le64(b string) uint64 {
 		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
-// ascii reports whether the whole line is ASCII. The line's digit and
-// colon map (mapOf), which the searches of most templates need next,
-// tells it in the same pass.
+// ascii reports whether the whole line is ASCII.
 func (d *Detector) ascii(line string) bool {
 	if d.pfx >= len(line) {
 		return true
@@ -346,7 +347,7 @@ func (d *Detector) ascii(line string) bool {
 	if d.pfxEnd {
 		return false
 	}
-	if d.fst.mapOf(line); d.fst.mapASCII {
+	if asciiOnly(line[d.pfx:]) {
 		d.pfx = len(line)
 		return true
 	}
@@ -392,10 +393,22 @@ func (d *Detector) at(line string, i int) rune {
 // matchDate searches t in line between rune positions pos and endpos (as
 // Python's pattern.search(line, pos, endpos)).
 func (d *Detector) matchDate(dt *ddTemplate, line string, pos, endpos int, m *match) bool {
+	return d.matchDateBefore(dt, line, pos, endpos, noIdx, m)
+}
+
+// matchDateBefore is matchDate for a match starting before rune position
+// lim: the leftmost match when it starts there, else none (matchTime's
+// search asks that of a template whose match further on could not
+// change its answer; a fast search then reads the line's map only as
+// far as such a match can reach).
+func (d *Detector) matchDateBefore(dt *ddTemplate, line string, pos, endpos, lim int, m *match) bool {
 	t := dt.t
 	if t.fast != nil && !d.noFast && pos == 0 && endpos == noIdx && t.fast.happy != nil {
 		// the common case: an anchored template on the whole line
 		if t.fast.happy(t.fast, line, m) && d.asciiTo(line, m.end+1) {
+			if m.start >= lim {
+				return false
+			}
 			dt.rawHits++
 			return true
 		}
@@ -405,6 +418,9 @@ func (d *Detector) matchDate(dt *ddTemplate, line string, pos, endpos int, m *ma
 		// to endpos (the regex sees no further), not the whole line
 		e := min(endpos, len(line))
 		if d.asciiTo(line, e) && t.fast.happy(t.fast, line[:e], m) {
+			if m.start >= lim {
+				return false
+			}
 			dt.rawHits++
 			return true
 		}
@@ -413,12 +429,15 @@ func (d *Detector) matchDate(dt *ddTemplate, line string, pos, endpos int, m *ma
 	if endpos > n {
 		endpos = n
 	}
-	if pos > endpos {
+	if pos > endpos || pos >= lim {
 		return false
 	}
 	if t.fast != nil && !d.noFast && d.ascii(line) {
-		switch t.fast.search(line[:endpos], pos, &d.fst, m) {
+		switch t.fast.searchBefore(line[:endpos], pos, lim, &d.fst, m) {
 		case fastMatch:
+			if m.start >= lim {
+				return false
+			}
 			dt.rawHits++
 			return true
 		case fastNoMatch:
@@ -431,7 +450,7 @@ func (d *Detector) matchDate(dt *ddTemplate, line string, pos, endpos int, m *ma
 	}
 	r := d.lineRunes(line)
 	rm, err := rx.re.FindRunesMatchStartingAt(r[:endpos], pos)
-	if err != nil || rm == nil {
+	if err != nil || rm == nil || rm.RuneIndex >= lim {
 		return false
 	}
 	g := rm.GroupByNumber(rx.spanNum)
@@ -521,7 +540,22 @@ func (d *Detector) matchTime(line string) (*match, *ddTemplate, bool) {
 				d.lscreen, d.lsBuilt = newLineScreen(d.templates), true
 			}
 			if ls = d.lscreen; ls != nil {
-				places = ls.places(line, &d.fst)
+				// the bound of every template's search below but the
+				// last's (see there): best.dist only falls, and
+				// min(dt.distance, d.lastPos) <= d.lastPos
+				lim := max(best.dist, d.lastPos+1)
+				if d.noBound {
+					lim = noIdx
+				}
+				places = ls.placesBefore(line, lim, &d.fst)
+				if lim < noIdx {
+					// the last template: a match anywhere counts (its
+					// bit is set already when one before lim can be)
+					k := len(d.templates) - 1
+					if p := d.templates[k].t.fast; p == nil || !p.excluded(line, &d.fst) {
+						places |= 1 << uint(k)
+					}
+				}
 			}
 		}
 		i = 0
@@ -540,12 +574,24 @@ func (d *Detector) matchTime(line string) (*match, *ddTemplate, bool) {
 			}
 			dt = d.templates[i]
 			t := dt.t
-			if ls == nil && screen && t.fast != nil && t.fast.excluded(line, &d.fst) {
+			// A match of a template (not the last, not anchored) that
+			// starts at bound or later takes the "distance collision"
+			// branch below (distance > min(dt.distance, d.lastPos)) and
+			// is not kept (distance >= best.dist): it changes nothing
+			// but rawHits, which only the "distance == 0" break reads,
+			// whose answer the collision test gives anyway (0 >
+			// dt.distance and 0 > d.lastPos are false). So its search
+			// asks for a match starting before bound only.
+			bound := noIdx
+			if i+1 < len(d.templates) && t.flags&(flagLineBegin|flagLineEnd) == 0 && !d.noBound {
+				bound = max(best.dist, min(dt.distance, d.lastPos)+1)
+			}
+			if ls == nil && screen && t.fast != nil && t.fast.excludedBefore(line, bound, &d.fst) {
 				matched = false
 				i++
 				continue
 			}
-			matched = d.matchDate(dt, line, 0, noIdx, m)
+			matched = d.matchDateBefore(dt, line, 0, noIdx, bound, m)
 			if matched {
 				distance, endpos = m.start, m.end
 				if i+1 >= len(d.templates) {

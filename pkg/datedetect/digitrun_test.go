@@ -3,6 +3,8 @@ package datedetect
 import (
 	"math/rand/v2"
 	"slices"
+	"sort"
+	"strings"
 	"testing"
 )
 
@@ -103,8 +105,9 @@ func TestLongRuns(t *testing.T) {
 	}
 }
 
-// TestLineMap: clocksOf and longRuns (from mapOf's pass, and for starts
-// of the line from the line's), and mapOf's ASCII answer, agree with
+// TestLineMap: clocksOf and longRuns (on the line, and on starts of it
+// after the line's map), clocksTo and runsTo (the map of the line's
+// start, then the rest of it), and asciiOnly agree with
 // their definitions on random lines of digits, colons, other ASCII and
 // bytes from 0x80 up (whose low seven bits look like digits or colons).
 func TestLineMap(t *testing.T) {
@@ -113,9 +116,8 @@ func TestLineMap(t *testing.T) {
 	var st fstate
 	for range 100000 {
 		// lines mostly of digits, and lines of sparse digits with a few
-		// runs of 3 to 12 digits at any offset (mapOf looks closely only
-		// at words with a colon or four digits at an offset divisible by
-		// four)
+		// runs of 3 to 12 digits at any offset (runsTo reads every eighth
+		// byte)
 		b := make([]byte, r.IntN(200))
 		sparse := r.IntN(2) == 0
 		for k := range b {
@@ -134,8 +136,8 @@ func TestLineMap(t *testing.T) {
 				b[k] = byte('0' + r.IntN(10))
 			}
 		}
-		// as drawn, and with every byte cut to seven bits (an ASCII line:
-		// mapOf's own pass, where \xb0 becomes '0' and \xba ':')
+		// as drawn, and with every byte cut to seven bits (an ASCII line,
+		// where \xb0 becomes '0' and \xba ':')
 		low := make([]byte, len(b))
 		for k := range b {
 			low[k] = b[k] & 0x7f
@@ -170,17 +172,36 @@ func TestLineMap(t *testing.T) {
 			if got := st.longRuns(s); !slices.Equal(got, runs) {
 				t.Fatalf("longRuns(%q) = %v, want %v", s, got, runs)
 			}
-			ascii := true
-			for k := 0; k < len(s); k++ {
-				ascii = ascii && s[k] < 0x80
+			// a question on the line's start: every clock and run
+			// before upto listed, and only true ones after it
+			st.mapValid = false
+			upto := r.IntN(len(s) + 2)
+			got := st.clocksTo(s, upto)
+			if k := sort.SearchInts(clocks, upto); len(got) < k || !slices.Equal(got, clocks[:len(got)]) {
+				t.Fatalf("clocksTo(%q, %d) = %v, want %v and maybe more of %v", s, upto, got, clocks[:k], clocks)
 			}
-			if st.mapASCII != ascii {
-				t.Fatalf("mapOf(%q): ASCII %v, want %v", s, st.mapASCII, ascii)
+			gr := st.runsTo(s, upto)
+			k := 0
+			for k < len(runs) && runs[k][0] < upto {
+				k++
+			}
+			if len(gr) < k || !slices.Equal(gr, runs[:len(gr)]) {
+				t.Fatalf("runsTo(%q, %d) = %v, want %v and maybe more of %v", s, upto, gr, runs[:k], runs)
+			}
+			// then the whole line, from that partial map
+			if got := st.clocksOf(s); !slices.Equal(got, clocks) {
+				t.Fatalf("clocksOf(%q) after clocksTo(%d) = %v, want %v", s, upto, got, clocks)
+			}
+			if got := st.longRuns(s); !slices.Equal(got, runs) {
+				t.Fatalf("longRuns(%q) after runsTo(%d) = %v, want %v", s, upto, got, runs)
+			}
+			if asciiOnly(s) != !strings.ContainsFunc(s, func(r rune) bool { return r >= 0x80 }) {
+				t.Fatalf("asciiOnly(%q) = %v", s, asciiOnly(s))
 			}
 		}
 		for _, s := range []string{string(b), string(low)} {
-			// the line, then starts of it (as line[:endpos]: mapOf
-			// takes them from the line's map), shorter and shorter
+			// the line, then starts of it (as line[:endpos]), shorter
+			// and shorter
 			st.mapValid = false
 			check(s)
 			for k := len(s); k > 0; {

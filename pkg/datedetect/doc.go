@@ -78,7 +78,15 @@
 // clocks (colons after an hour) and long digit runs are found once, and a
 // table of the bytes each template accepts before its hour (its answers
 // kept per clock, keyed by the bytes it reads) rules out at once every
-// template that cannot match; only the others are searched. The common
+// template that cannot match; only the others are searched. Once the
+// search holds a candidate, a match of a later template (not the last,
+// not anchored) that starts at or past max(the candidate's start, the
+// smaller of the template's last distance and the last winner's start,
+// plus one) could change nothing (fail2ban's "distance collision" drops
+// it), so the checks and searches of those templates read the line only
+// as far as a match starting before that bound can reach, and the
+// line's clocks and runs are found only that far (a date early in a long
+// access-log line: its start). The common
 // shapes take a shorter "happy" path that
 // accepts a line only when every alternative the regex tries first fails
 // at once: syslog (also bracketed, with day name, fraction, year), ISO 8601

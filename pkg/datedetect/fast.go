@@ -657,16 +657,35 @@ func preHourSet(nodes []node) (sets [][256]bool, lo, hi int) {
 // from the line's clocks and digit run, which st finds once per line for
 // every template. matchTime skips such a template without searching.
 func (p *fastPattern) excluded(s string, st *fstate) bool {
+	return p.excludedBefore(s, noIdx, st)
+}
+
+// excludedBefore is excluded for the matches starting before lim (those
+// searchBefore looks for): it reads the line only as far as such a
+// match can have its clock, digit run, "(" or "@".
+func (p *fastPattern) excludedBefore(s string, lim int, st *fstate) bool {
+	last := min(len(s), lim-1) // the last start that counts
 	switch {
 	case p.opaque:
 		return false
+	case last < 0:
+		return true
 	case p.clockBound > 0:
-		for _, c := range st.clocksOf(s) {
+		upto := len(s)
+		if p.anchored {
+			upto = min(upto, p.clockBound+1)
+		} else if lim < noIdx {
+			upto = min(upto, last+p.clockBound+1)
+		}
+		for k := 0; ; k++ {
+			c := st.clockAt(s, k, upto)
+			if c < 0 {
+				return true
+			}
 			if c >= p.clockMin && p.fitsClock(s, c) {
-				return p.anchored && c > p.clockBound
+				return p.anchored && c > p.clockBound || !p.anchored && c > last+p.clockBound
 			}
 		}
-		return true
 	case p.digitRun >= longRun && p.anchored:
 		// the first run of longRun digits or more decides: it must start
 		// in reach (the runs of longRuns, looked for in reach only)
@@ -687,7 +706,8 @@ func (p *fastPattern) excluded(s string, st *fstate) bool {
 		return true
 	case p.digitRun >= longRun && p.epochStart:
 		// a match starts its run where search tries it: at an epoch start
-		for j := nextEpochStart(s, 0); j >= 0 && j < len(s); j = nextEpochStart(s, j+1) {
+		t := s[:min(len(s), last+1)] // a start j <= last has its "(" at j-1
+		for j := nextEpochStart(t, 0); j >= 0 && j <= last; j = nextEpochStart(t, j+1) {
 			e := j
 			for e < len(s) && isDigit(s[e]) {
 				e++
@@ -698,8 +718,12 @@ func (p *fastPattern) excluded(s string, st *fstate) bool {
 		}
 		return true
 	case p.digitRun >= longRun:
-		// the line's maximal runs of longRun digits or more, found once
-		for _, r := range st.longRuns(s) {
+		// the line's maximal runs of longRun digits or more, found once;
+		// a match starting by last has its run start by last+digitLead
+		for _, r := range st.runsTo(s, min(len(s), last+p.digitLead+1)) {
+			if r[0] > last+p.digitLead {
+				break
+			}
 			if p.runFits(s, r[0], r[1]) {
 				return false
 			}
@@ -710,13 +734,15 @@ func (p *fastPattern) excluded(s string, st *fstate) bool {
 			j := nextDigitRun(s[:min(len(s), p.digitLead+p.digitRun)], 0, p.digitRun)
 			return j < 0 || j > p.digitLead
 		}
-		return nextDigitRun(s, 0, p.digitRun) < 0
+		return nextDigitRun(s[:min(len(s), last+p.digitLead+p.digitRun)], 0, p.digitRun) < 0
 	case p.hex24 >= 0:
 		// TAI64N: "@" and 24 hex digits, the "@" within hex24 bytes of
-		// the start when anchored
+		// the start when anchored (of a start by last when not)
 		end := len(s)
 		if p.anchored {
 			end = min(end, p.hex24+1)
+		} else {
+			end = min(end, last+p.hex24+1)
 		}
 		for i := 0; i < end; i++ {
 			k := strings.IndexByte(s[i:end], '@')
@@ -730,7 +756,7 @@ func (p *fastPattern) excluded(s string, st *fstate) bool {
 		}
 		return true
 	case p.firstOnly >= 0 && !p.anchored:
-		return strings.IndexByte(s, byte(p.firstOnly)) < 0
+		return strings.IndexByte(s[:min(len(s), last+1)], byte(p.firstOnly)) < 0
 	}
 	return false
 }
@@ -946,12 +972,14 @@ type fstate struct {
 	sep        byte
 	spans      [keyp + 1][2]int
 	cands      [maxNodes][maxCand]cand
-	// mapOf(mapLine): its clocks, its long digit runs, whether ASCII
+	// the map of mapLine (linemap.go): its clocks at the colons before
+	// colTo, its long digit runs through the bytes read before runTo
 	clocks   []int
 	runs     [][2]int
+	colTo    int
+	runTo    int
 	mapLine  string
 	mapValid bool
-	mapASCII bool
 }
 
 const maxNodes = 32
@@ -1417,6 +1445,15 @@ func eqFold(s string, i int, w string, ci bool) bool {
 // pos or later, as pattern.search(s, pos). The match goes to *m (on
 // fastMatch only; otherwise *m may hold anything).
 func (p *fastPattern) search(s string, pos int, st *fstate, m *match) fastStatus {
+	return p.searchBefore(s, pos, noIdx, st, m)
+}
+
+// searchBefore is search for a match starting before lim: the leftmost
+// match when it starts before lim, fastNoMatch when none does (there
+// may be one starting at lim or later). It reads the line's map (its
+// clocks, the digit runs, the "(" of "audit(", the "@") only as far as
+// a match starting before lim can reach.
+func (p *fastPattern) searchBefore(s string, pos, lim int, st *fstate, m *match) fastStatus {
 	if p.opaque {
 		if p.anchored && pos != 0 {
 			return fastNoMatch
@@ -1428,17 +1465,18 @@ func (p *fastPattern) search(s string, pos int, st *fstate, m *match) fastStatus
 		return fastUnknown
 	}
 	if p.anchored {
-		if pos != 0 {
+		if pos != 0 || lim <= 0 {
 			return fastNoMatch
 		}
 		// the hour's colon or the digit run must be in reach of 0
 		if p.clockBound > 0 {
-			clocks := st.clocksOf(s)
 			ci := 0
-			for ci < len(clocks) && (clocks[ci] < p.clockMin || !p.fitsClock(s, clocks[ci])) {
+			c := st.clockAt(s, ci, p.clockBound+1)
+			for c >= 0 && (c < p.clockMin || !p.fitsClock(s, c)) {
 				ci++
+				c = st.clockAt(s, ci, p.clockBound+1)
 			}
-			if ci == len(clocks) || clocks[ci] > p.clockBound {
+			if c < 0 || c > p.clockBound {
 				return fastNoMatch
 			}
 		}
@@ -1453,30 +1491,37 @@ func (p *fastPattern) search(s string, pos int, st *fstate, m *match) fastStatus
 		}
 		return p.at(s, 0, st, m)
 	}
-	var clocks []int
+	// the starts tried: pos to last (lim-1, or the line's end); the
+	// scans for a start's clock, digit run, "(" or "@" look no further
+	// than a match starting at last can have them
+	last := min(len(s), lim-1)
 	ci := 0
-	if p.clockBound > 0 {
-		clocks = st.clocksOf(s)
+	clockTo := len(s)
+	if lim < noIdx {
+		clockTo = min(len(s), lim+p.clockBound)
 	}
 	nrun := -1
-	for i := pos; i <= len(s); i++ {
+	for i := pos; i <= last; i++ {
 		if p.firstOnly >= 0 {
-			k := strings.IndexByte(s[i:], byte(p.firstOnly))
+			k := strings.IndexByte(s[i:min(len(s), last+1)], byte(p.firstOnly))
 			if k < 0 {
 				break
 			}
 			i += k
 		}
 		if p.epochStart {
-			j := nextEpochStart(s, i)
-			if j < 0 {
+			// a start j <= last has its "(" at j-1 < last+1
+			j := nextEpochStart(s[:min(len(s), last+1)], i)
+			if j < 0 || j > last {
 				break
 			}
 			i = j
 		}
 		if p.digitRun > 0 {
 			if nrun < i {
-				nrun = nextDigitRun(s, i, p.digitRun)
+				// a run that a start <= last can use starts by
+				// last+digitLead and ends digitRun digits later
+				nrun = nextDigitRun(s[:min(len(s), last+p.digitLead+p.digitRun)], i, p.digitRun)
 				if nrun < 0 {
 					break
 				}
@@ -1489,14 +1534,16 @@ func (p *fastPattern) search(s string, pos int, st *fstate, m *match) fastStatus
 		if p.clockBound > 0 {
 			// a match at i has the colon after its hour in
 			// [i+clockMin, i+clockBound]
-			for ci < len(clocks) && (clocks[ci] < i+p.clockMin || !p.fitsClock(s, clocks[ci])) {
+			c := st.clockAt(s, ci, clockTo)
+			for c >= 0 && (c < i+p.clockMin || !p.fitsClock(s, c)) {
 				ci++
+				c = st.clockAt(s, ci, clockTo)
 			}
-			if ci == len(clocks) {
+			if c < 0 {
 				break
 			}
-			if clocks[ci] > i+p.clockBound {
-				i = clocks[ci] - p.clockBound - 1
+			if c > i+p.clockBound {
+				i = c - p.clockBound - 1
 				continue
 			}
 		}

@@ -2,46 +2,73 @@ package datedetect
 
 import "strings"
 
-// The line's clocks (clocksOf) and long digit runs (longRuns), which the
-// shared checks ask of every line searched by the templates, are found
-// once per line (mapOf): the colons with bytes.IndexByte, the runs from
-// every eighth byte. A search of the line's start (line[:endpos], as
-// matchDate's search from a known place) takes them from the whole
-// line's when mapOf has them.
+// The line's clocks (clockAt, clocksTo) and long digit runs (runsTo),
+// which the shared checks and the searches ask of the line searched by
+// the templates, are kept for the line (fstate's map) and found lazily,
+// only as far along the line as a question needs: the colons with
+// strings.IndexByte, the runs from every eighth byte. A search that
+// only needs the line's start (a match starting before a bound, the
+// leftmost match of a template) maps the start only.
 
-// longRun is the shortest digit run longRuns lists.
+// longRun is the shortest digit run runsTo lists.
 const longRun = 8
 
-const high8 = 0x8080808080808080
-
-// mapOf finds the clocks (st.clocks) and long digit runs (st.runs) of s
-// and notes whether s is ASCII (st.mapASCII). They are kept for the
-// templates that search the same line within one Find (prepare drops
-// them: a caller may reuse the line's memory).
-//
-// The colons come from bytes.IndexByte (a line has few); a run of
-// longRun digits or more holds a byte at an offset of 7 modulo 8, so
-// only those bytes are read, and the runs through the digits among them
-// are measured.
-func (st *fstate) mapOf(s string) {
+// mapFor makes st's map that of s: kept when it is s's already (within
+// one Find; prepare drops it, as a caller may reuse the line's memory),
+// else empty, to be filled on demand.
+func (st *fstate) mapFor(s string) {
 	if st.mapValid && st.mapLine == s {
 		return
 	}
-	if st.mapValid && st.mapASCII && len(s) < len(st.mapLine) && st.mapLine[:len(s)] == s {
-		st.clip(s)
-		return
-	}
 	st.clocks, st.runs = st.clocks[:0], st.runs[:0]
-	for j := 0; j < len(s); j++ {
-		k := strings.IndexByte(s[j:], ':')
-		if k < 0 {
-			break
+	st.colTo, st.runTo = 0, longRun-1
+	st.mapLine, st.mapValid = s, true
+}
+
+// clockAt returns the k-th clock of s (from 0, in order) when s has one
+// with its colon before upto, mapping on as needed; else -1. A clock
+// at or past upto may be returned when an earlier question mapped that
+// far.
+func (st *fstate) clockAt(s string, k, upto int) int {
+	st.mapFor(s)
+	for k >= len(st.clocks) {
+		to := min(upto, len(s))
+		if st.colTo >= to {
+			return -1
 		}
-		if j += k; isClock(s, j) {
+		j := strings.IndexByte(s[st.colTo:to], ':')
+		if j < 0 {
+			st.colTo = to
+			return -1
+		}
+		j += st.colTo
+		st.colTo = j + 1
+		if isClock(s, j) {
 			st.clocks = append(st.clocks, j)
 		}
 	}
-	for j := longRun - 1; j < len(s); j += longRun {
+	return st.clocks[k]
+}
+
+// clocksTo lists the clocks of s in order: every one with its colon
+// before upto, and maybe some after it (those an earlier question
+// mapped).
+func (st *fstate) clocksTo(s string, upto int) []int {
+	st.clockAt(s, noIdx, upto)
+	return st.clocks
+}
+
+// runsTo lists the maximal runs of at least longRun digits of s, as
+// [start, end), in order: every one that starts before upto, and maybe
+// some after it. A run of longRun digits or more holds a byte at an
+// offset of 7 modulo 8 within its first longRun bytes, so only those
+// bytes are read (up to upto+longRun-1), and the runs through the
+// digits among them are measured.
+func (st *fstate) runsTo(s string, upto int) [][2]int {
+	st.mapFor(s)
+	to := min(len(s), upto+longRun-1)
+	j := st.runTo
+	for ; j < to; j += longRun {
 		if !isDigit(s[j]) {
 			continue
 		}
@@ -56,37 +83,8 @@ func (st *fstate) mapOf(s string) {
 			st.runs = append(st.runs, [2]int{a, e})
 		}
 	}
-	var hi uint64 // the high bits of every byte: zero for ASCII
-	i := 0
-	for ; i+16 <= len(s); i += 16 {
-		hi |= le64(s[i:i+8]) | le64(s[i+8:i+16])
-	}
-	for ; i < len(s); i++ {
-		hi |= uint64(s[i])
-	}
-	st.mapASCII = hi&high8 == 0
-	st.mapLine, st.mapValid = s, true
-}
-
-// clip makes the map of the line mapOf holds that of s, its start (an
-// ASCII start of an ASCII line): the clocks and runs that begin in s,
-// each clock checked again on s (its bytes after the colon may lie past
-// s's end), each run cut at s's end and kept if still long.
-func (st *fstate) clip(s string) {
-	n := len(s)
-	cs := st.clocks[:0]
-	for _, j := range st.clocks {
-		if j < n && isClock(s, j) {
-			cs = append(cs, j)
-		}
-	}
-	rs := st.runs[:0]
-	for _, r := range st.runs {
-		if r[0] < n && min(r[1], n)-r[0] >= longRun {
-			rs = append(rs, [2]int{r[0], min(r[1], n)})
-		}
-	}
-	st.clocks, st.runs, st.mapLine = cs, rs, s
+	st.runTo = j
+	return st.runs
 }
 
 // isClock reports whether the colon at j of s can follow an hour.
@@ -97,14 +95,8 @@ func isClock(s string, j int) bool {
 
 // clocksOf lists the colons of s that can follow an hour: a digit
 // before, then a digit and a colon or two digits and a colon after.
-func (st *fstate) clocksOf(s string) []int {
-	st.mapOf(s)
-	return st.clocks
-}
+func (st *fstate) clocksOf(s string) []int { return st.clocksTo(s, len(s)) }
 
 // longRuns lists the maximal runs of at least longRun digits of s, as
 // [start, end).
-func (st *fstate) longRuns(s string) [][2]int {
-	st.mapOf(s)
-	return st.runs
-}
+func (st *fstate) longRuns(s string) [][2]int { return st.runsTo(s, len(s)) }

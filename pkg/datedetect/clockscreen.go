@@ -1,6 +1,10 @@
 package datedetect
 
-import "math/bits"
+import (
+	"math/bits"
+	"slices"
+	"strings"
+)
 
 // clockScreen answers excluded's clock test for every template of a
 // Detector at once. Most templates need the colon after an hour (a
@@ -218,6 +222,15 @@ type lineScreen struct {
 	clock  *clockScreen
 	others []*ddTemplate // screened by excluded
 	always uint64        // never ruled out
+	// what excludedBefore needs, of each of others, in the bytes a match
+	// starting by a place last can reach (prescreen): a run of run[k]
+	// digits, or the byte need[k] (-1: neither, always asked); within
+	// last+floatTo bytes (anchorTo for the anchored ones)
+	run               []int
+	need              []int
+	floatTo, anchorTo int
+	stride            int    // the shortest run[k] > 0 (0: none)
+	needs             []byte // the bytes of need, once each
 	// place[id] is the template's index in the Detector's current order
 	// (reorder keeps it)
 	place []uint8
@@ -238,9 +251,73 @@ func newLineScreen(ts []*ddTemplate) *lineScreen {
 			ls.always |= 1 << dt.id
 		default:
 			ls.others = append(ls.others, dt)
+			run, need, reach := 0, -1, 0
+			switch {
+			case p.digitRun > 0:
+				// every case of excludedBefore with a digit run wants a
+				// run of digitRun digits starting by last+digitLead
+				run, reach = p.digitRun, p.digitLead+p.digitRun
+			case p.hex24 >= 0:
+				need, reach = '@', p.hex24+1
+			case p.firstOnly >= 0 && !p.anchored:
+				need, reach = p.firstOnly, 1
+			}
+			ls.run, ls.need = append(ls.run, run), append(ls.need, need)
+			if run > 0 && (ls.stride == 0 || run < ls.stride) {
+				ls.stride = run
+			}
+			if need >= 0 && !slices.Contains(ls.needs, byte(need)) {
+				ls.needs = append(ls.needs, byte(need))
+			}
+			if p.anchored {
+				ls.anchorTo = max(ls.anchorTo, reach)
+			} else {
+				ls.floatTo = max(ls.floatTo, reach)
+			}
 		}
 	}
 	return ls
+}
+
+// prescreen returns, as bits of ls.others' indexes, those of others that
+// can have a match starting before lim (0 < lim < noIdx) by what each
+// needs (run, need) in the line's start: one pass over the bytes the
+// farthest of them can reach. A template it leaves out is one
+// excludedBefore excludes (checkBounds compares placesBefore, which
+// asks it first, with excludedBefore).
+func (ls *lineScreen) prescreen(s string, lim int) uint64 {
+	end := min(len(s), max(lim-1+ls.floatTo, ls.anchorTo))
+	// the longest digit run in s[:end] of stride digits or more: such a
+	// run holds one of the bytes read (every stride-th)
+	longest := 0
+	for j := ls.stride - 1; ls.stride > 0 && j < end; j += ls.stride {
+		if !isDigit(s[j]) {
+			continue
+		}
+		a, e := j, j+1
+		for a > 0 && isDigit(s[a-1]) {
+			a--
+		}
+		for e < end && isDigit(s[e]) {
+			e++
+		}
+		longest = max(longest, e-a)
+		j = e
+	}
+	var seen [4]uint64 // the bytes of needs in s[:end]
+	for _, c := range ls.needs {
+		if strings.IndexByte(s[:end], c) >= 0 {
+			seen[c>>6] |= 1 << (c & 63)
+		}
+	}
+	var at uint64
+	for k := range ls.others {
+		r, c := ls.run[k], ls.need[k]
+		if r == 0 && c < 0 || r > 0 && longest >= r || c >= 0 && seen[c>>6]&(1<<(c&63)) != 0 {
+			at |= 1 << k
+		}
+	}
+	return at
 }
 
 // places returns the indexes (in the current order) of the templates
@@ -254,8 +331,12 @@ func (ls *lineScreen) places(s string, st *fstate) uint64 {
 // excludedBefore).
 func (ls *lineScreen) placesBefore(s string, lim int, st *fstate) uint64 {
 	ids := ls.always | ls.clock.possibleBefore(s, lim, st)
-	for _, dt := range ls.others {
-		if !dt.t.fast.excludedBefore(s, lim, st) {
+	ask := ^uint64(0)
+	if lim > 0 && lim < noIdx {
+		ask = ls.prescreen(s, lim)
+	}
+	for k, dt := range ls.others {
+		if ask&(1<<k) != 0 && !dt.t.fast.excludedBefore(s, lim, st) {
 			ids |= 1 << dt.id
 		}
 	}

@@ -178,9 +178,9 @@ func TestPlainValid(t *testing.T) {
 }
 
 // TestASCIIOnly: asciiOnly is a byte-by-byte check, for every length up
-// to 40 with a non-ASCII byte at every place (or none).
+// to 80 with a non-ASCII byte at every place (or none).
 func TestASCIIOnly(t *testing.T) {
-	for n := 0; n <= 40; n++ {
+	for n := 0; n <= 80; n++ {
 		for at := -1; at < n; at++ {
 			b := []byte(strings.Repeat("a", n))
 			if at >= 0 {

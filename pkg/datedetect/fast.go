@@ -1495,7 +1495,7 @@ func (p *fastPattern) searchBefore(s string, pos, lim int, st *fstate, m *match)
 	// scans for a start's clock, digit run, "(" or "@" look no further
 	// than a match starting at last can have them
 	last := min(len(s), lim-1)
-	ci := 0
+	ci, c := 0, -1 // the clock ci of s, at c: the first that fits at i
 	clockTo := len(s)
 	if lim < noIdx {
 		clockTo = min(len(s), lim+p.clockBound)
@@ -1533,14 +1533,19 @@ func (p *fastPattern) searchBefore(s string, pos, lim int, st *fstate, m *match)
 		}
 		if p.clockBound > 0 {
 			// a match at i has the colon after its hour in
-			// [i+clockMin, i+clockBound]
-			c := st.clockAt(s, ci, clockTo)
-			for c >= 0 && (c < i+p.clockMin || !p.fitsClock(s, c)) {
-				ci++
-				c = st.clockAt(s, ci, clockTo)
-			}
-			if c < 0 {
-				break
+			// [i+clockMin, i+clockBound]; the clock found for an
+			// earlier i still fits (fitsClock does not depend on i)
+			// unless i+clockMin has passed it
+			if c < i+p.clockMin {
+				if c >= 0 {
+					ci++
+				}
+				for c = st.clockAt(s, ci, clockTo); c >= 0 && (c < i+p.clockMin || !p.fitsClock(s, c)); c = st.clockAt(s, ci, clockTo) {
+					ci++
+				}
+				if c < 0 {
+					break
+				}
 			}
 			if c > i+p.clockBound {
 				i = c - p.clockBound - 1
@@ -2381,11 +2386,17 @@ func asciiOnly(s string) bool {
 		}
 		return true
 	}
-	var w uint64
-	for i := 0; i+8 <= len(s); i += 8 {
+	// four words a round into two sums (independent ORs), then words
+	var w, v uint64
+	i := 0
+	for ; i+32 <= len(s); i += 32 {
+		w |= le64(s[i:]) | le64(s[i+8:])
+		v |= le64(s[i+16:]) | le64(s[i+24:])
+	}
+	for ; i+8 <= len(s); i += 8 {
 		w |= le64(s[i:])
 	}
-	return (w|le64(s[len(s)-8:]))&0x8080808080808080 == 0
+	return (w|v|le64(s[len(s)-8:]))&0x8080808080808080 == 0
 }
 
 // happyYMDSlash: "YYYY/MM/DD HH:MM:SS" at line start (nginx's error log),

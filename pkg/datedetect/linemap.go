@@ -1,6 +1,9 @@
 package datedetect
 
-import "strings"
+import (
+	"strings"
+	"unsafe"
+)
 
 // The line's clocks (clockAt, clocksTo) and long digit runs (runsTo),
 // which the shared checks and the searches ask of the line searched by
@@ -17,7 +20,8 @@ const longRun = 8
 // one Find; prepare drops it, as a caller may reuse the line's memory),
 // else empty, to be filled on demand.
 func (st *fstate) mapFor(s string) {
-	if st.mapValid && st.mapLine == s {
+	// the same string again (one load each, no call), or equal text
+	if st.mapValid && len(st.mapLine) == len(s) && (unsafe.StringData(st.mapLine) == unsafe.StringData(s) || st.mapLine == s) {
 		return
 	}
 	st.clocks, st.runs = st.clocks[:0], st.runs[:0]

@@ -552,7 +552,7 @@ func (d *Detector) matchTime(line string) (*match, *ddTemplate, bool) {
 					// the last template: a match anywhere counts (its
 					// bit is set already when one before lim can be)
 					k := len(d.templates) - 1
-					if p := d.templates[k].t.fast; p == nil || !p.excluded(line, &d.fst) {
+					if p := d.templates[k].t.fast; places&(1<<uint(k)) == 0 && (p == nil || !p.excluded(line, &d.fst)) {
 						places |= 1 << uint(k)
 					}
 				}

@@ -40,12 +40,23 @@ func (st *fstate) clockAt(s string, k, upto int) int {
 		if st.colTo >= to {
 			return -1
 		}
-		j := strings.IndexByte(s[st.colTo:to], ':')
+		j := -1
+		if to-st.colTo <= 16 {
+			// a short span (the rest of a bounded question): byte by
+			// byte, without IndexByte's call
+			for i := st.colTo; i < to; i++ {
+				if s[i] == ':' {
+					j = i
+					break
+				}
+			}
+		} else if k := strings.IndexByte(s[st.colTo:to], ':'); k >= 0 {
+			j = st.colTo + k
+		}
 		if j < 0 {
 			st.colTo = to
 			return -1
 		}
-		j += st.colTo
 		st.colTo = j + 1
 		if isClock(s, j) {
 			st.clocks = append(st.clocks, j)

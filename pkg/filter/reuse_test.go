@@ -57,7 +57,7 @@ func newReuseMatcher(f *Filter, dd *datedetect.Detector, reuse bool, clock *time
 // being forgotten (mlfforget) and pushed out (more than 100).
 func TestReuseStringsOnServiceLogs(t *testing.T) {
 	n := 30000
-	if testing.Short() {
+	if testing.Short() || testenv.Race {
 		n = 3000
 	}
 	recycled := 0

@@ -60,6 +60,13 @@ type MatcherOptions struct {
 	// consume each Result at once (fresh memory costs a page fault per
 	// 4 KiB, and garbage collections: a failure's strings are its line).
 	ReuseStrings bool
+	// NoNewlines is the caller's promise that the lines it gives Line,
+	// LineHint and Probe hold no '\n' (they were cut at line ends, as
+	// pkg/lines cuts them): the Matcher then does not look for one where
+	// a line holding one would be matched another way. LineAt's messages
+	// (a journal message may hold one) are looked at regardless. A line
+	// that breaks the promise may be matched unlike fail2ban would.
+	NoNewlines bool
 }
 
 // Failure is one failure found in the input.
@@ -498,10 +505,10 @@ func (m *Matcher) LineHint(line []byte, h Hint) (res *Result, err error) {
 	if s == 0 {
 		// the date starts the line: the rest is the message, no copy
 		// (find reads its buffer only, as LineAt's callers rely on)
-		return m.find(line[e:], date, t, ok)
+		return m.find(line[e:], date, t, ok, m.opts.NoNewlines)
 	}
 	m.bbuf = append(append(m.bbuf[:0], line[:s]...), line[e:]...)
-	return m.find(m.bbuf, date, t, ok)
+	return m.find(m.bbuf, date, t, ok, m.opts.NoNewlines)
 }
 
 // spare is the index in m.dates that does not hold the last date.
@@ -539,7 +546,7 @@ func (m *Matcher) LineAt(line []byte, t time.Time) (res *Result, err error) {
 	m.cur = line
 	w := m.spare()
 	m.dates[w], m.last = datedetect.At(t), w
-	return m.find(line, nil, t, true)
+	return m.find(line, nil, t, true, false)
 }
 
 func (m *Matcher) recoverLine(res **Result, err *error) {
@@ -551,8 +558,8 @@ func (m *Matcher) recoverLine(res **Result, err *error) {
 }
 
 // find matches the message buf of a line whose time is date's, or t
-// when date is nil.
-func (m *Matcher) find(buf []byte, date *datedetect.Date, t time.Time, hasDate bool) (*Result, error) {
+// when date is nil; noNewline: the caller promises buf holds no '\n'.
+func (m *Matcher) find(buf []byte, date *datedetect.Date, t time.Time, hasDate, noNewline bool) (*Result, error) {
 	m.res = Result{Failures: m.res.Failures[:0], Regex: -1, Ignore: -1, HasDate: hasDate, date: date, t: t}
 	m.capUsed = 0
 	f := m.f
@@ -571,7 +578,7 @@ func (m *Matcher) find(buf []byte, date *datedetect.Date, t time.Time, hasDate b
 		}
 	} else {
 		if f.fastPref != nil {
-			if mlfEnd, cs, ok := f.fastPref.match(buf); ok {
+			if mlfEnd, cs, ok := f.fastPref.match(buf, noNewline); ok {
 				// the content is known: the start sets decide, with the
 				// literal scan for the failregexes that have none
 				if !f.starts.mark(buf[cs:], m.cand) {

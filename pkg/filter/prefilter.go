@@ -634,12 +634,34 @@ func newStartIndex(fail []*Regex) *startIndex {
 			s.noSet[i], s.complete = true, false
 			continue
 		}
-		for _, l := range p {
+		for k, l := range p {
+			if !keepLongerStarts && longerStart(p, k) {
+				continue
+			}
 			head, mask := word8([]byte(l))
 			s.byFirst[l[0]] = append(s.byFirst[l[0]], litEntry{lit: []byte(l), owner: i, head: head, mask: mask})
 		}
 	}
 	return s
+}
+
+// keepLongerStarts keeps every start string in the index (tests: the
+// index as it was before longerStart).
+var keepLongerStarts bool
+
+// longerStart reports whether starts[k] begins with another of starts (a
+// shorter one, or the same string earlier). A content that starts with it
+// starts with that one too, whose entry gives mark the same answer (the
+// owner's literal sets are the regex's, the same for each of its starts):
+// starts[k] need not be in the index ("Failed publickey" beside "Failed ":
+// the sets were checked twice on each such line that failed them).
+func longerStart(starts []string, k int) bool {
+	for j, s := range starts {
+		if j != k && strings.HasPrefix(starts[k], s) && (len(s) < len(starts[k]) || j < k) {
+			return true
+		}
+	}
+	return false
 }
 
 // mark sets in cand the failregexes whose start set content meets (and

@@ -147,8 +147,9 @@ func visible(c byte) bool { return c > ' ' && c < 0x7f }
 
 // match returns the end of the mlfid group and the start of the content
 // (byte offsets, equal to rune offsets: everything before is ASCII), or
-// ok=false when unsure.
-func (p *syslogPrefix) match(buf []byte) (mlfEnd, content int, ok bool) {
+// ok=false when unsure. noNewline is the caller's promise that buf holds
+// no '\n' (MatcherOptions.NoNewlines): the search for one is skipped.
+func (p *syslogPrefix) match(buf []byte, noNewline bool) (mlfEnd, content int, ok bool) {
 	i := 0
 	for i < len(buf) && buf[i] == ' ' {
 		i++
@@ -168,27 +169,36 @@ func (p *syslogPrefix) match(buf []byte) (mlfEnd, content int, ok bool) {
 	if i == len(buf) || !visible(buf[i]) {
 		return 0, 0, false
 	}
-	if !p.optionalAt(buf[i:]) {
-		// another program: no optional part of the prefix can start
-		// here, the content does (after the host)
-		if bytes.IndexByte(buf[i:], '\n') >= 0 {
+	// DAEMON[PID]: then \s+. The daemon's name is read first when the
+	// line may start with it: a known name is an optional part (every
+	// name begins with daemons[0], one of starts), so optionalAt need
+	// not compare it again; otherwise optionalAt decides, and a line
+	// where an optional part starts but no known name does is unsure.
+	d := i
+	known := false
+	if buf[i] == p.daemons[0][0] {
+		for i < len(buf) && nameByte(buf[i]) {
+			i++
+		}
+		for _, n := range p.daemons {
+			if string(buf[d:i]) == n {
+				known = true
+				break
+			}
+		}
+	}
+	if !known {
+		if p.optionalAt(buf[d:]) {
 			return 0, 0, false
 		}
-		return i, i, true
-	}
-	// DAEMON[PID]: then \s+
-	d := i
-	for i < len(buf) && nameByte(buf[i]) {
-		i++
-	}
-	known := false
-	for _, n := range p.daemons {
-		if string(buf[d:i]) == n {
-			known = true
-			break
+		// another program: no optional part of the prefix can start
+		// here, the content does (after the host)
+		if !noNewline && bytes.IndexByte(buf[d:], '\n') >= 0 {
+			return 0, 0, false
 		}
+		return d, d, true
 	}
-	if !known || i == len(buf) || buf[i] != '[' {
+	if i == len(buf) || buf[i] != '[' {
 		return 0, 0, false
 	}
 	i++
@@ -216,7 +226,7 @@ func (p *syslogPrefix) match(buf []byte) (mlfEnd, content int, ok bool) {
 			i += 5
 		}
 	}
-	if i == len(buf) || !visible(buf[i]) || bytes.IndexByte(buf[i:], '\n') >= 0 {
+	if i == len(buf) || !visible(buf[i]) || !noNewline && bytes.IndexByte(buf[i:], '\n') >= 0 {
 		return 0, 0, false
 	}
 	return mlfEnd, i, true

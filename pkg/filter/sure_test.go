@@ -35,7 +35,7 @@ func TestSureMatchOnServiceLogs(t *testing.T) {
 			for i, l := range lines {
 				texts := [][]byte{l}
 				if f.fastPref != nil && len(l) > 15 {
-					if _, cs, ok := f.fastPref.match(l[15:]); ok {
+					if _, cs, ok := f.fastPref.match(l[15:], false); ok {
 						texts = append(texts, l[15+cs:])
 					}
 				}

@@ -262,6 +262,6 @@ func (r *runner) prober(o *options, js *jailSpec) (*filter.Matcher, error) {
 	if !o.now.IsZero() {
 		dd.SetNow(o.now)
 	}
-	mo := filter.MatcherOptions{Dates: dd, NoGroups: true, Matches: true, ReuseCaptures: true, Now: r.nowFn}
+	mo := filter.MatcherOptions{Dates: dd, NoGroups: true, Matches: true, ReuseCaptures: true, Now: r.nowFn, NoNewlines: true}
 	return filter.NewMatcher(js.f, mo), nil
 }

@@ -224,7 +224,9 @@ func newRunner(ctx context.Context, o *options, js *jailSpec, w *event.Writer, s
 	}
 	r.printMissed, r.printIgnored = o.printMissed, o.printIgn
 	warn := func(msg string) { warnf(stderr, "%s", msg) }
-	mo := filter.MatcherOptions{Warn: warn, NoGroups: true, Matches: true, ReuseCaptures: true, ReuseStrings: true}
+	// NoNewlines: every reader here (lines.Reader, the batches' split, the
+	// tailer's ReadSlice) cuts lines at '\n'; journal messages go to LineAt
+	mo := filter.MatcherOptions{Warn: warn, NoGroups: true, Matches: true, ReuseCaptures: true, ReuseStrings: true, NoNewlines: true}
 	if u := f.UseDNS(); u == "yes" || u == "warn" {
 		mo.DNS = &filter.DNSCache{Timeout: o.dnsTimeout, Warn: warn}
 	}

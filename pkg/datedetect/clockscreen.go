@@ -198,11 +198,7 @@ func (cs *clockScreen) possibleBefore(s string, lim int, st *fstate) uint64 {
 		upto = min(upto, max(last+cs.floatTo, cs.anchorTo)+1)
 	}
 	var t uint64
-	for k := 0; ; k++ {
-		c := st.clockAt(s, k, upto)
-		if c < 0 {
-			break
-		}
+	for _, c := range st.clocksTo(s, upto) {
 		f := cs.fitAt(s, c)
 		if r := c - last; r > 0 {
 			f &= cs.reachOf[min(r, len(cs.reachOf)-1)]

@@ -178,13 +178,14 @@ func TestPlainValid(t *testing.T) {
 }
 
 // TestASCIIOnly: asciiOnly is a byte-by-byte check, for every length up
-// to 80 with a non-ASCII byte at every place (or none).
+// to 300 (several rounds of 32 bytes, every remainder) with a non-ASCII
+// byte (each of 0x80-0xff in turn) at every place, or none.
 func TestASCIIOnly(t *testing.T) {
-	for n := 0; n <= 80; n++ {
+	for n := 0; n <= 300; n++ {
 		for at := -1; at < n; at++ {
 			b := []byte(strings.Repeat("a", n))
 			if at >= 0 {
-				b[at] = 0x80 | byte(at)
+				b[at] = 0x80 | byte(at*7+n)
 			}
 			want := at < 0
 			if got := asciiOnly(string(b)); got != want {

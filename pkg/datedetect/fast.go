@@ -2376,7 +2376,10 @@ func numZoneMinutes(s string, i, end int) int {
 
 // asciiOnly reports whether s has only ASCII bytes, eight at a time: the
 // last eight bytes as one word too (overlapping the words before), so no
-// byte goes one at a time unless s is shorter than eight.
+// byte goes one at a time unless s is shorter than eight. The loops cut s
+// from the front and read constant slices of it, so the compiler drops
+// every bounds check (indexing s[i:] at a moving i cost each word a
+// check and made this three times slower).
 func asciiOnly(s string) bool {
 	if len(s) < 8 {
 		for i := 0; i < len(s); i++ {
@@ -2387,16 +2390,17 @@ func asciiOnly(s string) bool {
 		return true
 	}
 	// four words a round into two sums (independent ORs), then words
-	var w, v uint64
-	i := 0
-	for ; i+32 <= len(s); i += 32 {
-		w |= le64(s[i:]) | le64(s[i+8:])
-		v |= le64(s[i+16:]) | le64(s[i+24:])
+	w, v := le64(s[len(s)-8:]), uint64(0)
+	for len(s) >= 32 {
+		w |= le64(s[:8]) | le64(s[8:16])
+		v |= le64(s[16:24]) | le64(s[24:32])
+		s = s[32:]
 	}
-	for ; i+8 <= len(s); i += 8 {
-		w |= le64(s[i:])
+	for len(s) >= 8 {
+		w |= le64(s[:8])
+		s = s[8:]
 	}
-	return (w|v|le64(s[len(s)-8:]))&0x8080808080808080 == 0
+	return (w|v)&0x8080808080808080 == 0
 }
 
 // happyYMDSlash: "YYYY/MM/DD HH:MM:SS" at line start (nginx's error log),

@@ -204,6 +204,25 @@ func compileRegexp2(t string, opts Options) (r2 *regexp2.Regexp, err error) {
 	return r2, nil
 }
 
+// confirmed runs match, one regexp2 match, and runs it once more when it
+// failed (regexp2's matches fail only on their timeout) sooner than the
+// timeout by the wall clock. regexp2 checks a match's deadline on an
+// approximate clock that one goroutine moves on every 100 ms; when that
+// goroutine is held up (a loaded machine: when a server is attacked),
+// the clock jumps on its next tick and a match that began before the jump
+// finds its deadline passed though it ran for far less, and its line
+// would be skipped. The second run's deadline is taken after the jump. A
+// match that really outlives the timeout is not run again: an attacker's
+// line costs one timeout, not two.
+func (re *Regexp) confirmed(match func() error) error {
+	start := time.Now()
+	err := match()
+	if err != nil && time.Since(start) < re.opts.Timeout {
+		err = match()
+	}
+	return err
+}
+
 // groupNumbers returns regexp2's number of each named group of the
 // translated pattern (emit's output for n), without compiling it: regexp2
 // (.NET) numbers the unnamed groups first, from 1 in the order of their
@@ -299,7 +318,12 @@ func (re *Regexp) FindRunes(text []rune) (*regexp2.Match, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r2.FindRunesMatch(text)
+	var m *regexp2.Match
+	err = re.confirmed(func() (err error) {
+		m, err = r2.FindRunesMatch(text)
+		return err
+	})
+	return m, err
 }
 
 // Span is the place of a group in a match, in runes; OK is false when the
@@ -318,18 +342,24 @@ func (re *Regexp) Find(text []rune, groups []int, out []Span) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	found := false
 	if len(groups) == 0 {
 		// no group wanted: regexp2's program without captures
-		return r2.MatchRunes(text)
+		err = re.confirmed(func() (err error) {
+			found, err = r2.MatchRunes(text)
+			return err
+		})
+		return found, err
 	}
-	found := false
-	err = r2.FindRunesMatches(text, 0, func(v regexp2.MatchView) bool {
-		found = true
-		for i, g := range groups {
-			idx, n, ok := v.GroupRange(g)
-			out[i] = Span{idx, n, ok}
-		}
-		return false
+	err = re.confirmed(func() error {
+		return r2.FindRunesMatches(text, 0, func(v regexp2.MatchView) bool {
+			found = true
+			for i, g := range groups {
+				idx, n, ok := v.GroupRange(g)
+				out[i] = Span{idx, n, ok}
+			}
+			return false
+		})
 	})
 	if err != nil {
 		return false, err
@@ -343,7 +373,11 @@ func (re *Regexp) MatchString(s string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	m, err := r2.FindStringMatch(s)
+	var m *regexp2.Match
+	err = re.confirmed(func() (err error) {
+		m, err = r2.FindStringMatch(s)
+		return err
+	})
 	return m != nil, err
 }
 
@@ -355,7 +389,11 @@ func (re *Regexp) FindString(s string) (map[string]string, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	m, err := r2.FindStringMatch(s)
+	var m *regexp2.Match
+	err = re.confirmed(func() (err error) {
+		m, err = r2.FindStringMatch(s)
+		return err
+	})
 	if err != nil || m == nil {
 		return nil, false, err
 	}

@@ -325,6 +325,37 @@ func TestTimeout(t *testing.T) {
 	}
 }
 
+// TestConfirmedTimeout: a match that fails sooner than its timeout by the
+// wall clock (regexp2's approximate clock jumped) runs once more; one that
+// fails after its timeout does not.
+func TestConfirmedTimeout(t *testing.T) {
+	stale := errors.New("match timeout after 1h (the clock jumped)")
+	re := MustCompile(`x`, Options{Timeout: time.Hour})
+	calls := 0
+	err := re.confirmed(func() error {
+		calls++
+		if calls == 1 {
+			return stale
+		}
+		return nil
+	})
+	if err != nil || calls != 2 {
+		t.Errorf("a timeout an hour early: err %v after %d runs, want nil after 2", err, calls)
+	}
+
+	re = MustCompile(`x`, Options{Timeout: time.Microsecond})
+	calls = 0
+	err = re.confirmed(func() error {
+		calls++
+		for start := time.Now(); time.Since(start) <= time.Microsecond; {
+		}
+		return stale
+	})
+	if err != stale || calls != 1 {
+		t.Errorf("a timeout the wall clock confirms: err %v after %d runs, want it after 1", err, calls)
+	}
+}
+
 func TestNames(t *testing.T) {
 	re := MustCompile(`(?P<b>x)(y)(?P<a>z)\2`, Options{})
 	if got := re.Names(); !slices.Equal(got, []string{"b", "a"}) {

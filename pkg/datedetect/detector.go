@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/dlclark/regexp2/v2"
+
+	"github.com/banpipe/banpipe/pkg/pyre"
 )
 
 // Options configure a Detector.
@@ -449,7 +451,11 @@ func (d *Detector) matchDateBefore(dt *ddTemplate, line string, pos, endpos, lim
 		return false
 	}
 	r := d.lineRunes(line)
-	rm, err := rx.re.FindRunesMatchStartingAt(r[:endpos], pos)
+	var rm *regexp2.Match
+	err = pyre.Confirmed(matchTimeout, func() (err error) {
+		rm, err = rx.re.FindRunesMatchStartingAt(r[:endpos], pos)
+		return err
+	})
 	if err != nil || rm == nil || rm.RuneIndex >= lim {
 		return false
 	}

@@ -204,7 +204,7 @@ func compileRegexp2(t string, opts Options) (r2 *regexp2.Regexp, err error) {
 	return r2, nil
 }
 
-// confirmed runs match, one regexp2 match, and runs it once more when it
+// Confirmed runs match, one regexp2 match, and runs it once more when it
 // failed (regexp2's matches fail only on their timeout) sooner than the
 // timeout by the wall clock. regexp2 checks a match's deadline on an
 // approximate clock that one goroutine moves on every 100 ms; when that
@@ -214,10 +214,10 @@ func compileRegexp2(t string, opts Options) (r2 *regexp2.Regexp, err error) {
 // would be skipped. The second run's deadline is taken after the jump. A
 // match that really outlives the timeout is not run again: an attacker's
 // line costs one timeout, not two.
-func (re *Regexp) confirmed(match func() error) error {
+func Confirmed(timeout time.Duration, match func() error) error {
 	start := time.Now()
 	err := match()
-	if err != nil && time.Since(start) < re.opts.Timeout {
+	if err != nil && time.Since(start) < timeout {
 		err = match()
 	}
 	return err
@@ -319,7 +319,7 @@ func (re *Regexp) FindRunes(text []rune) (*regexp2.Match, error) {
 		return nil, err
 	}
 	var m *regexp2.Match
-	err = re.confirmed(func() (err error) {
+	err = Confirmed(re.opts.Timeout, func() (err error) {
 		m, err = r2.FindRunesMatch(text)
 		return err
 	})
@@ -345,13 +345,13 @@ func (re *Regexp) Find(text []rune, groups []int, out []Span) (bool, error) {
 	found := false
 	if len(groups) == 0 {
 		// no group wanted: regexp2's program without captures
-		err = re.confirmed(func() (err error) {
+		err = Confirmed(re.opts.Timeout, func() (err error) {
 			found, err = r2.MatchRunes(text)
 			return err
 		})
 		return found, err
 	}
-	err = re.confirmed(func() error {
+	err = Confirmed(re.opts.Timeout, func() error {
 		return r2.FindRunesMatches(text, 0, func(v regexp2.MatchView) bool {
 			found = true
 			for i, g := range groups {
@@ -374,7 +374,7 @@ func (re *Regexp) MatchString(s string) (bool, error) {
 		return false, err
 	}
 	var m *regexp2.Match
-	err = re.confirmed(func() (err error) {
+	err = Confirmed(re.opts.Timeout, func() (err error) {
 		m, err = r2.FindStringMatch(s)
 		return err
 	})
@@ -390,7 +390,7 @@ func (re *Regexp) FindString(s string) (map[string]string, bool, error) {
 		return nil, false, err
 	}
 	var m *regexp2.Match
-	err = re.confirmed(func() (err error) {
+	err = Confirmed(re.opts.Timeout, func() (err error) {
 		m, err = r2.FindStringMatch(s)
 		return err
 	})

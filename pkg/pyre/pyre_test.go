@@ -330,9 +330,8 @@ func TestTimeout(t *testing.T) {
 // fails after its timeout does not.
 func TestConfirmedTimeout(t *testing.T) {
 	stale := errors.New("match timeout after 1h (the clock jumped)")
-	re := MustCompile(`x`, Options{Timeout: time.Hour})
 	calls := 0
-	err := re.confirmed(func() error {
+	err := Confirmed(time.Hour, func() error {
 		calls++
 		if calls == 1 {
 			return stale
@@ -343,9 +342,8 @@ func TestConfirmedTimeout(t *testing.T) {
 		t.Errorf("a timeout an hour early: err %v after %d runs, want nil after 2", err, calls)
 	}
 
-	re = MustCompile(`x`, Options{Timeout: time.Microsecond})
 	calls = 0
-	err = re.confirmed(func() error {
+	err = Confirmed(time.Microsecond, func() error {
 		calls++
 		for start := time.Now(); time.Since(start) <= time.Microsecond; {
 		}

@@ -341,11 +341,13 @@ func le64(b string) uint64 {
 		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
-// ascii reports whether the whole line is ASCII.
+// ascii reports whether the whole line is ASCII. Its answer once known
+// (d.pfx at the line's end) is read inline; asciiRest finds it.
 func (d *Detector) ascii(line string) bool {
-	if d.pfx >= len(line) {
-		return true
-	}
+	return d.pfx >= len(line) || d.asciiRest(line)
+}
+
+func (d *Detector) asciiRest(line string) bool {
 	if d.pfxEnd {
 		return false
 	}
@@ -374,8 +376,17 @@ func (d *Detector) lineLen(line string) int {
 	return len(d.lineRunes(line))
 }
 
-// at returns the character at rune index i, or -1 outside the line.
+// at returns the character at rune index i, or -1 outside the line. A
+// place below d.pfx (known ASCII, within the line) is read inline; atRest
+// answers the others.
 func (d *Detector) at(line string, i int) rune {
+	if uint(i) < uint(d.pfx) {
+		return rune(line[i])
+	}
+	return d.atRest(line, i)
+}
+
+func (d *Detector) atRest(line string, i int) rune {
 	if i < 0 {
 		return -1
 	}
@@ -510,6 +521,14 @@ func (d *Detector) matchTime(line string) (*match, *ddTemplate, bool) {
 			matched = d.matchDate(dt, line, 0, noIdx, m)
 			ignoreBySearch = i
 		} else {
+			if t.fast == nil || t.fast.happy == nil {
+				// dt's search below (matchDateBefore without a happy
+				// path) asks whether the whole line is ASCII (lineLen)
+				// in any case: asked first, in one pass, it spares the
+				// character questions before it (at) their scans of the
+				// line's start, which they then read below d.pfx
+				d.ascii(line)
+			}
 			distance, endpos = d.lastPos, d.lastEnd
 			before := d.at(line, distance-1)
 			cur := d.at(line, distance)

@@ -738,23 +738,11 @@ func (p *fastPattern) excludedBefore(s string, lim int, st *fstate) bool {
 	case p.hex24 >= 0:
 		// TAI64N: "@" and 24 hex digits, the "@" within hex24 bytes of
 		// the start when anchored (of a start by last when not)
-		end := len(s)
+		end := last + p.hex24 + 1
 		if p.anchored {
-			end = min(end, p.hex24+1)
-		} else {
-			end = min(end, last+p.hex24+1)
+			end = p.hex24 + 1
 		}
-		for i := 0; i < end; i++ {
-			k := strings.IndexByte(s[i:end], '@')
-			if k < 0 {
-				return true
-			}
-			i += k
-			if hex24At(s, i) {
-				return false
-			}
-		}
-		return true
+		return !hex24Before(s, end)
 	case p.firstOnly >= 0 && !p.anchored:
 		return strings.IndexByte(s[:min(len(s), last+1)], byte(p.firstOnly)) < 0
 	}
@@ -774,18 +762,45 @@ func (p *fastPattern) runFits(s string, a, e int) bool {
 	return e-a == p.digitRun && e < len(s) && p.runNext[s[e]] && (!p.runDigit || digitAfterTOrSpaces(s, e))
 }
 
-// hex24At reports whether s has "@" and 24 lower-case hex digits at i.
-func hex24At(s string, i int) bool {
-	if i+25 > len(s) || s[i] != '@' {
-		return false
-	}
-	for k := 1; k <= 24; k++ {
-		if c := s[i+k]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+// hex24Before reports whether s has an "@" before end followed by 24
+// lower-case hex digits (TAI64N's). An "@" needs 24 bytes after it, so
+// the search stops 24 bytes short of the line's end. After an "@" that
+// fails, the next one can only stand at or past the first byte after it
+// that is no hex digit (an "@" is none), so the search resumes there
+// instead of at the byte after the "@": the bytes between are read
+// once. On the last template's whole-line question (TAI64N ends the
+// default templates) an access log's one "@" ("web@docker") costs one
+// IndexByte over the line and a short scan of its tail.
+func hex24Before(s string, end int) bool {
+	end = min(end, len(s)-24)
+	for i := 0; i < end; {
+		var k int
+		if end-i <= 16 {
+			// a short rest: byte by byte, without IndexByte's call
+			for k = 0; i+k < end && s[i+k] != '@'; k++ {
+			}
+			if i+k == end {
+				return false
+			}
+		} else if k = strings.IndexByte(s[i:end], '@'); k < 0 {
 			return false
 		}
+		// the "@" at i+k < end <= len(s)-24: its 24 bytes lie in s
+		i += k + 1
+		n := 0
+		for n < 24 && isLowerHex(s[i+n]) {
+			n++
+		}
+		if n == 24 {
+			return true
+		}
+		i += n
 	}
-	return true
+	return false
 }
+
+// isLowerHex reports whether c is a digit or a lower-case a to f.
+func isLowerHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
 
 // hex24Lead returns the most bytes before the "@" of a TAI64N match
 // (\W{0,2} at the line start), or -1 when nodes do not start with one.

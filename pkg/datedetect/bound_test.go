@@ -136,9 +136,10 @@ func TestBoundedSearch(t *testing.T) {
 		}
 		for _, pattern := range patterns {
 			for _, noFast := range []bool{false, true} {
-				if noFast && len(lines) > 100 {
-					// the regex path is slow: its share
-					lines, moved = lines[:100], moved[:100]
+				if share := min(100, 500/scale); noFast && len(lines) > share {
+					// the regex path is slow (under -race most of all):
+					// its share
+					lines, moved = lines[:share], moved[:share]
 				}
 				for _, ls := range [][]string{lines, moved} {
 					p := newBoundPair(t, pattern, noFast)

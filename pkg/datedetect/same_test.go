@@ -109,7 +109,7 @@ func sameVariants(line string, end int) []string {
 // times and state on every line; every 41st line is followed by lines
 // that differ from it just past its date.
 func TestSameDateAsWithout(t *testing.T) {
-	n := 10000
+	n := 10000 / min(scale, 5) // a fifth under -race (200 s there on a loaded machine)
 	if testing.Short() {
 		n = 1500
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/banpipe/banpipe/internal/authgen"
+	"github.com/banpipe/banpipe/internal/testenv"
 )
 
 // matchBefore is syslogPrefix.match as it was before it read the daemon's
@@ -105,6 +106,9 @@ func checkMatchBefore(t testing.TB, name string, p *syslogPrefix, buf []byte) (f
 // sshd's datepattern), whole, and past its first 15 and 16 bytes.
 func TestSyslogPrefixOnServiceLogs(t *testing.T) {
 	n := 20000
+	if testenv.Race {
+		n = 4000 // the regexes ten times slower
+	}
 	if testing.Short() {
 		n = 2000
 	}
@@ -148,8 +152,8 @@ func TestSyslogPrefixOnServiceLogs(t *testing.T) {
 // without (the logs' lines hold no '\n', as logmatch's readers cut them).
 func TestNoNewlinesOnServiceLogs(t *testing.T) {
 	n := 5000
-	if testing.Short() {
-		n = 1000
+	if testing.Short() || testenv.Race {
+		n = 1000 // -race: the regexes ten times slower
 	}
 	fast := 0
 	for c, log := range authgen.Cases(authgen.Options{Lines: n, Seed: 1}) {
@@ -233,8 +237,8 @@ func startsBefore(f *Filter) *startIndex {
 // string; some indexes have fewer.
 func TestStartIndexOnServiceLogs(t *testing.T) {
 	n := 5000
-	if testing.Short() {
-		n = 1000
+	if testing.Short() || testenv.Race {
+		n = 1000 // -race: the regexes ten times slower
 	}
 	var logs [][]byte
 	for _, svc := range authgen.Services() {

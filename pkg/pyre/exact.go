@@ -136,7 +136,7 @@ func (s *snode) exact(t sureText, in pset) (out pset, ok bool) {
 			}
 		}
 		return cur, true
-	case sAlt:
+	case sAlt, sAddr:
 		for _, sub := range s.subs {
 			o, k := sub.exact(t, in)
 			if !k {

@@ -30,6 +30,7 @@ const (
 	sLit     // the bytes lit
 	sConcat
 	sAlt
+	sAddr // fail2ban's address alternation (addr.go): an sAlt that walkAddr walks
 	sRepeat
 	sAhead   // positive look-ahead
 	sBehind  // positive look-behind of fixed width w
@@ -310,6 +311,11 @@ func (s *snode) walk(t sureText, pos int) (int, bool) {
 			}
 		}
 		return pos, true
+	case sAddr:
+		if !noAddr {
+			return walkAddr(t, pos)
+		}
+		fallthrough
 	case sAlt:
 		for _, sub := range s.subs {
 			if sub.cannot(t, pos) {
@@ -497,6 +503,7 @@ func sureRoot(n *node) *snode {
 	s := sureOf(n)
 	if s != nil {
 		s.setFirst()
+		markAddr(s)
 	}
 	return s
 }

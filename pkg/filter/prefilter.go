@@ -616,7 +616,16 @@ func newStartIndex(fail []*Regex) *startIndex {
 	s := &startIndex{noSet: make([]bool, len(fail)), complete: true, lits: make([][][][]byte, len(fail))}
 	for i, r := range fail {
 		starts := r.re.Prefixes()
-		for _, l := range r.re.Required() {
+		required := r.re.Required()
+		if r.sureForget {
+			// no sets: sureForget's walk reads the whole match
+			// ("Accepted publickey for u from ADDR"), its literals
+			// included, where mark would first search the content
+			// for them (" for ", " from "); mark then lets through
+			// more lines, which the walk or FindASCII decide
+			required = nil
+		}
+		for _, l := range required {
 			// a literal with U+FFFD or a line end cannot be checked on the
 			// content bytes: drop its set (fewer requirements); so is a set
 			// every start string already meets

@@ -8,6 +8,7 @@ import (
 
 	"github.com/banpipe/banpipe/internal/authgen"
 	"github.com/banpipe/banpipe/internal/testenv"
+	"github.com/banpipe/banpipe/pkg/datedetect"
 	"github.com/banpipe/banpipe/pkg/filter/builtin"
 	"github.com/banpipe/banpipe/pkg/pyre"
 )
@@ -178,4 +179,55 @@ func FuzzSureForget(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestForgetOnlyOnServiceLogs: every filter case (authgen.Cases: every
+// built-in filter, sshd in its four modes, and fail2ban's file of the
+// same name; a missing fail2ban file skips its subtest, or fails it under
+// CI) gives, on every line of its service's generated log, the hit and
+// the failures it gives with the regexes only (no literal prefilter, fast
+// syslog prefix or start index, so no forget-only shortcut: sureForget,
+// its walker's address node, the start index without a forget-only
+// regex's literal sets).
+func TestForgetOnlyOnServiceLogs(t *testing.T) {
+	n := 3000
+	if testing.Short() || testenv.Race {
+		n = 500
+	}
+	t0 := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return t0 }
+	forgets := 0
+	for c, lines := range authgen.Cases(authgen.Options{Lines: n, Seed: 11}) {
+		t.Run(c.Name(), func(t *testing.T) {
+			fast := loadCase(t, c)
+			slow := loadCase(t, c)
+			slow.pre, slow.fastPref, slow.starts = nil, nil, nil
+			dates := func() DateFinder {
+				dd, err := datedetect.New(datedetect.Options{Now: t0, Location: time.UTC, Pattern: fast.Def.DatePattern})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return dd
+			}
+			a := NewMatcher(fast, MatcherOptions{Dates: dates(), Now: clock, Clock: clock})
+			b := NewMatcher(slow, MatcherOptions{Dates: dates(), Now: clock, Clock: clock})
+			for i, l := range lines {
+				ra, err1 := a.Line(l)
+				fa, ia := append([]Failure(nil), ra.Failures...), ra.Regex
+				rb, err2 := b.Line(l)
+				if err1 != nil || err2 != nil {
+					t.Fatalf("line %d: %v, %v", i+1, err1, err2)
+				}
+				if ia != rb.Regex || len(fa)+len(rb.Failures) > 0 && !reflect.DeepEqual(fa, rb.Failures) {
+					t.Fatalf("line %d %q: fast path regex %d %+v, the regexes %d %+v", i+1, l, ia, fa, rb.Regex, rb.Failures)
+				}
+				if ia >= 0 && fast.fail[ia].sureForget {
+					forgets++
+				}
+			}
+		})
+	}
+	if forgets == 0 {
+		t.Fatal("no line matched a forget-only regex: the test exercises nothing")
+	}
 }

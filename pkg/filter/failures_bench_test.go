@@ -59,20 +59,5 @@ func sshdLogMatcher(tb testing.TB) *filter.Matcher {
 // again; one op is one line: allocs/op are a failure line's allocations.
 func BenchmarkSSHDFailureLines(b *testing.B) {
 	lines := sshdFailureLines(b, 200000)
-	m := sshdLogMatcher(b)
-	failures := 0
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu0 := cpuTime()
-	for i := 0; i < b.N; i++ {
-		res, err := m.Line(lines[i%len(lines)])
-		if err != nil {
-			b.Fatal(err)
-		}
-		failures += len(res.Failures)
-	}
-	cpu := cpuTime() - cpu0
-	b.StopTimer()
-	b.ReportMetric(float64(failures)/float64(b.N), "failures/line")
-	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/line")
+	benchLines(b, sshdLogMatcher(b), lines)
 }

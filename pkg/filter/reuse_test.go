@@ -70,17 +70,7 @@ func TestReuseStringsOnServiceLogs(t *testing.T) {
 			hits := 0
 			for _, line := range log {
 				clock = clock.Add(time.Second)
-				want, err := plain.Line(line)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, err := reuse.Line(line)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !sameResult(got, want) {
-					t.Fatalf("on %q:\nreused strings %+v\nwithout %+v", line, got, want)
-				}
+				got := sameReused(t, reuse, plain, line)
 				if got.Regex >= 0 {
 					hits++
 				}
@@ -181,17 +171,25 @@ func FuzzReuseStrings(f *testing.F) {
 				}
 				line = fmt.Appendf(line, "Nov 21 00:%02d:%02d web01 sshd[%d]: %s", i/60%60, i%60, 100+pid, l)
 			}
-			want, err := plain.Line(line)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := reuse.Line(line)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !sameResult(got, want) {
-				t.Fatalf("on %q:\nreused strings %+v\nwithout %+v", line, got, want)
-			}
+			sameReused(t, reuse, plain, line)
 		}
 	})
+}
+
+// sameReused runs line through plain, then reuse, and fails unless both
+// give the same result; it returns reuse's.
+func sameReused(t *testing.T, reuse, plain *Matcher, line []byte) *Result {
+	t.Helper()
+	want, err := plain.Line(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := reuse.Line(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameResult(got, want) {
+		t.Fatalf("on %q:\nreused strings %+v\nwithout %+v", line, got, want)
+	}
+	return got
 }

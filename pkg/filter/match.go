@@ -241,17 +241,8 @@ func (fd *failData) reset() {
 // compaction).
 func (fd *failData) own() {
 	need := 0
-	for i := range fd.g.e {
-		need += fd.outside(fd.g.e[i].v)
-	}
-	for _, s := range fd.users {
-		need += fd.outside(s)
-	}
-	for _, s := range fd.lines {
-		need += fd.outside(s)
-	}
-	for _, s := range fd.nofailLines {
-		need += fd.outside(s)
+	for s := range fd.strs {
+		need += fd.outside(*s)
 	}
 	if need == 0 {
 		return
@@ -259,13 +250,8 @@ func (fd *failData) own() {
 	all := len(fd.buf)+need > cap(fd.buf)
 	if all {
 		live := 0
-		for i := range fd.g.e {
-			live += len(fd.g.e[i].v)
-		}
-		for _, l := range [...][]string{fd.users, fd.lines, fd.nofailLines} {
-			for _, s := range l {
-				live += len(s)
-			}
+		for s := range fd.strs {
+			live += len(*s)
 		}
 		b := fd.spare[:0]
 		if cap(b) < live {
@@ -273,12 +259,25 @@ func (fd *failData) own() {
 		}
 		fd.spare, fd.buf = fd.buf, b
 	}
+	for s := range fd.strs {
+		fd.put(s, all)
+	}
+}
+
+// strs yields each string fd keeps, to be read or replaced: its groups'
+// values, its users and its lines (a string field added to failData
+// goes here, as in reset).
+func (fd *failData) strs(yield func(*string) bool) {
 	for i := range fd.g.e {
-		fd.put(&fd.g.e[i].v, all)
+		if !yield(&fd.g.e[i].v) {
+			return
+		}
 	}
 	for _, l := range [...][]string{fd.users, fd.lines, fd.nofailLines} {
 		for i := range l {
-			fd.put(&l[i], all)
+			if !yield(&l[i]) {
+				return
+			}
 		}
 	}
 }
@@ -605,7 +604,7 @@ func (m *Matcher) find(buf []byte, date *datedetect.Date, t time.Time, hasDate, 
 				m.cand[i] = true
 			}
 		}
-		if isASCII(buf) && !noASCII {
+		if pyre.IsASCII(buf) && !noASCII {
 			// pyre's byte backtracker runs the regexes on the bytes
 			// (findRe); without a prefregex or ignoreregexes first, the
 			// runes are made only when it does not know (runeText)
@@ -691,7 +690,7 @@ var noASCII bool
 // buf[:mlfEnd], ASCII).
 func (m *Matcher) failregexes(buf []byte, cs, mlfEnd int) (*Result, error) {
 	var text []rune
-	if isASCII(buf[cs:]) {
+	if pyre.IsASCII(buf[cs:]) {
 		// (one rune per byte is not enough: a lone invalid byte is one
 		// U+FFFD); the runes are made when needed (runeText)
 		m.ascii = buf[cs:]
@@ -1432,15 +1431,6 @@ func (m *Matcher) newCaptures() map[string]string {
 	m.capUsed++
 	clear(c)
 	return c
-}
-
-func isASCII(b []byte) bool {
-	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }
 
 // quickForget locates the groups of a failregex that decide whether its

@@ -42,7 +42,7 @@ func TestSureMatchOnServiceLogs(t *testing.T) {
 				}
 				for _, text := range texts {
 					for k, r := range f.fail {
-						if isASCII(text) {
+						if pyre.IsASCII(text) {
 							// the byte backtracker: regexp2's match and groups
 							got, want := make([]pyre.Span, len(r.slots)), make([]pyre.Span, len(r.slots))
 							if gf, known := r.re.FindASCII(text, r.slots, got, &sc); known {

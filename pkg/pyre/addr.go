@@ -97,7 +97,7 @@ func addrRun(set *cset, lo, hi int, t sureText, pos int) (int, bool) {
 		if c >= 0x80 {
 			return 0, false
 		}
-		if set[c>>6]&(1<<(c&63)) == 0 {
+		if !set.hasASCII(c) {
 			break
 		}
 	}

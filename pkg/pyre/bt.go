@@ -517,7 +517,7 @@ func (p *btProg) run(t sureText, pc, pos, target int, sc *Scratch) (end int, ok,
 					s = s[:in.max]
 				}
 				set := &in.set
-				for n < len(s) && set[s[n]>>6&1]&(1<<(s[n]&63)) != 0 {
+				for n < len(s) && set.hasASCII(s[n]) {
 					n++
 				}
 				if pos+n == len(t) && (in.max < 0 || n < in.max) && set.has('\n') {

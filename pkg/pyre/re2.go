@@ -105,6 +105,10 @@ func (c *cset) add(r rune) {
 
 func (c cset) has(r rune) bool { return r >= 0 && r < utf8.RuneSelf && c[r/64]&(1<<(r%64)) != 0 }
 
+// hasASCII is has for a byte c < 0x80 (c's high bit is not read): the
+// scanning loops' test, without has's range checks.
+func (c *cset) hasASCII(b byte) bool { return c[b>>6&1]&(1<<(b&63)) != 0 }
+
 func (c cset) union(d cset) cset { return cset{c[0] | d[0], c[1] | d[1]} }
 
 func (c cset) subset(d cset) bool { return c[0]&^d[0] == 0 && c[1]&^d[1] == 0 }
@@ -456,7 +460,7 @@ func writeRE2Rune(b *strings.Builder, r rune) {
 // runes on ASCII text.
 func (re *Regexp) FindBytes(text []byte, groups []int, out []Span) (found, ok bool) {
 	f := re.form()
-	if f == nil || !isASCII(text) {
+	if f == nil || !IsASCII(text) {
 		return false, false
 	}
 	if f.dollar {
@@ -536,8 +540,8 @@ func asciiLine(b []byte) bool {
 	return true
 }
 
-// isASCII reports whether b is all ASCII, eight bytes at a time.
-func isASCII(b []byte) bool {
+// IsASCII reports whether b is all ASCII, eight bytes at a time.
+func IsASCII(b []byte) bool {
 	for len(b) >= 8 {
 		if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
 			return false

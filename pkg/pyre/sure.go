@@ -396,7 +396,7 @@ func (s *snode) setRun(t sureText, pos int) (int, bool) {
 		}
 		for n < len(r) {
 			c := r[n]
-			if c >= 0x80 || set[c>>6&1]&(1<<(c&63)) == 0 {
+			if c >= 0x80 || !set.hasASCII(c) {
 				break
 			}
 			n++

@@ -11,7 +11,11 @@
 # and, for sshd, grep -E with a failure pattern. It prints one Markdown
 # table row per filter: lines per CPU-second (user+sys, from /usr/bin/time;
 # logmatch and grep: the median of BENCH_REPEAT runs, default 3),
-# peak RSS, the ratio to fail2ban-regex, and whether the failures agree:
+# peak RSS, the ratio to fail2ban-regex, the CPU time of fail2ban's file
+# through logmatch over the built-in filter's (the two run in turns, one
+# of each a round, and the column is the median of the rounds' ratios:
+# the VM's speed drifts between minutes, which separate runs would
+# count), and whether the failures agree:
 # the addresses of the failures, in order, compared line by line ("same N",
 # or "DIFF" with the number of differing addresses; BENCH_KEEP=DIR keeps
 # the logs and outputs there to look at them).
@@ -72,14 +76,39 @@ measure3() {
 	cpu=$(printf '%s\n' $cpus | sort -n | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}')
 	rss=$maxrss
 }
+# measure2 OUT1 OUT2 CMD1... -- CMD2...: measures CMD1 (stdout to OUT1)
+# and CMD2 in turns, BENCH_REPEAT rounds; sets cpu1, cpu2 (medians), rss1,
+# rss2 (largest) and pair, the median of the rounds' cpu2/cpu1.
+measure2() {
+	local out1=$1 out2=$2 i c1="" c2="" r1=0 r2=0 ratios=""
+	shift 2
+	local -a cmd1=() cmd2=()
+	while [ "$1" != "--" ]; do
+		cmd1+=("$1")
+		shift
+	done
+	shift
+	cmd2=("$@")
+	for ((i = 0; i < ${BENCH_REPEAT:-3}; i++)); do
+		measure "$out1" "${cmd1[@]}" || return 1
+		local a=$cpu
+		c1="$c1 $cpu" r1=$(awk -v a="$r1" -v b="$rss" 'BEGIN{print (b > a) ? b : a}')
+		measure "$out2" "${cmd2[@]}" || return 1
+		c2="$c2 $cpu" r2=$(awk -v a="$r2" -v b="$rss" 'BEGIN{print (b > a) ? b : a}')
+		ratios="$ratios $(awk -v a="$a" -v b="$cpu" 'BEGIN{if (a > 0) printf "%.3f", b/a; else print "inf"}')"
+	done
+	med() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
+	cpu1=$(med $c1) cpu2=$(med $c2) pair=$(med $ratios)
+	rss1=$r1 rss2=$r2
+}
 rate() { awk -v n="$lines" -v c="$1" 'BEGIN{if (c > 0) printf "%d", n/c; else print "inf"}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (a > 0) printf "%.1f", b/a; else print "inf"}'; }
 
 want() { [ -z "${BENCH_FILTERS:-}" ] || [[ " $BENCH_FILTERS " == *" $1 "* ]]; }
 
 echo "bench: $lines lines per log, CPU time user+sys, one core; shared machine: figures are indicative" >&2
-printf '| filter | log | logmatch lines/CPU-s | RSS MiB | f2b file via logmatch lines/CPU-s | fail2ban-regex lines/CPU-s | RSS MiB | x fail2ban | failures (logmatch / fail2ban) | agreement |\n'
-printf '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n'
+printf '| filter | log | logmatch lines/CPU-s | RSS MiB | f2b file via logmatch lines/CPU-s | f2b file / built-in CPU | fail2ban-regex lines/CPU-s | RSS MiB | x fail2ban | failures (logmatch / fail2ban) | agreement |\n'
+printf '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n'
 status=0
 "$gen" -list >"$tmp/services"
 while read -r svc filters <&3; do
@@ -90,14 +119,19 @@ while read -r svc filters <&3; do
 	"$gen" -service "$svc" -n "$lines" -seed 1 >"$log" 2>/dev/null
 	for f in $filters; do
 		want "$f" || continue
-		measure3 "$tmp/$f.lm.jsonl" "$logmatch" -j 1 -f "$f" --now "$now" "$log" || { status=1; continue; }
-		lmcpu=$cpu lmrss=$rss
+		f2bfile="-" f2brate="-" f2brss="-" x="-" f2bn="-" agree="-" filex="-"
+		if [ -n "$f2b" ] && [ -r "$f2bdir/$f.conf" ]; then
+			measure2 "$tmp/$f.lm.jsonl" "$tmp/$f.lmf2b.jsonl" \
+				"$logmatch" -j 1 -f "$f" --now "$now" "$log" -- \
+				"$logmatch" -j 1 -f "$f2bdir/$f.conf" --now "$now" "$log" || { status=1; continue; }
+			lmcpu=$cpu1 lmrss=$rss1 f2bfile=$(rate "$cpu2") filex=$pair
+		else
+			measure3 "$tmp/$f.lm.jsonl" "$logmatch" -j 1 -f "$f" --now "$now" "$log" || { status=1; continue; }
+			lmcpu=$cpu lmrss=$rss
+		fi
 		jq -r .ip <"$tmp/$f.lm.jsonl" >"$tmp/$f.lm.ip"
 		lmn=$(wc -l <"$tmp/$f.lm.ip")
-		f2bfile="-" f2brate="-" f2brss="-" x="-" f2bn="-" agree="-"
 		if [ -n "$f2b" ] && [ -r "$f2bdir/$f.conf" ]; then
-			measure3 "$tmp/$f.lmf2b.jsonl" "$logmatch" -j 1 -f "$f2bdir/$f.conf" --now "$now" "$log" || status=1
-			f2bfile=$(rate "$cpu")
 			measure "$tmp/$f.f2b.ip" fail2ban-regex -o ip "$log" "$f2bdir/$f.conf" || { status=1; continue; }
 			f2brate=$(rate "$cpu") f2brss=$rss
 			x=$(ratio "$lmcpu" "$cpu")
@@ -108,12 +142,12 @@ while read -r svc filters <&3; do
 				agree="DIFF: $(diff "$tmp/$f.lm.ip" "$tmp/$f.f2b.ip" | grep -c '^[<>]' || true) addresses differ"
 			fi
 		fi
-		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s |\n' \
-			"$f" "$svc" "$(rate "$lmcpu")" "$lmrss" "$f2bfile" "$f2brate" "$f2brss" "$x" "$lmn" "$f2bn" "$agree"
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s |\n' \
+			"$f" "$svc" "$(rate "$lmcpu")" "$lmrss" "$f2bfile" "$filex" "$f2brate" "$f2brss" "$x" "$lmn" "$f2bn" "$agree"
 		if [ "$f" = sshd ]; then
 			pat='sshd(-session)?\[[0-9]+\]: (Failed (password|publickey|keyboard-interactive/pam) for|Invalid user|Connection (closed|reset) by|Disconnected from (invalid|authenticating) user|error: maximum authentication|pam_unix\(sshd:auth\): authentication failure|banner exchange|Unable to negotiate)'
 			measure3 "$tmp/grep.out" grep -E -c "$pat" "$log" || true
-			printf '| (grep -E, failure pattern) | %s | %s | %s | | | | | %s lines | |\n' "$svc" "$(rate "$cpu")" "$rss" "$(cat "$tmp/grep.out")"
+			printf '| (grep -E, failure pattern) | %s | %s | %s | | | | | | %s lines | |\n' "$svc" "$(rate "$cpu")" "$rss" "$(cat "$tmp/grep.out")"
 		fi
 	done
 done 3<"$tmp/services"

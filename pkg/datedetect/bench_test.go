@@ -171,3 +171,55 @@ func benchService(b *testing.B, lazy bool) {
 		})
 	}
 }
+
+// headWriter keeps the first n lines written to it and drops the rest.
+type headWriter struct {
+	buf bytes.Buffer
+	n   int
+}
+
+func (w *headWriter) Write(p []byte) (int, error) {
+	for _, c := range p {
+		if w.n == 0 {
+			break
+		}
+		w.buf.WriteByte(c)
+		if c == '\n' {
+			w.n--
+		}
+	}
+	return len(p), nil
+}
+
+// BenchmarkFindDateDense is BenchmarkFindDateService's traefik cases on
+// the first 20,000 lines of the 1M-line traefik log (the log of
+// bench-filters.sh and issue 13's table, 12 lines a second): there 1,657
+// lines have a new second, where the 20,000-line log of
+// BenchmarkFindDateService has 17,819 (the generator spreads any number
+// of lines over the same day).
+func BenchmarkFindDateDense(b *testing.B) {
+	w := &headWriter{n: 20000}
+	if _, err := authgen.Generate(w, authgen.Options{Lines: 1000000, Seed: 1, Service: "traefik-access"}); err != nil {
+		b.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(w.buf.String(), "\n"), "\n")
+	for _, sd := range serviceDates {
+		if sd.service != "traefik-access" {
+			continue
+		}
+		b.Run(sd.name, func(b *testing.B) {
+			d, err := New(Options{Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), Location: time.UTC, Pattern: sd.pattern})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var dt Date
+			b.ReportAllocs()
+			b.ResetTimer()
+			c0 := cpuNow()
+			for i := 0; i < b.N; i++ {
+				d.FindDate(lines[i%len(lines)], &dt)
+			}
+			b.ReportMetric(float64(cpuNow()-c0)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The fast path: hand-written matchers for the templates that date most
@@ -995,6 +996,128 @@ type fstate struct {
 	runTo    int
 	mapLine  string
 	mapValid bool
+	// happyAt's last answers (see there): hm[0] for a string that goes
+	// on past hmMax bytes from the date, hm[1] for one that does not (a
+	// line cut at the last date's end, matchTime's same-place search)
+	hm [2]happyMemo
+	// consecutive accepted dates the memo did not hold, and the calls
+	// left that do without it (see happyAt)
+	hmMiss, hmOff int
+	noMemo        bool // tests: happyAt asks p.happyAt every time
+}
+
+// happyMemo is a date text a happyAt accepted (key, n bytes from the
+// date's start) and its match: the fields, the end from that start (the
+// match and the date text start at the place asked). all: the string
+// ended within the key.
+type happyMemo struct {
+	p   *fastPattern
+	n   int
+	all bool
+	end int
+	key [hmMax]byte
+	f   dateFields
+	// the clocks (see isClock) at the colons from 1 to n-4 bytes after
+	// the start, in order: isClock reads the byte before a colon and
+	// three after it, all in the key (two clocks stand two bytes apart
+	// at least, so clk holds them all). They are listed at the first
+	// hit (nclk < 0 before), not when the entry is made: on a log whose
+	// lines seldom share their second the entry is seldom read.
+	clk  [hmMax / 2]uint8
+	nclk int
+}
+
+// hmMax bounds the bytes a happyMemo keeps.
+const hmMax = 48
+
+// After hmMisses accepted dates in a row that the memo did not hold,
+// happyAt does without it for hmOffCalls calls: on a log with a new
+// second on most lines (the 20,000-line traefik log of
+// BenchmarkFindDateService, 9 lines in 10) its question and entries
+// cost about 12 ns a line (apacheAt alone: 41 ns). Which calls use the
+// memo changes no answer.
+const (
+	hmMisses   = 4
+	hmOffCalls = 16
+)
+
+// happyAt is p.happyAt(p, s, g, m), from the memo when the bytes at g
+// are those of a date text it accepted last. With fail2ban's default
+// templates on an access log (traefik-auth.conf has no datepattern) the
+// date moves with the fields before it, so the last winner's search runs
+// over the whole line on most lines, and apacheAt's parse was nearly half
+// of that search; on a busy server's log most lines have the second of
+// the line before (11 in 12 on the 1M-line traefik log).
+//
+// p.happyAt is apacheAt (the only one). It reads no byte past its
+// match's end plus two, compares the string's length with no place past
+// the end plus three (the zone's numZone: "+hh" then ":mm" or "mm"),
+// and depends on nothing else but p (its years); its match starts at g,
+// and so does its date text. So a string whose bytes from g up to the
+// end plus three are the key (or, when the key's string ended sooner,
+// that is the key from g) gets the same answer at g, the positions moved
+// by g. The match holds no string of the line (a fraction is parsed into
+// nsec), so the memo keeps nothing of it. TestHappyAtMemo and
+// FuzzHappyAtMemo compare this with apacheAt, and
+// TestHappyAtMemoDetector a Detector with and without the memo.
+func (st *fstate) happyAt(p *fastPattern, s string, g int, m *match) bool {
+	if st.noMemo {
+		return p.happyAt(p, s, g, m)
+	}
+	if st.hmOff > 0 {
+		// a log whose lines seldom share their second: the memo's
+		// question and entry cost more than its hits save
+		st.hmOff--
+		return p.happyAt(p, s, g, m)
+	}
+	rest := len(s) - g
+	e := &st.hm[0]
+	if rest <= hmMax {
+		e = &st.hm[1]
+	}
+	if e.p == p && rest >= e.n && (!e.all || rest == e.n) && s[g:g+e.n] == string(e.key[:e.n]) {
+		m.start, m.end, m.gstart, m.gend, m.fast, m.rm, m.rx = g, g+e.end, g, g+e.end, true, nil, nil
+		m.f = e.f
+		st.hmMiss = 0
+		// s's map goes on through the key from the memo's clocks, when
+		// it has reached the date (searchBefore asks for a clock that
+		// fits before it tries g; the date's first clock fits) and not
+		// passed the key: matchTime's screen, which follows a moved
+		// date, maps past the date's clocks, and would read the date's
+		// bytes again
+		if st.mapValid && len(st.mapLine) == len(s) && unsafe.StringData(st.mapLine) == unsafe.StringData(s) && st.colTo > g && st.colTo < g+e.n-3 {
+			if e.nclk < 0 {
+				// s has the key's bytes at g
+				e.nclk = 0
+				for j := g + 1; j < g+e.n-3; j++ {
+					if s[j] == ':' && isClock(s, j) {
+						e.clk[e.nclk] = uint8(j - g)
+						e.nclk++
+					}
+				}
+			}
+			for _, j := range e.clk[:e.nclk] {
+				if g+int(j) >= st.colTo {
+					st.clocks = append(st.clocks, g+int(j))
+				}
+			}
+			st.colTo = g + e.n - 3
+		}
+		return true
+	}
+	if !p.happyAt(p, s, g, m) {
+		return false
+	}
+	if st.hmMiss++; st.hmMiss >= hmMisses {
+		st.hmMiss, st.hmOff = 0, hmOffCalls
+	}
+	if n := min(rest, m.end+3-g); n <= hmMax {
+		e.p, e.n, e.all, e.end = p, n, n < m.end+3-g, m.end-g
+		copy(e.key[:], s[g:g+n])
+		e.f = m.f
+		e.nclk = -1
+	}
+	return true
 }
 
 const maxNodes = 32
@@ -1577,7 +1700,7 @@ func (p *fastPattern) searchBefore(s string, pos, lim int, st *fstate, m *match)
 		}
 		if p.happyAt != nil && i < len(s) && (i == 0 || !isWordByte(s[i]) || !isWordByte(s[i-1])) {
 			// (?=^|\b|\W) holds at i
-			if p.happyAt(p, s, i, m) {
+			if st.happyAt(p, s, i, m) {
 				return fastMatch
 			}
 		}

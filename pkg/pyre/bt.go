@@ -51,6 +51,8 @@ type binst struct {
 	// bRun
 	min, max int
 	lazy     bool
+	// bSplit: it heads a tempered loop (see tempered)
+	tempered bool
 }
 
 // btProg is a pattern's program.
@@ -107,6 +109,7 @@ func btOf(n *node, number func(string) int) *btProg {
 	c.p.ncap = len(c.names)
 	c.p.anchored = c.p.inst[1].op == bBOL
 	c.p.firstOf()
+	c.p.tempered()
 	return c.p
 }
 
@@ -159,6 +162,62 @@ func (p *btProg) firstOf() {
 	for pc := range p.inst {
 		of(pc)
 	}
+}
+
+// tempered marks the splits that head a tempered loop, (?:(?!L).)* or
+// (?:(?!L).)*? (a user name up to " from "): the split's body is a
+// negative look-ahead, then one character, then the jump back to the
+// split. At a character that the way out of the loop cannot take and
+// L's body cannot take first (firstOf), the split goes into the body
+// without a way to try later, the look-ahead holds (its body fails at
+// once) and the character is taken or not by its set alone: passTempered
+// takes such characters at once, in the steps' stead.
+func (p *btProg) tempered() {
+	for pc := range p.inst {
+		in := &p.inst[pc]
+		if in.op != bSplit {
+			continue
+		}
+		body, out := pc+1, in.x
+		switch {
+		case in.x == body:
+			out = in.y
+		case in.y != body:
+			continue
+		}
+		look := &p.inst[body]
+		if look.op != bLook || look.n >= 0 || !look.neg || look.y+1 >= len(p.inst) {
+			continue
+		}
+		if set, jmp := &p.inst[look.y], &p.inst[look.y+1]; set.op == bSet && jmp.op == bJmp && jmp.x == pc && out != body {
+			in.tempered = true
+		}
+	}
+}
+
+// passTempered returns the position after the characters from pos that
+// the tempered loop headed by the split at pc takes at once (see
+// tempered): each goes into the body, where the look-ahead holds, and is
+// taken by the set, with no way left to try.
+func (p *btProg) passTempered(pc int, t sureText, pos int) int {
+	in := &p.inst[pc]
+	body, out := pc+1, in.x
+	if out == body {
+		out = in.y
+	}
+	if p.open[out] || p.open[body+1] {
+		return pos
+	}
+	set := &p.inst[p.inst[body].y].set
+	fo, fl := &p.first[out], &p.first[body+1]
+	for pos < len(t) {
+		c := t[pos]
+		if fo.hasASCII(c) || fl.hasASCII(c) || !set.hasASCII(c) {
+			break
+		}
+		pos++
+	}
+	return pos
 }
 
 func (c *btComp) add(i binst) int {
@@ -541,6 +600,9 @@ func (p *btProg) run(t sureText, pc, pos, target int, sc *Scratch) (end int, ok,
 				pc++
 			}
 		case bSplit:
+			if in.tempered {
+				pos = p.passTempered(pc, t, pos)
+			}
 			// a branch that cannot take the next character is skipped
 			c := rune(t.at(pos))
 			canX := p.open[in.x] || p.first[in.x].has(c)
@@ -580,14 +642,18 @@ func (p *btProg) run(t sureText, pc, pos, target int, sc *Scratch) (end int, ok,
 			fail = (a != b) != (in.op == bWordB)
 			pc++
 		case bLook:
+			// (a body that cannot take the character it starts at fails
+			// at once, firstOf: it is not run)
 			has := false
 			if in.n < 0 {
-				_, m, k := p.run(t, pc+1, pos, -1, sc)
-				if !k {
-					return 0, false, false
+				if p.may(pc+1, t, pos) {
+					_, m, k := p.run(t, pc+1, pos, -1, sc)
+					if !k {
+						return 0, false, false
+					}
+					has = m
 				}
-				has = m
-			} else if pos-in.n >= 0 {
+			} else if pos-in.n >= 0 && p.may(pc+1, t, pos-in.n) {
 				_, m, k := p.run(t, pc+1, pos-in.n, pos, sc)
 				if !k {
 					return 0, false, false
@@ -624,6 +690,10 @@ func (p *btProg) run(t sureText, pc, pos, target int, sc *Scratch) (end int, ok,
 				return 0, false, true
 			}
 			j := &sc.jobs[len(sc.jobs)-1]
+			if (j.kind == jShorter || j.kind == jLonger) && !p.may(int(j.pc), t, int(j.pos)) && !p.skipRun(t, j) {
+				sc.jobs = sc.jobs[:len(sc.jobs)-1]
+				continue
+			}
 			pc, pos = int(j.pc), int(j.pos)
 			switch {
 			case j.kind == jRestore:
@@ -640,4 +710,35 @@ func (p *btProg) run(t sureText, pc, pos, target int, sc *Scratch) (end int, ok,
 			break
 		}
 	}
+}
+
+// skipRun moves the job j of a run's next ways (jShorter, jLonger) on to
+// the first of them whose rest (from j.pc) can take the character at its
+// position, and reports whether there is one left. The ways it passes
+// would fail at their first character without setting a group for good
+// (firstOf), as a split's skipped branch: the same outcome, without the
+// steps (a lazy ".*?" before " from " no longer tries the rest after
+// each character of a user name).
+func (p *btProg) skipRun(t sureText, j *btJob) bool {
+	if p.open[j.pc] {
+		return true
+	}
+	f := &p.first[j.pc]
+	for !f.has(rune(t.at(int(j.pos)))) {
+		switch {
+		case j.kind == jShorter && j.pos > j.lim:
+			j.pos--
+		case j.kind == jLonger && j.pos < j.lim:
+			j.pos++
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// may reports whether a way from pc can take the character at pos (else
+// it fails at it: firstOf).
+func (p *btProg) may(pc int, t sureText, pos int) bool {
+	return p.open[pc] || p.first[pc].has(rune(t.at(pos)))
 }

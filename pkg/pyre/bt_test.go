@@ -68,6 +68,36 @@ var btTests = []struct {
 	{`(?:\d+\.)?\d+x`, "1.2.3x", true},
 	{`^(?:a|ab)(?:c|bcd)(?P<e>d*)$`, "abcd", true},
 	{`^(?:\s+|x)*y`, "x x  xz", true},
+	// a run's next ways skip the lengths after which the rest cannot
+	// take the next character (skipRun), a look-around's body that
+	// cannot take its first character is not run (may)
+	{`^(?P<u>.*?) from (?P<h>\S+)$`, "a from b c from d", true},
+	{`^(?P<u>.*?) from (?P<h>\S+)$`, "a frm b c fro", true},
+	{`^(?P<u>.*?)(?: from|x)$`, "a from b x", true},
+	{`^(?P<u>\S+)(?P<v>\d)x`, "ab1c2x", true},
+	{`^(?P<u>\S+)(?P<v>\d)x`, "ab1c2", true},
+	{`^(?P<u>.*)(?=\d)(?P<v>.+)$`, "a1b2c", true},
+	{`^(?P<u>.*?)(?=\d)(?P<v>.+)$`, "ab2c", true},
+	{`^(?P<u>.*?)(?<=\d)x`, "a1y2x", true},
+	{`^(?P<u>.*?)(?<!\d)x`, "1x2xax", true},
+	{`^(?:(?!ab).)*?c`, "aabac", true},
+	{`^(?P<u>.*?)$`, "abc", true},
+	{`^(?P<u>\s*)$`, "  ", true},
+	{`^a.*?\n`, "ab", true},
+	// tempered loops (passTempered): lazy and greedy, the way out or the
+	// look-ahead's body able to take a character, one the set does not take
+	{`^(?P<u>(?:(?! from \S+:).)*?) from (?P<h>\S+)$`, "a from b: c from d", true},
+	{`^(?P<u>(?:(?! from \S+:).)*?) from (?P<h>\S+)$`, "a from b c from d", true},
+	{`^(?P<u>(?:(?! from ).)*) from (?P<h>\S+)$`, "a b from c from d", true},
+	{`^(?P<u>(?:(?!ab).)*?)b`, "xxaxbyb", true},
+	{`^(?P<u>(?:(?!ab).)*)b`, "xxaxbyab", true},
+	{`^(?:(?!x)[a-c])*d`, "abcad", true},
+	{`^(?:(?!x)[a-c])*d`, "abxd", true},
+	{`^(?:(?!x)[a-c])*?(?P<e>c*)d`, "abccd", true},
+	{`(?:(?!ab).)*?c`, "zzabbac", true},
+	{`^(?:(?!\b).)*x`, "a x", true},
+	{`^(?:(?!a).)*$`, "bcd", true},
+	{`^(?:(?!a).)*$`, "bcad", true},
 }
 
 func TestFindASCII(t *testing.T) {
@@ -206,6 +236,37 @@ func TestASCIILine(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestTempered: the splits of fail2ban's tempered user names (sshd's
+// "(?:(?! from \S+...:).)*?", fail2ban's "(?:(?! from ).)*?") head
+// tempered loops, which passTempered takes, and splits of other shapes
+// do not.
+func TestTempered(t *testing.T) {
+	for _, tt := range []struct {
+		pattern  string
+		tempered bool
+	}{
+		{`^Failed \S+ for invalid user (?P<user>(?:(?! from \S+(?: (?:port [0-9]+|on \S+)){0,2}(?: ssh[0-9]*)?:).)*?) from (?P<ip4>\S+)`, true},
+		{`^Failed \S+ for (?P<user>(?:(?! from ).)*?) from (?P<ip4>\S+)`, true},
+		{`^(?:(?!a).)*b`, true},
+		{`^(?:(?=a).)*b`, false},  // a positive look-ahead
+		{`^(?:(?<!a).)*b`, false}, // a look-behind
+		{`^(?:(?!a)..)*b`, false}, // two characters
+		{`^(?:(?!a).){0,3}b`, false},
+	} {
+		p := MustCompile(tt.pattern, Options{}).backtracker()
+		if p == nil {
+			t.Fatalf("%q: no program", tt.pattern)
+		}
+		got := false
+		for _, in := range p.inst {
+			got = got || in.tempered
+		}
+		if got != tt.tempered {
+			t.Errorf("%q: a tempered loop %v, want %v", tt.pattern, got, tt.tempered)
 		}
 	}
 }

@@ -179,8 +179,10 @@ type Matcher struct {
 	reuseStr bool
 	strBuf   []byte
 	// ReuseStrings on a filter with an mlfid (of one line): a line's
-	// strings are written into strBuf too, and what the multi-line cache
-	// keeps of them is copied into the failData's own buffers (own)
+	// strings are written into the buffer of its failure dict (the
+	// scratch one, runFail), and what the multi-line cache keeps of them
+	// is copied into the buffers of the failData that holds them (own:
+	// nothing to copy when that is the scratch one the cache takes)
 	reuseMLF bool
 	// failure dicts the multi-line cache let go, for scratch
 	pool []*failData
@@ -194,6 +196,12 @@ type Matcher struct {
 	hint      Hint
 	arena     *HintArena
 	rematched int64 // lines whose Hint LineHint could not take
+
+	// pend[i]: failregex i is in cand for its start set only (the fast
+	// prefix path, startIndex.markStarts); its literal sets are asked on
+	// lits (the content) before it runs. lits is nil elsewhere.
+	pend []bool
+	lits []byte
 }
 
 // span is a group of a match: its name and runes.
@@ -313,7 +321,7 @@ func inBytes(s string, b []byte) bool {
 
 // NewMatcher returns a Matcher of f.
 func NewMatcher(f *Filter, opts MatcherOptions) *Matcher {
-	m := &Matcher{f: f, opts: opts, dns: opts.DNS, cand: make([]bool, len(f.fail)), last: -1}
+	m := &Matcher{f: f, opts: opts, dns: opts.DNS, cand: make([]bool, len(f.fail)), pend: make([]bool, len(f.fail)), last: -1}
 	if f.pre != nil {
 		m.pf = f.pre.newState()
 	}
@@ -561,6 +569,7 @@ func (m *Matcher) recoverLine(res **Result, err *error) {
 func (m *Matcher) find(buf []byte, date *datedetect.Date, t time.Time, hasDate, noNewline bool) (*Result, error) {
 	m.res = Result{Failures: m.res.Failures[:0], Regex: -1, Ignore: -1, HasDate: hasDate, date: date, t: t}
 	m.capUsed = 0
+	m.lits = nil
 	f := m.f
 	multi := f.lines > 1
 	var org []string
@@ -580,9 +589,10 @@ func (m *Matcher) find(buf []byte, date *datedetect.Date, t time.Time, hasDate, 
 			if mlfEnd, cs, ok := f.fastPref.match(buf, noNewline); ok {
 				// the content is known: the start sets decide, with the
 				// literal scan for the failregexes that have none
-				if !f.starts.mark(buf[cs:], m.cand) {
+				if !f.starts.markStarts(buf[cs:], m.cand, m.pend) {
 					return &m.res, nil
 				}
+				m.lits = buf[cs:]
 				if !f.starts.complete && m.pf != nil {
 					m.cand2 = slices.Grow(m.cand2[:0], len(m.cand))[:len(m.cand)]
 					m.pf.scan(buf, m.cand2)
@@ -737,7 +747,7 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string) (
 	f := m.f
 	multi := f.lines > 1
 	for i, fr := range f.fail {
-		if !multi && !m.cand[i] {
+		if !multi && (!m.cand[i] || !m.litsMet(i)) {
 			continue
 		}
 		mt := m.spans(fr)
@@ -825,7 +835,16 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string) (
 			size += len(m.cur)
 		}
 		var a strArena
-		if (m.reuseStr || m.reuseMLF) && !m.probing {
+		if m.reuseMLF && !m.probing {
+			// the strings go into fd's own buffer: when the multi-line
+			// cache keeps fd (a session it did not hold), own finds them
+			// there and copies nothing (fd is the Matcher's scratch,
+			// which nothing outlives the line, until the cache keeps it)
+			if cap(fd.buf) < size {
+				fd.buf = make([]byte, 0, max(2*size, 1024))
+			}
+			a.b = fd.buf[:0]
+		} else if m.reuseStr && !m.probing {
 			if cap(m.strBuf) < size {
 				m.strBuf = make([]byte, 0, size)
 			}
@@ -858,6 +877,9 @@ func (m *Matcher) runFail(text, preText []rune, preBytes []byte, org []string) (
 				m.one[0] = event.CutMatch(a.bytes(m.cur))
 				lines = m.one[:]
 			}
+		}
+		if m.reuseMLF && !m.probing {
+			fd.buf = a.b // (the strings written into it)
 		}
 		if m.probing && !multi {
 			// Probe: the rest depends on the lines before (LineHint)
@@ -1383,6 +1405,11 @@ func (m *Matcher) emit(idx int, fd *failData, hasMLFID bool) {
 func ipLiteral(s string) bool { return !strings.ContainsAny(s, "%") }
 
 func parseAddr(ip, cidr string) netip.Prefix {
+	if cidr == "" {
+		if a, ok := parseIP4(ip); ok {
+			return netip.PrefixFrom(a, 32)
+		}
+	}
 	s := ip
 	if cidr != "" {
 		s = ip + "/" + cidr
@@ -1392,6 +1419,40 @@ func parseAddr(ip, cidr string) netip.Prefix {
 		return netip.Prefix{}
 	}
 	return p
+}
+
+// parseIP4 reads the dotted-quad IPv4 address s as event.ParseIP does
+// (netip.ParseAddr: four fields of one to three decimal digits, none
+// above 255, no leading zero) and reports whether s is one; any other
+// text is left to event.ParseIP (an ip4 group is such a text, the
+// address of most failures: this skips ParseIP's look for a '/', the
+// zone and the unmapping).
+func parseIP4(s string) (netip.Addr, bool) {
+	var b [4]byte
+	f, n, digits := 0, 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			if digits > 0 && n == 0 {
+				return netip.Addr{}, false // a leading zero
+			}
+			n = n*10 + int(c-'0')
+			digits++
+			if n > 255 {
+				return netip.Addr{}, false
+			}
+		case c == '.' && digits > 0 && f < 3:
+			b[f] = byte(n)
+			f, n, digits = f+1, 0, 0
+		default:
+			return netip.Addr{}, false
+		}
+	}
+	if f != 3 || digits == 0 {
+		return netip.Addr{}, false
+	}
+	b[3] = byte(n)
+	return netip.AddrFrom4(b), true
 }
 
 // internalGroup reports fail2ban's own groups, not user captures.
@@ -1508,6 +1569,10 @@ func (m *Matcher) sureForget(buf []byte, cs, mlfEnd int) bool {
 		if !fr.sureForget {
 			return false
 		}
+		if !m.litsMet(k) {
+			m.cand[k] = false
+			continue
+		}
 		if !fr.re.SureMatch(content) {
 			// the one way failed: the byte backtracker (or ExactMatch)
 			// decides
@@ -1534,6 +1599,17 @@ func (m *Matcher) sureForget(buf []byte, cs, mlfEnd int) bool {
 		m.res.Regex = k
 		return true
 	}
+}
+
+// litsMet reports whether the content meets the literal sets of
+// failregex i when the start index left them to ask (m.pend; see
+// startIndex.markStarts), and true otherwise.
+func (m *Matcher) litsMet(i int) bool {
+	if m.lits == nil || !m.pend[i] {
+		return true
+	}
+	m.pend[i] = false
+	return m.f.starts.litsMet(m.lits, i)
 }
 
 // handForget hands a forget-only match of failregex i, whose session is

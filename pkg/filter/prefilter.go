@@ -673,22 +673,70 @@ func longerStart(starts []string, k int) bool {
 	return false
 }
 
-// mark sets in cand the failregexes whose start set content meets (and
-// those without a start set) and reports whether there is any.
+// mark sets in cand the failregexes whose start set content meets, with
+// their literal sets (and those without a start set), and reports whether
+// there is any: what markStarts gives once the literal sets it left to
+// ask are asked (find uses markStarts; the tests compare the two).
 func (s *startIndex) mark(content []byte, cand []bool) bool {
+	pend := make([]bool, len(cand))
+	found := s.markStarts(content, cand, pend)
+	for i, p := range pend {
+		if p {
+			cand[i] = s.litsMet(content, i)
+		}
+	}
+	return found
+}
+
+// markStarts is mark with the literal sets asked lazily: it sets in cand
+// the failregexes whose start set content meets (and those without a
+// start set), asks the literal sets of the first of them in order until
+// one meets them (the one the failregexes run first; a failregex whose
+// sets fail is dropped from cand) and leaves those of the rest to the
+// caller: pend[i] says failregex i is in cand for its start set only, and
+// litsMet decides, when the failregexes before it have not matched. The
+// answer is mark's: whether a failregex meets its start and literal sets
+// or has no start set. On a "Failed password for invalid user" line the
+// sets of the two "Failed" failregexes after the one that matches (" from
+// ", " for ") are no longer searched.
+func (s *startIndex) markStarts(content []byte, cand, pend []bool) bool {
 	copy(cand, s.noSet)
-	found := !s.complete
+	clear(pend)
+	// cand[lo:hi+1] holds every candidate
+	lo, hi := len(cand), -1
+	if !s.complete {
+		lo, hi = 0, len(cand)-1
+	}
 	if len(content) > 0 {
 		// (a content of fewer bytes than an entry's head cannot start
 		// with it: its missing bytes are 0 in w, and HasPrefix decides)
 		w, _ := word8(content)
 		for _, e := range s.byFirst[content[0]] {
-			if !cand[e.owner] && w&e.mask == e.head && bytes.HasPrefix(content, e.lit) && containsAll(content, s.lits[e.owner]) {
-				cand[e.owner], found = true, true
+			if !cand[e.owner] && w&e.mask == e.head && bytes.HasPrefix(content, e.lit) {
+				cand[e.owner], pend[e.owner] = true, len(s.lits[e.owner]) > 0
+				lo, hi = min(lo, e.owner), max(hi, e.owner)
 			}
 		}
 	}
-	return found
+	for i := lo; i <= hi; i++ {
+		if !cand[i] {
+			continue
+		}
+		if !pend[i] {
+			return true
+		}
+		pend[i] = false
+		if s.litsMet(content, i) {
+			return true
+		}
+		cand[i] = false
+	}
+	return false
+}
+
+// litsMet reports whether content meets the literal sets of failregex i.
+func (s *startIndex) litsMet(content []byte, i int) bool {
+	return containsAll(content, s.lits[i])
 }
 
 // containsAll reports whether b contains one literal of each set.

@@ -214,12 +214,34 @@ func FuzzSyslogPrefixBefore(f *testing.F) {
 }
 
 // checkMarkBefore compares the start index s with before (the same
-// failregexes' index with every start string) on content.
+// failregexes' index with every start string) on content, and s's lazy
+// marking (markStarts, the literal sets of the pending failregexes asked
+// afterwards, as runFail asks them) with its eager one (mark).
 func checkMarkBefore(t testing.TB, name string, s, before *startIndex, content []byte) bool {
 	got, want := make([]bool, len(s.noSet)), make([]bool, len(s.noSet))
 	gf, wf := s.mark(content, got), before.mark(content, want)
 	if gf != wf || !slices.Equal(got, want) {
 		t.Fatalf("%s: %q: mark %v %v, with every start string %v %v", name, content, gf, got, wf, want)
+	}
+	lazy, pend := make([]bool, len(s.noSet)), make([]bool, len(s.noSet))
+	for i := range pend {
+		lazy[i], pend[i] = true, true // (markStarts sets them all)
+	}
+	lf := s.markStarts(content, lazy, pend)
+	first := slices.Index(lazy, true)
+	if first >= 0 && pend[first] {
+		t.Fatalf("%s: %q: markStarts left the literal sets of its first failregex %d to ask", name, content, first)
+	}
+	for i, p := range pend {
+		if p {
+			if !lazy[i] {
+				t.Fatalf("%s: %q: markStarts: failregex %d pending, not a candidate", name, content, i)
+			}
+			lazy[i] = s.litsMet(content, i)
+		}
+	}
+	if lf != gf || !slices.Equal(lazy, got) {
+		t.Fatalf("%s: %q: markStarts %v %v (literal sets asked after), mark %v %v", name, content, lf, lazy, gf, got)
 	}
 	return wf
 }
@@ -345,7 +367,7 @@ func BenchmarkPrefixStarts(b *testing.B) {
 		}
 	}
 	before := startsBefore(f)
-	cand := make([]bool, len(f.fail))
+	cand, pend := make([]bool, len(f.fail)), make([]bool, len(f.fail))
 	for _, mode := range []string{"now", "before"} {
 		b.Run(mode, func(b *testing.B) {
 			marked := 0
@@ -355,7 +377,7 @@ func BenchmarkPrefixStarts(b *testing.B) {
 				var ok bool
 				if mode == "now" {
 					_, cs, ok = f.fastPref.match(l, true)
-					ok = ok && f.starts.mark(l[cs:], cand)
+					ok = ok && f.starts.markStarts(l[cs:], cand, pend)
 				} else {
 					_, cs, ok = f.fastPref.matchBefore(l)
 					ok = ok && before.mark(l[cs:], cand)

@@ -198,6 +198,17 @@ func FormatPrefix(p netip.Prefix) string {
 // unmaps IPv4-mapped IPv6 addresses, masks prefixes, and rejects zones and
 // addresses with leading zeros, as fail2ban does.
 func ParseIP(s string) (netip.Prefix, error) {
+	// most addresses of failures are plain dotted quads: read without
+	// netip's parser, its search for a '/' and the unmapping
+	if a, ok := parseIPv4(s); ok {
+		return netip.PrefixFrom(a, 32), nil
+	}
+	return parseIP(s)
+}
+
+// parseIP is ParseIP without the dotted-quad fast path (the tests'
+// reference for it).
+func parseIP(s string) (netip.Prefix, error) {
 	for i := 0; i < len(s); i++ {
 		if s[i] == '/' {
 			p, err := netip.ParsePrefix(s)

@@ -283,9 +283,9 @@ func TestFastTimeMatchesTimeParse(t *testing.T) {
 func TestFastIPv4MatchesParseIP(t *testing.T) {
 	for _, s := range []string{"192.0.2.7", "0.0.0.0", "255.255.255.255", "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1..2.3"} {
 		a, ok := parseIPv4([]byte(s))
-		p, err := ParseIP(s)
+		p, err := parseIP(s)
 		if ok != (err == nil) || (ok && a != p.Addr()) {
-			t.Errorf("%s: fast %v %v, ParseIP %v %v", s, a, ok, p, err)
+			t.Errorf("%s: fast %v %v, the general parser %v %v", s, a, ok, p, err)
 		}
 	}
 }

@@ -91,8 +91,9 @@ func (in *interner) parseTime(b []byte) (time.Time, bool) {
 
 // parseIPv4 parses a dotted-quad IPv4 address without allocating; ok is
 // false for anything else (leading zeros included), which the caller then
-// hands to ParseIP.
-func parseIPv4(b []byte) (netip.Addr, bool) {
+// hands to the general parser (ParseIP's: netip reads such an address the
+// same way).
+func parseIPv4[T string | []byte](b T) (netip.Addr, bool) {
 	var a [4]byte
 	n, i := 0, 0
 	for n < 4 {

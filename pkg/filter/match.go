@@ -1405,11 +1405,6 @@ func (m *Matcher) emit(idx int, fd *failData, hasMLFID bool) {
 func ipLiteral(s string) bool { return !strings.ContainsAny(s, "%") }
 
 func parseAddr(ip, cidr string) netip.Prefix {
-	if cidr == "" {
-		if a, ok := parseIP4(ip); ok {
-			return netip.PrefixFrom(a, 32)
-		}
-	}
 	s := ip
 	if cidr != "" {
 		s = ip + "/" + cidr
@@ -1419,40 +1414,6 @@ func parseAddr(ip, cidr string) netip.Prefix {
 		return netip.Prefix{}
 	}
 	return p
-}
-
-// parseIP4 reads the dotted-quad IPv4 address s as event.ParseIP does
-// (netip.ParseAddr: four fields of one to three decimal digits, none
-// above 255, no leading zero) and reports whether s is one; any other
-// text is left to event.ParseIP (an ip4 group is such a text, the
-// address of most failures: this skips ParseIP's look for a '/', the
-// zone and the unmapping).
-func parseIP4(s string) (netip.Addr, bool) {
-	var b [4]byte
-	f, n, digits := 0, 0, 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= '0' && c <= '9':
-			if digits > 0 && n == 0 {
-				return netip.Addr{}, false // a leading zero
-			}
-			n = n*10 + int(c-'0')
-			digits++
-			if n > 255 {
-				return netip.Addr{}, false
-			}
-		case c == '.' && digits > 0 && f < 3:
-			b[f] = byte(n)
-			f, n, digits = f+1, 0, 0
-		default:
-			return netip.Addr{}, false
-		}
-	}
-	if f != 3 || digits == 0 {
-		return netip.Addr{}, false
-	}
-	b[3] = byte(n)
-	return netip.AddrFrom4(b), true
 }
 
 // internalGroup reports fail2ban's own groups, not user captures.

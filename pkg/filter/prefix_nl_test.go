@@ -165,17 +165,7 @@ func TestNoNewlinesOnServiceLogs(t *testing.T) {
 			b.opts.NoNewlines = true
 			for _, line := range log {
 				clock = clock.Add(time.Second)
-				want, err := a.Line(line)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, err := b.Line(line)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !sameResult(got, want) {
-					t.Fatalf("on %q:\nNoNewlines %+v\nwithout %+v", line, got, want)
-				}
+				sameLine(t, b, a, line, "NoNewlines")
 			}
 			if f.fastPref != nil {
 				fast++

@@ -70,7 +70,7 @@ func TestReuseStringsOnServiceLogs(t *testing.T) {
 			hits := 0
 			for _, line := range log {
 				clock = clock.Add(time.Second)
-				got := sameReused(t, reuse, plain, line)
+				got := sameLine(t, reuse, plain, line, "reused strings")
 				if got.Regex >= 0 {
 					hits++
 				}
@@ -171,25 +171,26 @@ func FuzzReuseStrings(f *testing.F) {
 				}
 				line = fmt.Appendf(line, "Nov 21 00:%02d:%02d web01 sshd[%d]: %s", i/60%60, i%60, 100+pid, l)
 			}
-			sameReused(t, reuse, plain, line)
+			sameLine(t, reuse, plain, line, "reused strings")
 		}
 	})
 }
 
-// sameReused runs line through plain, then reuse, and fails unless both
-// give the same result; it returns reuse's.
-func sameReused(t *testing.T, reuse, plain *Matcher, line []byte) *Result {
+// sameLine runs line through ref, then m, and fails unless both give the
+// same result (what names m's option, which ref goes without); it
+// returns m's.
+func sameLine(t *testing.T, m, ref *Matcher, line []byte, what string) *Result {
 	t.Helper()
-	want, err := plain.Line(line)
+	want, err := ref.Line(line)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := reuse.Line(line)
+	got, err := m.Line(line)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !sameResult(got, want) {
-		t.Fatalf("on %q:\nreused strings %+v\nwithout %+v", line, got, want)
+		t.Fatalf("on %q:\n%s %+v\nwithout %+v", line, what, got, want)
 	}
 	return got
 }

@@ -620,8 +620,8 @@ func newStartIndex(fail []*Regex) *startIndex {
 		if r.sureForget {
 			// no sets: sureForget's walk reads the whole match
 			// ("Accepted publickey for u from ADDR"), its literals
-			// included, where mark would first search the content
-			// for them (" for ", " from "); mark then lets through
+			// included, where the index would first search the content
+			// for them (" for ", " from "); it then lets through
 			// more lines, which the walk or FindASCII decide
 			required = nil
 		}
@@ -660,7 +660,7 @@ var keepLongerStarts bool
 
 // longerStart reports whether starts[k] begins with another of starts (a
 // shorter one, or the same string earlier). A content that starts with it
-// starts with that one too, whose entry gives mark the same answer (the
+// starts with that one too, whose entry gives the index the same answer (the
 // owner's literal sets are the regex's, the same for each of its starts):
 // starts[k] need not be in the index ("Failed publickey" beside "Failed ":
 // the sets were checked twice on each such line that failed them).
@@ -673,32 +673,18 @@ func longerStart(starts []string, k int) bool {
 	return false
 }
 
-// mark sets in cand the failregexes whose start set content meets, with
-// their literal sets (and those without a start set), and reports whether
-// there is any: what markStarts gives once the literal sets it left to
-// ask are asked (find uses markStarts; the tests compare the two).
-func (s *startIndex) mark(content []byte, cand []bool) bool {
-	pend := make([]bool, len(cand))
-	found := s.markStarts(content, cand, pend)
-	for i, p := range pend {
-		if p {
-			cand[i] = s.litsMet(content, i)
-		}
-	}
-	return found
-}
-
-// markStarts is mark with the literal sets asked lazily: it sets in cand
-// the failregexes whose start set content meets (and those without a
-// start set), asks the literal sets of the first of them in order until
-// one meets them (the one the failregexes run first; a failregex whose
-// sets fail is dropped from cand) and leaves those of the rest to the
-// caller: pend[i] says failregex i is in cand for its start set only, and
-// litsMet decides, when the failregexes before it have not matched. The
-// answer is mark's: whether a failregex meets its start and literal sets
-// or has no start set. On a "Failed password for invalid user" line the
-// sets of the two "Failed" failregexes after the one that matches (" from
-// ", " for ") are no longer searched.
+// markStarts sets in cand the failregexes whose start set content meets
+// (and those without a start set), asks the literal sets of the first of
+// them in order until one meets them (the one the failregexes run first;
+// a failregex whose sets fail is dropped from cand) and leaves those of
+// the rest to the caller: pend[i] says failregex i is in cand for its
+// start set only, and litsMet decides, when the failregexes before it
+// have not matched. It reports whether a failregex meets its start and
+// literal sets or has no start set: the answer of asking every set at
+// once, which the tests compare it with (markEager). On a "Failed
+// password for invalid user" line the sets of the two "Failed"
+// failregexes after the one that matches (" from ", " for ") are no
+// longer searched.
 func (s *startIndex) markStarts(content []byte, cand, pend []bool) bool {
 	copy(cand, s.noSet)
 	clear(pend)

@@ -10,7 +10,8 @@
 # with nginx-botsearch at -j 1 and -j $(nproc); reports lines per
 # CPU-second (user+sys), peak RSS and wall time for each, and the wall-time
 # speed-up of -j $(nproc) over -j 1 (the output of both is the same; the
-# speed-up needs free cores: check `uptime`).
+# speed-up needs free cores: check `uptime`). Last, where the sshd filter's
+# time goes, by kind of line (see kinds below).
 #
 #   scripts/bench-logmatch.sh [N]          (N also from $BENCH_LINES)
 #   LOGMATCH=path/to/logmatch scripts/bench-logmatch.sh
@@ -114,4 +115,45 @@ else
 	echo "bench: /etc/fail2ban/filter.d/sshd.conf not present; skipping fail2ban's filter" >&2
 fi
 scale "nginx-botsearch (built-in, access log)" nginx-access -f nginx-botsearch || status=1
+
+# Where sshd's time goes: the auth.log's lines by kind (an sshd message's
+# first words, or "(other programs)"), each kind alone, its lines repeated
+# to at least N lines (the same sessions and dates again: the cost of a
+# kind, not its output), through the built-in sshd filter at -j 1; CPU
+# per line less that of an empty input (start-up), and the kind's share:
+# its lines in the log times that cost (bench-filters.sh's table has
+# grep -E with a failure pattern over the same log).
+kinds() {
+	local dir=$tmp/kinds n f k reps cpu0 cpu i
+	mkdir -p "$dir"
+	awk -v dir="$dir" '{
+		k = "(other programs)"
+		if ($5 ~ /^sshd(-session)?\[/) {
+			k = $6 " " $7
+			if ($6 ~ /^pam_unix/) k = k " " $8
+		}
+		f = k; gsub(/[^A-Za-z0-9]/, "_", f)
+		print > (dir "/" f ".log"); name[f] = k; n[f]++
+	} END { for (f in n) print n[f] "\t" f "\t" name[f] > (dir "/index") }' "$tmp/auth.log"
+	cpuof() { /usr/bin/time -f '%U %S' -o "$tmp/time" "$logmatch" -j 1 -f sshd --now "$now" "$1" >/dev/null 2>"$tmp/err" || return 1; awk '{printf "%.3f", $1+$2}' "$tmp/time"; }
+	: >"$dir/empty"
+	cpu0=$(cpuof "$dir/empty") || return 1
+	printf '| kind of line (sshd: its message'"'"'s first words) | lines in the log | CPU ns/line | CPU s (lines x ns) |\n| --- | ---: | ---: | ---: |\n'
+	while IFS=$'\t' read -r n f k; do
+		reps=$(((lines + n - 1) / n))
+		for ((i = 0; i < reps; i++)); do cat "$dir/$f.log"; done >"$dir/rep"
+		cpu=$(cpuof "$dir/rep") || {
+			sed 's/^/  /' "$tmp/err" >&2
+			return 1
+		}
+		awk -v k="$k" -v n="$n" -v r="$((n * reps))" -v c="$cpu" -v c0="$cpu0" \
+			'BEGIN{ns = (c - c0) * 1e9 / r; if (ns < 0) ns = 0; printf "| %s | %d | %.0f | %.3f |\n", k, n, ns, ns * n / 1e9}'
+	done < <(sort -rn "$dir/index") | tee "$dir/rows"
+	awk -F' [|] ' '{n += $2; s += $4} END{printf "| all | %d | %.0f | %.3f |\n", n, s * 1e9 / n, s}' "$dir/rows"
+}
+if [ -x /usr/bin/time ] && [ -z "${BENCH_NO_TIME:-}" ]; then
+	kinds || status=1
+else
+	echo "bench: the kinds of lines need /usr/bin/time; skipped" >&2
+fi
 exit $status

@@ -783,9 +783,7 @@ func (d *Detector) findLast(line string) *match {
 // writes it.
 type sameDate struct {
 	dt  *ddTemplate // nil: none
-	n   int         // the bytes kept
-	all bool        // the line was shorter than its end plus two: key is all of it
-	key [sameMax]byte
+	key readKey     // the line's first end+2 bytes
 }
 
 // sameMax bounds the bytes sameDate keeps.
@@ -796,14 +794,46 @@ func (s *sameDate) keep(dt *ddTemplate, line string, m *match) {
 	if !dt.t.fast.syslog || m.f.is(keyY) || m.end+2 > sameMax {
 		return
 	}
-	s.n, s.all = min(len(line), m.end+2), len(line) < m.end+2
-	copy(s.key[:], line[:s.n])
+	s.key.keep(line, m.end+2)
 	s.dt = dt
 }
 
 // hit reports whether line starts as the line keep kept for dt.
 func (s *sameDate) hit(dt *ddTemplate, line string) bool {
-	return s.dt == dt && len(line) >= s.n && (!s.all || len(line) == s.n) && line[:s.n] == string(s.key[:s.n])
+	return s.dt == dt && s.key.holds(line)
+}
+
+// readKey is what a parse read of a string, for the memos of a parse
+// whose answer depends on those bytes only (sameDate, happyAt): the
+// string's first bytes up to the parse's reach, or the whole string when
+// it ended sooner (all). Another string gets the same answer when it
+// holds the key: it starts with those bytes and, when all, ends there
+// too (the parse saw the end of the string, which it may have asked).
+type readKey struct {
+	key [readKeyMax]byte
+	n   int  // the bytes kept
+	all bool // the string ended within its reach: key is all of it
+}
+
+// readKeyMax bounds the bytes a readKey keeps.
+const readKeyMax = 48
+
+// keep keeps s's bytes up to reach, and reports whether they fit (else
+// the key is left as it was).
+func (k *readKey) keep(s string, reach int) bool {
+	n := min(len(s), reach)
+	if n > readKeyMax {
+		return false
+	}
+	k.n, k.all = n, len(s) < reach
+	copy(k.key[:], s[:n])
+	return true
+}
+
+// holds reports whether s starts with the kept bytes, and ends there when
+// the kept string did.
+func (k *readKey) holds(s string) bool {
+	return len(s) >= k.n && (!k.all || len(s) == k.n) && s[:k.n] == string(k.key[:k.n])
 }
 
 func (d *Detector) byteOffset(line string, runeIdx int) int {

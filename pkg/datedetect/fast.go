@@ -1006,18 +1006,16 @@ type fstate struct {
 	noMemo        bool // tests: happyAt asks p.happyAt every time
 }
 
-// happyMemo is a date text a happyAt accepted (key, n bytes from the
-// date's start) and its match: the fields, the end from that start (the
-// match and the date text start at the place asked). all: the string
-// ended within the key.
+// happyMemo is a date text a happyAt accepted (key: from the date's
+// start up to its match's end plus three) and its match: the fields, the
+// end from that start (the match and the date text start at the place
+// asked).
 type happyMemo struct {
 	p   *fastPattern
-	n   int
-	all bool
+	key readKey
 	end int
-	key [hmMax]byte
 	f   dateFields
-	// the clocks (see isClock) at the colons from 1 to n-4 bytes after
+	// the clocks (see isClock) at the colons from 1 to key.n-4 bytes after
 	// the start, in order: isClock reads the byte before a colon and
 	// three after it, all in the key (two clocks stand two bytes apart
 	// at least, so clk holds them all). They are listed at the first
@@ -1028,7 +1026,7 @@ type happyMemo struct {
 }
 
 // hmMax bounds the bytes a happyMemo keeps.
-const hmMax = 48
+const hmMax = readKeyMax
 
 // After hmMisses accepted dates in a row that the memo did not hold,
 // happyAt does without it for hmOffCalls calls: on a log with a new
@@ -1075,7 +1073,7 @@ func (st *fstate) happyAt(p *fastPattern, s string, g int, m *match) bool {
 	if rest <= hmMax {
 		e = &st.hm[1]
 	}
-	if e.p == p && rest >= e.n && (!e.all || rest == e.n) && s[g:g+e.n] == string(e.key[:e.n]) {
+	if e.p == p && e.key.holds(s[g:]) {
 		m.start, m.end, m.gstart, m.gend, m.fast, m.rm, m.rx = g, g+e.end, g, g+e.end, true, nil, nil
 		m.f = e.f
 		st.hmMiss = 0
@@ -1085,11 +1083,12 @@ func (st *fstate) happyAt(p *fastPattern, s string, g int, m *match) bool {
 		// passed the key: matchTime's screen, which follows a moved
 		// date, maps past the date's clocks, and would read the date's
 		// bytes again
-		if st.mapValid && len(st.mapLine) == len(s) && unsafe.StringData(st.mapLine) == unsafe.StringData(s) && st.colTo > g && st.colTo < g+e.n-3 {
+		n := e.key.n
+		if st.mapValid && len(st.mapLine) == len(s) && unsafe.StringData(st.mapLine) == unsafe.StringData(s) && st.colTo > g && st.colTo < g+n-3 {
 			if e.nclk < 0 {
 				// s has the key's bytes at g
 				e.nclk = 0
-				for j := g + 1; j < g+e.n-3; j++ {
+				for j := g + 1; j < g+n-3; j++ {
 					if s[j] == ':' && isClock(s, j) {
 						e.clk[e.nclk] = uint8(j - g)
 						e.nclk++
@@ -1101,7 +1100,7 @@ func (st *fstate) happyAt(p *fastPattern, s string, g int, m *match) bool {
 					st.clocks = append(st.clocks, g+int(j))
 				}
 			}
-			st.colTo = g + e.n - 3
+			st.colTo = g + n - 3
 		}
 		return true
 	}
@@ -1111,11 +1110,8 @@ func (st *fstate) happyAt(p *fastPattern, s string, g int, m *match) bool {
 	if st.hmMiss++; st.hmMiss >= hmMisses {
 		st.hmMiss, st.hmOff = 0, hmOffCalls
 	}
-	if n := min(rest, m.end+3-g); n <= hmMax {
-		e.p, e.n, e.all, e.end = p, n, n < m.end+3-g, m.end-g
-		copy(e.key[:], s[g:g+n])
-		e.f = m.f
-		e.nclk = -1
+	if e.key.keep(s[g:], m.end+3-g) {
+		e.p, e.end, e.f, e.nclk = p, m.end-g, m.f, -1
 	}
 	return true
 }

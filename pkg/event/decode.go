@@ -316,10 +316,12 @@ func (d *decoder) field(e *Event, kb []byte, seen *fieldSet) error {
 			if len(v) == 0 {
 				return nil
 			}
+			// ParseIP's dotted-quad path, on the bytes (no string to
+			// make); anything else goes to its general path
 			if a, ok := parseIPv4(v); ok {
 				e.IP = netip.PrefixFrom(a, 32)
 			} else {
-				p, err := ParseIP(string(v))
+				p, err := parseIP(string(v))
 				if err != nil {
 					return fmt.Errorf("field \"ip\": invalid address %q", v)
 				}

@@ -206,8 +206,9 @@ func ParseIP(s string) (netip.Prefix, error) {
 	return parseIP(s)
 }
 
-// parseIP is ParseIP without the dotted-quad fast path (the tests'
-// reference for it).
+// parseIP is ParseIP without the dotted-quad fast path: the decoder's
+// path for what that path declined on the bytes, and the tests' reference
+// for it.
 func parseIP(s string) (netip.Prefix, error) {
 	for i := 0; i < len(s); i++ {
 		if s[i] == '/' {

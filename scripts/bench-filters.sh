@@ -33,6 +33,7 @@ f2bdir=/etc/fail2ban/filter.d
 export TZ=UTC
 
 . scripts/logmatch-bin.sh
+. scripts/sshd-grep.sh
 f2b=1
 if [ -n "${BENCH_NO_F2B:-}" ] || ! command -v fail2ban-regex >/dev/null || [ ! -d $f2bdir ]; then
 	f2b=
@@ -145,8 +146,7 @@ while read -r svc filters <&3; do
 		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s |\n' \
 			"$f" "$svc" "$(rate "$lmcpu")" "$lmrss" "$f2bfile" "$filex" "$f2brate" "$f2brss" "$x" "$lmn" "$f2bn" "$agree"
 		if [ "$f" = sshd ]; then
-			pat='sshd(-session)?\[[0-9]+\]: (Failed (password|publickey|keyboard-interactive/pam) for|Invalid user|Connection (closed|reset) by|Disconnected from (invalid|authenticating) user|error: maximum authentication|pam_unix\(sshd:auth\): authentication failure|banner exchange|Unable to negotiate)'
-			measure3 "$tmp/grep.out" grep -E -c "$pat" "$log" || true
+			measure3 "$tmp/grep.out" grep -E -c "$sshd_failure_pattern" "$log" || true
 			printf '| (grep -E, failure pattern) | %s | %s | %s | | | | | | %s lines | |\n' "$svc" "$(rate "$cpu")" "$rss" "$(cat "$tmp/grep.out")"
 		fi
 	done

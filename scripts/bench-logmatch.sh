@@ -10,8 +10,9 @@
 # with nginx-botsearch at -j 1 and -j $(nproc); reports lines per
 # CPU-second (user+sys), peak RSS and wall time for each, and the wall-time
 # speed-up of -j $(nproc) over -j 1 (the output of both is the same; the
-# speed-up needs free cores: check `uptime`). Last, where the sshd filter's
-# time goes, by kind of line (see kinds below).
+# speed-up needs free cores: check `uptime`). Then sshd beside grep -E and
+# what bounds logmatch from below (see floor below), and last, where the
+# sshd filter's time goes, by kind of line (see kinds below).
 #
 #   scripts/bench-logmatch.sh [N]          (N also from $BENCH_LINES)
 #   LOGMATCH=path/to/logmatch scripts/bench-logmatch.sh
@@ -28,6 +29,7 @@ now=2026-11-22T00:00:00Z
 export TZ=UTC
 
 . scripts/logmatch-bin.sh
+. scripts/sshd-grep.sh
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -151,9 +153,57 @@ kinds() {
 	done < <(sort -rn "$dir/index") | tee "$dir/rows"
 	awk -F' [|] ' '{n += $2; s += $4} END{printf "| all | %d | %.0f | %.3f |\n", n, s * 1e9 / n, s}' "$dir/rows"
 }
+# sshd beside grep -E with the failure pattern (issue 13's target), and
+# what bounds logmatch from below, in turns, BENCH_ROUNDS rounds (default
+# 11; one run's CPU time swings by a quarter): grep -E -c over the
+# auth.log (to a file: GNU grep stops at the first match when its output
+# is /dev/null); logmatch -f webmin-auth, a built-in filter that finds
+# nothing in an auth.log (each line read, dated and its syslog prefix
+# read: the least logmatch does for a line); logmatch -f sshd; and
+# logmatch -f sshd over the lines grep's pattern selects, alone (the
+# failure lines' part). The median CPU time of each, and the range.
+floor() {
+	local fails=$tmp/fail.log t=$tmp/floor r
+	grep -E "$sshd_failure_pattern" "$tmp/auth.log" >"$fails" || true
+	: >"$t"
+	cputo() {
+		local name=$1 out=$2
+		shift 2
+		/usr/bin/time -f "$name %U %S" -a -o "$t" "$@" >"$out" 2>"$tmp/err" || {
+			echo "bench: floor: $name failed:" >&2
+			sed 's/^/  /' "$tmp/err" >&2
+			return 1
+		}
+	}
+	for ((r = 0; r < ${BENCH_ROUNDS:-11}; r++)); do
+		cputo grep "$tmp/grep.out" grep -E -c "$sshd_failure_pattern" "$tmp/auth.log" || return 1
+		cputo webmin-auth "$tmp/webmin.jsonl" "$logmatch" -j 1 -f webmin-auth --now "$now" "$tmp/auth.log" || return 1
+		cputo sshd "$tmp/sshd.jsonl" "$logmatch" -j 1 -f sshd --now "$now" "$tmp/auth.log" || return 1
+		cputo sshd-fails "$tmp/fails.jsonl" "$logmatch" -j 1 -f sshd --now "$now" "$fails" || return 1
+	done
+	if [ -s "$tmp/webmin.jsonl" ]; then
+		echo "bench: floor: webmin-auth found failures in the auth.log; it no longer measures a line that no failregex asks about" >&2
+		return 1
+	fi
+	printf '| run (%s rounds, in turns) | lines | found | CPU s, median | min-max |\n| --- | ---: | ---: | ---: | --- |\n' "${BENCH_ROUNDS:-11}"
+	local k name n found
+	for k in grep webmin-auth sshd sshd-fails; do
+		n=$(wc -l <"$tmp/auth.log")
+		case $k in
+		grep) name="grep -E -c, failure pattern" found="$(cat "$tmp/grep.out") lines" ;;
+		webmin-auth) name="logmatch -j 1 -f webmin-auth (finds nothing)" found="0 failures" ;;
+		sshd) name="logmatch -j 1 -f sshd" found="$(wc -l <"$tmp/sshd.jsonl") failures" ;;
+		sshd-fails) name="logmatch -j 1 -f sshd, grep's lines alone" found="$(wc -l <"$tmp/fails.jsonl") failures" n=$(wc -l <"$fails") ;;
+		esac
+		awk -v k="$k" '$1 == k {printf "%.2f\n", $2 + $3}' "$t" | sort -n |
+			awk -v name="$name" -v n="$n" -v found="$found" '{v[NR] = $1}
+				END {printf "| %s | %d | %s | %.2f | %.2f-%.2f |\n", name, n, found, v[int((NR + 1) / 2)], v[1], v[NR]}'
+	done
+}
 if [ -x /usr/bin/time ] && [ -z "${BENCH_NO_TIME:-}" ]; then
+	floor || status=1
 	kinds || status=1
 else
-	echo "bench: the kinds of lines need /usr/bin/time; skipped" >&2
+	echo "bench: the floor runs and the kinds of lines need /usr/bin/time; skipped" >&2
 fi
 exit $status

@@ -87,6 +87,20 @@ run() {
 		"$name" "$lines" "$fails" "$cpu" "$user" "$sys" "$rate" "$rsstext" "$walltext"
 }
 
+# cpu LABEL OUT CMD...: runs CMD, its output to OUT, prints its CPU
+# time (user+sys, s) and appends "LABEL<tab>CPU" to $tmp/cpu (the floor's
+# rounds); when CMD fails, shows its stderr.
+cpu() {
+	local label=$1 out=$2
+	shift 2
+	if ! /usr/bin/time -f '%U %S' -o "$tmp/time" "$@" >"$out" 2>"$tmp/err"; then
+		echo "bench: $label: failed:" >&2
+		sed 's/^/  /' "$tmp/err" >&2
+		return 1
+	fi
+	awk -v l="$label" '{printf "%.3f\n", $1 + $2; printf "%s\t%.3f\n", l, $1 + $2 >>f}' f="$tmp/cpu" "$tmp/time"
+}
+
 status=0
 cores=$(nproc 2>/dev/null || echo 2)
 echo "bench: $cores cores, $(uptime | sed 's/.*load/load/')" >&2
@@ -126,7 +140,7 @@ scale "nginx-botsearch (built-in, access log)" nginx-access -f nginx-botsearch |
 # its lines in the log times that cost (bench-filters.sh's table has
 # grep -E with a failure pattern over the same log).
 kinds() {
-	local dir=$tmp/kinds n f k reps cpu0 cpu i
+	local dir=$tmp/kinds n f k reps cpu0 c i
 	mkdir -p "$dir"
 	awk -v dir="$dir" '{
 		k = "(other programs)"
@@ -137,18 +151,14 @@ kinds() {
 		f = k; gsub(/[^A-Za-z0-9]/, "_", f)
 		print > (dir "/" f ".log"); name[f] = k; n[f]++
 	} END { for (f in n) print n[f] "\t" f "\t" name[f] > (dir "/index") }' "$tmp/auth.log"
-	cpuof() { /usr/bin/time -f '%U %S' -o "$tmp/time" "$logmatch" -j 1 -f sshd --now "$now" "$1" >/dev/null 2>"$tmp/err" || return 1; awk '{printf "%.3f", $1+$2}' "$tmp/time"; }
 	: >"$dir/empty"
-	cpu0=$(cpuof "$dir/empty") || return 1
+	cpu0=$(cpu "sshd, no lines" /dev/null "$logmatch" -j 1 -f sshd --now "$now" "$dir/empty") || return 1
 	printf '| kind of line (sshd: its message'"'"'s first words) | lines in the log | CPU ns/line | CPU s (lines x ns) |\n| --- | ---: | ---: | ---: |\n'
 	while IFS=$'\t' read -r n f k; do
 		reps=$(((lines + n - 1) / n))
 		for ((i = 0; i < reps; i++)); do cat "$dir/$f.log"; done >"$dir/rep"
-		cpu=$(cpuof "$dir/rep") || {
-			sed 's/^/  /' "$tmp/err" >&2
-			return 1
-		}
-		awk -v k="$k" -v n="$n" -v r="$((n * reps))" -v c="$cpu" -v c0="$cpu0" \
+		c=$(cpu "sshd, $k" /dev/null "$logmatch" -j 1 -f sshd --now "$now" "$dir/rep") || return 1
+		awk -v k="$k" -v n="$n" -v r="$((n * reps))" -v c="$c" -v c0="$cpu0" \
 			'BEGIN{ns = (c - c0) * 1e9 / r; if (ns < 0) ns = 0; printf "| %s | %d | %.0f | %.3f |\n", k, n, ns, ns * n / 1e9}'
 	done < <(sort -rn "$dir/index") | tee "$dir/rows"
 	awk -F' [|] ' '{n += $2; s += $4} END{printf "| all | %d | %.0f | %.3f |\n", n, s * 1e9 / n, s}' "$dir/rows"
@@ -163,41 +173,32 @@ kinds() {
 # logmatch -f sshd over the lines grep's pattern selects, alone (the
 # failure lines' part). The median CPU time of each, and the range.
 floor() {
-	local fails=$tmp/fail.log t=$tmp/floor r
+	local fails=$tmp/fail.log r i
+	local -a label=("grep -E -c, failure pattern" "logmatch -j 1 -f webmin-auth (finds nothing)"
+		"logmatch -j 1 -f sshd" "logmatch -j 1 -f sshd, grep's lines alone")
 	grep -E "$sshd_failure_pattern" "$tmp/auth.log" >"$fails" || true
-	: >"$t"
-	cputo() {
-		local name=$1 out=$2
-		shift 2
-		/usr/bin/time -f "$name %U %S" -a -o "$t" "$@" >"$out" 2>"$tmp/err" || {
-			echo "bench: floor: $name failed:" >&2
-			sed 's/^/  /' "$tmp/err" >&2
-			return 1
-		}
-	}
+	: >"$tmp/cpu"
 	for ((r = 0; r < ${BENCH_ROUNDS:-11}; r++)); do
-		cputo grep "$tmp/grep.out" grep -E -c "$sshd_failure_pattern" "$tmp/auth.log" || return 1
-		cputo webmin-auth "$tmp/webmin.jsonl" "$logmatch" -j 1 -f webmin-auth --now "$now" "$tmp/auth.log" || return 1
-		cputo sshd "$tmp/sshd.jsonl" "$logmatch" -j 1 -f sshd --now "$now" "$tmp/auth.log" || return 1
-		cputo sshd-fails "$tmp/fails.jsonl" "$logmatch" -j 1 -f sshd --now "$now" "$fails" || return 1
+		cpu "${label[0]}" "$tmp/grep.out" grep -E -c "$sshd_failure_pattern" "$tmp/auth.log" >/dev/null &&
+			cpu "${label[1]}" "$tmp/webmin.jsonl" "$logmatch" -j 1 -f webmin-auth --now "$now" "$tmp/auth.log" >/dev/null &&
+			cpu "${label[2]}" "$tmp/sshd.jsonl" "$logmatch" -j 1 -f sshd --now "$now" "$tmp/auth.log" >/dev/null &&
+			cpu "${label[3]}" "$tmp/fails.jsonl" "$logmatch" -j 1 -f sshd --now "$now" "$fails" >/dev/null || return 1
 	done
 	if [ -s "$tmp/webmin.jsonl" ]; then
 		echo "bench: floor: webmin-auth found failures in the auth.log; it no longer measures a line that no failregex asks about" >&2
 		return 1
 	fi
+	local all nf
+	all=$(wc -l <"$tmp/auth.log")
+	nf=$(wc -l <"$fails")
+	local -a lines=("$all" "$all" "$all" "$nf")
+	local -a found=("$(cat "$tmp/grep.out") lines" "$(wc -l <"$tmp/webmin.jsonl") failures"
+		"$(wc -l <"$tmp/sshd.jsonl") failures" "$(wc -l <"$tmp/fails.jsonl") failures")
 	printf '| run (%s rounds, in turns) | lines | found | CPU s, median | min-max |\n| --- | ---: | ---: | ---: | --- |\n' "${BENCH_ROUNDS:-11}"
-	local k name n found
-	for k in grep webmin-auth sshd sshd-fails; do
-		n=$(wc -l <"$tmp/auth.log")
-		case $k in
-		grep) name="grep -E -c, failure pattern" found="$(cat "$tmp/grep.out") lines" ;;
-		webmin-auth) name="logmatch -j 1 -f webmin-auth (finds nothing)" found="0 failures" ;;
-		sshd) name="logmatch -j 1 -f sshd" found="$(wc -l <"$tmp/sshd.jsonl") failures" ;;
-		sshd-fails) name="logmatch -j 1 -f sshd, grep's lines alone" found="$(wc -l <"$tmp/fails.jsonl") failures" n=$(wc -l <"$fails") ;;
-		esac
-		awk -v k="$k" '$1 == k {printf "%.2f\n", $2 + $3}' "$t" | sort -n |
-			awk -v name="$name" -v n="$n" -v found="$found" '{v[NR] = $1}
-				END {printf "| %s | %d | %s | %.2f | %.2f-%.2f |\n", name, n, found, v[int((NR + 1) / 2)], v[1], v[NR]}'
+	for i in 0 1 2 3; do
+		awk -F'\t' -v l="${label[i]}" '$1 == l {print $2}' "$tmp/cpu" | sort -n |
+			awk -v l="${label[i]}" -v n="${lines[i]}" -v found="${found[i]}" '{v[NR] = $1}
+				END {printf "| %s | %d | %s | %.2f | %.2f-%.2f |\n", l, n, found, v[int((NR + 1) / 2)], v[1], v[NR]}'
 	done
 }
 if [ -x /usr/bin/time ] && [ -z "${BENCH_NO_TIME:-}" ]; then
